@@ -1,0 +1,92 @@
+# cxlemu - a CXL memory-fabric emulator in user space.
+#
+#   make demo    install what is missing, build, run the two-host demo
+#   make check   install what is missing, build with ASan+UBSan, run tests
+#   make bench   build optimised and run the benchmarks under bench/
+#
+# Two trees: build/ (optimised, for the demo and benchmarks) and
+# build/san/ (AddressSanitizer + UBSan, for the tests).
+
+CC      ?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CPPFLAGS_ALL := -Isrc -Iinclude $(PKG_CFLAGS)
+OPT     := -O2 -g
+SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC := $(wildcard src/util/*.c src/spec/*.c src/media/*.c src/model/*.c \
+                      src/config/*.c src/proto/*.c src/server/*.c src/client/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+EXAMPLE_SRC := $(wildcard examples/*.c)
+PRELOAD_SRC := $(wildcard src/preload/*.c)
+
+B  := build
+BS := build/san
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ_S := $(LIB_SRC:%.c=$(BS)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
+CLI_OBJ_S := $(CLI_SRC:%.c=$(BS)/%.o)
+TESTS     := $(TEST_SRC:tests/%.c=$(BS)/tests/%)
+BENCHES   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+EXAMPLES  := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
+PRELOAD   := $(if $(PRELOAD_SRC),$(B)/libcxlemu-preload.so)
+
+.PHONY: all build build-san deps demo check bench clean fuzz
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: $(B)/cxlemu $(EXAMPLES) $(PRELOAD)
+build-san: $(BS)/cxlemu $(TESTS) $(EXAMPLES) $(PRELOAD)
+
+$(B)/%.o: %.c $(wildcard src/*/*.h include/cxlemu/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(OPT) -fPIC $(CPPFLAGS_ALL) -c $< -o $@
+$(BS)/%.o: %.c $(wildcard src/*/*.h include/cxlemu/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -c $< -o $@
+
+$(B)/libcxlemu.a: $(LIB_OBJ)
+	ar rcs $@ $^
+$(BS)/libcxlemu.a: $(LIB_OBJ_S)
+	ar rcs $@ $^
+
+$(B)/cxlemu: $(CLI_OBJ) $(B)/libcxlemu.a
+	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) -lpthread
+$(BS)/cxlemu: $(CLI_OBJ_S) $(BS)/libcxlemu.a
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BS)/tests/%: tests/%.c $(BS)/libcxlemu.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -Itests -o $@ $< $(BS)/libcxlemu.a $(PKG_LIBS) -lcmocka -lpthread
+
+$(B)/bench/%: bench/%.c $(B)/libcxlemu.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -g $(CPPFLAGS_ALL) -o $@ $< $(B)/libcxlemu.a $(PKG_LIBS) -lpthread
+
+$(B)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -g -o $@ $<
+
+$(B)/libcxlemu-preload.so: $(PRELOAD_SRC) $(LIB_OBJ)
+	$(CC) $(WARN) $(OPT) -fPIC -shared $(CPPFLAGS_ALL) -o $@ $(PRELOAD_SRC) $(LIB_OBJ) $(PKG_LIBS) -ldl -lpthread
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@sh scripts/demo.sh $(B)/cxlemu
+
+check: deps
+	@$(MAKE) --no-print-directory build build-san
+	@sh tests/run.sh $(BS) $(B)
+
+bench: deps
+	@$(MAKE) --no-print-directory build $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf build

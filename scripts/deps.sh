@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian packages cxlemu needs, when they are missing.
+# Runs as root on a fresh Debian 12 machine (apt-get); otherwise it only
+# says what is missing.
+set -e
+need="gcc make pkg-config libjson-c-dev libcmocka-dev"
+missing=""
+for p in $need; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "cxlemu: missing Debian packages:$missing (run as root, or: apt-get install$missing)" >&2
+	exit 1
+fi
+echo "cxlemu: installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,274 @@
+/*
+ * model.h - the fabric's objects: hosts, windows (root decoders), ports
+ * (host bridges, root ports, switch upstream/downstream ports), memdevs
+ * (Type 3 devices, one head per host), HDM decoders and regions.
+ *
+ * The model is deterministic and does no I/O besides media access: no
+ * sockets, no printing.  The config layer builds it from a topology file;
+ * the server drives it; the unit tests exercise it directly.
+ *
+ * Naming follows Linux's drivers/cxl: per host, port ids come from one id
+ * space: root0, then host bridges port1..portK in command-line order, then
+ * switch upstream ports in depth-first order, then endpoints endpointN in
+ * memdev order.  Decoders are decoder<port id>.<instance>.  Memdevs are memN
+ * in the order their -device cxl-type3 appears on the host's command line.
+ */
+#ifndef CXLEMU_MODEL_H
+#define CXLEMU_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "media/media.h"
+#include "spec/spec.h"
+#include "util/util.h"
+
+struct cx_host;
+struct cx_port;
+struct cx_memdev;
+struct cx_region;
+struct cx_window;
+
+enum cx_mode { CX_MODE_NONE = 0, CX_MODE_RAM, CX_MODE_PMEM, CX_MODE_MIXED };
+const char *cx_mode_name(enum cx_mode m); /* "none","ram","pmem","mixed" */
+
+/* ---- memory backends (-object memory-backend-*) ---- */
+enum cx_backend_kind { CX_BACKEND_RAM, CX_BACKEND_FILE, CX_BACKEND_MEMFD };
+
+struct cx_backend {
+	char *id;
+	enum cx_backend_kind kind;
+	uint64_t size;
+	char *mem_path;            /* file backends */
+	bool share;
+	int line;                  /* where it was declared */
+	const char *used_by;       /* id of the device that took it, or NULL */
+	struct cx_media *media;    /* opened when the fabric starts */
+};
+
+/* ---- HDM decoders ---- */
+enum cx_dec_kind {
+	CX_DEC_ROOT,      /* a CFMW: fixed, described by the window */
+	CX_DEC_SWITCH,    /* host bridge or switch upstream port */
+	CX_DEC_ENDPOINT,  /* memdev */
+};
+
+#define CX_DECODERS_PER_PORT 4  /* QEMU: 4 decoders at every level */
+#define CX_TARGETS_PER_DECODER 8
+
+struct cx_decoder {
+	enum cx_dec_kind kind;
+	int port_id;               /* X in decoderX.Y */
+	int id;                    /* Y in decoderX.Y */
+	struct cx_port *port;      /* CX_DEC_SWITCH: owning HB or USP */
+	struct cx_memdev *memdev;  /* CX_DEC_ENDPOINT */
+	struct cx_window *window;  /* CX_DEC_ROOT */
+	int nr_targets;            /* target list capacity (switch) */
+	bool passthrough;          /* software decoder of a 1-port HB */
+	cx_hdm_regs regs;          /* register image (spec.h accessors) */
+	/* driver state (what Linux keeps beside the registers) */
+	enum cx_mode mode;         /* endpoint partition mode */
+	uint64_t dpa_base;         /* endpoint: first DPA (after skip) */
+	uint64_t dpa_size;         /* endpoint: DPA bytes allocated */
+	struct cx_region *region;
+	int pos;                   /* endpoint: position in region, -1 */
+	int nr_targets_set;        /* switch: targets programmed */
+	struct cx_port *targets[CX_TARGETS_PER_DECODER]; /* switch: dports */
+};
+
+/* ---- ports ---- */
+enum cx_port_kind {
+	CX_PORT_HB,   /* pxb-cxl */
+	CX_PORT_RP,   /* cxl-rp */
+	CX_PORT_USP,  /* cxl-upstream */
+	CX_PORT_DSP,  /* cxl-downstream */
+};
+
+struct cx_port {
+	enum cx_port_kind kind;
+	char *qid;                  /* QEMU id= */
+	int line;
+	struct cx_host *host;
+	struct cx_port *parent;     /* RP->HB, USP->RP, DSP->USP; HB: NULL */
+	cx_vec children;            /* HB: RPs, RP: USP (0..1), USP: DSPs */
+	struct cx_memdev *memdev;   /* device below an RP or DSP */
+	int port_num;               /* RP/DSP port=; HB: bus_nr (ACPI UID) */
+	int bus_nr;                 /* HB: its root bus; RP/DSP/USP: the
+				       secondary bus below it */
+	int pci_bus, pci_dev;       /* where this function sits (RP/USP/DSP) */
+	int chassis, slot;
+	uint64_t sn;
+	bool has_sn;
+	/* Linux view: HBs and USPs are cxl ports with decoders */
+	int port_id;                /* portN; -1 for RP and DSP (dports) */
+	int hb_index;               /* HB: N in ACPI0016:NN */
+	bool passthrough;           /* HB with exactly one root port */
+	struct cx_decoder *decoders;
+	int ndecoders;
+	int depth;                  /* HB 1, USP 2 */
+};
+
+/* ---- memdevs: one head of a Type 3 device on one host ---- */
+struct cx_memdev {
+	char *qid;                  /* -device cxl-type3,id= (JSON "host") */
+	int line;
+	int index;                  /* memN */
+	struct cx_host *host;
+	struct cx_port *parent;     /* RP or DSP */
+	struct cx_backend *vmem_be, *pmem_be, *lsa_be;
+	struct cx_media *vmem, *pmem, *lsa;   /* opened at start */
+	uint64_t vmem_size, pmem_size, lsa_size;
+	uint64_t legacy_offset;     /* pre-7.1 size= carve-out of pmem_be */
+	uint64_t sn;
+	bool has_sn;
+	int pci_bus;
+	int endpoint_id;            /* endpointN */
+	int depth;                  /* endpoint port depth */
+	struct cx_decoder decoders[CX_DECODERS_PER_PORT];
+	/* performance, reported in listings (cxlemu properties, issue 4) */
+	uint32_t read_latency_ns, write_latency_ns;
+	uint64_t read_bw_mbs, write_bw_mbs;
+};
+
+/* ---- windows: CXL fixed memory windows, the root decoders ---- */
+struct cx_window {
+	int index;                  /* N in cxl-fmw.N, decoder0.N */
+	int line;
+	uint64_t base, size;
+	int ways;
+	uint32_t gran;              /* as configured (default 256) */
+	struct cx_port *targets[CX_MAX_WAYS]; /* host bridges, in order */
+	bool legacy;                /* from a pre-7.1 pxb-cxl window-base */
+	struct cx_decoder dec;      /* the root decoder */
+};
+
+/* ---- regions ---- */
+struct cx_region {
+	int id;                     /* regionZ */
+	struct cx_host *host;
+	struct cx_window *win;
+	enum cx_mode mode;
+	uint64_t base, size;
+	int ways;
+	uint32_t gran;
+	char uuid[37];              /* pmem regions */
+	struct cx_decoder *targets[CX_MAX_WAYS]; /* endpoint decoders by pos */
+	bool committed;
+	/* device-DAX view (issue 3) */
+	bool dax_system_ram;        /* mode "system-ram" vs "devdax" */
+	int mapped;                 /* clients holding a mapping */
+};
+
+/* ---- hosts and the fabric ---- */
+struct cx_host {
+	char *name;
+	int line;                   /* of its [host NAME], 0 for implicit */
+	cx_vec words;               /* the whole command line, as given */
+	bool cxl_on;
+	uint64_t ram_size, maxram_size; /* -m: RAM and maxmem */
+	int ram_slots;
+	cx_vec backends;            /* struct cx_backend * */
+	cx_vec hbs;                 /* struct cx_port * (HB), in order */
+	cx_vec ports;               /* every port, declaration order */
+	cx_vec memdevs;             /* struct cx_memdev *, memN order */
+	cx_vec windows;             /* struct cx_window *, index order */
+	cx_vec regions;             /* struct cx_region *, id order */
+	int next_region_id;
+	int nports;                 /* port ids handed out (root0 = 0) */
+};
+
+struct cx_fabric {
+	char *source;               /* topology file name, for messages */
+	cx_vec hosts;               /* struct cx_host * */
+	cx_vec media;               /* struct cx_media *, one per device */
+	bool started;               /* media opened */
+	bool finalized;
+	cx_vec warnings;            /* char *: accepted but noteworthy input */
+};
+
+/* ---- construction (used by config) ---- */
+struct cx_fabric *cx_fabric_new(const char *source);
+void cx_fabric_free(struct cx_fabric *f);
+struct cx_host *cx_host_new(struct cx_fabric *f, const char *name, int line);
+struct cx_backend *cx_backend_new(struct cx_host *h, const char *id, int line);
+struct cx_port *cx_port_new(struct cx_host *h, enum cx_port_kind kind,
+			    const char *qid, int line);
+struct cx_memdev *cx_memdev_new(struct cx_host *h, const char *qid, int line);
+struct cx_window *cx_window_new(struct cx_host *h, int index, int line);
+void cx_port_attach(struct cx_port *parent, struct cx_port *child);
+
+/*
+ * After config has built and validated a host: assign port ids, PCI bus
+ * numbers, window bases (QEMU's x86 layout from -m), create decoders, mark
+ * passthrough host bridges.  Idempotent per host.
+ */
+void cx_fabric_finalize(struct cx_fabric *f);
+/* Open (create/size) every backend's media; heads whose file backends name
+ * the same path share one media object. */
+int cx_fabric_start(struct cx_fabric *f, cx_err *e);
+
+/* ---- lookup ---- */
+struct cx_host *cx_host_find(struct cx_fabric *f, const char *name);
+struct cx_memdev *cx_memdev_find(struct cx_host *h, const char *name); /* memN or id */
+struct cx_region *cx_region_find(struct cx_host *h, const char *name); /* regionZ */
+struct cx_decoder *cx_decoder_find(struct cx_host *h, const char *name); /* decoderX.Y */
+struct cx_port *cx_port_find_qid(struct cx_host *h, const char *qid);
+struct cx_backend *cx_backend_find(struct cx_host *h, const char *id);
+void cx_decoder_name(const struct cx_decoder *d, char *buf, int len);
+/* the host bridge above a port or memdev */
+struct cx_port *cx_port_hb(struct cx_port *p);
+struct cx_port *cx_memdev_hb(struct cx_memdev *m);
+
+/* ---- HDM decoders (hdm.c): hardware behaviour and Linux's rules ---- */
+/* Commit a programmed decoder: Linux order (id == number committed on that
+ * port), register sanity; sets Committed or fails with the rule. */
+int cx_decoder_commit(struct cx_decoder *d, cx_err *e);
+/* Reset: only the highest committed decoder of its port. */
+int cx_decoder_reset(struct cx_decoder *d, cx_err *e);
+/* Endpoint DPA allocation: next free decoder, increasing DPA. */
+int cx_decoder_alloc_dpa(struct cx_memdev *m, enum cx_mode mode,
+			 uint64_t size, struct cx_decoder **out, cx_err *e);
+int cx_decoder_free_dpa(struct cx_decoder *d, cx_err *e);
+int cx_port_decoders_committed(const struct cx_port *p);
+int cx_memdev_decoders_committed(const struct cx_memdev *m);
+/* Free DPA capacity of a partition (for region sizing). */
+uint64_t cx_memdev_free_capacity(const struct cx_memdev *m, enum cx_mode mode);
+
+/* ---- regions (region.c): cxl create-region semantics ---- */
+struct cx_region_req {
+	const char *root;           /* "decoder0.N" (required) */
+	enum cx_mode mode;          /* NONE: default from root caps */
+	int ways;                   /* 0: number of memdevs */
+	uint32_t gran;              /* 0: root granularity */
+	uint64_t size;              /* 0: default */
+	const char *memdevs[CX_MAX_WAYS]; /* in position order */
+	int nmemdevs;               /* 0: all memdevs below the root */
+};
+int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
+		     struct cx_region **out, cx_err *e);
+int cx_region_destroy(struct cx_region *r, bool force, cx_err *e);
+/* Largest free extent of a window (max_available_extent). */
+uint64_t cx_window_max_extent(const struct cx_window *w);
+
+/* ---- routing (route.c): HPA -> memdev DPA through the decoders ---- */
+struct cx_route {
+	uint64_t hpa;
+	struct cx_window *win;
+	struct cx_region *region;   /* region containing hpa, if any */
+	int position;               /* endpoint's position in the region */
+	struct cx_memdev *memdev;
+	struct cx_decoder *decoder; /* endpoint decoder */
+	uint64_t dpa;
+	struct cx_media *media;     /* partition media holding dpa */
+	uint64_t media_off;
+	uint64_t contig;            /* bytes from hpa to the end of its granule */
+};
+int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
+		 cx_err *e);
+/* Exact access by region offset; translates once per granule. */
+int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
+		   cx_err *e);
+int cx_region_write(struct cx_region *r, uint64_t off, const void *buf,
+		    uint64_t len, cx_err *e);
+
+#endif
