@@ -1,0 +1,88 @@
+/*
+ * dax.c - derive a region's device-DAX layout from its decoders (see
+ * dax.h).  The recipe is built from the first interleave period and then
+ * verified against cx_route_hpa at the start, the end and a spread of
+ * granules in between, so a wrong assumption about periodicity is an
+ * error, never a silent misplacement of data.
+ */
+#include "dax.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct cx_region *cx_dax_find(struct cx_host *h, const char *name)
+{
+	int id;
+	char tail;
+	if (sscanf(name, "dax%d.0%c", &id, &tail) != 1 || id < 0)
+		return NULL;
+	char rname[32];
+	snprintf(rname, sizeof(rname), "region%d", id);
+	return cx_region_find(h, rname);
+}
+
+static int check_granule(struct cx_region *r, const struct cx_dax_recipe *rc,
+			 uint64_t k, cx_err *e)
+{
+	struct cx_route rt;
+	uint64_t off = k * rc->gran;
+	int rc2 = cx_route_hpa(r->host, r->base + off, &rt, e);
+	if (rc2)
+		return rc2;
+	int j;
+	uint64_t moff, left;
+	cx_dax_locate(rc, off, &j, &moff, &left);
+	if (rt.media != rc->ent[j].media || rt.media_off != moff)
+		return cx_fail(e, EIO,
+			       "region%d: granule %llu routes to %s DPA %#llx, "
+			       "not where the interleave period puts it; the "
+			       "region cannot be laid out as device-DAX",
+			       r->id, (unsigned long long)k,
+			       rt.memdev ? rt.memdev->qid : "?",
+			       (unsigned long long)rt.dpa);
+	return 0;
+}
+
+int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
+			 cx_err *e)
+{
+	struct cx_dax_recipe rc;
+	int err;
+
+	if (!r->committed)
+		return cx_fail(e, ENXIO, "region%d is not committed; it has no "
+			       "DAX device", r->id);
+	memset(&rc, 0, sizeof(rc));
+	rc.size = r->size;
+	rc.gran = r->gran;
+	rc.ways = r->ways;
+	for (int j = 0; j < r->ways; j++) {
+		struct cx_route rt;
+		if ((err = cx_route_hpa(r->host, r->base + (uint64_t)j * r->gran,
+					&rt, e)))
+			return err;
+		if (rt.contig < r->gran)
+			return cx_fail(e, EIO, "region%d: granule %d is split "
+				       "across devices", r->id, j);
+		rc.ent[j].media = rt.media;
+		rc.ent[j].off = rt.media_off;
+		rc.ent[j].memdev = rt.memdev;
+	}
+	/* Verify: the first periods, the last one, and a spread between. */
+	uint64_t n = rc.size / rc.gran;
+	uint64_t probe[4 * CX_MAX_WAYS + 1100];
+	int np = 0;
+	for (uint64_t k = 0; k < n && k < 2 * (uint64_t)rc.ways; k++)
+		probe[np++] = k;
+	for (uint64_t k = n > 2 * (uint64_t)rc.ways ? n - 2 * (uint64_t)rc.ways : 0;
+	     k < n; k++)
+		probe[np++] = k;
+	for (int i = 1; i < 1024 && n > 1; i++)
+		probe[np++] = (n - 1) * (uint64_t)i / 1024;
+	for (int i = 0; i < np; i++)
+		if ((err = check_granule(r, &rc, probe[i], e)))
+			return err;
+	*out = rc;
+	return 0;
+}
