@@ -21,8 +21,8 @@ for t in "$san"/tests/test_*; do
 	name=$(basename "$t")
 	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$tmp/out" 2>&1
 	rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/out" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/out" | tail -1)
+	p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/out" | tail -1)
+	f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/out" | tail -1)
 	p=${p:-0}
 	f=${f:-0}
 	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi

@@ -1,0 +1,277 @@
+/*
+ * dax_map.c - mapping and exact access of a device-DAX layout (dax_map.h).
+ */
+#include "dax_map.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static uint64_t page_size(void) { return (uint64_t)sysconf(_SC_PAGESIZE); }
+
+static void locate(const struct cx_dax_layout *L, uint64_t off, int *fd,
+		   uint64_t *fdoff, uint64_t *left)
+{
+	uint64_t k = off / L->gran, in = off % L->gran;
+	int j = (int)(k % (uint64_t)L->ways);
+	*fd = L->ent_fd[j];
+	*fdoff = L->ent_off[j] + (k / (uint64_t)L->ways) * L->gran + in;
+	*left = L->gran - in;
+}
+
+static int check_range(const struct cx_dax_layout *L, uint64_t off,
+		       uint64_t len, cx_err *e)
+{
+	if (off > L->size || len > L->size - off)
+		return cx_fail(e, ERANGE, "%s: bytes %#llx..%#llx are past "
+			       "the device's end (%#llx bytes)", L->name,
+			       (unsigned long long)off,
+			       (unsigned long long)(off + len),
+			       (unsigned long long)L->size);
+	return 0;
+}
+
+/* Walk [off, off+len) as maximal runs contiguous in one fd. */
+typedef int (*run_fn)(void *ctx, uint64_t dev_off, int fd, uint64_t fdoff,
+		      uint64_t len);
+
+static int walk_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
+		     run_fn fn, void *ctx)
+{
+	while (len) {
+		int fd;
+		uint64_t fdoff, left;
+		locate(L, off, &fd, &fdoff, &left);
+		uint64_t run = left < len ? left : len;
+		/* extend while the next granule continues in the same fd */
+		while (run < len) {
+			int fd2;
+			uint64_t off2, left2;
+			locate(L, off + run, &fd2, &off2, &left2);
+			if (fd2 != fd || off2 != fdoff + run)
+				break;
+			run += left2 < len - run ? left2 : len - run;
+		}
+		int rc = fn(ctx, off, fd, fdoff, run);
+		if (rc)
+			return rc;
+		off += run;
+		len -= run;
+	}
+	return 0;
+}
+
+static int count_run(void *ctx, uint64_t o, int fd, uint64_t fo, uint64_t l)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+uint64_t cx_dax_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len)
+{
+	uint64_t n = 0;
+	if (L->ways == 1 || L->gran >= len) {
+		walk_runs(L, off, len, count_run, &n);
+		return n;
+	}
+	/* every granule is its own run when ways > 1 */
+	uint64_t first = off / L->gran, last = (off + len - 1) / L->gran;
+	return last - first + 1;
+}
+
+/* How many more mappings this process may create. */
+static uint64_t maps_available(uint64_t *limit)
+{
+	uint64_t max = 65530, used = 0;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	if (f) {
+		unsigned long long v;
+		if (fscanf(f, "%llu", &v) == 1)
+			max = v;
+		fclose(f);
+	}
+	f = fopen("/proc/self/maps", "re");
+	if (f) {
+		int c;
+		while ((c = fgetc(f)) != EOF)
+			used += c == '\n';
+		fclose(f);
+	}
+	*limit = max;
+	/* keep headroom for the allocator, libraries and the reservation */
+	return used + 256 < max ? max - used - 256 : 0;
+}
+
+struct map_ctx {
+	uint8_t *base;
+	uint64_t off0;
+	int prot;
+	const struct cx_dax_layout *L;
+	cx_err *e;
+};
+
+static int map_run(void *ctx, uint64_t o, int fdi, uint64_t fo, uint64_t l)
+{
+	struct map_ctx *c = ctx;
+	void *want = c->base + (o - c->off0);
+	void *p = mmap(want, l, c->prot, MAP_SHARED | MAP_FIXED,
+		       c->L->fds[fdi], (off_t)fo);
+	if (p == MAP_FAILED)
+		return cx_fail(c->e, errno, "%s: cannot map %llu bytes at "
+			       "device offset %#llx: %s", c->L->name,
+			       (unsigned long long)l, (unsigned long long)o,
+			       strerror(errno));
+	return 0;
+}
+
+int cx_dax_map(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
+	       int prot, void *hint, int fixed, void **out, cx_err *e)
+{
+	uint64_t pg = page_size(), limit;
+	int rc;
+
+	if ((rc = check_range(L, off, len, e)))
+		return rc;
+	if (!len || off % pg || len % pg)
+		return cx_fail(e, EINVAL, "%s: a mapping needs a page-aligned "
+			       "offset and a non-zero page-aligned length "
+			       "(offset %#llx, length %#llx)", L->name,
+			       (unsigned long long)off, (unsigned long long)len);
+	if (L->ways > 1 && L->gran % pg)
+		return cx_fail(e, ENOTSUP, "%s: interleave granularity %u B is "
+			       "below the page size (%llu B), so one page "
+			       "spans %d devices and cannot be one mapping; "
+			       "use the exact path (read/write/copy calls)",
+			       L->name, L->gran, (unsigned long long)pg,
+			       L->ways);
+	uint64_t need = cx_dax_runs(L, off, len);
+	uint64_t avail = maps_available(&limit);
+	if (need > avail)
+		return cx_fail(e, E2BIG, "%s: mapping %llu bytes at %u-byte "
+			       "interleave takes %llu mappings, but this "
+			       "process may create only %llu more "
+			       "(vm.max_map_count = %llu); map less, raise "
+			       "vm.max_map_count, or use the exact path",
+			       L->name, (unsigned long long)len, L->gran,
+			       (unsigned long long)need,
+			       (unsigned long long)avail,
+			       (unsigned long long)limit);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	if (fixed)
+		flags |= MAP_FIXED;
+	uint8_t *base = mmap(hint, len, PROT_NONE, flags, -1, 0);
+	if (base == MAP_FAILED)
+		return cx_fail(e, errno, "%s: cannot reserve %llu bytes of "
+			       "address space: %s", L->name,
+			       (unsigned long long)len, strerror(errno));
+	struct map_ctx c = { base, off, prot, L, e };
+	if ((rc = walk_runs(L, off, len, map_run, &c))) {
+		munmap(base, len);
+		return rc;
+	}
+	*out = base;
+	return 0;
+}
+
+static int media_map(struct cx_dax_layout *L, int i, cx_err *e)
+{
+	if (L->media[i])
+		return 0;
+	void *p = mmap(NULL, L->fd_len[i], PROT_READ | PROT_WRITE, MAP_SHARED,
+		       L->fds[i], 0);
+	if (p == MAP_FAILED)
+		return cx_fail(e, errno, "%s: cannot map media %d: %s", L->name,
+			       i, strerror(errno));
+	L->media[i] = p;
+	return 0;
+}
+
+struct copy_ctx {
+	struct cx_dax_layout *L;
+	uint8_t *buf;
+	uint64_t off0;
+	int write;
+	cx_err *e;
+};
+
+static int copy_run(void *ctx, uint64_t o, int fdi, uint64_t fo, uint64_t l)
+{
+	struct copy_ctx *c = ctx;
+	int rc = media_map(c->L, fdi, c->e);
+	if (rc)
+		return rc;
+	uint8_t *m = c->L->media[fdi] + fo;
+	if (c->write)
+		memcpy(m, c->buf + (o - c->off0), l);
+	else
+		memcpy(c->buf + (o - c->off0), m, l);
+	return 0;
+}
+
+int cx_dax_read(struct cx_dax_layout *L, uint64_t off, void *buf, uint64_t len,
+		cx_err *e)
+{
+	int rc = check_range(L, off, len, e);
+	struct copy_ctx c = { L, buf, off, 0, e };
+	return rc ? rc : walk_runs(L, off, len, copy_run, &c);
+}
+
+int cx_dax_write(struct cx_dax_layout *L, uint64_t off, const void *buf,
+		 uint64_t len, cx_err *e)
+{
+	int rc = check_range(L, off, len, e);
+	struct copy_ctx c = { L, (uint8_t *)buf, off, 1, e };
+	return rc ? rc : walk_runs(L, off, len, copy_run, &c);
+}
+
+int cx_dax_copy(struct cx_dax_layout *L, uint64_t dst, uint64_t src,
+		uint64_t len, cx_err *e)
+{
+	uint8_t tmp[1 << 16];
+	int rc;
+
+	if ((rc = check_range(L, src, len, e)) || (rc = check_range(L, dst, len, e)))
+		return rc;
+	/* bounce through a buffer; copy backwards when ranges overlap upward */
+	bool back = dst > src && dst < src + len;
+	while (len) {
+		uint64_t n = len < sizeof(tmp) ? len : sizeof(tmp);
+		uint64_t s = back ? src + len - n : src;
+		uint64_t d = back ? dst + len - n : dst;
+		if ((rc = cx_dax_read(L, s, tmp, n, e)) ||
+		    (rc = cx_dax_write(L, d, tmp, n, e)))
+			return rc;
+		if (!back) {
+			src += n;
+			dst += n;
+		}
+		len -= n;
+	}
+	return 0;
+}
+
+int cx_dax_flush(void *addr, uint64_t len, cx_err *e)
+{
+	uint64_t pg = page_size();
+	uintptr_t a = (uintptr_t)addr & ~(uintptr_t)(pg - 1);
+	uint64_t l = len + ((uintptr_t)addr - a);
+	if (msync((void *)a, l, MS_SYNC) < 0)
+		return cx_fail(e, errno, "flush of %llu bytes at %p: %s",
+			       (unsigned long long)len, addr, strerror(errno));
+	return 0;
+}
+
+void cx_dax_layout_release(struct cx_dax_layout *L)
+{
+	for (int i = 0; i < L->nfds; i++) {
+		if (L->media[i])
+			munmap(L->media[i], L->fd_len[i]);
+		L->media[i] = NULL;
+		if (L->fds[i] >= 0)
+			close(L->fds[i]);
+		L->fds[i] = -1;
+	}
+	L->nfds = 0;
+}

@@ -1,0 +1,175 @@
+/*
+ * test_dax_map.c - the client's device-DAX mapping and exact path on
+ * synthetic layouts over memfds: bytes stored through a mapping or the
+ * exact path must land in the fd the interleave names, at the offset it
+ * names; impossible mappings must be refused with the reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "client/dax_map.h"
+
+/* A layout of `ways` memfds of `per` bytes each, at granularity `gran`,
+ * with position j on fd (ways-1-j) starting at offset base_off so that
+ * position order and fd order differ. */
+static void make_layout(struct cx_dax_layout *L, int ways, uint32_t gran,
+			uint64_t per, uint64_t base_off)
+{
+	memset(L, 0, sizeof(*L));
+	strcpy(L->name, "dax0.0");
+	L->ways = ways;
+	L->gran = gran;
+	L->size = per * (uint64_t)ways;
+	L->nfds = ways;
+	for (int i = 0; i < ways; i++) {
+		L->fds[i] = memfd_create("t", MFD_CLOEXEC);
+		assert_true(L->fds[i] >= 0);
+		assert_int_equal(ftruncate(L->fds[i], (off_t)(base_off + per)), 0);
+		L->fd_len[i] = base_off + per;
+	}
+	for (int j = 0; j < ways; j++) {
+		L->ent_fd[j] = ways - 1 - j;
+		L->ent_off[j] = base_off;
+	}
+}
+
+/* where device offset o must be, computed independently of dax_map.c */
+static void expect_at(const struct cx_dax_layout *L, uint64_t o, int *fd,
+		      uint64_t *fo)
+{
+	uint64_t k = o / L->gran;
+	int j = (int)(k % (uint64_t)L->ways);
+	*fd = L->fds[L->ent_fd[j]];
+	*fo = L->ent_off[j] + (k / (uint64_t)L->ways) * L->gran + o % L->gran;
+}
+
+static void test_map_4way_lands_in_right_fd(void **state)
+{
+	struct cx_dax_layout L;
+	cx_err e;
+	void *p;
+	make_layout(&L, 4, 4096, 1 << 20, 8192);
+	assert_int_equal(cx_dax_runs(&L, 0, L.size), L.size / 4096);
+	assert_int_equal(cx_dax_map(&L, 0, L.size, PROT_READ | PROT_WRITE,
+				    NULL, 0, &p, &e), 0);
+	uint64_t *w = p;
+	for (uint64_t i = 0; i < L.size / 8; i++)
+		w[i] = i * 0x9e3779b97f4a7c15ULL;
+	for (uint64_t o = 0; o < L.size; o += 4096 - 8) {
+		int fd;
+		uint64_t fo, v;
+		o &= ~7ULL;
+		expect_at(&L, o, &fd, &fo);
+		assert_int_equal(pread(fd, &v, 8, (off_t)fo), 8);
+		assert_true(v == (o / 8) * 0x9e3779b97f4a7c15ULL);
+	}
+	munmap(p, L.size);
+	cx_dax_layout_release(&L);
+}
+
+static void test_map_1way_is_one_mapping(void **state)
+{
+	struct cx_dax_layout L;
+	cx_err e;
+	void *p;
+	make_layout(&L, 1, 256, 4 << 20, 0);
+	assert_int_equal(cx_dax_runs(&L, 0, L.size), 1);
+	assert_int_equal(cx_dax_map(&L, 2 << 20, 2 << 20, PROT_READ | PROT_WRITE,
+				    NULL, 0, &p, &e), 0);
+	memcpy(p, "hello", 6);
+	char buf[6];
+	assert_int_equal(pread(L.fds[0], buf, 6, 2 << 20), 6);
+	assert_string_equal(buf, "hello");
+	munmap(p, 2 << 20);
+	cx_dax_layout_release(&L);
+}
+
+static void test_map_refusals(void **state)
+{
+	struct cx_dax_layout L;
+	cx_err e;
+	void *p;
+	make_layout(&L, 4, 256, 1 << 20, 0);
+	assert_int_equal(cx_dax_map(&L, 0, 1 << 20, PROT_READ, NULL, 0, &p, &e),
+			 -ENOTSUP);
+	assert_non_null(strstr(e.msg, "below the page size"));
+	assert_non_null(strstr(e.msg, "exact path"));
+	cx_dax_layout_release(&L);
+
+	/* 1 GiB at 4 KiB over 4 ways: 262144 mappings, more than the
+	 * default vm.max_map_count allows; nothing is mapped */
+	memset(&L, 0, sizeof(L));
+	strcpy(L.name, "dax1.0");
+	L.ways = 4;
+	L.gran = 4096;
+	L.size = 1ULL << 30;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	unsigned long long max = 0;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%llu", &max), 1);
+	fclose(f);
+	if (max < 262144) {
+		assert_int_equal(cx_dax_map(&L, 0, L.size, PROT_READ, NULL, 0,
+					    &p, &e), -E2BIG);
+		assert_non_null(strstr(e.msg, "vm.max_map_count"));
+	}
+	/* past the end, unaligned */
+	make_layout(&L, 2, 4096, 1 << 20, 0);
+	assert_int_equal(cx_dax_map(&L, 1 << 20, 2 << 20, PROT_READ, NULL, 0,
+				    &p, &e), -ERANGE);
+	assert_int_equal(cx_dax_map(&L, 100, 4096, PROT_READ, NULL, 0, &p, &e),
+			 -EINVAL);
+	cx_dax_layout_release(&L);
+}
+
+static void test_exact_path_256(void **state)
+{
+	struct cx_dax_layout L;
+	cx_err e;
+	make_layout(&L, 4, 256, 1 << 20, 4096);
+	size_t n = 100000;
+	uint8_t *src = malloc(n), *dst = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(cx_dax_write(&L, 1000, src, n, &e), 0);
+	/* each byte is where the interleave says */
+	for (uint64_t o = 1000; o < 1000 + n; o += 97) {
+		int fd;
+		uint64_t fo;
+		uint8_t b;
+		expect_at(&L, o, &fd, &fo);
+		assert_int_equal(pread(fd, &b, 1, (off_t)fo), 1);
+		assert_int_equal(b, src[o - 1000]);
+	}
+	assert_int_equal(cx_dax_read(&L, 1000, dst, n, &e), 0);
+	assert_memory_equal(src, dst, n);
+	/* overlapping copy forward */
+	assert_int_equal(cx_dax_copy(&L, 1100, 1000, n, &e), 0);
+	assert_int_equal(cx_dax_read(&L, 1100, dst, n, &e), 0);
+	assert_memory_equal(src, dst, n);
+	assert_int_equal(cx_dax_read(&L, L.size - 10, dst, 11, &e), -ERANGE);
+	free(src);
+	free(dst);
+	cx_dax_layout_release(&L);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map_4way_lands_in_right_fd),
+		cmocka_unit_test(test_map_1way_is_one_mapping),
+		cmocka_unit_test(test_map_refusals),
+		cmocka_unit_test(test_exact_path_256),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
