@@ -233,6 +233,10 @@ int cx_port_decoders_committed(const struct cx_port *p);
 int cx_memdev_decoders_committed(const struct cx_memdev *m);
 /* Free DPA capacity of a partition (for region sizing). */
 uint64_t cx_memdev_free_capacity(const struct cx_memdev *m, enum cx_mode mode);
+/* Can decoder d interleave `ways` at `gran` (encodings, level, and the
+ * HPA address bits the decoder implements)?  0 or -EINVAL/-ENXIO. */
+int cx_decoder_check_interleave(const struct cx_decoder *d, int ways,
+				uint32_t gran, cx_err *e);
 
 /* ---- regions (region.c): cxl create-region semantics ---- */
 struct cx_region_req {
