@@ -28,6 +28,7 @@ struct cx_port;
 struct cx_memdev;
 struct cx_region;
 struct cx_window;
+struct cx_mbox_state;       /* model/mbox.h: mailbox, events, poison */
 
 enum cx_mode { CX_MODE_NONE = 0, CX_MODE_RAM, CX_MODE_PMEM, CX_MODE_MIXED };
 const char *cx_mode_name(enum cx_mode m); /* "none","ram","pmem","mixed" */
@@ -128,6 +129,8 @@ struct cx_memdev {
 	/* performance, reported in listings (cxlemu properties, issue 4) */
 	uint32_t read_latency_ns, write_latency_ns;
 	uint64_t read_bw_mbs, write_bw_mbs;
+	/* device management state (model/mbox.h), from cx_mbox_init() */
+	struct cx_mbox_state *mbox;
 };
 
 /* ---- windows: CXL fixed memory windows, the root decoders ---- */
