@@ -12,6 +12,7 @@
 #define CXLEMU_PROTO_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,81 @@
 
 /* Default socket: $CXLEMU_SOCKET, else /tmp/cxlemu-<uid>.sock */
 const char *cx_proto_default_socket(char *buf, size_t len);
+
+#define CX_PROTO_VERSION 1
+#define CX_PROTO_MAX_JSON (1u << 20)      /* a JSON frame is at most 1 MiB */
+#define CX_PROTO_IO_CHUNK (64u << 20)     /* read/write bytes per request */
+
+/*
+ * Sockets.  cx_proto_connect: -ENOENT when nothing is at `path`,
+ * -ECONNREFUSED when a socket file is there but nobody answers (stale).
+ */
+int cx_proto_sockaddr(const char *path, void *sockaddr_un, cx_err *e);
+int cx_proto_connect(const char *path, int *fd, cx_err *e);
+
+/* ---- blocking I/O (clients and tests) ---- */
+
+/* One frame: header and payload; `fds` ride on its first byte. */
+int cx_proto_send_frame(int fd, const void *buf, size_t len, const int *fds,
+			int nfds, cx_err *e);
+/* A JSON frame, then `data` as a raw frame when data_len > 0.  Adds
+ * "data_len" and "nfds" to `msg` when they are non-zero. */
+int cx_proto_send_msg(int fd, struct json_object *msg, const void *data,
+		      size_t data_len, const int *fds, int nfds, cx_err *e);
+
+/* A received message: the JSON object, the raw frame it announced, and the
+ * file descriptors that came with it (owned: release closes them unless
+ * the caller took them, setting the slot to -1). */
+struct cx_proto_msg {
+	struct json_object *json;
+	uint8_t *data;
+	size_t data_len;
+	int fds[CX_PROTO_MAX_FDS];
+	int nfds;
+};
+/* -EPIPE when the peer closed before the first byte of the message. */
+int cx_proto_recv_msg(int fd, struct cx_proto_msg *m, cx_err *e);
+void cx_proto_msg_release(struct cx_proto_msg *m);
+
+/* Parse a JSON frame: it must be exactly one JSON object. */
+int cx_proto_parse(const uint8_t *buf, size_t len, struct json_object **out,
+		   cx_err *e);
+
+/* ---- incremental reads (the server's non-blocking sockets) ---- */
+struct cx_frame_rx {
+	uint8_t hdr[4];
+	size_t hdr_got;
+	uint8_t *buf;
+	size_t len, got;
+};
+/* Read what the socket has, never past the current frame.  Returns 1 when
+ * a whole frame is ready (take it), 0 when more is needed, -EPIPE when the
+ * peer closed, -EMSGSIZE when the header announces more than `max` bytes
+ * (the frame is then unusable), other negative errnos on socket errors. */
+int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e);
+/* Hand over the completed frame's payload (malloc'd, NUL-terminated). */
+uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len);
+bool cx_frame_rx_partial(const struct cx_frame_rx *rx); /* mid-frame? */
+void cx_frame_rx_free(struct cx_frame_rx *rx);
+
+/* ---- request fields: a missing (when required) or ill-typed field is an
+ * -EINVAL naming the field and the type wanted ---- */
+int cx_proto_get_str(struct json_object *req, const char *key, bool required,
+		     const char **out, cx_err *e);
+int cx_proto_get_u64(struct json_object *req, const char *key, bool required,
+		     uint64_t *out, cx_err *e);
+int cx_proto_get_int(struct json_object *req, const char *key, bool required,
+		     int *out, cx_err *e);
+int cx_proto_get_bool(struct json_object *req, const char *key, bool required,
+		      bool *out, cx_err *e);
+
+/* Replies: {"ok":true,"result":R} (consumes R, NULL gives null) and
+ * {"ok":false,"errno":N,"error":TEXT} (N positive). */
+struct json_object *cx_proto_reply_ok(struct json_object *result);
+struct json_object *cx_proto_reply_err(int err, const char *text);
+/* Decode a reply: 0 and *result borrowed from `reply`, or -errno with the
+ * daemon's message in *e; -EPROTO when the reply is not shaped as one. */
+int cx_proto_reply_result(struct json_object *reply,
+			  struct json_object **result, cx_err *e);
 
 #endif
