@@ -1,0 +1,340 @@
+/*
+ * client.c - the client library (include/cxlemu/cxlemu.h): one blocking
+ * connection to the daemon, acting as one host.
+ *
+ * Every call is cxlemu_call(): build the request object, send it with its
+ * raw frame, read the reply with its raw frame and descriptors, and turn
+ * {"ok":false,...} into a negative errno and the daemon's sentence.
+ */
+#include "cxlemu/cxlemu.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+
+struct cxlemu {
+	int fd;
+	char *socket;
+	char *host;
+	struct json_object *hello;
+};
+
+_Static_assert(CXLEMU_MAX_FDS == CX_PROTO_MAX_FDS, "fd limits agree");
+
+static int fail(struct cxlemu_err *err, int rc, const cx_err *e)
+{
+	if (err)
+		snprintf(err->msg, sizeof(err->msg), "%s", e->msg);
+	return rc;
+}
+
+const char *cxlemu_default_socket(char *buf, size_t len)
+{
+	return cx_proto_default_socket(buf, len);
+}
+
+int cxlemu_connect(const char *socket_path, const char *host,
+		   struct cxlemu **out, struct cxlemu_err *err)
+{
+	char def[256];
+	struct cxlemu *c;
+	struct cxlemu_reply rep;
+	const char *name = NULL;
+	cx_err e;
+	int rc, fd;
+
+	if (!socket_path)
+		socket_path = cx_proto_default_socket(def, sizeof(def));
+	if ((rc = cx_proto_connect(socket_path, &fd, &e)))
+		return fail(err, rc, &e);
+	c = cx_xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->socket = cx_xstrdup(socket_path);
+	c->host = host ? cx_xstrdup(host) : NULL;
+	if ((rc = cxlemu_call(c, "hello", NULL, NULL, 0, &rep, err))) {
+		cxlemu_close(c);
+		return rc;
+	}
+	if (cx_proto_get_str(rep.result, "host", true, &name, &e)) {
+		cxlemu_reply_release(&rep);
+		cxlemu_close(c);
+		return fail(err, -EPROTO, &e);
+	}
+	free(c->host);
+	c->host = cx_xstrdup(name);
+	c->hello = json_object_get(rep.result);
+	cxlemu_reply_release(&rep);
+	*out = c;
+	return 0;
+}
+
+void cxlemu_close(struct cxlemu *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	json_object_put(c->hello);
+	free(c->socket);
+	free(c->host);
+	free(c);
+}
+
+const char *cxlemu_host(const struct cxlemu *c) { return c->host; }
+const char *cxlemu_socket(const struct cxlemu *c) { return c->socket; }
+struct json_object *cxlemu_hello(const struct cxlemu *c) { return c->hello; }
+
+int cxlemu_call(struct cxlemu *c, const char *op, struct json_object *args,
+		const void *data, size_t data_len, struct cxlemu_reply *reply,
+		struct cxlemu_err *err)
+{
+	struct json_object *req = json_object_new_object();
+	struct json_object *result = NULL;
+	struct cx_proto_msg m;
+	cx_err e;
+	int rc;
+
+	memset(reply, 0, sizeof(*reply));
+	json_object_object_add(req, "op", json_object_new_string(op));
+	if (c->host)
+		json_object_object_add(req, "host",
+				       json_object_new_string(c->host));
+	if (args) {
+		json_object_object_foreach(args, k, v)
+			json_object_object_add(req, k, json_object_get(v));
+		json_object_put(args);
+	}
+	rc = cx_proto_send_msg(c->fd, req, data, data_len, NULL, 0, &e);
+	json_object_put(req);
+	if (rc)
+		return fail(err, rc, &e);
+	if ((rc = cx_proto_recv_msg(c->fd, &m, &e)))
+		return fail(err, rc, &e);
+	if ((rc = cx_proto_reply_result(m.json, &result, &e))) {
+		cx_proto_msg_release(&m);
+		return fail(err, rc, &e);
+	}
+	reply->result = json_object_get(result);
+	reply->data = m.data;
+	reply->data_len = m.data_len;
+	m.data = NULL;
+	memcpy(reply->fds, m.fds, sizeof(int) * (size_t)m.nfds);
+	reply->nfds = m.nfds;
+	m.nfds = 0;
+	cx_proto_msg_release(&m);
+	return 0;
+}
+
+void cxlemu_reply_release(struct cxlemu_reply *r)
+{
+	json_object_put(r->result);
+	free(r->data);
+	for (int i = 0; i < r->nfds; i++)
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Call and keep only the result object. */
+static int call_result(struct cxlemu *c, const char *op,
+		       struct json_object *args, struct json_object **out,
+		       struct cxlemu_err *err)
+{
+	struct cxlemu_reply rep;
+	int rc = cxlemu_call(c, op, args, NULL, 0, &rep, err);
+
+	if (rc)
+		return rc;
+	if (out)
+		*out = json_object_get(rep.result);
+	cxlemu_reply_release(&rep);
+	return 0;
+}
+
+int cxlemu_list(struct cxlemu *c, struct json_object *opts,
+		struct json_object **out, struct cxlemu_err *err)
+{
+	struct json_object *args = json_object_new_object();
+
+	if (opts)
+		json_object_object_add(args, "opts", opts);
+	return call_result(c, "list", args, out, err);
+}
+
+int cxlemu_create_region(struct cxlemu *c, const struct cxlemu_region_req *rq,
+			 struct json_object **region, struct cxlemu_err *err)
+{
+	struct json_object *a = json_object_new_object();
+
+	if (rq->root)
+		json_object_object_add(a, "root",
+				       json_object_new_string(rq->root));
+	if (rq->type)
+		json_object_object_add(a, "type",
+				       json_object_new_string(rq->type));
+	if (rq->ways)
+		json_object_object_add(a, "ways", json_object_new_int(rq->ways));
+	if (rq->granularity)
+		json_object_object_add(a, "gran",
+				       json_object_new_uint64(rq->granularity));
+	if (rq->size)
+		json_object_object_add(a, "size",
+				       json_object_new_uint64(rq->size));
+	if (rq->nmemdevs > 0) {
+		struct json_object *m = json_object_new_array();
+		for (int i = 0; i < rq->nmemdevs; i++)
+			json_object_array_add(m, json_object_new_string(
+						      rq->memdevs[i]));
+		json_object_object_add(a, "memdevs", m);
+	}
+	if (rq->human)
+		json_object_object_add(a, "human", json_object_new_boolean(1));
+	return call_result(c, "create-region", a, region, err);
+}
+
+int cxlemu_destroy_region(struct cxlemu *c, const char *name, bool force,
+			  int *destroyed, struct cxlemu_err *err)
+{
+	struct json_object *a = json_object_new_object(), *r = NULL, *n;
+	int rc;
+
+	json_object_object_add(a, "name", json_object_new_string(name));
+	if (force)
+		json_object_object_add(a, "force", json_object_new_boolean(1));
+	if ((rc = call_result(c, "destroy-region", a, &r, err)))
+		return rc;
+	if (destroyed)
+		*destroyed = json_object_object_get_ex(r, "destroyed", &n) ?
+			     json_object_get_int(n) : 0;
+	json_object_put(r);
+	return 0;
+}
+
+int cxlemu_translate(struct cxlemu *c, const char *region, uint64_t offset,
+		     bool human, struct json_object **out,
+		     struct cxlemu_err *err)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "region", json_object_new_string(region));
+	json_object_object_add(a, "offset", json_object_new_uint64(offset));
+	if (human)
+		json_object_object_add(a, "human", json_object_new_boolean(1));
+	return call_result(c, "translate", a, out, err);
+}
+
+static struct json_object *io_args(const char *region, uint64_t off)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "region", json_object_new_string(region));
+	json_object_object_add(a, "offset", json_object_new_uint64(off));
+	return a;
+}
+
+/* A transfer that takes several requests is checked whole first, so that
+ * a range running past the end is refused before any piece is done. */
+static int check_span(struct cxlemu *c, const char *region, uint64_t off,
+		      size_t len, struct cxlemu_err *err)
+{
+	struct cxlemu_err tmp;
+
+	if (len <= CX_PROTO_IO_CHUNK)
+		return 0;
+	if (off + len < off) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s: %zu bytes at "
+				 "offset %#llx wrap around", region, len,
+				 (unsigned long long)off);
+		return -ERANGE;
+	}
+	int rc = cxlemu_translate(c, region, off + len - 1, false, NULL, &tmp);
+	if (rc == -ERANGE && err)
+		snprintf(err->msg, sizeof(err->msg), "%s: %zu bytes at offset "
+			 "%#llx run past the end of the region", region, len,
+			 (unsigned long long)off);
+	else if (rc && err)
+		*err = tmp;
+	return rc;
+}
+
+int cxlemu_read(struct cxlemu *c, const char *region, uint64_t offset,
+		void *buf, size_t len, struct cxlemu_err *err)
+{
+	size_t done = 0;
+	int rc;
+
+	if ((rc = check_span(c, region, offset, len, err)))
+		return rc;
+	do {
+		size_t n = len - done;
+		struct cxlemu_reply rep;
+		struct json_object *a;
+
+		if (n > CX_PROTO_IO_CHUNK)
+			n = CX_PROTO_IO_CHUNK;
+		a = io_args(region, offset + done);
+		json_object_object_add(a, "length", json_object_new_uint64(n));
+		if ((rc = cxlemu_call(c, "read", a, NULL, 0, &rep, err)))
+			return rc;
+		if (rep.data_len != n) {
+			cxlemu_reply_release(&rep);
+			if (err)
+				snprintf(err->msg, sizeof(err->msg), "the "
+					 "fabric sent %zu bytes for a read of "
+					 "%zu", rep.data_len, n);
+			return -EPROTO;
+		}
+		if (n)
+			memcpy((uint8_t *)buf + done, rep.data, n);
+		cxlemu_reply_release(&rep);
+		done += n;
+	} while (done < len);
+	return 0;
+}
+
+int cxlemu_write(struct cxlemu *c, const char *region, uint64_t offset,
+		 const void *buf, size_t len, struct cxlemu_err *err)
+{
+	size_t done = 0;
+	int rc;
+
+	if ((rc = check_span(c, region, offset, len, err)))
+		return rc;
+	do {
+		size_t n = len - done;
+		struct cxlemu_reply rep;
+
+		if (n > CX_PROTO_IO_CHUNK)
+			n = CX_PROTO_IO_CHUNK;
+		rc = cxlemu_call(c, "write", io_args(region, offset + done),
+				 (const uint8_t *)buf + done, n, &rep, err);
+		if (rc)
+			return rc;
+		cxlemu_reply_release(&rep);
+		done += n;
+	} while (done < len);
+	return 0;
+}
+
+int cxlemu_stop(struct cxlemu *c, struct cxlemu_err *err)
+{
+	struct cxlemu_reply rep;
+	char b;
+	int rc = cxlemu_call(c, "stop", NULL, NULL, 0, &rep, err);
+
+	if (rc)
+		return rc;
+	cxlemu_reply_release(&rep);
+	/* the daemon closes its clients last: EOF means it is done */
+	for (;;) {
+		ssize_t r = read(c->fd, &b, 1);
+		if (r > 0 || (r < 0 && errno == EINTR))
+			continue;
+		break;
+	}
+	return 0;
+}

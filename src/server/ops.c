@@ -1,0 +1,137 @@
+/*
+ * ops.c - the table of requests the daemon answers, and the ones about the
+ * daemon itself: hello (who am I talking to), list (`cxl list`) and stop.
+ *
+ * To add an op: write its handler in an ops_*.c file, declare it in
+ * server.h and add a row here.  Handlers never print; they return 0 with
+ * c->result set, or a negative errno with *e saying what was wrong.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cxlemu/cxlemu.h"
+#include "proto/json.h"
+
+const struct cx_op cx_server_ops[] = {
+	{ "hello", cx_op_hello },
+	{ "list", cx_op_list },
+	{ "create-region", cx_op_create_region },
+	{ "destroy-region", cx_op_destroy_region },
+	{ "translate", cx_op_translate },
+	{ "read", cx_op_read },
+	{ "write", cx_op_write },
+	{ "stop", cx_op_stop },
+	/* later: map, unmap, dax-list, mbox ... */
+	{ NULL, NULL },
+};
+
+const struct cx_op *cx_server_find_op(const char *name)
+{
+	for (const struct cx_op *op = cx_server_ops; op->name; op++)
+		if (!strcmp(op->name, name))
+			return op;
+	return NULL;
+}
+
+int cx_op_hello(struct cx_srv_call *c, cx_err *e)
+{
+	struct json_object *r = json_object_new_object();
+	struct json_object *hosts = json_object_new_array();
+
+	for (int i = 0; i < c->fabric->hosts.n; i++) {
+		struct cx_host *h = c->fabric->hosts.v[i];
+		json_object_array_add(hosts, json_object_new_string(h->name));
+	}
+	json_object_object_add(r, "version",
+			       json_object_new_string(CXLEMU_VERSION));
+	json_object_object_add(r, "protocol",
+			       json_object_new_int(CX_PROTO_VERSION));
+	json_object_object_add(r, "topology",
+			       json_object_new_string(c->fabric->source));
+	json_object_object_add(r, "host", json_object_new_string(c->host->name));
+	json_object_object_add(r, "hosts", hosts);
+	c->result = r;
+	return 0;
+}
+
+int cx_op_list(struct cx_srv_call *c, cx_err *e)
+{
+	struct cx_list_opts o;
+	struct json_object *jo = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (json_object_object_get_ex(c->req, "opts", &jo) && jo) {
+		if (!json_object_is_type(jo, json_type_object))
+			return cx_fail(e, EINVAL, "field \"opts\" must be an "
+				       "object");
+		if ((rc = cx_list_opts_from_json(jo, &o, e)))
+			return rc;
+	}
+	cx_list_opts_defaults(&o);
+	c->result = cx_json_list(c->host, &o, e);
+	if (!c->result)
+		return cx_fail(e, EINVAL, "%s", e->msg[0] ? e->msg :
+			       "cannot list the fabric");
+	return 0;
+}
+
+int cx_op_stop(struct cx_srv_call *c, cx_err *e)
+{
+	c->stop = true;
+	c->result = json_object_new_object();
+	json_object_object_add(c->result, "stopping",
+			       json_object_new_boolean(1));
+	return 0;
+}
+
+/* ---- helpers shared by handlers ---- */
+
+int cx_srv_region(struct cx_srv_call *c, const char *key,
+		  struct cx_region **out, cx_err *e)
+{
+	const char *name = NULL;
+	char list[256];
+	size_t used = 0;
+	int rc;
+
+	if ((rc = cx_proto_get_str(c->req, key, true, &name, e)))
+		return rc;
+	*out = cx_region_find(c->host, name);
+	if (*out)
+		return 0;
+	list[0] = 0;
+	for (int i = 0; i < c->host->regions.n && used < sizeof(list); i++) {
+		struct cx_region *r = c->host->regions.v[i];
+		int n = snprintf(list + used, sizeof(list) - used, "%sregion%d",
+				 i ? ", " : "", r->id);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return cx_fail(e, ENOENT, "host %s has no region '%s' (%s%s)",
+		       c->host->name, name,
+		       c->host->regions.n ? "regions: " : "it has no regions",
+		       list);
+}
+
+int cx_srv_check_range(struct cx_region *r, uint64_t off, uint64_t len,
+		       cx_err *e)
+{
+	char sz[64];
+
+	if (off < r->size && len <= r->size - off)
+		return 0;
+	cx_fmt_size(sz, sizeof(sz), r->size);
+	if (len <= 1 || off >= r->size)
+		return cx_fail(e, ERANGE, "region%d: offset %#" PRIx64 " is "
+			       "past the end of the region (its size is %#"
+			       PRIx64 ", %s)", r->id, off, r->size, sz);
+	return cx_fail(e, ERANGE, "region%d: %" PRIu64 " bytes at offset %#"
+		       PRIx64 " run past the end of the region (its size is %#"
+		       PRIx64 ", %s)", r->id, len, off, r->size, sz);
+}

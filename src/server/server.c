@@ -1,0 +1,601 @@
+/*
+ * server.c - the daemon's socket, its poll() loop and its connections.
+ *
+ * Every connection is non-blocking and owns an incremental frame reader
+ * and a queue of outgoing segments.  A connection is read only while it
+ * has no reply waiting to go out, so a client that stops reading cannot
+ * make the daemon buffer without bound, and one request at a time is
+ * dispatched per wake-up so no client starves the others.  A request whose
+ * JSON announces "data_len" is parked until its raw frame is complete;
+ * if the client leaves first, the parked request is dropped unapplied.
+ * A frame header that announces too much gets an error reply and the
+ * connection is closed once that reply is out: its stream cannot be
+ * resynchronised.  Everything else that is wrong gets an error reply and
+ * the connection stays usable.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct out_seg {
+	uint8_t hdr[4];
+	uint8_t *buf;              /* owned */
+	size_t len;                /* payload bytes */
+	size_t off;                /* bytes of hdr+payload sent */
+	int fds[CX_PROTO_MAX_FDS]; /* sent with the first byte, then closed */
+	int nfds;
+	struct out_seg *next;
+};
+
+struct client {
+	int id;
+	int fd;
+	struct cx_frame_rx rx;
+	struct json_object *parked;   /* request waiting for its raw frame */
+	uint64_t parked_len;
+	struct out_seg *out, *out_tail;
+	bool close_when_flushed;
+	bool dead;
+};
+
+struct hook {
+	int client;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+struct cx_server {
+	struct cx_fabric *fabric;
+	char *path;
+	int lfd;
+	dev_t dev;
+	ino_t ino;
+	cx_vec clients;               /* struct client * */
+	cx_vec hooks;                 /* struct hook * */
+	int next_id;
+	int stop_client;              /* id that asked to stop, or -1 */
+	bool stopping;
+};
+
+const char *cx_server_path(const struct cx_server *s) { return s->path; }
+struct cx_fabric *cx_server_fabric(struct cx_server *s) { return s->fabric; }
+
+/* ---- the socket ---- */
+
+int cx_server_probe(const char *path, cx_err *e)
+{
+	struct stat st;
+	cx_err tmp;
+	int fd, rc;
+
+	rc = cx_proto_connect(path, &fd, &tmp);
+	if (rc == 0) {
+		close(fd);
+		return 1;
+	}
+	if (rc == -ENOENT && lstat(path, &st) < 0)
+		return 0;
+	if (rc == -ENAMETOOLONG || rc == -EINVAL)
+		return cx_fail(e, -rc, "%s", tmp.msg);
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return cx_fail(e, EEXIST, "%s exists and is not a socket; "
+			       "refusing to replace it", path);
+	if (rc == -ECONNREFUSED || rc == -ENOENT)
+		return 0; /* stale */
+	return cx_fail(e, -rc, "%s", tmp.msg);
+}
+
+int cx_server_open(struct cx_fabric *f, const char *path,
+		   struct cx_server **out, cx_err *e)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int rc, fd;
+
+	if ((rc = cx_proto_sockaddr(path, &sa, e)))
+		return rc;
+	rc = cx_server_probe(path, e);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		return cx_fail(e, EADDRINUSE, "a fabric is already being "
+			       "served on %s", path);
+	if (lstat(path, &st) == 0 && unlink(path) < 0)
+		return cx_fail(e, errno, "cannot remove the stale socket %s: "
+			       "%s", path, strerror(errno));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return cx_fail(e, errno, "socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == EADDRINUSE)
+			return cx_fail(e, EADDRINUSE, "a fabric is already "
+				       "being served on %s", path);
+		return cx_fail(e, err, "cannot bind %s: %s", path,
+			       strerror(err));
+	}
+	if (listen(fd, 64) < 0 || stat(path, &st) < 0) {
+		int err = errno;
+		close(fd);
+		unlink(path);
+		return cx_fail(e, err, "cannot listen on %s: %s", path,
+			       strerror(err));
+	}
+	struct cx_server *s = cx_xcalloc(1, sizeof(*s));
+	s->fabric = f;
+	s->path = cx_xstrdup(path);
+	s->lfd = fd;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->stop_client = -1;
+	*out = s;
+	return 0;
+}
+
+/* ---- hooks ---- */
+
+void cx_server_on_close(struct cx_server *s, int client,
+			void (*fn)(void *arg), void *arg)
+{
+	struct hook *h = cx_xcalloc(1, sizeof(*h));
+
+	h->client = client;
+	h->fn = fn;
+	h->arg = arg;
+	cx_vec_push(&s->hooks, h);
+}
+
+/* Run the hooks of one client (or all of them with client < 0), newest
+ * first so that later state is undone before what it was built on. */
+static void run_hooks(struct cx_server *s, int client)
+{
+	for (int i = s->hooks.n - 1; i >= 0; i--) {
+		struct hook *h = s->hooks.v[i];
+		if (client >= 0 && h->client != client)
+			continue;
+		cx_vec_remove(&s->hooks, h);
+		h->fn(h->arg);
+		free(h);
+	}
+}
+
+/* ---- connections ---- */
+
+static void seg_free(struct out_seg *g)
+{
+	for (int i = 0; i < g->nfds; i++)
+		close(g->fds[i]);
+	free(g->buf);
+	free(g);
+}
+
+static void client_free(struct cx_server *s, struct client *c)
+{
+	run_hooks(s, c->id);
+	close(c->fd);
+	cx_frame_rx_free(&c->rx);
+	json_object_put(c->parked);
+	while (c->out) {
+		struct out_seg *g = c->out;
+		c->out = g->next;
+		seg_free(g);
+	}
+	free(c);
+}
+
+static void queue_seg(struct client *c, uint8_t *buf, size_t len,
+		      const int *fds, int nfds)
+{
+	struct out_seg *g = cx_xcalloc(1, sizeof(*g));
+
+	g->hdr[0] = (uint8_t)len;
+	g->hdr[1] = (uint8_t)(len >> 8);
+	g->hdr[2] = (uint8_t)(len >> 16);
+	g->hdr[3] = (uint8_t)(len >> 24);
+	g->buf = buf;
+	g->len = len;
+	if (nfds > 0)
+		memcpy(g->fds, fds, sizeof(int) * (size_t)nfds);
+	g->nfds = nfds;
+	if (c->out_tail)
+		c->out_tail->next = g;
+	else
+		c->out = g;
+	c->out_tail = g;
+}
+
+/* Queue a reply (consumed) with optional raw bytes (taken) and fds
+ * (taken: closed once sent or when the client goes). */
+static void queue_reply(struct client *c, struct json_object *reply,
+			uint8_t *data, size_t data_len, const int *fds,
+			int nfds)
+{
+	size_t len;
+	const char *text;
+
+	if (data_len)
+		json_object_object_add(reply, "data_len",
+				       json_object_new_uint64(data_len));
+	if (nfds)
+		json_object_object_add(reply, "nfds", json_object_new_int(nfds));
+	text = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN,
+						 &len);
+	uint8_t *copy = cx_xcalloc(1, len + 1);
+	memcpy(copy, text, len);
+	json_object_put(reply);
+	queue_seg(c, copy, len, fds, nfds);
+	if (data_len)
+		queue_seg(c, data, data_len, NULL, 0);
+	else
+		free(data);
+}
+
+static void reply_error(struct client *c, int err, const char *msg)
+{
+	queue_reply(c, cx_proto_reply_err(err, msg), NULL, 0, NULL, 0);
+}
+
+/* Send what the socket takes; drop the client on a hard error. */
+static void client_flush(struct client *c)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CX_PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+
+	while (c->out && !c->dead) {
+		struct out_seg *g = c->out;
+		struct iovec iov[2];
+		int n = 0;
+		struct msghdr mh;
+
+		if (g->off < 4) {
+			iov[n].iov_base = g->hdr + g->off;
+			iov[n++].iov_len = 4 - g->off;
+			if (g->len) {
+				iov[n].iov_base = g->buf;
+				iov[n++].iov_len = g->len;
+			}
+		} else {
+			iov[n].iov_base = g->buf + (g->off - 4);
+			iov[n++].iov_len = g->len + 4 - g->off;
+		}
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = (size_t)n;
+		if (g->off == 0 && g->nfds > 0) {
+			memset(&ctl, 0, sizeof(ctl));
+			mh.msg_control = ctl.buf;
+			mh.msg_controllen =
+				CMSG_SPACE(sizeof(int) * (size_t)g->nfds);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)g->nfds);
+			memcpy(CMSG_DATA(cm), g->fds,
+			       sizeof(int) * (size_t)g->nfds);
+		}
+		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			c->dead = true;
+			return;
+		}
+		if (g->off == 0 && g->nfds > 0) {
+			for (int i = 0; i < g->nfds; i++)
+				close(g->fds[i]);
+			g->nfds = 0;
+		}
+		g->off += (size_t)w;
+		if (g->off == g->len + 4) {
+			c->out = g->next;
+			if (!c->out)
+				c->out_tail = NULL;
+			seg_free(g);
+		}
+	}
+	if (!c->out && c->close_when_flushed)
+		c->dead = true;
+}
+
+/* ---- dispatch ---- */
+
+static void host_names(struct cx_fabric *f, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < f->hosts.n && used < len; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+				 h->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void op_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (const struct cx_op *op = cx_server_ops; op->name && used < len;
+	     op++) {
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 op == cx_server_ops ? "" : ", ", op->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void dispatch(struct cx_server *s, struct client *c,
+		     struct json_object *req, uint8_t *data, size_t data_len)
+{
+	struct cx_srv_call call;
+	const struct cx_op *op;
+	const char *name = NULL, *host = NULL;
+	cx_err e;
+	int rc;
+	char list[512];
+
+	memset(&call, 0, sizeof(call));
+	if ((rc = cx_proto_get_str(req, "op", true, &name, &e)))
+		goto fail;
+	if (!(op = cx_server_find_op(name))) {
+		op_names(list, sizeof(list));
+		rc = cx_fail(&e, EOPNOTSUPP, "unknown op '%s' (this fabric "
+			     "knows: %s)", name, list);
+		goto fail;
+	}
+	if ((rc = cx_proto_get_str(req, "host", false, &host, &e)))
+		goto fail;
+	call.host = cx_host_find(s->fabric, host);
+	if (!call.host) {
+		host_names(s->fabric, list, sizeof(list));
+		if (host)
+			rc = cx_fail(&e, ENOENT, "no host '%s' in this fabric "
+				     "(hosts: %s)", host, list);
+		else
+			rc = cx_fail(&e, ENOENT, "this fabric has no hosts");
+		goto fail;
+	}
+	call.server = s;
+	call.fabric = s->fabric;
+	call.client = c->id;
+	call.req = req;
+	call.data = data;
+	call.data_len = data_len;
+	rc = op->fn(&call, &e);
+	if (rc < 0) {
+		json_object_put(call.result);
+		free(call.out_data);
+		for (int i = 0; i < call.nfds; i++)
+			close(call.fds[i]);
+		goto fail;
+	}
+	if (call.stop) {
+		s->stopping = true;
+		s->stop_client = c->id;
+	}
+	queue_reply(c, cx_proto_reply_ok(call.result), call.out_data,
+		    call.out_len, call.fds, call.nfds);
+	json_object_put(req);
+	free(data);
+	return;
+fail:
+	reply_error(c, rc, e.msg);
+	json_object_put(req);
+	free(data);
+}
+
+/* A complete frame arrived. */
+static void on_frame(struct cx_server *s, struct client *c, uint8_t *buf,
+		     size_t len)
+{
+	struct json_object *req;
+	uint64_t dlen = 0;
+	cx_err e;
+	int rc;
+
+	if (c->parked) {
+		req = c->parked;
+		c->parked = NULL;
+		if (len != c->parked_len) {
+			json_object_put(req);
+			free(buf);
+			rc = cx_fail(&e, EPROTO, "the raw frame holds %zu bytes "
+				     "but the request announced data_len %llu; "
+				     "nothing was done", len,
+				     (unsigned long long)c->parked_len);
+			reply_error(c, rc, e.msg);
+			return;
+		}
+		dispatch(s, c, req, buf, len);
+		return;
+	}
+	rc = cx_proto_parse(buf, len, &req, &e);
+	free(buf);
+	if (rc) {
+		reply_error(c, rc, e.msg);
+		return;
+	}
+	if ((rc = cx_proto_get_u64(req, "data_len", false, &dlen, &e))) {
+		json_object_put(req);
+		reply_error(c, rc, e.msg);
+		return;
+	}
+	if (dlen > CX_PROTO_MAX_FRAME) {
+		json_object_put(req);
+		rc = cx_fail(&e, EMSGSIZE, "data_len %llu is larger than the "
+			     "%u bytes a frame may hold",
+			     (unsigned long long)dlen, CX_PROTO_MAX_FRAME);
+		reply_error(c, rc, e.msg);
+		c->close_when_flushed = true;
+		return;
+	}
+	if (dlen) {
+		c->parked = req;
+		c->parked_len = dlen;
+		return;
+	}
+	dispatch(s, c, req, NULL, 0);
+}
+
+/* Read until one frame completes (then handle it) or the socket is dry. */
+static void client_read(struct cx_server *s, struct client *c)
+{
+	cx_err e;
+
+	while (!c->dead && !c->out && !c->close_when_flushed) {
+		size_t max = c->parked ? CX_PROTO_MAX_FRAME : CX_PROTO_MAX_JSON;
+		int rc = cx_frame_rx_read(&c->rx, c->fd, max, &e);
+		if (rc == 0)
+			return;
+		if (rc == -EMSGSIZE) {
+			reply_error(c, rc, e.msg);
+			c->close_when_flushed = true;
+			return;
+		}
+		if (rc < 0) {
+			c->dead = true; /* gone, maybe mid-request: drop it */
+			return;
+		}
+		size_t len;
+		uint8_t *buf = cx_frame_rx_take(&c->rx, &len);
+		on_frame(s, c, buf, len);
+		if (s->stopping)
+			return;
+	}
+}
+
+static void accept_clients(struct cx_server *s)
+{
+	for (;;) {
+		int fd = accept4(s->lfd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* EAGAIN, or a client that vanished */
+		struct client *c = cx_xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->id = ++s->next_id;
+		cx_vec_push(&s->clients, c);
+	}
+}
+
+static bool client_alive(struct cx_server *s, int id)
+{
+	for (int i = 0; i < s->clients.n; i++) {
+		struct client *c = s->clients.v[i];
+		if (c->id == id)
+			return !c->dead;
+	}
+	return false;
+}
+
+int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
+		  cx_err *e)
+{
+	struct pollfd *pfd = NULL;
+	int cap = 0;
+
+	while (!(quit && *quit)) {
+		/* stopping: finish sending the reply to "stop", then leave */
+		if (s->stopping) {
+			bool pending = false;
+			for (int i = 0; i < s->clients.n; i++) {
+				struct client *c = s->clients.v[i];
+				if (c->id == s->stop_client && !c->dead &&
+				    c->out)
+					pending = true;
+			}
+			if (!pending || !client_alive(s, s->stop_client))
+				break;
+		}
+		int n = s->clients.n + 1;
+		if (n > cap) {
+			cap = n * 2;
+			pfd = cx_xrealloc(pfd, sizeof(*pfd) * (size_t)cap);
+		}
+		pfd[0].fd = s->stopping ? -1 : s->lfd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		for (int i = 0; i < s->clients.n; i++) {
+			struct client *c = s->clients.v[i];
+			pfd[i + 1].fd = c->fd;
+			pfd[i + 1].events = c->out ? POLLOUT :
+					    (s->stopping ? 0 : POLLIN);
+			pfd[i + 1].revents = 0;
+		}
+		int r = poll(pfd, (nfds_t)n, 1000);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+			free(pfd);
+			return cx_fail(e, err, "poll: %s", strerror(err));
+		}
+		int nclients = s->clients.n; /* accept appends after these */
+		if (pfd[0].revents & POLLIN)
+			accept_clients(s);
+		for (int i = 0; i < nclients; i++) {
+			struct client *c = s->clients.v[i];
+			short ev = pfd[i + 1].revents;
+			if (!ev)
+				continue;
+			if (c->out) {
+				if (ev & (POLLOUT | POLLERR | POLLHUP))
+					client_flush(c);
+			} else if (ev & (POLLIN | POLLERR | POLLHUP)) {
+				client_read(s, c);
+				client_flush(c); /* most replies go at once */
+			}
+		}
+		for (int i = s->clients.n - 1; i >= 0; i--) {
+			struct client *c = s->clients.v[i];
+			if (c->dead && c->id != s->stop_client) {
+				cx_vec_remove(&s->clients, c);
+				client_free(s, c);
+			}
+		}
+	}
+	free(pfd);
+	return 0;
+}
+
+void cx_server_close(struct cx_server *s)
+{
+	struct stat st;
+
+	if (!s)
+		return;
+	/* remove the socket only if it is still ours */
+	if (stat(s->path, &st) == 0 && st.st_dev == s->dev &&
+	    st.st_ino == s->ino)
+		unlink(s->path);
+	close(s->lfd);
+	run_hooks(s, -1);
+	cx_fabric_free(s->fabric);
+	for (int i = 0; i < s->clients.n; i++)
+		client_free(s, s->clients.v[i]);
+	cx_vec_free(&s->clients);
+	cx_vec_free(&s->hooks);
+	free(s->path);
+	free(s);
+}

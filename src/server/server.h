@@ -1,0 +1,101 @@
+/*
+ * server.h - the daemon: one fabric served to many clients over a UNIX
+ * socket (wire format in proto/proto.h).
+ *
+ * The server is a single-threaded poll() loop.  A request is acted on only
+ * when its JSON frame, and the raw frame it announces, have arrived whole;
+ * a client that goes away in the middle of one is dropped and nothing is
+ * applied.  Bad requests get an error reply; the loop keeps serving.
+ *
+ * Ops are rows of a table (ops.c): a name and a handler.  A handler reads
+ * the request, acts on the fabric, and fills the reply part of the call:
+ * a JSON result, optionally raw bytes and file descriptors.  State that
+ * must die with the client (a mapping, say) registers a close hook.
+ */
+#ifndef CXLEMU_SERVER_H
+#define CXLEMU_SERVER_H
+
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "model/model.h"
+#include "proto/proto.h"
+
+struct cx_server;
+
+/*
+ * Bind and listen on `path`.  Refuses (-EADDRINUSE, "a fabric is already
+ * being served on PATH") when a daemon answers there, replaces a stale
+ * socket file nobody answers on, and refuses to replace anything that is
+ * not a socket.  On success the server owns `f` (a started fabric).
+ */
+int cx_server_open(struct cx_fabric *f, const char *path,
+		   struct cx_server **out, cx_err *e);
+/* Serve until a "stop" request or until *quit becomes non-zero (a signal
+ * handler's flag; may be NULL). */
+int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
+		  cx_err *e);
+/* Remove the socket, free the fabric (media flushed), then drop clients:
+ * a client waiting for the connection to close knows the daemon is gone. */
+void cx_server_close(struct cx_server *s);
+const char *cx_server_path(const struct cx_server *s);
+struct cx_fabric *cx_server_fabric(struct cx_server *s);
+
+/*
+ * What is at `path`: 1 when a fabric answers, 0 when nothing or a stale
+ * socket is there, negative when something else is in the way.
+ */
+int cx_server_probe(const char *path, cx_err *e);
+
+/* ---- ops ---- */
+struct cx_srv_call {
+	struct cx_server *server;
+	struct cx_fabric *fabric;
+	struct cx_host *host;        /* the host the request names */
+	int client;                  /* connection id, for close hooks */
+	struct json_object *req;     /* the request (borrowed) */
+	const uint8_t *data;         /* its raw frame, if any */
+	size_t data_len;
+	/* the reply, filled by the handler */
+	struct json_object *result;  /* owned by the call */
+	uint8_t *out_data;           /* malloc'd; sent as a raw frame */
+	size_t out_len;
+	int fds[CX_PROTO_MAX_FDS];   /* sent with the reply, then closed by
+					the server: hand over dup()s */
+	int nfds;
+	bool stop;                   /* exit the loop after this reply */
+};
+typedef int (*cx_op_fn)(struct cx_srv_call *c, cx_err *e);
+
+struct cx_op {
+	const char *name;
+	cx_op_fn fn;
+};
+/* The table, ended by a row with a NULL name. */
+extern const struct cx_op cx_server_ops[];
+const struct cx_op *cx_server_find_op(const char *name);
+
+/* Run fn(arg) when connection `client` closes (or the server does). */
+void cx_server_on_close(struct cx_server *s, int client,
+			void (*fn)(void *arg), void *arg);
+
+/* handlers (ops_*.c) */
+int cx_op_hello(struct cx_srv_call *c, cx_err *e);
+int cx_op_list(struct cx_srv_call *c, cx_err *e);
+int cx_op_stop(struct cx_srv_call *c, cx_err *e);
+int cx_op_create_region(struct cx_srv_call *c, cx_err *e);
+int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e);
+int cx_op_translate(struct cx_srv_call *c, cx_err *e);
+int cx_op_read(struct cx_srv_call *c, cx_err *e);
+int cx_op_write(struct cx_srv_call *c, cx_err *e);
+
+/* Shared by handlers: the region a request names in `key`, or an error
+ * naming the host and the regions it has. */
+int cx_srv_region(struct cx_srv_call *c, const char *key,
+		  struct cx_region **out, cx_err *e);
+/* The range [off, off+len) must lie inside the region. */
+int cx_srv_check_range(struct cx_region *r, uint64_t off, uint64_t len,
+		       cx_err *e);
+
+#endif
