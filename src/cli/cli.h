@@ -1,0 +1,64 @@
+/*
+ * cli.h - what the `cxlemu` subcommands share: the global options, the
+ * command table, messages and exit statuses, and connecting to the fabric.
+ *
+ * Each subcommand is one file with one entry point, cmd_NAME(argc, argv,
+ * cli), where argv[0] is the subcommand's name and the global options
+ * (--socket, --host) have already been taken out, wherever they were.
+ * Exit statuses: 0 done, 1 the fabric or the input refused, 2 usage.
+ */
+#ifndef CXLEMU_CLI_H
+#define CXLEMU_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cxlemu/cxlemu.h"
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+struct cli {
+	const char *socket;      /* --socket, or NULL for the default */
+	const char *host;        /* --host, $CXLEMU_HOST, or NULL (first) */
+	char sockbuf[256];
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cli *cli);
+	const char *usage;       /* arguments, after "cxlemu NAME " */
+	const char *summary;
+};
+extern const struct cli_cmd cli_cmds[];
+const struct cli_cmd *cli_find_cmd(const char *name);
+
+/* "cxlemu: <message>" on stderr; return CLI_FAIL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "cxlemu: <cmd>: <message>" and the command's usage; return CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The command's usage and option list on stdout (for --help). */
+int cli_help(const char *cmd, const char *options);
+
+const char *cli_socket(struct cli *cli);
+/* Connect as the selected host; on failure print why, return CLI_FAIL. */
+int cli_connect(struct cli *cli, struct cxlemu **out);
+/* OFFSET/LENGTH/SIZE arguments: decimal, 0x-hex, QEMU size suffixes. */
+int cli_parse_size(const char *cmd, const char *what, const char *s,
+		   uint64_t *out);
+
+/* The subcommands. */
+int cmd_start(int argc, char **argv, struct cli *cli);
+int cmd_stop(int argc, char **argv, struct cli *cli);
+int cmd_check(int argc, char **argv, struct cli *cli);
+int cmd_list(int argc, char **argv, struct cli *cli);
+int cmd_create_region(int argc, char **argv, struct cli *cli);
+int cmd_destroy_region(int argc, char **argv, struct cli *cli);
+int cmd_translate(int argc, char **argv, struct cli *cli);
+int cmd_read(int argc, char **argv, struct cli *cli);
+int cmd_write(int argc, char **argv, struct cli *cli);
+
+#endif

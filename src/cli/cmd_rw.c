@@ -1,0 +1,215 @@
+/*
+ * cmd_rw.c - `cxlemu read` and `cxlemu write`: region memory by offset,
+ * exact, through the fabric's routing.  read writes raw bytes to stdout
+ * (or a hexdump with --hex); write takes --data STRING or all of stdin.
+ * A range running past the region is refused before any byte moves.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+
+/* hexdump -C style, offsets counted from the region's start */
+static void hexdump(FILE *f, uint64_t base, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 16) {
+		size_t k = n - i < 16 ? n - i : 16;
+		fprintf(f, "%08" PRIx64 " ", base + i);
+		for (size_t j = 0; j < 16; j++) {
+			if (j == 8)
+				fputc(' ', f);
+			if (j < k)
+				fprintf(f, " %02x", p[i + j]);
+			else
+				fputs("   ", f);
+		}
+		fputs("  |", f);
+		for (size_t j = 0; j < k; j++)
+			fputc(isprint(p[i + j]) ? p[i + j] : '.', f);
+		fputs("|\n", f);
+	}
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int cmd_read(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "hex", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	bool hex = false;
+	uint64_t off, len;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "xh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'x':
+			hex = true;
+			break;
+		case 'h':
+			return cli_help("read",
+				"  -x, --hex   a hexdump instead of raw bytes\n");
+		default:
+			return cli_usage("read", "unknown option");
+		}
+	}
+	if (argc - optind != 3)
+		return cli_usage("read", "needs REGION, OFFSET and LENGTH");
+	const char *region = argv[optind];
+	if ((rc = cli_parse_size("read", "offset", argv[optind + 1], &off)) ||
+	    (rc = cli_parse_size("read", "length", argv[optind + 2], &len)))
+		return rc;
+	if ((rc = cli_connect(cli, &c)))
+		return rc;
+	/* refuse a range past the end before printing anything */
+	if (len > CX_PROTO_IO_CHUNK) {
+		if (off + len < off)
+			rc = -ERANGE, snprintf(err.msg, sizeof(err.msg),
+					       "offset + length overflow");
+		else
+			rc = cxlemu_translate(c, region, off + len - 1, false,
+					      NULL, &err);
+		if (rc < 0) {
+			cxlemu_close(c);
+			return cli_error("read: %s", err.msg);
+		}
+	}
+	size_t chunk = len < CX_PROTO_IO_CHUNK ? (size_t)len : CX_PROTO_IO_CHUNK;
+	uint8_t *buf = malloc(chunk ? chunk : 1);
+	if (!buf) {
+		cxlemu_close(c);
+		return cli_error("read: no memory for %zu bytes", chunk);
+	}
+	uint64_t done = 0;
+	rc = 0;
+	do {
+		size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
+		rc = cxlemu_read(c, region, off + done, buf, n, &err);
+		if (rc < 0)
+			break;
+		if (hex)
+			hexdump(stdout, off + done, buf, n);
+		else if (write_all(1, buf, n) < 0) {
+			snprintf(err.msg, sizeof(err.msg), "cannot write to "
+				 "stdout: %s", strerror(errno));
+			rc = -EIO;
+			break;
+		}
+		done += n;
+	} while (done < len);
+	free(buf);
+	cxlemu_close(c);
+	if (rc < 0)
+		return cli_error("read: %s", err.msg);
+	return CLI_OK;
+}
+
+static int slurp_stdin(uint8_t **out, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	uint8_t *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			uint8_t *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(0, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+			free(buf);
+			return -err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+int cmd_write(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	const char *data = NULL;
+	uint8_t *buf = NULL;
+	size_t len;
+	uint64_t off;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'D':
+			data = optarg;
+			break;
+		case 'h':
+			return cli_help("write",
+				"  -D, --data STRING   the bytes to write "
+				"(default: all of stdin)\n");
+		default:
+			return cli_usage("write", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("write", "needs REGION and OFFSET");
+	const char *region = argv[optind];
+	if ((rc = cli_parse_size("write", "offset", argv[optind + 1], &off)))
+		return rc;
+	if (data) {
+		len = strlen(data);
+	} else if ((rc = slurp_stdin(&buf, &len)) < 0) {
+		return cli_error("write: cannot read stdin: %s",
+				 strerror(-rc));
+	}
+	if ((rc = cli_connect(cli, &c))) {
+		free(buf);
+		return rc;
+	}
+	rc = cxlemu_write(c, region, off, data ? (const void *)data : buf, len,
+			  &err);
+	cxlemu_close(c);
+	free(buf);
+	if (rc < 0)
+		return cli_error("write: %s", err.msg);
+	return CLI_OK;
+}

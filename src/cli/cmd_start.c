@@ -1,0 +1,245 @@
+/*
+ * cmd_start.c - `cxlemu start [TOPOLOGY] [--foreground]`: load a topology
+ * (or the built-in two-host lab), open its media and serve it.
+ *
+ * By default the fabric runs as a daemon: the command forks, the child
+ * starts a new session, loads the fabric and binds the socket, and reports
+ * back over a pipe (warnings, then "ready" or the error) before it drops
+ * its terminal; the parent prints that report and exits 0 only once the
+ * socket is listening.  So `cxlemu start && cxlemu list` always works.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "server/server.h"
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: poll() must wake up */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
+/* Report records to the parent: a type letter, the text, a NUL. */
+static void report(int fd, char type, const char *text)
+{
+	if (fd < 0)
+		return;
+	size_t len = strlen(text) + 1;
+	char *buf = malloc(len + 1);
+	if (!buf)
+		return;
+	buf[0] = type;
+	memcpy(buf + 1, text, len);
+	for (size_t off = 0; off < len + 1;) {
+		ssize_t w = write(fd, buf + off, len + 1 - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(buf);
+}
+
+/* Load, start and bind; report warnings and the outcome on `rfd` (or
+ * print them when rfd < 0). */
+static int bring_up(const char *topo, const char *path, int rfd,
+		    struct cx_server **out)
+{
+	struct cx_fabric *f = NULL;
+	cx_err e;
+	int rc;
+
+	if (topo)
+		rc = cx_config_load_file(topo, &f, &e);
+	else
+		rc = cx_config_load_text("<built-in topology>",
+					 cx_default_topology, &f, &e);
+	if (rc == 0) {
+		for (int i = 0; i < f->warnings.n; i++) {
+			if (rfd >= 0)
+				report(rfd, 'W', f->warnings.v[i]);
+			else
+				cli_warn("%s", (char *)f->warnings.v[i]);
+		}
+		rc = cx_fabric_start(f, &e);
+	}
+	if (rc == 0)
+		rc = cx_server_open(f, path, out, &e);
+	if (rc) {
+		cx_fabric_free(f);
+		if (rfd >= 0)
+			report(rfd, 'E', e.msg);
+		else
+			cli_error("%s", e.msg);
+		return rc;
+	}
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "serving %s (%d host%s:",
+			 f->source, f->hosts.n, f->hosts.n == 1 ? "" : "s");
+	for (int i = 0; i < f->hosts.n && n > 0 && (size_t)n < sizeof(line);
+	     i++) {
+		struct cx_host *h = f->hosts.v[i];
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s",
+			      i ? ", " : " ", h->name);
+	}
+	if (n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, ") on %s", path);
+	if (rfd >= 0)
+		report(rfd, 'O', line);
+	else
+		fprintf(stderr, "cxlemu: %s\n", line);
+	return 0;
+}
+
+static int serve(struct cx_server *s)
+{
+	cx_err e;
+	int rc = cx_server_run(s, &quit, &e);
+
+	cx_server_close(s);
+	return rc ? CLI_FAIL : CLI_OK;
+}
+
+static int daemonize(const char *topo, const char *path)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cli_error("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return cli_error("fork: %s", strerror(errno));
+	if (pid == 0) {
+		struct cx_server *s = NULL;
+		close(p[0]);
+		setsid();
+		install_signals();
+		if (bring_up(topo, path, p[1], &s))
+			_exit(CLI_FAIL);
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		close(p[1]);
+		exit(serve(s));
+	}
+	close(p[1]);
+
+	/* read the child's report until it closes the pipe */
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (len + 1 >= cap)
+			buf = realloc(buf, cap *= 2);
+		if (!buf)
+			return cli_error("out of memory");
+		ssize_t r = read(p[0], buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(p[0]);
+	buf[len] = 0;
+	int rc = CLI_FAIL;
+	bool said = false;
+	for (size_t off = 0; off < len;) {
+		char type = buf[off];
+		const char *text = buf + off + 1;
+		off += strlen(buf + off) + 1;
+		if (type == 'W') {
+			cli_warn("%s", text);
+		} else if (type == 'E') {
+			cli_error("%s", text);
+			said = true;
+		} else if (type == 'O') {
+			fprintf(stderr, "cxlemu: %s\n", text);
+			rc = CLI_OK;
+		}
+	}
+	free(buf);
+	if (rc != CLI_OK) {
+		int status;
+		waitpid(pid, &status, 0);
+		if (!said)
+			cli_error("the fabric daemon exited before it was "
+				  "ready");
+	}
+	return rc;
+}
+
+int cmd_start(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool foreground = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'h':
+			return cli_help("start",
+				"  -f, --foreground   stay in the foreground "
+				"(stop with Ctrl-C or cxlemu stop)\n");
+		default:
+			return cli_usage("start", "unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage("start", "one topology file at most");
+	const char *topo = optind < argc ? argv[optind] : NULL;
+	const char *path = cli_socket(cli);
+	cx_err e;
+	int busy = cx_server_probe(path, &e);
+	if (busy < 0)
+		return cli_error("%s", e.msg);
+	if (busy)
+		return cli_error("a fabric is already being served on %s",
+				 path);
+	if (!foreground)
+		return daemonize(topo, path);
+
+	struct cx_server *s = NULL;
+	install_signals();
+	if (bring_up(topo, path, -1, &s))
+		return CLI_FAIL;
+	return serve(s);
+}

@@ -1,0 +1,92 @@
+/*
+ * common.c - messages, usage, size arguments and the connection, shared by
+ * every subcommand so that the command line behaves the same everywhere.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/proto.h"
+#include "util/util.h"
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cxlemu: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cxlemu: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	const struct cli_cmd *c = cli_find_cmd(cmd);
+	va_list ap;
+
+	fprintf(stderr, "cxlemu: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c)
+		fprintf(stderr, "usage: cxlemu %s %s\n", c->name, c->usage);
+	return CLI_USAGE;
+}
+
+int cli_help(const char *cmd, const char *options)
+{
+	const struct cli_cmd *c = cli_find_cmd(cmd);
+
+	if (c)
+		printf("usage: cxlemu %s %s\n\n%s\n", c->name, c->usage,
+		       c->summary);
+	if (options && *options)
+		printf("\n%s", options);
+	printf("\nGlobal options: --socket PATH (default $CXLEMU_SOCKET, "
+	       "else /tmp/cxlemu-<uid>.sock),\n"
+	       "                --host NAME (default $CXLEMU_HOST, else "
+	       "the first host)\n");
+	return CLI_OK;
+}
+
+const char *cli_socket(struct cli *cli)
+{
+	if (cli->socket)
+		return cli->socket;
+	return cx_proto_default_socket(cli->sockbuf, sizeof(cli->sockbuf));
+}
+
+int cli_connect(struct cli *cli, struct cxlemu **out)
+{
+	struct cxlemu_err err;
+
+	if (cxlemu_connect(cli_socket(cli), cli->host, out, &err) < 0)
+		return cli_error("%s", err.msg);
+	return CLI_OK;
+}
+
+int cli_parse_size(const char *cmd, const char *what, const char *s,
+		   uint64_t *out)
+{
+	cx_err e;
+
+	if (cx_parse_size(s, out, what, &e) < 0)
+		return cli_error("%s: %s", cmd, e.msg);
+	return CLI_OK;
+}

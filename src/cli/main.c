@@ -1,0 +1,155 @@
+/*
+ * main.c - the `cxlemu` command: take the global options out of argv
+ * (they may come before or after the subcommand), then hand the rest to
+ * the subcommand's file.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct cli_cmd cli_cmds[] = {
+	{ "start", cmd_start, "[TOPOLOGY] [--foreground]",
+	  "Serve the fabric of TOPOLOGY (default: the built-in two-host lab) "
+	  "on the socket." },
+	{ "stop", cmd_stop, "",
+	  "Ask the daemon to exit; it removes its socket." },
+	{ "check", cmd_check, "FILE",
+	  "Parse and validate a topology file without starting anything." },
+	{ "list", cmd_list, "[-MBPEDRTXuiHIFALSv] [-m MEMDEV] [-s SERIAL] "
+	  "[-b BUS] [-p PORT] [-e ENDPOINT] [-d DECODER] [-r REGION]",
+	  "List the host's view of the fabric as `cxl list` does." },
+	{ "create-region", cmd_create_region,
+	  "-d ROOT [-w WAYS] [-g GRAN] [-t pmem|ram] [-s SIZE] [-u] "
+	  "[-m] MEMDEV...",
+	  "Create and commit a region, memdevs in position order, as "
+	  "`cxl create-region` does." },
+	{ "destroy-region", cmd_destroy_region, "REGION... | all [-f]",
+	  "Reset and delete regions, as `cxl destroy-region` does." },
+	{ "translate", cmd_translate, "REGION OFFSET [-u]",
+	  "Show where a region offset lives: HPA, position, memdev, decoder, "
+	  "DPA." },
+	{ "read", cmd_read, "REGION OFFSET LENGTH [--hex]",
+	  "Write LENGTH bytes of region memory at OFFSET to stdout." },
+	{ "write", cmd_write, "REGION OFFSET [--data STRING]",
+	  "Write STRING (or the bytes of stdin) into region memory at "
+	  "OFFSET." },
+	{ "help", NULL, "[COMMAND]", "Show the commands, or one command's "
+	  "usage." },
+	{ "version", NULL, "", "Print the version." },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct cli_cmd *cli_find_cmd(const char *name)
+{
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void overview(FILE *f)
+{
+	fprintf(f, "usage: cxlemu [--socket PATH] [--host NAME] COMMAND "
+		   "[ARGS]\n\n"
+		   "cxlemu emulates a CXL memory fabric: hosts, host bridges, "
+		   "switches,\nType 3 memory devices, HDM decoders and "
+		   "regions, served by a daemon.\n\nCommands:\n");
+	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
+		fprintf(f, "  %-15s %s\n", c->name, c->summary);
+	fprintf(f, "\nOFFSET, LENGTH and SIZE take decimal, 0x-hex and QEMU "
+		   "size suffixes (4K, 1M, 2G).\n"
+		   "See 'cxlemu help COMMAND' or 'cxlemu COMMAND --help'.\n");
+}
+
+/* Take --socket/--host (either spelling) out of argv, up to "--". */
+static int take_globals(int *argc, char **argv, struct cli *cli)
+{
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+		const char *val = NULL;
+		const char *name = NULL;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "--socket") || !strncmp(a, "--socket=", 9)) {
+			slot = &cli->socket;
+			name = "--socket";
+		} else if (!strcmp(a, "--host") || !strncmp(a, "--host=", 7)) {
+			slot = &cli->host;
+			name = "--host";
+		}
+		if (!slot) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < *argc) {
+			val = argv[++i];
+		}
+		if (!val || !*val) {
+			fprintf(stderr, "cxlemu: %s needs a value\n", name);
+			return CLI_USAGE;
+		}
+		*slot = val;
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	const struct cli_cmd *c;
+	int rc;
+
+	memset(&cli, 0, sizeof(cli));
+	if ((rc = take_globals(&argc, argv, &cli)))
+		return rc;
+	if (!cli.host) {
+		const char *env = getenv("CXLEMU_HOST");
+		if (env && *env)
+			cli.host = env;
+	}
+	if (argc < 2) {
+		overview(stderr);
+		return CLI_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") ||
+	    !strcmp(name, "help")) {
+		if (argc > 2 && strcmp(name, "help") == 0) {
+			c = cli_find_cmd(argv[2]);
+			if (!c) {
+				fprintf(stderr, "cxlemu: '%s' is not a cxlemu "
+					"command. See 'cxlemu --help'.\n",
+					argv[2]);
+				return CLI_USAGE;
+			}
+			return cli_help(c->name, NULL);
+		}
+		overview(stdout);
+		return CLI_OK;
+	}
+	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+		printf("%s\n", CXLEMU_VERSION);
+		return CLI_OK;
+	}
+	c = cli_find_cmd(name);
+	if (!c || !c->fn) {
+		fprintf(stderr, "cxlemu: '%s' is not a cxlemu command. See "
+			"'cxlemu --help'.\n", name);
+		return CLI_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1, &cli);
+}
