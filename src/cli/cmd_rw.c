@@ -173,7 +173,7 @@ int cmd_write(int argc, char **argv, struct cli *cli)
 	struct cxlemu_err err;
 	const char *data = NULL;
 	uint8_t *buf = NULL;
-	size_t len;
+	size_t len = 0;
 	uint64_t off;
 	int o, rc;
 
