@@ -45,6 +45,10 @@ struct cx_list_opts {
 /* Apply ndctl's defaults (filters imply their object type; nothing given
  * means -R -M ... as in ndctl).  Call before cx_json_list. */
 void cx_list_opts_defaults(struct cx_list_opts *o);
+/* ndctl's -v, -vv, -vvv: what each verbosity level turns on. */
+void cx_list_opts_verbose(struct cx_list_opts *o, int level);
+/* Reject what `cxl list` rejects (-S without -p). Call before defaults. */
+int cx_list_opts_check(const struct cx_list_opts *o, cx_err *e);
 /* Move options across the socket. Strings in *o point into `j`. */
 struct json_object *cx_list_opts_to_json(const struct cx_list_opts *o);
 int cx_list_opts_from_json(struct json_object *j, struct cx_list_opts *o,
@@ -61,6 +65,11 @@ struct json_object *cx_json_list(struct cx_host *h,
 struct json_object *cx_json_region(struct cx_region *r, unsigned flags);
 /* daxctl device / region objects (issue 3) */
 struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags);
+
+/* ndctl's number forms: with `human`, a size >= 5000 KiB becomes
+ * "256.00 MiB (268.44 MB)" and a hex value "%#llx"; otherwise integers. */
+struct json_object *cx_json_size(uint64_t v, bool human);
+struct json_object *cx_json_hex(uint64_t v, bool human);
 
 /* Print like ndctl's util_display_json_array. Consumes `jarray`. */
 void cx_json_print(FILE *f, struct json_object *jarray, bool human);
