@@ -16,7 +16,8 @@ OPT     := -O2 -g
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(wildcard src/util/*.c src/spec/*.c src/media/*.c src/model/*.c \
-                      src/config/*.c src/proto/*.c src/server/*.c src/client/*.c)
+                      src/config/*.c src/proto/*.c src/server/*.c src/client/*.c \
+                      src/qemu/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -90,3 +91,5 @@ bench: deps
 
 clean:
 	rm -rf build
+
+-include mk/lab.mk
