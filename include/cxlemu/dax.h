@@ -1,0 +1,62 @@
+/*
+ * dax.h - map a cxlemu device-DAX device into this program, or copy to
+ * and from it by device offset.
+ *
+ *     struct cxlemu *c;
+ *     struct cxlemu_dax *d;
+ *     char *p;
+ *     cxlemu_connect(NULL, "host1", &c, &err);
+ *     cxlemu_dax_open(c, "dax0.0", &d, &err);
+ *     cxlemu_dax_map(d, 0, 2 << 20, PROT_READ | PROT_WRITE, (void **)&p, &err);
+ *     strcpy(p, "hello");            // a plain store, straight to media
+ *     cxlemu_dax_flush(d, p, 6, &err); // durable, for persistent regions
+ *
+ * A mapping is one contiguous virtual range whose pages are the device's
+ * media, laid out by the region's interleave.  It fails, saying why, when
+ * the interleave granularity is below the page size or the process cannot
+ * hold one mapping per granule; cxlemu_dax_read/write/copy then serve at
+ * any granularity, translating once per granule.  While a device is open
+ * its region counts as mapped and cannot be destroyed; closing the handle,
+ * the connection, or the process releases it.
+ */
+#ifndef CXLEMU_DAX_PUBLIC_H
+#define CXLEMU_DAX_PUBLIC_H
+
+#include "cxlemu/cxlemu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cxlemu_dax;
+
+int cxlemu_dax_open(struct cxlemu *c, const char *device,
+		    struct cxlemu_dax **out, struct cxlemu_err *err);
+void cxlemu_dax_close(struct cxlemu_dax *d);
+uint64_t cxlemu_dax_size(const struct cxlemu_dax *d);
+uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d);
+int cxlemu_dax_ways(const struct cxlemu_dax *d);
+
+/* Map [offset, offset+len): page aligned.  `hint` non-NULL with `fixed`
+ * places it there (MAP_FIXED).  Unmap with munmap(). */
+int cxlemu_dax_map(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
+		   int prot, void **addr, struct cxlemu_err *err);
+int cxlemu_dax_map_at(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
+		      int prot, void *hint, int fixed, void **addr,
+		      struct cxlemu_err *err);
+/* The exact path. */
+int cxlemu_dax_read(struct cxlemu_dax *d, uint64_t offset, void *buf,
+		    uint64_t len, struct cxlemu_err *err);
+int cxlemu_dax_write(struct cxlemu_dax *d, uint64_t offset, const void *buf,
+		     uint64_t len, struct cxlemu_err *err);
+int cxlemu_dax_copy(struct cxlemu_dax *d, uint64_t dst, uint64_t src,
+		    uint64_t len, struct cxlemu_err *err);
+/* Make stores to a mapped range durable (msync); for persistent regions. */
+int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
+		     struct cxlemu_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * dax_client.c - the public device-DAX calls (cxlemu/dax.h) over the
+ * daemon's dax-map / dax-unmap requests and the mapping engine of
+ * dax_map.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/dax_map.h"
+#include "cxlemu/dax.h"
+
+struct cxlemu_dax {
+	struct cxlemu *conn;
+	struct cx_dax_layout L;
+};
+
+static int to_err(struct cxlemu_err *err, int rc, const cx_err *e)
+{
+	if (err)
+		snprintf(err->msg, sizeof(err->msg), "%s", e->msg);
+	return rc;
+}
+
+static int bad_reply(struct cxlemu_err *err, const char *what)
+{
+	if (err)
+		snprintf(err->msg, sizeof(err->msg),
+			 "the daemon's dax-map reply is malformed (%s)", what);
+	return -EPROTO;
+}
+
+static bool get_u64(struct json_object *o, const char *k, uint64_t *v)
+{
+	struct json_object *x;
+	if (!json_object_object_get_ex(o, k, &x) ||
+	    !json_object_is_type(x, json_type_int))
+		return false;
+	*v = json_object_get_uint64(x);
+	return true;
+}
+
+int cxlemu_dax_open(struct cxlemu *c, const char *device,
+		    struct cxlemu_dax **out, struct cxlemu_err *err)
+{
+	struct cxlemu_reply rep;
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "device", json_object_new_string(device));
+	int rc = cxlemu_call(c, "dax-map", args, NULL, 0, &rep, err);
+	if (rc)
+		return rc;
+
+	struct cxlemu_dax *d = cx_xcalloc(1, sizeof(*d));
+	struct cx_dax_layout *L = &d->L;
+	struct json_object *res = rep.result, *ents, *lens;
+	uint64_t size, gran, ways;
+	d->conn = c;
+	for (int i = 0; i < CX_DAX_MAX_WAYS; i++)
+		L->fds[i] = -1;
+	snprintf(L->name, sizeof(L->name), "%s", device);
+	if (!get_u64(res, "size", &size) || !get_u64(res, "granularity", &gran) ||
+	    !get_u64(res, "ways", &ways) || ways < 1 || ways > CX_DAX_MAX_WAYS ||
+	    gran == 0 || !json_object_object_get_ex(res, "entries", &ents) ||
+	    !json_object_object_get_ex(res, "fd_len", &lens) ||
+	    (int)json_object_array_length(ents) != (int)ways ||
+	    (int)json_object_array_length(lens) != rep.nfds ||
+	    rep.nfds > CX_DAX_MAX_WAYS) {
+		rc = bad_reply(err, "fields");
+		goto fail;
+	}
+	L->size = size;
+	L->gran = (uint32_t)gran;
+	L->ways = (int)ways;
+	L->nfds = rep.nfds;
+	for (int i = 0; i < rep.nfds; i++) {
+		L->fds[i] = rep.fds[i];
+		rep.fds[i] = -1;
+		L->fd_len[i] = json_object_get_uint64(
+			json_object_array_get_idx(lens, (size_t)i));
+	}
+	for (int j = 0; j < L->ways; j++) {
+		struct json_object *e = json_object_array_get_idx(ents, (size_t)j);
+		uint64_t fdi, off;
+		if (!get_u64(e, "fd", &fdi) || !get_u64(e, "offset", &off) ||
+		    fdi >= (uint64_t)L->nfds) {
+			rc = bad_reply(err, "entries");
+			goto fail;
+		}
+		L->ent_fd[j] = (int)fdi;
+		L->ent_off[j] = off;
+	}
+	cxlemu_reply_release(&rep);
+	*out = d;
+	return 0;
+fail:
+	cxlemu_reply_release(&rep);
+	cx_dax_layout_release(L);
+	free(d);
+	return rc;
+}
+
+void cxlemu_dax_close(struct cxlemu_dax *d)
+{
+	if (!d)
+		return;
+	struct cxlemu_reply rep;
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "device", json_object_new_string(d->L.name));
+	if (cxlemu_call(d->conn, "dax-unmap", args, NULL, 0, &rep, NULL) == 0)
+		cxlemu_reply_release(&rep);
+	cx_dax_layout_release(&d->L);
+	free(d);
+}
+
+uint64_t cxlemu_dax_size(const struct cxlemu_dax *d) { return d->L.size; }
+uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d) { return d->L.gran; }
+int cxlemu_dax_ways(const struct cxlemu_dax *d) { return d->L.ways; }
+
+int cxlemu_dax_map_at(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
+		      int prot, void *hint, int fixed, void **addr,
+		      struct cxlemu_err *err)
+{
+	cx_err e;
+	int rc = cx_dax_map(&d->L, offset, len, prot, hint, fixed, addr, &e);
+	return rc ? to_err(err, rc, &e) : 0;
+}
+
+int cxlemu_dax_map(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
+		   int prot, void **addr, struct cxlemu_err *err)
+{
+	return cxlemu_dax_map_at(d, offset, len, prot, NULL, 0, addr, err);
+}
+
+int cxlemu_dax_read(struct cxlemu_dax *d, uint64_t offset, void *buf,
+		    uint64_t len, struct cxlemu_err *err)
+{
+	cx_err e;
+	int rc = cx_dax_read(&d->L, offset, buf, len, &e);
+	return rc ? to_err(err, rc, &e) : 0;
+}
+
+int cxlemu_dax_write(struct cxlemu_dax *d, uint64_t offset, const void *buf,
+		     uint64_t len, struct cxlemu_err *err)
+{
+	cx_err e;
+	int rc = cx_dax_write(&d->L, offset, buf, len, &e);
+	return rc ? to_err(err, rc, &e) : 0;
+}
+
+int cxlemu_dax_copy(struct cxlemu_dax *d, uint64_t dst, uint64_t src,
+		    uint64_t len, struct cxlemu_err *err)
+{
+	cx_err e;
+	int rc = cx_dax_copy(&d->L, dst, src, len, &e);
+	return rc ? to_err(err, rc, &e) : 0;
+}
+
+int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
+		     struct cxlemu_err *err)
+{
+	cx_err e;
+	int rc = cx_dax_flush(addr, len, &e);
+	return rc ? to_err(err, rc, &e) : 0;
+}
