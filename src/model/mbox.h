@@ -1,0 +1,361 @@
+/*
+ * mbox.h - device management of a Type 3 memdev: its primary mailbox
+ * (command interface), event logs, poison list, label storage area,
+ * partitions, sanitize, security, timestamps, firmware slots, health and
+ * alert configuration, and its CDAT.
+ *
+ * Each memdev gets a struct cx_mbox_state (m->mbox) from cx_mbox_init(),
+ * called after cx_fabric_start() because commands act on the media.
+ * Commands are executed with cx_mbox_exec(): opcode plus input payload in,
+ * CXL return code plus output payload out, byte for byte as the CXL
+ * specification (r3.1, §8.2.9) lays them out (see spec/mbox.h).
+ *
+ * Background commands (Sanitize, Scan Media, Transfer FW, Media
+ * Operations) return "background command started" and complete when the
+ * mailbox clock passes their deadline; completion is checked on every
+ * call (cx_mbox_poll() does only that).  The clock is CLOCK_MONOTONIC
+ * unless a test injects its own with cx_mbox_set_clock().
+ *
+ * Persistence: the LSA is the memdev's `lsa` media, so labels live in the
+ * lsa backend's file.  A few device settings that real devices keep in
+ * flash (the partition that applies at the next restart, the shutdown
+ * state and dirty shutdown count, firmware slots) are kept in a small
+ * sidecar text file "<lsa file>.cxlemu" (or "<pmem file>.cxlemu" when the
+ * LSA is not file backed).  Without any file-backed media they live only
+ * as long as the fabric.
+ *
+ * Thread safety: every public function takes the memdev's mailbox lock,
+ * so the data path (cx_mbox_access_check) may run beside commands.
+ *
+ * Files: mbox.c (dispatch, CEL, background operations, identify,
+ * partitions, LSA, timestamps, firmware, health, alerts, sanitize,
+ * security), events.c (event logs), poison.c (poison list, scan media),
+ * cdat.c (CDAT table).
+ */
+#ifndef CXLEMU_MODEL_MBOX_H
+#define CXLEMU_MODEL_MBOX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+#include "spec/mbox.h"
+
+/* ---- limits of the emulated device ---- */
+#define CX_EVLOG_CAPACITY      32     /* records per event log */
+#define CX_POISON_BACKUP_MAX   65536  /* poison kept beyond the list */
+#define CX_FW_SLOTS            2
+#define CX_FW_MAX_SIZE         (32u << 20)
+#define CX_PASS_TRY_LIMIT      3      /* wrong passphrases before limit */
+
+/* ---- public API ---- */
+
+/* Attach mailbox state to a started memdev (applies a pending partition
+ * from the sidecar file); idempotent. */
+int cx_mbox_init(struct cx_memdev *m, cx_err *e);
+/* Record a clean shutdown in the sidecar and free the state; NULL-safe.
+ * cx_fabric_free() does not call this: the owner of the fabric must call
+ * it (or cx_mbox_free_fabric()) before freeing the fabric. */
+void cx_mbox_free(struct cx_memdev *m);
+/* cx_mbox_init / cx_mbox_free for every memdev of every host. */
+int cx_mbox_init_fabric(struct cx_fabric *f, cx_err *e);
+void cx_mbox_free_fabric(struct cx_fabric *f);
+
+/*
+ * Execute one command.  `in` holds in_len bytes (at most
+ * CX_MBOX_PAYLOAD_MAX, else rc "invalid payload length").  `out` receives
+ * the output payload: pass *out_len = its capacity (CX_MBOX_PAYLOAD_MAX
+ * always suffices); on return *out_len is the output length (bytes past
+ * the capacity are dropped).  *rc is the CXL return code.  Returns 0 when
+ * the command was delivered, -EINVAL for a memdev without mailbox state.
+ */
+int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
+		 size_t in_len, void *out, size_t *out_len, uint16_t *rc);
+
+/* Monotonic nanoseconds; tests inject a fake clock. */
+typedef uint64_t (*cx_mbox_clock_fn)(void *ctx);
+void cx_mbox_set_clock(struct cx_memdev *m, cx_mbox_clock_fn fn, void *ctx);
+
+/* How long background commands take (0 = the default rule). */
+struct cx_mbox_timing {
+	uint64_t sanitize_ms;     /* default: QEMU's table, 4 s per 512 MiB
+				     .. 4 h */
+	uint64_t scan_ms;         /* default: QEMU's estimate, 500 ns per 64 B
+				     line, at least 1 ms */
+	uint64_t fw_part_ms;      /* default 20 ms per Transfer FW part */
+	uint64_t fw_full_ms;      /* default 200 ms for a full transfer */
+};
+void cx_mbox_set_timing(struct cx_memdev *m, const struct cx_mbox_timing *t);
+
+/* Complete a background command whose time is up. */
+void cx_mbox_poll(struct cx_memdev *m);
+
+/* What the mailbox registers show (§8.2.8.4.6-7, §8.2.8.5). */
+struct cx_mbox_status {
+	bool bg_running;          /* Mailbox Status: background operation */
+	uint16_t bg_opcode;       /* Background Command Status register */
+	uint8_t bg_percent;
+	uint16_t bg_rc;
+	int media_status;         /* Memory Device Status [3:2]: 1 ready,
+				     3 disabled */
+	uint32_t event_status;    /* Device Status: bit n = log n not empty */
+	bool sanitize_done;       /* a sanitize completed since init */
+};
+int cx_mbox_status(struct cx_memdev *m, struct cx_mbox_status *out);
+
+/*
+ * The data path's check before touching media: 0 when [dpa, dpa+len) may
+ * be accessed; -EIO for a read that covers a poisoned 64-byte line (the
+ * first bad DPA in *first_bad), -ENXIO while the media is disabled
+ * (sanitize running or failed), -EACCES for persistent capacity while the
+ * device is locked.  Writes do not clear poison.
+ */
+int cx_mbox_access_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
+			 bool write, uint64_t *first_bad, cx_err *e);
+/* 1 when a line of [dpa, dpa+len) is poisoned (first one in *first_bad),
+ * 0 when clean or the memdev has no mailbox state. */
+int cx_poison_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
+		    uint64_t *first_bad);
+
+/* Conventional reset: abort a background command, lock the device if a
+ * user passphrase is set, clear freeze and retry counts, activate a staged
+ * firmware slot.  (A pending partition only applies at fabric restart.) */
+void cx_mbox_reset(struct cx_memdev *m);
+
+/* The command table, which also builds the Command Effects Log. */
+struct cx_mbox_cmd_info {
+	uint16_t opcode;
+	const char *name;          /* "Identify Memory Device" */
+	int in_len;                /* exact input length, -1 = variable */
+	uint16_t effects;          /* CEL effects */
+};
+int cx_mbox_commands(const struct cx_mbox_cmd_info **out); /* count */
+const char *cx_mbox_opcode_name(uint16_t opcode); /* NULL if unknown */
+
+/* ---- fault injection, as QEMU's QMP commands take it ---- */
+
+/* "informational", "warning", "failure", "fatal", "dynamic-capacity" ->
+ * log; also accepts info, warn, fail.  Returns -EINVAL otherwise. */
+int cx_event_log_parse(const char *s, enum cx_event_log *out);
+
+/* cxl-inject-poison: start and length multiples of 64, within capacity,
+ * no overlap with existing poison; source Internal.  Past the list limit
+ * the record is kept aside and the list reports overflow. */
+int cx_inject_poison(struct cx_memdev *m, uint64_t start, uint64_t len,
+		     cx_err *e);
+
+/* cxl-inject-general-media-event */
+struct cx_gm_event {
+	enum cx_event_log log;
+	uint8_t flags;             /* event record flags byte 0 */
+	uint64_t dpa;              /* low bits carry the record's flags */
+	uint8_t descriptor, type, transaction_type;
+	bool has_channel, has_rank, has_device, has_component_id;
+	uint8_t channel, rank;
+	uint32_t device;           /* 24 bits */
+	char component_id[16];     /* up to 16 bytes, not NUL terminated */
+};
+int cx_inject_general_media(struct cx_memdev *m, const struct cx_gm_event *ev,
+			    cx_err *e);
+
+/* cxl-inject-dram-event */
+struct cx_dram_event {
+	enum cx_event_log log;
+	uint8_t flags;
+	uint64_t dpa;
+	uint8_t descriptor, type, transaction_type;
+	bool has_channel, has_rank, has_nibble_mask, has_bank_group, has_bank,
+	     has_row, has_column, has_correction_mask;
+	uint8_t channel, rank, bank_group, bank;
+	uint32_t nibble_mask, row; /* 24 bits each */
+	uint16_t column;
+	uint64_t correction_mask[4];
+};
+int cx_inject_dram(struct cx_memdev *m, const struct cx_dram_event *ev,
+		   cx_err *e);
+
+/* Device health (what Get Health Info reports; the additional status is
+ * derived from these and the alert configuration). */
+struct cx_health {
+	uint8_t health_status;     /* CX_HS_* bits */
+	uint8_t media_status;      /* 0..9 */
+	uint8_t life_used;         /* percent, 0xff = not implemented */
+	int16_t temperature;       /* degrees C, 0x7fff = unknown */
+	uint32_t dirty_shutdowns;
+	uint32_t cor_volatile, cor_persistent;
+};
+/* Set the device's health (no event). */
+int cx_inject_health(struct cx_memdev *m, const struct cx_health *h,
+		     cx_err *e);
+int cx_get_health(struct cx_memdev *m, struct cx_health *h);
+
+/* cxl-inject-memory-module-event: logs the record and, since a memory
+ * module event reports a change of the device's health, also makes the
+ * given health the device's (additional_status goes into the record). */
+struct cx_mm_event {
+	enum cx_event_log log;
+	uint8_t flags;
+	uint8_t type;              /* device event type */
+	struct cx_health health;
+	uint8_t additional_status;
+};
+int cx_inject_memory_module(struct cx_memdev *m, const struct cx_mm_event *ev,
+			    cx_err *e);
+
+/* ---- CDAT ---- */
+/* Bytes of the memdev's CDAT: header, then per partition (volatile, then
+ * persistent) a DSMAS, four DSLBIS (read/write latency, read/write
+ * bandwidth) and a DSEMTS. */
+size_t cx_cdat_size(const struct cx_memdev *m);
+int cx_cdat_build(const struct cx_memdev *m, uint8_t *buf, size_t cap,
+		  size_t *len, cx_err *e);
+
+/* ====================================================================
+ * Internal: the state and what the model files share.  Outside the
+ * mailbox files, use the functions above.
+ * ==================================================================== */
+
+struct cx_event_log_state {
+	uint8_t recs[CX_EVLOG_CAPACITY][CX_EVENT_RECORD_SIZE]; /* oldest first */
+	int n;
+	uint16_t next_handle;      /* never 0 */
+	uint16_t overflow_count;
+	uint64_t first_overflow_ts, last_overflow_ts;
+	uint8_t int_setting;       /* Event Interrupt Policy byte */
+};
+
+struct cx_poison_rec {
+	uint64_t start, len;       /* bytes, 64 B granular */
+	uint8_t source;            /* enum cx_poison_source */
+};
+struct cx_poison_list {
+	struct cx_poison_rec *v;
+	int n, cap;
+};
+
+struct cx_mbox_state {
+	pthread_mutex_t lock;
+	struct cx_memdev *m;
+	cx_mbox_clock_fn clock;
+	void *clock_ctx;
+	struct cx_mbox_timing timing;
+	char *sidecar;             /* path, or NULL when nothing persists */
+
+	/* background operation */
+	struct {
+		bool running;
+		uint16_t opcode;
+		uint64_t start_ns, duration_ns;
+		uint16_t rc;           /* of the last completed one */
+		uint8_t percent;
+		/* what the operation does on completion */
+		uint8_t fill;          /* media operations: 0 or 0xff pattern */
+		uint32_t nranges;
+		uint64_t (*ranges)[2]; /* media operations: dpa, length */
+		uint8_t fw_action, fw_slot;
+	} bg;
+
+	bool media_disabled;       /* sanitize running or not yet successful */
+	bool sanitize_done;
+
+	/* events */
+	struct cx_event_log_state logs[CX_EVLOG_COUNT];
+
+	/* poison */
+	struct cx_poison_list poison;      /* what Get Poison List reports */
+	struct cx_poison_list poison_bkp;  /* beyond the list limit */
+	bool poison_overflow;
+	uint64_t poison_overflow_ts;
+	struct cx_poison_list scan_results;
+	bool scan_has_run;
+	bool scan_stopped;         /* aborted: results are partial */
+	uint64_t scan_dpa, scan_len;
+	bool scan_no_event_log;
+	struct {                   /* Get Poison List continuation (MORE) */
+		bool active;
+		uint64_t dpa, len;
+		int next;
+	} gpl;
+	struct {                   /* Get Scan Media Results continuation */
+		int next;
+	} smr;
+
+	/* timestamps */
+	bool ts_set;
+	uint64_t ts_host, ts_set_at_ns;
+
+	/* partitions (256 MiB granular) */
+	uint64_t vol_only, pers_only, partitionable;
+	uint64_t part_vol;         /* partitionable bytes now volatile */
+	bool part_next_pending;
+	uint64_t part_next_vol;
+
+	/* firmware */
+	struct {
+		int active, staged;    /* slots 1..CX_FW_SLOTS, staged 0 = none */
+		bool present[CX_FW_SLOTS];
+		char rev[CX_FW_SLOTS][CX_FW_REV_LEN];
+		bool transferring;
+		uint64_t prev_off, prev_len, size;
+		uint32_t hash;         /* FNV-1a over the transferred image */
+		uint64_t last_part_ns;
+	} fw;
+
+	/* health, alerts, shutdown */
+	struct cx_health health;
+	struct {
+		uint8_t enabled;       /* CX_ALERT_* warnings enabled */
+		uint8_t life_crit, life_warn;
+		int16_t over_crit, under_crit, over_warn, under_warn;
+		uint16_t cor_vol_warn, cor_per_warn;
+	} alert;
+	bool shutdown_dirty;
+
+	/* security */
+	uint32_t sec_state;        /* CX_SEC_* bits */
+	uint8_t user_pass[CX_PASSPHRASE_LEN], master_pass[CX_PASSPHRASE_LEN];
+	int user_tries, master_tries;
+
+	uint8_t obuf[CX_MBOX_PAYLOAD_MAX];
+};
+
+typedef uint16_t cx_mbox_handler(struct cx_memdev *m, struct cx_mbox_state *st,
+				 const uint8_t *in, size_t in_len,
+				 uint8_t *out, size_t *out_len);
+
+/* mbox.c */
+uint64_t cx_mbox_now(struct cx_mbox_state *st);
+uint64_t cx_mbox_timestamp(struct cx_mbox_state *st); /* device time, ns */
+uint64_t cx_mbox_capacity(const struct cx_memdev *m);  /* vmem + pmem */
+void cx_mbox_bg_start(struct cx_mbox_state *st, uint16_t opcode,
+		      uint64_t duration_ms);
+/* Write bytes at a DPA (split across vmem/pmem); -ERANGE past the end. */
+int cx_dpa_write(struct cx_memdev *m, uint64_t dpa, const void *buf,
+		 uint64_t len, cx_err *e);
+int cx_dpa_fill(struct cx_memdev *m, uint64_t dpa, uint8_t byte,
+		uint64_t len, cx_err *e);
+
+/* events.c */
+cx_mbox_handler cx_cmd_get_event_records, cx_cmd_clear_event_records,
+	cx_cmd_get_event_int_policy, cx_cmd_set_event_int_policy;
+/* Append a 128-byte record (handle and timestamp filled in here);
+ * counts overflow when the log is full. */
+void cx_events_add(struct cx_mbox_state *st, enum cx_event_log log,
+		   const uint8_t *rec);
+void cx_events_clear_all(struct cx_mbox_state *st);
+/* Fill a record's common header. */
+void cx_event_header(uint8_t *rec, const uint8_t *uuid, uint8_t flags);
+
+/* poison.c */
+cx_mbox_handler cx_cmd_get_poison_list, cx_cmd_inject_poison,
+	cx_cmd_clear_poison, cx_cmd_get_scan_media_caps, cx_cmd_scan_media,
+	cx_cmd_get_scan_media_results;
+void cx_poison_state_free(struct cx_mbox_state *st);
+void cx_poison_clear_all(struct cx_mbox_state *st);   /* after sanitize */
+void cx_scan_media_complete(struct cx_mbox_state *st, bool aborted);
+int cx_poison_find(struct cx_mbox_state *st, uint64_t dpa, uint64_t len,
+		   uint64_t *first_bad);
+
+#endif
