@@ -331,6 +331,15 @@ static void t_unknown_props_refused(void **s)
 	assert_non_null(strstr(e.msg, "no such property"));
 	cx_fabric_free(f);
 
+	/* the 2021 development branch's dialect (seeds/002) */
+	f = fab("h", "-M q35,cxl=on -device pxb-cxl,id=cxl.0,bus=pcie.0,"
+		"bus_nr=52,uid=0,len-window-base=1,window-base[0]=0x4c00000000,"
+		"memdev[0]=cxl-mem1");
+	assert_null(gen(f, NULL, true, NULL, -ENOTSUP, &e, NULL));
+	assert_non_null(strstr(e.msg, "uid=0"));
+	assert_non_null(strstr(e.msg, "never reached a QEMU release"));
+	cx_fabric_free(f);
+
 	/* memdev and persistent-memdev together cannot be renamed */
 	f = fab("h", "-M q35,cxl=on -device cxl-type3,bus=rp0,memdev=a,"
 		"persistent-memdev=b,lsa=l,id=x");

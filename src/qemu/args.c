@@ -331,6 +331,17 @@ static const char *prop_since(enum cx_qdev d, const char *prop)
 	return NULL;
 }
 
+/* the dialect of the pre-merge branch (seeds/002): window on the bridge,
+ * devices carved out of one backend by size= */
+static bool legacy_prop(enum cx_qdev d, const char *k)
+{
+	if (d == CX_QDEV_PXB)
+		return !strcmp(k, "uid") || !strcmp(k, "len-window-base") ||
+		       !strncmp(k, "window-base[", 12) ||
+		       !strncmp(k, "memdev[", 7);
+	return d == CX_QDEV_TYPE3 && !strcmp(k, "size");
+}
+
 /* qdev options every device takes, not listed by `-device T,help` */
 static bool generic_prop(const char *k)
 {
@@ -413,6 +424,14 @@ static int check_device(struct gen *g, struct qopt *o, enum cx_qdev d,
 			i--;
 			continue;
 		}
+		if (legacy_prop(d, k->key))
+			return cx_fail(e, ENOTSUP, "%s: property %s=%s is from "
+				       "the 2021 cxl-2.0v4 development branch "
+				       "and never reached a QEMU release; write "
+				       "the window as -M cxl-fmw.N.targets.0=HB,"
+				       "cxl-fmw.N.size=SIZE and give each device "
+				       "its own backend (QEMU >= 7.1)", who,
+				       k->key, k->val);
 		const char *since = prop_since(d, k->key);
 		if (d == CX_QDEV_TYPE3 && !strcmp(k->key, "volatile-memdev"))
 			return cx_fail(e, ENOTSUP, "%s: volatile-memdev=%s (volatile "

@@ -80,7 +80,7 @@ int cx_cmd_qemu_args(int argc, char **argv, const char *host)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'H': host = optarg; break;
 		case 'q': qemu = optarg; break;
@@ -163,7 +163,7 @@ int cx_cmd_host_nodes(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': root = optarg; break;
 		case 'h': fputs(HN_HELP, stdout); return 0;
