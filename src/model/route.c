@@ -1,0 +1,273 @@
+/*
+ * route.c - HPA -> (memdev, DPA) through the decoders, and exact region
+ * reads and writes on top of it.
+ *
+ * The walk is the one QEMU's memory path takes:
+ *   window:       way = (absolute HPA / window granularity) mod ways, the
+ *                 window's target list names the host bridge;
+ *   host bridge:  a passthrough bridge (one root port) forwards to it;
+ *                 otherwise the committed decoder containing the HPA picks
+ *                 way = (HPA / IG) mod IW and its target list names the
+ *                 root port by port number;
+ *   root port:    the memdev below it, or a switch upstream port, which
+ *                 decodes like a host bridge and picks a downstream port;
+ *   endpoint:     the committed decoder containing the HPA turns the
+ *                 offset into the decoder into a DPA offset (CXL 3.1
+ *                 §8.2.4.20.13, cx_ep_dpa_offset), added to the decoder's
+ *                 DPA base; the DPA selects the volatile partition
+ *                 [0, vmem_size) or the persistent one after it.
+ *
+ * Roots and switches use absolute HPAs while endpoints work on the offset
+ * into their decoder.  For power-of-two interleaves the two agree because
+ * bases are 256 MiB aligned.  For 3, 6 and 12 ways they need not agree on
+ * *which* device Linux calls position p (when the region base is not a
+ * multiple of 3 x 256 MiB), but every device still receives one residue
+ * class of granules and packs them densely, so every byte of a region
+ * lands at one distinct DPA inside its decoder's allocation; the route
+ * reports the position of the device the bytes really reach.
+ *
+ * Every miss is an error naming the level and the HPA.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static inline uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+static struct cx_decoder *committed_at(struct cx_decoder *decs, int n,
+				       uint64_t hpa)
+{
+	for (int i = 0; i < n; i++) {
+		struct cx_decoder *d = &decs[i];
+		if (!cx_hdm_committed(&d->regs))
+			continue;
+		uint64_t base = cx_hdm_base(&d->regs);
+		if (hpa >= base && hpa - base < cx_hdm_size(&d->regs))
+			return d;
+	}
+	return NULL;
+}
+
+static const char *kind_name(const struct cx_port *p)
+{
+	switch (p->kind) {
+	case CX_PORT_HB: return "host bridge";
+	case CX_PORT_RP: return "root port";
+	case CX_PORT_USP: return "switch upstream port";
+	default: return "switch downstream port";
+	}
+}
+
+/* A host bridge or switch upstream port decodes hpa to a downstream port. */
+static int route_port(struct cx_port *p, uint64_t hpa, uint64_t *contig,
+		      struct cx_port **next, cx_err *e)
+{
+	struct cx_decoder *d = committed_at(p->decoders, p->ndecoders, hpa);
+	if (!d)
+		return cx_fail(e, ENXIO, "HPA %#llx hits no committed decoder "
+			       "at port%d (%s %s)", (unsigned long long)hpa,
+			       p->port_id, kind_name(p), p->qid);
+	int ways = cx_eniw_to_ways(cx_hdm_iw(&d->regs));
+	uint32_t gran = cx_eig_to_gran(cx_hdm_ig(&d->regs));
+	if (!ways || cx_ways_mod3(ways))
+		return cx_fail(e, EIO, "HPA %#llx: decoder%d.%d of %s %s has "
+			       "an interleave a switch cannot route",
+			       (unsigned long long)hpa, d->port_id, d->id,
+			       kind_name(p), p->qid);
+	int way = cx_route_way(hpa, gran, ways);
+	if (ways > 1)
+		*contig = min64(*contig, gran - hpa % gran);
+	*contig = min64(*contig, cx_hdm_base(&d->regs) +
+			cx_hdm_size(&d->regs) - hpa);
+	int num = cx_hdm_target(&d->regs, way);
+	for (int i = 0; i < p->children.n; i++) {
+		struct cx_port *c = p->children.v[i];
+		if (c->port_num == num) {
+			*next = c;
+			return 0;
+		}
+	}
+	return cx_fail(e, ENXIO, "HPA %#llx: decoder%d.%d target %d names port "
+		       "number %d, which %s %s does not have",
+		       (unsigned long long)hpa, d->port_id, d->id, way, num,
+		       kind_name(p), p->qid);
+}
+
+int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
+		 cx_err *e)
+{
+	struct cx_window *w = NULL;
+	uint64_t contig;
+	int rc;
+
+	for (int i = 0; i < h->windows.n; i++) {
+		struct cx_window *c = h->windows.v[i];
+		if (hpa >= c->base && hpa - c->base < c->size) {
+			w = c;
+			break;
+		}
+	}
+	if (!w)
+		return cx_fail(e, ENXIO, "HPA %#llx is in no CXL window of host "
+			       "%s", (unsigned long long)hpa, h->name);
+	contig = w->base + w->size - hpa;
+	int way = cx_route_way(hpa, w->gran, w->ways);
+	if (w->ways > 1)
+		contig = min64(contig, w->gran - hpa % w->gran);
+	struct cx_port *p = w->targets[way];
+	if (!p)
+		return cx_fail(e, ENXIO, "HPA %#llx: decoder0.%d has no target "
+			       "%d", (unsigned long long)hpa, w->index, way);
+
+	/* host bridge, then root port, then maybe a switch */
+	while (!(p->kind == CX_PORT_RP || p->kind == CX_PORT_DSP) ||
+	       !p->memdev) {
+		struct cx_port *next = NULL;
+		switch (p->kind) {
+		case CX_PORT_HB:
+			if (p->passthrough && p->children.n == 1) {
+				next = p->children.v[0];
+				break;
+			}
+			/* fall through */
+		case CX_PORT_USP:
+			if ((rc = route_port(p, hpa, &contig, &next, e)))
+				return rc;
+			break;
+		default:
+			if (p->children.n) {
+				next = p->children.v[0];
+				break;
+			}
+			return cx_fail(e, ENXIO, "HPA %#llx reaches %s %s, "
+				       "which has nothing below it",
+				       (unsigned long long)hpa, kind_name(p),
+				       p->qid);
+		}
+		p = next;
+	}
+
+	struct cx_memdev *m = p->memdev;
+	struct cx_decoder *d = committed_at(m->decoders, CX_DECODERS_PER_PORT,
+					    hpa);
+	if (!d)
+		return cx_fail(e, ENXIO, "HPA %#llx hits no committed decoder "
+			       "at endpoint%d (mem%d, %s)",
+			       (unsigned long long)hpa, m->endpoint_id,
+			       m->index, m->qid);
+	uint64_t base = cx_hdm_base(&d->regs);
+	int eniw = cx_hdm_iw(&d->regs), eig = cx_hdm_ig(&d->regs);
+	uint64_t off = hpa - base;
+	uint64_t doff = cx_ep_dpa_offset(off, eig, eniw);
+	if (doff >= d->dpa_size)
+		return cx_fail(e, EIO, "HPA %#llx: decoder%d.%d gives DPA offset "
+			       "%#llx, past its %#llx bytes of DPA",
+			       (unsigned long long)hpa, d->port_id, d->id,
+			       (unsigned long long)doff,
+			       (unsigned long long)d->dpa_size);
+	uint64_t dpa = d->dpa_base + doff;
+	uint32_t gran = cx_eig_to_gran(eig);
+	if (cx_eniw_to_ways(eniw) > 1)
+		contig = min64(contig, gran - off % gran);
+	contig = min64(contig, cx_hdm_size(&d->regs) - off);
+
+	struct cx_media *media;
+	uint64_t moff;
+	if (dpa < m->vmem_size) {
+		media = m->vmem;
+		moff = dpa;
+		contig = min64(contig, m->vmem_size - dpa);
+	} else {
+		media = m->pmem;
+		moff = dpa - m->vmem_size;
+	}
+	if (!media)
+		return cx_fail(e, ENXIO, "HPA %#llx: mem%d (%s) has no media "
+			       "at DPA %#llx (is the fabric started?)",
+			       (unsigned long long)hpa, m->index, m->qid,
+			       (unsigned long long)dpa);
+	if (moff >= media->size)
+		return cx_fail(e, EIO, "HPA %#llx: DPA %#llx is past the end of "
+			       "mem%d's media %s", (unsigned long long)hpa,
+			       (unsigned long long)dpa, m->index, media->name);
+	contig = min64(contig, media->size - moff);
+
+	out->hpa = hpa;
+	out->win = w;
+	out->region = d->region;
+	out->position = d->pos;
+	out->memdev = m;
+	out->decoder = d;
+	out->dpa = dpa;
+	out->media = media;
+	out->media_off = moff;
+	out->contig = contig;
+	return 0;
+}
+
+static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
+		     const uint8_t *src, uint64_t len, cx_err *e)
+{
+	bool wr = src != NULL;
+
+	if (off > r->size || len > r->size - off)
+		return cx_fail(e, ERANGE, "region%d: offset %#llx + length "
+			       "%#llx is past the region's %#llx bytes", r->id,
+			       (unsigned long long)off, (unsigned long long)len,
+			       (unsigned long long)r->size);
+	while (len) {
+		struct cx_route rt;
+		int rc = cx_route_hpa(r->host, r->base + off, &rt, e);
+		if (rc) {
+			cx_err_prefix(e, "region%d offset %#llx", r->id,
+				      (unsigned long long)off);
+			return rc;
+		}
+		if (rt.region != r)
+			return cx_fail(e, EIO, "region%d offset %#llx (HPA "
+				       "%#llx) routes to decoder%d.%d, which "
+				       "is not part of the region", r->id,
+				       (unsigned long long)off,
+				       (unsigned long long)rt.hpa,
+				       rt.decoder->port_id, rt.decoder->id);
+		uint64_t n = min64(rt.contig, len);
+		if (rt.media->map) {
+			if (wr)
+				memcpy(rt.media->map + rt.media_off, src, n);
+			else
+				memcpy(dst, rt.media->map + rt.media_off, n);
+		} else {
+			rc = wr ? cx_media_write(rt.media, rt.media_off, src, n, e)
+				: cx_media_read(rt.media, rt.media_off, dst, n, e);
+			if (rc)
+				return rc;
+		}
+		off += n;
+		len -= n;
+		if (wr)
+			src += n;
+		else
+			dst += n;
+	}
+	return 0;
+}
+
+int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
+		   cx_err *e)
+{
+	if (!buf && len)
+		return cx_fail(e, EINVAL, "region%d: read into no buffer", r->id);
+	return region_rw(r, off, buf, NULL, len, e);
+}
+
+int cx_region_write(struct cx_region *r, uint64_t off, const void *buf,
+		    uint64_t len, cx_err *e)
+{
+	if (!buf && len)
+		return cx_fail(e, EINVAL, "region%d: write from no buffer",
+			       r->id);
+	static const uint8_t none;
+	return region_rw(r, off, NULL, buf ? buf : &none, len, e);
+}

@@ -1,0 +1,384 @@
+/*
+ * test_route.c - HPA -> DPA routing through window, host bridge, switch
+ * and endpoint, at 1, 2, 4, 8 and 16 ways with and without a switch and
+ * at 3, 6 and 12 ways; the Linux-on-QEMU placement of the cxl.rst 4-way
+ * example; exact region reads and writes; every routing miss.
+ */
+#include "fixture.h"
+
+#include <errno.h>
+
+/*
+ * Linux's position order for fx_tree(R host bridges, H root ports, S
+ * switch ports): position p sits at host bridge p mod R, root port
+ * (p / R) mod H, downstream port p / (R H) - the root index is the least
+ * significant digit.  Returns the memdev list for fx_create.
+ */
+static const char *linux_order(char *buf, size_t len, int R, int H, int S)
+{
+	int ways = R * H * (S ? S : 1);
+	size_t o = 0;
+	for (int p = 0; p < ways; p++) {
+		int hb = p % R, rp = (p / R) % H, dsp = p / (R * H);
+		int idx = (hb * H + rp) * (S ? S : 1) + dsp;
+		o += (size_t)snprintf(buf + o, len - o, "%smem%d", p ? "," : "",
+				      idx);
+	}
+	return buf;
+}
+
+/* For power-of-two interleaves Linux's position of region offset o is
+ * (o / gran) mod ways, at DPA offset (o / (gran ways)) gran + o mod gran. */
+static void check_linux_positions(struct fx *x, struct cx_region *r)
+{
+	uint64_t g = r->gran, w = (uint64_t)r->ways;
+	uint64_t step = g / 2 + 3;
+	for (uint64_t o = 0; o < r->size; o += step) {
+		struct cx_route rt;
+		if (cx_route_hpa(x->h, r->base + o, &rt, &x->err))
+			fail_msg("offset %#llx: %s", (unsigned long long)o,
+				 x->err.msg);
+		assert_int_equal(rt.position, (int)((o / g) % w));
+		assert_int_equal(rt.dpa, rt.decoder->dpa_base +
+				 (o / (g * w)) * g + o % g);
+		assert_int_equal(rt.contig, r->ways > 1 ? g - o % g :
+				 r->size - o);
+		if (o > 4 * 1024 * 1024 && o < r->size - 4 * 1024 * 1024)
+			o += 4 * 1024 * 1024; /* sample the middle */
+	}
+}
+
+static void full_check(struct fx *x, struct cx_region *r, bool linux_pos)
+{
+	fx_check_map(x, r);
+	if (linux_pos)
+		check_linux_positions(x, r);
+	uint64_t len = 3 * (uint64_t)r->gran * (uint64_t)r->ways + 77;
+	fx_roundtrip(x, r, 0, len, 1);
+	fx_roundtrip(x, r, r->size / 2 + 5, len, 2);
+	fx_roundtrip(x, r, r->size - len, len, 3);
+}
+
+/* R bridges x H root ports x S switch ports (0: none), window over all
+ * bridges at `wgran`, region over all devices in Linux order. */
+static void run_topology(int R, int H, int S, uint32_t wgran, uint32_t rgran,
+			 uint64_t dev)
+{
+	struct fx *x = fx_new();
+	char order[256];
+	fx_tree(x, R, H, S, 0, dev);
+	fx_win_all(x, 64 * FX_GiB, wgran);
+	fx_start(x);
+	struct cx_region_req q = fx_req(x, "decoder0.0",
+					linux_order(order, sizeof(order), R, H,
+						    S), CX_MODE_PMEM, 0);
+	q.gran = rgran;
+	struct cx_region *r = NULL;
+	if (cx_region_create(x->h, &q, &r, &x->err))
+		fail_msg("%dx%dx%d: %s", R, H, S, x->err.msg);
+	assert_int_equal(r->ways, R * H * (S ? S : 1));
+	assert_int_equal(r->size, dev * (uint64_t)r->ways);
+	full_check(x, r, !cx_ways_mod3(r->ways));
+	fx_free(x);
+}
+
+/* The QEMU cxl.rst example with Linux's result: 2 host bridges (bus 12
+ * and 222) x 2 root ports x 4 pmem devices, window 8k over both; the
+ * 4-way region in position order mem0, mem2, mem1, mem3 puts region
+ * offset o on position (o / 8k) mod 4 at DPA (o / 32k) 8k + o mod 8k. */
+static void test_linux_qemu_interleave4(void **state)
+{
+	struct fx *x = fx_new();
+	struct cx_port *hb0 = fx_hb_nr(x, 12), *hb1 = fx_hb_nr(x, 222);
+	fx_mem(x, fx_rp(x, hb0, 0), 0, 256 * FX_MiB);
+	fx_mem(x, fx_rp(x, hb0, 1), 0, 256 * FX_MiB);
+	fx_mem(x, fx_rp(x, hb1, 0), 0, 256 * FX_MiB);
+	fx_mem(x, fx_rp(x, hb1, 1), 0, 256 * FX_MiB);
+	fx_win_all(x, 4 * FX_GiB, 8192);
+	fx_start(x);
+	struct cx_region *r = fx_create_ok(x, "decoder0.0",
+					   "mem0,mem2,mem1,mem3", CX_MODE_PMEM,
+					   0);
+	static const int at[] = { 0, 2, 1, 3 };
+	const uint64_t k8 = 8192, k32 = 32768;
+
+	assert_int_equal(r->size, FX_GiB);
+	for (int i = 0; i < 2; i++) {
+		struct cx_decoder *d = &fx_hb_at(x, i)->decoders[0];
+		assert_int_equal(cx_eniw_to_ways(cx_hdm_iw(&d->regs)), 2);
+		assert_int_equal(cx_eig_to_gran(cx_hdm_ig(&d->regs)), 16384);
+	}
+	for (int p = 0; p < 4; p++) {
+		struct cx_decoder *d = r->targets[p];
+		assert_int_equal(cx_eniw_to_ways(cx_hdm_iw(&d->regs)), 4);
+		assert_int_equal(cx_eig_to_gran(cx_hdm_ig(&d->regs)), 8192);
+	}
+	for (uint64_t o = 0; o < r->size; o += 4093) {
+		struct cx_route rt;
+		if (cx_route_hpa(x->h, r->base + o, &rt, &x->err))
+			fail_msg("%s", x->err.msg);
+		int pos = (int)((o / k8) % 4);
+		assert_int_equal(rt.position, pos);
+		assert_ptr_equal(rt.memdev, fx_m(x, at[pos]));
+		assert_int_equal(rt.dpa, (o / k32) * k8 + o % k8);
+		assert_ptr_equal(rt.media, fx_m(x, at[pos])->pmem);
+		assert_int_equal(rt.media_off, rt.dpa);
+		assert_ptr_equal(rt.region, r);
+		assert_int_equal(rt.contig, k8 - o % k8);
+		if (o > FX_MiB && o < r->size - FX_MiB)
+			o += 3 * FX_MiB;
+	}
+	/* a write through the region is found in each device at that DPA */
+	uint8_t msg[3 * 8192];
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	uint64_t off = 5 * FX_MiB + 4096;
+	assert_int_equal(cx_region_write(r, off, msg, sizeof(msg), &x->err), 0);
+	for (size_t i = 0; i < sizeof(msg); i++) {
+		uint64_t o = off + i;
+		struct cx_memdev *m = fx_m(x, at[(o / k8) % 4]);
+		assert_int_equal(m->pmem->map[(o / k32) * k8 + o % k8], msg[i]);
+	}
+	fx_check_map(x, r);
+	fx_free(x);
+}
+
+static void test_ways_without_switch(void **state)
+{
+	run_topology(1, 1, 0, 256, 0, 256 * FX_MiB);    /* 1 */
+	run_topology(2, 1, 0, 4096, 0, 256 * FX_MiB);   /* 2 over 2 HBs */
+	run_topology(1, 2, 0, 256, 1024, 256 * FX_MiB); /* 2 over 2 RPs */
+	run_topology(2, 2, 0, 1024, 0, 256 * FX_MiB);   /* 4 */
+	run_topology(1, 4, 0, 4096, 4096, 256 * FX_MiB);/* 4, x1 root */
+	run_topology(2, 4, 0, 1024, 0, 256 * FX_MiB);   /* 8 */
+	run_topology(4, 4, 0, 256, 0, 256 * FX_MiB);    /* 16 */
+	run_topology(2, 8, 0, 1024, 0, 256 * FX_MiB);   /* 16, HB x8 */
+}
+
+static void test_ways_with_switch(void **state)
+{
+	run_topology(1, 1, 1, 256, 0, 256 * FX_MiB);    /* 1 */
+	run_topology(1, 1, 2, 4096, 2048, 256 * FX_MiB);/* 2 */
+	run_topology(1, 1, 4, 4096, 0, 256 * FX_MiB);   /* 4, cxl.rst */
+	run_topology(2, 1, 2, 512, 0, 256 * FX_MiB);    /* 4 */
+	run_topology(2, 2, 2, 1024, 0, 256 * FX_MiB);   /* 8 */
+	run_topology(2, 2, 4, 512, 0, 256 * FX_MiB);    /* 16 */
+	run_topology(1, 2, 8, 256, 1024, 256 * FX_MiB); /* 16, x1 root */
+}
+
+static void test_ways_modulo3(void **state)
+{
+	run_topology(3, 1, 0, 4096, 0, 256 * FX_MiB);   /* x3 window */
+	run_topology(3, 2, 0, 4096, 0, 256 * FX_MiB);   /* 6 = 3 HB x 2 RP */
+	run_topology(3, 4, 0, 1024, 0, 256 * FX_MiB);   /* 12 = 3 HB x 4 RP */
+	run_topology(3, 2, 2, 1024, 0, 256 * FX_MiB);   /* 12 with switches */
+	run_topology(6, 1, 0, 2048, 0, 256 * FX_MiB);   /* x6 window */
+	run_topology(6, 2, 0, 1024, 0, 256 * FX_MiB);   /* 12 = 6 HB x 2 RP */
+	run_topology(12, 1, 0, 1024, 0, 256 * FX_MiB);  /* x12 window */
+}
+
+/* With the region base a multiple of 3 x 256 MiB, the window's absolute
+ * modulo and the endpoints' relative one agree on Linux's positions too;
+ * otherwise they differ in which device a granule reaches, and every
+ * granule still has its own DPA (checked by fx_check_map). */
+static void test_modulo3_alignment(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 3, 2, 0, 0, FX_GiB);
+	int hb0 = 0, all[3] = { 0, 1, 2 };
+	fx_win(x, 256 * FX_MiB, 256, 1, &hb0); /* pushes the x3 window up */
+	fx_win(x, 64 * FX_GiB, 1024, 3, all);
+	fx_start(x);
+	struct cx_window *w = x->h->windows.v[1];
+	assert_int_equal(w->base % (3 * 256 * FX_MiB), 0);
+
+	char order[128];
+	struct cx_region *a = fx_create_ok(x, "decoder0.1",
+					   linux_order(order, sizeof(order), 3,
+						       2, 0), CX_MODE_PMEM,
+					   6 * 256 * FX_MiB);
+	/* Linux programs the bridges below an x3 root with power-of-two
+	 * math (IG = region IG, IW 2): QEMU then sends granule c to root
+	 * port c mod 2 of bridge c mod 3, which is not Linux's position
+	 * c mod 6 (for c = 1 it is position 4).  Bytes still land once
+	 * each, inside the allocations. */
+	full_check(x, a, false);
+	/* the next region starts 6 x 256 MiB later: still aligned, and a
+	 * plain x3 set agrees with Linux's positions */
+	struct cx_region *b = fx_create_ok(x, "decoder0.1", "mem0,mem2,mem4",
+					   CX_MODE_PMEM, 3 * 256 * FX_MiB);
+	assert_int_equal(b->base, a->base + 6 * 256 * FX_MiB);
+	full_check(x, b, true);
+	fx_free(x);
+
+	/* the default layout: the x3 window starts at 17 x 256 MiB */
+	x = fx_new();
+	fx_tree(x, 3, 1, 0, 0, 256 * FX_MiB);
+	fx_win_all(x, 3 * FX_GiB, 512);
+	fx_start(x);
+	w = x->h->windows.v[0];
+	assert_int_not_equal(w->base % (3 * 256 * FX_MiB), 0);
+	struct cx_region *r = fx_create_ok(x, "decoder0.0", "mem0,mem1,mem2",
+					   CX_MODE_PMEM, 0);
+	full_check(x, r, false);
+	/* QEMU's window picks the bridge by absolute HPA */
+	for (uint64_t o = 0; o < 64 * 512; o += 512) {
+		struct cx_route rt;
+		assert_int_equal(cx_route_hpa(x->h, r->base + o, &rt, &x->err),
+				 0);
+		assert_int_equal(cx_memdev_hb(rt.memdev)->hb_index,
+				 (int)(((r->base + o) / 512) % 3));
+		assert_int_equal(rt.dpa, (o / (3 * 512)) * 512);
+	}
+	fx_free(x);
+}
+
+static void test_two_regions_keep_apart(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 2, 1, 0, 256 * FX_MiB, 512 * FX_MiB);
+	fx_win_all(x, 16 * FX_GiB, 4096);
+	fx_start(x);
+	struct cx_region *v = fx_create_ok(x, "decoder0.0", "mem0,mem1",
+					   CX_MODE_RAM, 0);
+	struct cx_region *p = fx_create_ok(x, "decoder0.0", "mem0,mem1",
+					   CX_MODE_PMEM, 0);
+	assert_int_equal(v->mode, CX_MODE_RAM);
+	full_check(x, p, true);
+	fx_roundtrip(x, v, 0, 64 * 1024, 9);
+	/* the pmem region's DPA starts after the volatile partition */
+	struct cx_route rt;
+	assert_int_equal(cx_route_hpa(x->h, p->base, &rt, &x->err), 0);
+	assert_ptr_equal(rt.media, fx_m(x, 0)->pmem);
+	assert_int_equal(rt.dpa, 256 * FX_MiB);
+	fx_roundtrip(x, p, 0, 64 * 1024, 1); /* rewrite p, v must survive */
+	uint8_t back[4096];
+	assert_int_equal(cx_region_read(v, 4096, back, sizeof(back), &x->err),
+			 0);
+	for (size_t i = 0; i < sizeof(back); i++)
+		assert_int_equal(back[i], fx_pat(4096 + i, 9));
+	fx_free(x);
+}
+
+static void test_route_misses(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 2, 2, 0, 0, 256 * FX_MiB);
+	fx_win_all(x, 4 * FX_GiB, 256);
+	fx_start(x);
+	struct cx_window *w = x->h->windows.v[0];
+	struct cx_route rt;
+
+	fx_expect(x, cx_route_hpa(x->h, 0x1000, &rt, &x->err), -ENXIO,
+		  "HPA 0x1000 is in no CXL window of host host0");
+	fx_expect(x, cx_route_hpa(x->h, w->base + w->size, &rt, &x->err),
+		  -ENXIO, "no CXL window");
+	fx_expect(x, cx_route_hpa(x->h, w->base, &rt, &x->err), -ENXIO,
+		  "hits no committed decoder at port1 (host bridge cxl.1)");
+	fx_expect(x, cx_route_hpa(x->h, w->base + 256, &rt, &x->err), -ENXIO,
+		  "at port2 (host bridge cxl.2)");
+	struct cx_region *r = fx_create_ok(x, "decoder0.0", "mem0,mem2",
+					   CX_MODE_PMEM, 0);
+	assert_int_equal(cx_route_hpa(x->h, r->base, &rt, &x->err), 0);
+	/* past the region: the bridge decoders end there */
+	fx_expect(x, cx_route_hpa(x->h, r->base + r->size, &rt, &x->err),
+		  -ENXIO, "no committed decoder at port1");
+	/* a hand-committed bridge decoder routing to a port without the
+	 * region's endpoint decoder: the endpoint misses */
+	struct cx_decoder *hd = &fx_hb_at(x, 0)->decoders[1];
+	struct cx_port *rp1 = fx_hb_at(x, 0)->children.v[1];
+	cx_hdm_set_base(&hd->regs, r->base + r->size);
+	cx_hdm_set_size(&hd->regs, 256 * FX_MiB);
+	cx_hdm_set_ig_iw(&hd->regs, 0, 0);
+	cx_hdm_set_target(&hd->regs, 0, (uint8_t)rp1->port_num);
+	hd->targets[0] = rp1;
+	hd->nr_targets_set = 1;
+	assert_int_equal(cx_decoder_commit(hd, &x->err), 0);
+	char want[128];
+	snprintf(want, sizeof(want), "HPA %#llx hits no committed decoder at "
+		 "endpoint%d (mem1, cxl-mem1)",
+		 (unsigned long long)(r->base + r->size),
+		 fx_m(x, 1)->endpoint_id);
+	fx_expect(x, cx_route_hpa(x->h, r->base + r->size, &rt, &x->err),
+		  -ENXIO, want);
+	fx_free(x);
+
+	/* switches: no committed decoder at the upstream port */
+	x = fx_new();
+	fx_tree(x, 1, 1, 2, 0, 256 * FX_MiB);
+	fx_win_all(x, 4 * FX_GiB, 256);
+	fx_start(x);
+	w = x->h->windows.v[0];
+	fx_expect(x, cx_route_hpa(x->h, w->base, &rt, &x->err), -ENXIO,
+		  "no committed decoder at port2 (switch upstream port usp0)");
+	fx_free(x);
+
+	/* a root port with nothing below it */
+	x = fx_new();
+	fx_rp(x, fx_hb(x), 0);
+	fx_win_all(x, 4 * FX_GiB, 256);
+	fx_start(x);
+	w = x->h->windows.v[0];
+	fx_expect(x, cx_route_hpa(x->h, w->base, &rt, &x->err), -ENXIO,
+		  "reaches root port rp0, which has nothing below it");
+	fx_free(x);
+
+	/* regions can be assembled before the media exist; routing says so */
+	x = fx_new();
+	fx_tree(x, 1, 1, 0, 256 * FX_MiB, 0);
+	fx_win_all(x, 4 * FX_GiB, 256);
+	cx_fabric_finalize(x->f);
+	r = fx_create_ok(x, "decoder0.0", NULL, CX_MODE_NONE, 0);
+	fx_expect(x, cx_route_hpa(x->h, r->base, &rt, &x->err), -ENXIO,
+		  "is the fabric started?");
+	uint8_t b[8];
+	fx_expect(x, cx_region_read(r, 0, b, sizeof(b), &x->err), -ENXIO,
+		  "region0 offset 0");
+	fx_free(x);
+}
+
+static void test_region_rw_bounds(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 1, 2, 0, 256 * FX_MiB, 0);
+	fx_win_all(x, 4 * FX_GiB, 256);
+	fx_start(x);
+	struct cx_region *r = fx_create_ok(x, "decoder0.0", NULL, CX_MODE_NONE,
+					   0);
+	uint8_t b[512] = { 1 };
+	assert_int_equal(r->size, 512 * FX_MiB);
+	fx_expect(x, cx_region_read(r, r->size - 100, b, 200, &x->err),
+		  -ERANGE, "past the region's 0x20000000 bytes");
+	fx_expect(x, cx_region_write(r, r->size + 1, b, 0, &x->err), -ERANGE,
+		  "past the region");
+	fx_expect(x, cx_region_write(r, 8, b, UINT64_MAX, &x->err), -ERANGE,
+		  "past the region");
+	fx_expect(x, cx_region_read(r, 0, NULL, 8, &x->err), -EINVAL,
+		  "no buffer");
+	assert_int_equal(cx_region_read(r, r->size, b, 0, &x->err), 0);
+	/* nothing written by a refused write */
+	assert_int_equal(cx_region_read(r, r->size - 100, b, 100, &x->err), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(b[i], 0);
+	/* the last byte, and a span crossing every granule boundary */
+	memset(b, 0xa5, sizeof(b));
+	assert_int_equal(cx_region_write(r, r->size - 1, b, 1, &x->err), 0);
+	assert_int_equal(fx_m(x, 1)->vmem->map[256 * FX_MiB - 1], 0xa5);
+	fx_roundtrip(x, r, 100, 5000, 4);
+	fx_free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_linux_qemu_interleave4),
+		cmocka_unit_test(test_ways_without_switch),
+		cmocka_unit_test(test_ways_with_switch),
+		cmocka_unit_test(test_ways_modulo3),
+		cmocka_unit_test(test_modulo3_alignment),
+		cmocka_unit_test(test_two_regions_keep_apart),
+		cmocka_unit_test(test_route_misses),
+		cmocka_unit_test(test_region_rw_bounds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
