@@ -199,10 +199,12 @@ static void test_ways_rules(void **state)
 					CX_MODE_PMEM, 0);
 	q.ways = 8;
 	fx_expect(x, cx_region_create(x->h, &q, NULL, &x->err), -EINVAL,
-		  "interleave ways 8 is greater than the number of memdevs (4)");
+		  "interleave ways 8 is greater than the number of memdevs "
+		  "given (4)");
 	q.ways = 2;
 	fx_expect(x, cx_region_create(x->h, &q, NULL, &x->err), -EINVAL,
-		  "interleave ways 2 is less than the number of memdevs (4)");
+		  "interleave ways 2 is less than the number of memdevs given "
+		  "(4)");
 	q.ways = 4;
 	struct cx_region *r = NULL;
 	assert_int_equal(cx_region_create(x->h, &q, &r, &x->err), 0);
@@ -360,6 +362,27 @@ static void test_default_memdevs_in_memdev_order(void **state)
 	assert_int_equal(r->size, 512 * FX_MiB);
 	assert_ptr_equal(r->targets[0]->memdev, fx_m(x, 0));
 	assert_ptr_equal(r->targets[1]->memdev, fx_m(x, 1));
+	fx_destroy_ok(x, r);
+	/* with no memdevs named, -w takes the first ones found */
+	struct cx_region_req q = fx_req(x, "decoder0.0", NULL, CX_MODE_PMEM, 0);
+	q.ways = 1;
+	assert_int_equal(cx_region_create(x->h, &q, &r, &x->err), 0);
+	assert_int_equal(r->ways, 1);
+	assert_ptr_equal(r->targets[0]->memdev, fx_m(x, 0));
+	q.ways = 4;
+	fx_expect(x, cx_region_create(x->h, &q, NULL, &x->err), -EINVAL,
+		  "interleave ways 4 is greater than the number of memdevs "
+		  "found (2)");
+	fx_free(x);
+}
+
+static void test_unfinalized_host(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 1, 1, 0, 256 * FX_MiB, 0);
+	fx_win_all(x, 4 * FX_GiB, 256);
+	fx_expect(x, fx_create(x, "decoder0.0", NULL, CX_MODE_NONE, 0, NULL),
+		  -ENXIO, "not finalized");
 	fx_free(x);
 }
 
@@ -641,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_size_rules),
 		cmocka_unit_test(test_request_errors),
 		cmocka_unit_test(test_default_memdevs_in_memdev_order),
+		cmocka_unit_test(test_unfinalized_host),
 		cmocka_unit_test(test_switch_programming_and_peers),
 		cmocka_unit_test(test_downstream_port_counts),
 		cmocka_unit_test(test_interleave_address_bits),

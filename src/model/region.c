@@ -193,6 +193,10 @@ static int resolve(struct cx_host *h, const struct cx_region_req *req,
 		return cx_fail(e, EINVAL, "%s is not a root decoder; regions "
 			       "are created in a window, decoder0.N", req->root);
 	w = root->window;
+	if (!w || !w->ways || !w->targets[0] || !w->targets[0]->decoders)
+		return cx_fail(e, ENXIO, "host %s is not finalized: %s has no "
+			       "host bridges with decoders yet", h->name,
+			       req->root);
 	pl->h = h;
 	pl->w = w;
 
@@ -240,16 +244,19 @@ static int resolve(struct cx_host *h, const struct cx_region_req *req,
 				       "bridges of %s", req->root);
 	}
 
-	/* ways: the number of memdevs */
+	/* ways: the number of memdevs given; of those found, the first
+	 * `ways` may be taken (ndctl's validate_ways) */
 	int ways = req->ways ? req->ways : n;
+	const char *how = req->nmemdevs ? "given" : "found";
 	if (ways < 0)
 		return cx_fail(e, EINVAL, "invalid interleave ways %d", ways);
 	if (ways > n)
 		return cx_fail(e, EINVAL, "interleave ways %d is greater than "
-			       "the number of memdevs (%d)", ways, n);
-	if (ways < n)
+			       "the number of memdevs %s (%d)", ways, how, n);
+	if (ways < n && req->nmemdevs)
 		return cx_fail(e, EINVAL, "interleave ways %d is less than the "
-			       "number of memdevs (%d)", ways, n);
+			       "number of memdevs %s (%d)", ways, how, n);
+	n = ways;
 	if (!cx_ways_valid(ways))
 		return cx_fail(e, EINVAL, "interleave ways %d is not a valid "
 			       "encoding (1, 2, 3, 4, 6, 8, 12 or 16)", ways);
