@@ -1,0 +1,449 @@
+/*
+ * lexer.c - topology files into hosts and words, QEMU option values into
+ * key/value lists (see cfg.h).
+ *
+ * The word splitter is a small state machine over the bytes of the file.
+ * Outside quotes, whitespace and newlines end a word, `#` at the start of a
+ * word comments out the rest of the line, a backslash before a newline
+ * joins lines and before any other character makes it literal.  Inside
+ * single quotes everything is literal; inside double quotes a backslash
+ * only escapes $ ` " \ and newline, as in the shell.  Nothing is expanded:
+ * `${QEMU}` stays `${QEMU}`.
+ *
+ * A line whose first non-blank character is `[` is a section header and
+ * must read `[host NAME]`.  Headers are recognised at the start of any
+ * line that does not continue a word or a quote, even after a trailing
+ * backslash: pasted scripts often end their last line with one.
+ */
+#include "cfg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a growable byte string ---- */
+
+struct sbuf {
+	char *s;
+	size_t n, cap;
+};
+
+static void sb_putc(struct sbuf *b, char c)
+{
+	if (b->n + 2 > b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->s = cx_xrealloc(b->s, b->cap);
+	}
+	b->s[b->n++] = c;
+	b->s[b->n] = 0;
+}
+
+static char *sb_take(struct sbuf *b)
+{
+	char *s = b->s ? b->s : cx_xstrdup("");
+	b->s = NULL;
+	b->n = b->cap = 0;
+	return s;
+}
+
+/* ---- documents ---- */
+
+static struct cfg_hostsrc *doc_add_host(struct cfg_doc *d, const char *name,
+					int line)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 4;
+		d->hosts = cx_xrealloc(d->hosts, sizeof(*d->hosts) *
+				       (size_t)d->cap);
+	}
+	struct cfg_hostsrc *h = &d->hosts[d->n++];
+	memset(h, 0, sizeof(*h));
+	h->name = cx_xstrdup(name);
+	h->line = line;
+	return h;
+}
+
+static void host_add_word(struct cfg_hostsrc *h, char *text, int line)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 32;
+		h->w = cx_xrealloc(h->w, sizeof(*h->w) * (size_t)h->cap);
+	}
+	h->w[h->n].text = text;
+	h->w[h->n].line = line;
+	h->n++;
+}
+
+void cfg_doc_free(struct cfg_doc *d)
+{
+	for (int i = 0; i < d->n; i++) {
+		struct cfg_hostsrc *h = &d->hosts[i];
+		for (int j = 0; j < h->n; j++)
+			free(h->w[j].text);
+		free(h->w);
+		free(h->name);
+	}
+	free(d->hosts);
+	memset(d, 0, sizeof(*d));
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+/*
+ * Parse the section header that starts at text[i] (a '[').  Returns the
+ * index of the newline ending the line (or the end of the text).
+ */
+static int parse_header(const char *file, const char *text, size_t len,
+			size_t i, int line, struct cfg_doc *d, size_t *end,
+			cx_err *e)
+{
+	size_t eol = i;
+	while (eol < len && text[eol] != '\n')
+		eol++;
+	*end = eol;
+
+	/* the header text, without trailing blanks or a trailing comment */
+	size_t close = i;
+	while (close < eol && text[close] != ']')
+		close++;
+	int shown = (int)(eol - i);
+	if (shown > 60)
+		shown = 60;
+	if (close == eol)
+		return cx_fail(e, EINVAL,
+			       "%s:%d: '%.*s' is not a section header: a "
+			       "line starting with '[' must read [host NAME]",
+			       file, line, shown, text + i);
+	for (size_t k = close + 1; k < eol; k++) {
+		if (text[k] == '#')
+			break;
+		if (text[k] != ' ' && text[k] != '\t' && text[k] != '\r')
+			return cx_fail(e, EINVAL,
+				       "%s:%d: unexpected text after the "
+				       "section header '%.*s'", file, line,
+				       (int)(close + 1 - i), text + i);
+	}
+
+	/* "[host NAME]" with blanks allowed around the words */
+	size_t p = i + 1;
+	while (p < close && (text[p] == ' ' || text[p] == '\t'))
+		p++;
+	if (close - p < 4 || strncmp(text + p, "host", 4) ||
+	    (p + 4 < close && text[p + 4] != ' ' && text[p + 4] != '\t'))
+		return cx_fail(e, EINVAL,
+			       "%s:%d: '%.*s' is not a section header: the "
+			       "only section is [host NAME]", file, line,
+			       (int)(close + 1 - i), text + i);
+	p += 4;
+	while (p < close && (text[p] == ' ' || text[p] == '\t'))
+		p++;
+	size_t q = close;
+	while (q > p && (text[q - 1] == ' ' || text[q - 1] == '\t'))
+		q--;
+	if (q == p)
+		return cx_fail(e, EINVAL,
+			       "%s:%d: [host] needs a name: [host NAME]",
+			       file, line);
+	for (size_t k = p; k < q; k++)
+		if (!name_char(text[k]))
+			return cx_fail(e, EINVAL,
+				       "%s:%d: host name '%.*s' may only use "
+				       "letters, digits, '-', '_' and '.'",
+				       file, line, (int)(q - p), text + p);
+
+	char *name = cx_xasprintf("%.*s", (int)(q - p), text + p);
+	for (int k = 0; k < d->n; k++) {
+		if (!strcmp(d->hosts[k].name, name)) {
+			int rc = cx_fail(e, EINVAL,
+					 "%s:%d: host '%s' is already "
+					 "defined at line %d; host names must "
+					 "be unique", file, line, name,
+					 d->hosts[k].line);
+			free(name);
+			return rc;
+		}
+	}
+	doc_add_host(d, name, line);
+	free(name);
+	return 0;
+}
+
+int cfg_split(const char *file, const char *text, struct cfg_doc *d,
+	      cx_err *e)
+{
+	size_t len = strlen(text), i = 0;
+	int line = 1, word_line = 0;
+	bool at_line_start = true, in_word = false;
+	struct sbuf w = { 0 };
+	struct cfg_hostsrc *cur = NULL;
+	int rc = 0;
+
+	memset(d, 0, sizeof(*d));
+
+#define END_WORD()                                                        \
+	do {                                                              \
+		if (in_word) {                                            \
+			if (!cur)                                         \
+				cur = doc_add_host(d, "host0", 0);        \
+			host_add_word(cur, sb_take(&w), word_line);       \
+			in_word = false;                                  \
+		}                                                         \
+	} while (0)
+#define START_WORD()                                                      \
+	do {                                                              \
+		if (!in_word) {                                           \
+			in_word = true;                                   \
+			word_line = line;                                 \
+		}                                                         \
+	} while (0)
+
+	while (i < len) {
+		if (at_line_start && !in_word) {
+			size_t j = i;
+			while (j < len && (text[j] == ' ' || text[j] == '\t'))
+				j++;
+			if (j < len && text[j] == '[') {
+				if (!d->sections && d->n > 0 && d->hosts[0].n) {
+					rc = cx_fail(e, EINVAL,
+						     "%s:%d: '%s' comes before "
+						     "the first [host NAME] "
+						     "section; a file with "
+						     "sections must start with "
+						     "one", file,
+						     d->hosts[0].w[0].line,
+						     d->hosts[0].w[0].text);
+					goto out;
+				}
+				d->sections = true;
+				size_t end;
+				rc = parse_header(file, text, len, j, line, d,
+						  &end, e);
+				if (rc)
+					goto out;
+				cur = &d->hosts[d->n - 1];
+				i = end;
+				continue;
+			}
+			at_line_start = false;
+		}
+		char c = text[i];
+		if (c == '\n') {
+			END_WORD();
+			line++;
+			at_line_start = true;
+			i++;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' ||
+		    c == '\v') {
+			END_WORD();
+			i++;
+			continue;
+		}
+		if (c == '#' && !in_word) {
+			while (i < len && text[i] != '\n')
+				i++;
+			continue;
+		}
+		if (c == '\\') {
+			if (i + 1 < len && text[i + 1] == '\n') {
+				i += 2;
+				line++;
+				at_line_start = !in_word;
+				continue;
+			}
+			if (i + 2 < len && text[i + 1] == '\r' &&
+			    text[i + 2] == '\n') {
+				i += 3;
+				line++;
+				at_line_start = !in_word;
+				continue;
+			}
+			START_WORD();
+			if (i + 1 < len)
+				sb_putc(&w, text[i + 1]);
+			i += 2;
+			continue;
+		}
+		if (c == '\'') {
+			int qline = line;
+			START_WORD();
+			if (!w.s)
+				sb_putc(&w, 0), w.n = 0; /* "" is a word */
+			i++;
+			while (i < len && text[i] != '\'') {
+				if (text[i] == '\n')
+					line++;
+				sb_putc(&w, text[i++]);
+			}
+			if (i >= len) {
+				rc = cx_fail(e, EINVAL,
+					     "%s:%d: the single quote opened "
+					     "here is never closed", file,
+					     qline);
+				goto out;
+			}
+			i++;
+			continue;
+		}
+		if (c == '"') {
+			int qline = line;
+			START_WORD();
+			if (!w.s)
+				sb_putc(&w, 0), w.n = 0;
+			i++;
+			while (i < len && text[i] != '"') {
+				if (text[i] == '\\' && i + 1 < len) {
+					char n = text[i + 1];
+					if (n == '\n') {
+						line++;
+						i += 2;
+						continue;
+					}
+					if (n == '$' || n == '`' || n == '"' ||
+					    n == '\\') {
+						sb_putc(&w, n);
+						i += 2;
+						continue;
+					}
+				}
+				if (text[i] == '\n')
+					line++;
+				sb_putc(&w, text[i++]);
+			}
+			if (i >= len) {
+				rc = cx_fail(e, EINVAL,
+					     "%s:%d: the double quote opened "
+					     "here is never closed", file,
+					     qline);
+				goto out;
+			}
+			i++;
+			continue;
+		}
+		START_WORD();
+		sb_putc(&w, c);
+		i++;
+	}
+	END_WORD();
+	if (d->n == 0)
+		doc_add_host(d, "host0", 0);
+out:
+	free(w.s);
+	if (rc)
+		cfg_doc_free(d);
+	return rc;
+#undef END_WORD
+#undef START_WORD
+}
+
+/* ---- option values ---- */
+
+static void kv_add(struct cfg_kvlist *l, char *key, char *val, bool bare,
+		   bool implied)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->kv = cx_xrealloc(l->kv, sizeof(*l->kv) * (size_t)l->cap);
+	}
+	l->kv[l->n].key = key;
+	l->kv[l->n].val = val;
+	l->kv[l->n].bare = bare;
+	l->kv[l->n].implied = implied;
+	l->n++;
+}
+
+void cfg_kvlist_free(struct cfg_kvlist *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->kv[i].key);
+		free(l->kv[i].val);
+	}
+	free(l->kv);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *cfg_kv_get(const struct cfg_kvlist *l, const char *key)
+{
+	for (int i = l->n - 1; i >= 0; i--)
+		if (!strcmp(l->kv[i].key, key))
+			return l->kv[i].val;
+	return NULL;
+}
+
+int cfg_kv_parse(const char *s, const char *implied, struct cfg_kvlist *out,
+		 cx_err *e)
+{
+	size_t i = 0, len = strlen(s);
+	int item = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		return cx_fail(e, EINVAL, "the value is empty");
+	while (i <= len) {
+		struct sbuf b = { 0 };
+		bool has_eq = false;
+		size_t eq = 0;
+
+		/* one item: up to a single comma; ",," is a literal comma */
+		while (i < len) {
+			if (s[i] == ',') {
+				if (i + 1 < len && s[i + 1] == ',') {
+					sb_putc(&b, ',');
+					i += 2;
+					continue;
+				}
+				break;
+			}
+			if (s[i] == '=' && !has_eq) {
+				has_eq = true;
+				eq = b.n;
+			}
+			sb_putc(&b, s[i++]);
+		}
+		char *it = sb_take(&b);
+		bool last = i >= len;
+		i++; /* skip the comma */
+
+		if (!has_eq) {
+			if (!*it) {
+				free(it);
+				cfg_kvlist_free(out);
+				return cx_fail(e, EINVAL,
+					       last ? "the value ends with a "
+					       "comma (write ',,' for a "
+					       "literal comma)" :
+					       "an empty item between two "
+					       "commas (write ',,' for a "
+					       "literal comma)");
+			}
+			if (item == 0 && implied)
+				kv_add(out, cx_xstrdup(implied), it, false,
+				       true);
+			else
+				kv_add(out, it, cx_xstrdup("on"), true, false);
+		} else {
+			if (eq == 0) {
+				int rc = cx_fail(e, EINVAL,
+						 "'%s' has no name before "
+						 "'='", it);
+				free(it);
+				cfg_kvlist_free(out);
+				return rc;
+			}
+			char *key = cx_xasprintf("%.*s", (int)eq, it);
+			char *val = cx_xstrdup(it + eq + 1);
+			free(it);
+			kv_add(out, key, val, false, false);
+		}
+		item++;
+		if (last)
+			break;
+	}
+	return 0;
+}
