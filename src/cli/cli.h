@@ -40,6 +40,9 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "cxlemu: <cmd>: <message>" and the command's usage; return CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* After getopt_long returned '?': say which option was wrong and how;
+ * return CLI_USAGE. */
+int cli_bad_option(const char *cmd, const char *optstring, char **argv);
 /* The command's usage and option list on stdout (for --help). */
 int cli_help(const char *cmd, const char *options);
 

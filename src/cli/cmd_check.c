@@ -66,7 +66,7 @@ int cmd_check(int argc, char **argv, struct cli *cli)
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'h')
 			return cli_help("check", NULL);
-		return cli_usage("check", "unknown option");
+		return cli_bad_option("check", "h", argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage("check", "needs one topology FILE");

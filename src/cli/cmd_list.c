@@ -104,7 +104,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		case 'd': o.decoder_filter = optarg; break;
 		case 'r': o.region_filter = optarg; break;
 		case 'h': return cli_help("list", list_help);
-		default: return cli_usage("list", "unknown option");
+		default: return cli_bad_option("list", "MBPEDRTXiuHIFALSvm:s:b:p:e:d:r:h", argv);
 		}
 	}
 	if (optind < argc)

@@ -95,7 +95,7 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 		case 'h':
 			return cli_help("create-region", create_help);
 		default:
-			return cli_usage("create-region", "unknown option");
+			return cli_bad_option("create-region", "d:w:g:t:s:muh", argv);
 		}
 	}
 	if (!rq.root)
@@ -139,7 +139,7 @@ int cmd_destroy_region(int argc, char **argv, struct cli *cli)
 				"  -f, --force   destroy even if the region is "
 				"in use\n");
 		default:
-			return cli_usage("destroy-region", "unknown option");
+			return cli_bad_option("destroy-region", "fh", argv);
 		}
 	}
 	if (optind >= argc)

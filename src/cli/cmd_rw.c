@@ -74,7 +74,7 @@ int cmd_read(int argc, char **argv, struct cli *cli)
 			return cli_help("read",
 				"  -x, --hex   a hexdump instead of raw bytes\n");
 		default:
-			return cli_usage("read", "unknown option");
+			return cli_bad_option("read", "xh", argv);
 		}
 	}
 	if (argc - optind != 3)
@@ -187,7 +187,7 @@ int cmd_write(int argc, char **argv, struct cli *cli)
 				"  -D, --data STRING   the bytes to write "
 				"(default: all of stdin)\n");
 		default:
-			return cli_usage("write", "unknown option");
+			return cli_bad_option("write", "D:h", argv);
 		}
 	}
 	if (argc - optind != 2)

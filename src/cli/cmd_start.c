@@ -220,7 +220,7 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 				"  -f, --foreground   stay in the foreground "
 				"(stop with Ctrl-C or cxlemu stop)\n");
 		default:
-			return cli_usage("start", "unknown option");
+			return cli_bad_option("start", "fh", argv);
 		}
 	}
 	if (argc - optind > 1)

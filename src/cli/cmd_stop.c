@@ -20,7 +20,7 @@ int cmd_stop(int argc, char **argv, struct cli *cli)
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'h')
 			return cli_help("stop", NULL);
-		return cli_usage("stop", "unknown option");
+		return cli_bad_option("stop", "h", argv);
 	}
 	if (optind < argc)
 		return cli_usage("stop", "unexpected argument '%s'",

@@ -33,7 +33,7 @@ int cmd_translate(int argc, char **argv, struct cli *cli)
 			return cli_help("translate",
 				"  -u, --human   addresses as hex strings\n");
 		default:
-			return cli_usage("translate", "unknown option");
+			return cli_bad_option("translate", "uh", argv);
 		}
 	}
 	if (argc - optind != 2)

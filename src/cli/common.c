@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,17 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	if (c)
 		fprintf(stderr, "usage: cxlemu %s %s\n", c->name, c->usage);
 	return CLI_USAGE;
+}
+
+int cli_bad_option(const char *cmd, const char *optstring, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt && optopt != ':' && strchr(optstring, optopt))
+		return cli_usage(cmd, "option %s needs a value", arg);
+	if (optopt)
+		return cli_usage(cmd, "unknown option -%c", optopt);
+	return cli_usage(cmd, "unknown option %s", arg);
 }
 
 int cli_help(const char *cmd, const char *options)

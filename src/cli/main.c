@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&cli, 0, sizeof(cli));
+	opterr = 0; /* subcommands report bad options themselves */
 	if ((rc = take_globals(&argc, argv, &cli)))
 		return rc;
 	if (!cli.host) {
