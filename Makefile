@@ -93,3 +93,6 @@ clean:
 	rm -rf build
 
 -include mk/lab.mk
+
+fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile.fuzz fuzz
