@@ -212,6 +212,39 @@ static void test_quotes_comments_continuations(void **state)
 	cx_fabric_free(f);
 }
 
+static void test_flattened_paste(void **state)
+{
+	(void)state;
+	/* QEMU's documentation as it appears in seeds/004, newlines lost */
+	const char *t =
+		"qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 "
+		"-smp 4 \\ ... -object memory-backend-file,id=cxl-mem1,"
+		"share=on,mem-path=/tmp/cxlemu-test-cxltest.raw,size=256M \\ "
+		"-object memory-backend-file,id=cxl-lsa1,share=on,"
+		"mem-path=/tmp/cxlemu-test-lsa.raw,size=256M \\ -device "
+		"pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \\ -device cxl-rp,"
+		"port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2 \\ -device "
+		"cxl-type3,bus=root_port13,persistent-memdev=cxl-mem1,"
+		"lsa=cxl-lsa1,id=cxl-pmem0 \\ -M cxl-fmw.0.targets.0=cxl.1,"
+		"cxl-fmw.0.size=4G\n";
+	struct cx_fabric *f = load(t);
+	assert_int_equal(host(f, 0)->memdevs.n, 1);
+	assert_int_equal(host(f, 0)->words.n, 20);
+	cx_fabric_free(f);
+
+	/* trailing blanks after a continuation backslash */
+	f = load("-m 1G \\  \n-smp 2 \\\t\n-nographic\n");
+	assert_int_equal(host(f, 0)->words.n, 5);
+	cx_fabric_free(f);
+
+	/* inside a word the backslash still escapes the blank */
+	f = load("-object memory-backend-file,id=a,size=1G,"
+		 "mem-path=/tmp/my\\ file\n");
+	assert_string_equal(((struct cx_backend *)host(f, 0)->backends.v[0])
+				    ->mem_path, "/tmp/my file");
+	cx_fabric_free(f);
+}
+
 static void test_unterminated_quotes(void **state)
 {
 	(void)state;
@@ -262,6 +295,12 @@ static void test_host_sections(void **state)
 	assert_string_equal(host(f, 0)->name, "host0");
 	assert_int_equal(host(f, 0)->ram_size, 128 * MIB);
 	assert_int_equal(host(f, 0)->maxram_size, 128 * MIB);
+	cx_fabric_free(f);
+
+	/* a trailing backslash does not swallow the next section */
+	f = load("[host a]\n-m 1G \\\n[host b]\n-m 2G \\\n");
+	assert_int_equal(f->hosts.n, 2);
+	assert_int_equal(host(f, 1)->ram_size, 2 * GIB);
 	cx_fabric_free(f);
 
 	refuse("-m 1G\n[host a]\n-m 2G\n", 1, "'-m' comes before the first "
@@ -751,7 +790,8 @@ static void test_host_bridge_rules(void **state)
 	       "-device cxl-downstream,bus=u,id=d1,slot=2,port=1\n"
 	       "-device cxl-downstream,bus=u,id=d2,slot=3,port=2\n"
 	       "-device cxl-downstream,bus=u,id=d3,slot=4,port=3\n", 2,
-	       "needs buses 250-256, past 255", NULL);
+	       "-device pxb-cxl,bus_nr=250,id=a: bus_nr=250 with 6 ports "
+	       "below needs buses 250-256", NULL);
 
 	/* at most 16 host bridges */
 	char t[4096];
@@ -1144,7 +1184,27 @@ static void test_legacy_dialect(void **state)
 	       "-device pxb-cxl,bus_nr=5,id=h,window-base[0]=0x4a0000000,"
 	       "memdev[0]=m\n"
 	       "-M cxl-fmw.0.targets.0=h,cxl-fmw.0.size=1G\n", 3,
-	       "window 1 (0x4a0000000-0x4afffffff) overlaps window 0", NULL);
+	       "-device pxb-cxl,bus_nr=5,id=h,window-base[0]=0x4a0000000,"
+	       "memdev[0]=m: window 1 (0x4a0000000-0x4afffffff) overlaps "
+	       "window 0 (0x490000000-0x4cfffffff, line 4)", NULL);
+	/* nor lie in RAM: 4 GiB of RAM, 4 GiB + 8 x 1 GiB of hotplug */
+	refuse("-M cxl=on -m 4G,maxmem=8G,slots=8\n"
+	       "-object memory-backend-ram,id=m,size=256M\n"
+	       "-device pxb-cxl,bus_nr=5,id=h,window-base[0]=0x480000000,"
+	       "memdev[0]=m\n", 3, "window 0 at 0x480000000 lies below "
+	       "0x480100000", NULL);
+	f = load("-M cxl=on -m 4G,maxmem=8G,slots=8\n"
+		 "-object memory-backend-ram,id=m,size=256M\n"
+		 "-device pxb-cxl,bus_nr=5,id=h,window-base[0]=0x490000000,"
+		 "memdev[0]=m\n");
+	assert_int_equal(window(host(f, 0), 0)->base, 0x490000000ULL);
+	cx_fabric_free(f);
+	/* a window past 1 TiB is noted */
+	f = load("-M cxl=on\n-device pxb-cxl,bus_nr=5,id=h\n"
+		 "-device cxl-rp,bus=h,id=r\n"
+		 "-M cxl-fmw.0.targets.0=h,cxl-fmw.0.size=1T\n");
+	expect_warning(f, "t.topo:4:", "above 1 TiB");
+	cx_fabric_free(f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1396,6 +1456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_loads),
 		cmocka_unit_test(test_quotes_comments_continuations),
+		cmocka_unit_test(test_flattened_paste),
 		cmocka_unit_test(test_unterminated_quotes),
 		cmocka_unit_test(test_line_of_option_word),
 		cmocka_unit_test(test_host_sections),

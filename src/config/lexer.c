@@ -10,6 +10,13 @@
  * only escapes $ ` " \ and newline, as in the shell.  Nothing is expanded:
  * `${QEMU}` stays `${QEMU}`.
  *
+ * One departure from the shell: a backslash followed by blanks at the
+ * start of a word is read as a line continuation.  The shell would make a
+ * word of a lone space, which QEMU would refuse; in pasted documents it is
+ * always a continuation with trailing blanks, or one whose newline was
+ * lost when the text was flattened (`-smp 4 \ ... \ -object ...`).  Inside
+ * a word (`file=my\ disk.img`) the backslash still escapes the space.
+ *
  * A line whose first non-blank character is `[` is a section header and
  * must read `[host NAME]`.  Headers are recognised at the start of any
  * line that does not continue a word or a quote, even after a trailing
@@ -248,6 +255,21 @@ int cfg_split(const char *file, const char *text, struct cfg_doc *d,
 		if (c == '#' && !in_word) {
 			while (i < len && text[i] != '\n')
 				i++;
+			continue;
+		}
+		if (c == '\\' && !in_word && i + 1 < len &&
+		    (text[i + 1] == ' ' || text[i + 1] == '\t')) {
+			/* "\ " between words: a continuation whose newline
+			 * was lost or followed by blanks, never a word */
+			i++;
+			while (i < len && (text[i] == ' ' || text[i] == '\t' ||
+					   text[i] == '\r'))
+				i++;
+			if (i < len && text[i] == '\n') {
+				i++;
+				line++;
+				at_line_start = true;
+			}
 			continue;
 		}
 		if (c == '\\') {

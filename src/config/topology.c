@@ -345,11 +345,19 @@ struct slotuse {              /* chassis/slot of a PCIe port */
 	int line;
 };
 
+struct winsrc {               /* where a window was declared */
+	struct cx_window *w;
+	struct cx_host *h;
+	char *text;           /* the option, as written */
+};
+
 struct ctx {
 	const char *file;
 	struct cx_fabric *f;
 	cx_err *e;
 	bool sections;
+	struct winsrc *ws;
+	int nws;
 };
 
 struct hctx {
@@ -452,6 +460,9 @@ static void cwarn(struct ctx *c, const char *host, int line,
 }
 
 #define WARN(x, line, ...) cwarn((x)->c, (x)->h->name, (line), __VA_ARGS__)
+
+static void note_window(struct hctx *x, struct cx_window *w,
+			const struct copt *o);
 
 static const char *fmt_size(char *buf, size_t n, uint64_t v)
 {
@@ -1725,6 +1736,17 @@ static int build_other(struct hctx *x, struct cdev *d)
 /* step 4: windows                                                       */
 /* ------------------------------------------------------------------ */
 
+static void note_window(struct hctx *x, struct cx_window *w,
+			const struct copt *o)
+{
+	struct ctx *c = x->c;
+	c->ws = cx_xrealloc(c->ws, sizeof(*c->ws) * (size_t)(c->nws + 1));
+	c->ws[c->nws].w = w;
+	c->ws[c->nws].h = x->h;
+	c->ws[c->nws].text = cx_xstrdup(o->text);
+	c->nws++;
+}
+
 static int build_fmw(struct hctx *x, int n)
 {
 	struct fmw *w = &x->fmw[n];
@@ -1804,6 +1826,7 @@ static int build_fmw(struct hctx *x, int n)
 		tg[k] = d->port;
 	}
 	struct cx_window *cw = cx_window_new(x->h, n, w->first->line);
+	note_window(x, cw, w->first);
 	cw->size = size;
 	cw->ways = ways;
 	cw->gran = (uint32_t)gran;
@@ -1839,6 +1862,7 @@ static int build_legacy_windows(struct hctx *x)
 					    ob->id);
 			struct cx_window *w = cx_window_new(x->h, index,
 							    d->o->line);
+			note_window(x, w, d->o);
 			w->legacy = true;
 			w->base = base;
 			w->size = size;
@@ -1889,11 +1913,16 @@ static int host_rules(struct hctx *x)
 	for (int i = 0; i < h->hbs.n; i++) {
 		struct cx_port *a = h->hbs.v[i];
 		int alast = a->bus_nr + count_below(a);
-		if (alast > 255)
-			return lerr(x, a->line, "pxb-cxl %s: bus_nr=%d with %d "
-				    "ports below needs buses %d-%d, past 255",
-				    a->qid, a->bus_nr, count_below(a),
+		if (alast > 255) {
+			struct cdev *ad = NULL;
+			for (int j = 0; j < x->ndevs && !ad; j++)
+				if (x->devs[j].port == a)
+					ad = &x->devs[j];
+			return oerr(x, ad->o, "bus_nr=%d with %d ports below "
+				    "needs buses %d-%d, past the last PCI bus, "
+				    "255", a->bus_nr, count_below(a),
 				    a->bus_nr, alast);
+		}
 		for (int j = 0; j < x->ndevs; j++) {
 			struct cdev *q = &x->devs[j];
 			uint64_t bn;
@@ -1933,7 +1962,7 @@ static int host_rules(struct hctx *x)
 		     "virt does", x->mtype);
 
 	if (h->memdevs.n && !h->windows.n)
-		WARN(x, h->line, "host %s has CXL memory devices but no CXL "
+		WARN(x, ((struct cx_memdev *)h->memdevs.v[0])->line, "host %s has CXL memory devices but no CXL "
 		     "fixed memory window (-M cxl-fmw.0.targets.0=...,"
 		     "cxl-fmw.0.size=...): no region can map them", h->name);
 	for (int i = 0; i < h->hbs.n; i++) {
@@ -2124,31 +2153,81 @@ static int shared_paths(struct ctx *c)
 /* QEMU's default guest physical address width (TCG, 40 bits) */
 #define DEFAULT_PHYS_LIMIT (1ULL << 40)
 
+/*
+ * The first address above the guest's RAM, its memory hotplug area and the
+ * 1 MiB CXL host register block, as QEMU's x86 machines lay them out: the
+ * lowest base a CXL window can have.  (cx_fabric_finalize places the
+ * cxl-fmw windows from here; the legacy ones carry their own base.)
+ */
+static uint64_t cxl_area_start(const struct cx_host *h)
+{
+	uint64_t ram = h->ram_size;
+	uint64_t lowmem = ram >= 0xb0000000ULL ? 0x80000000ULL : 0xb0000000ULL;
+	uint64_t below = ram < lowmem ? ram : lowmem;
+	uint64_t end = (1ULL << 32) + (ram - below);
+
+	if (h->maxram_size > ram)
+		end = (end + GIB - 1) / GIB * GIB + (h->maxram_size - ram) +
+		      (uint64_t)h->ram_slots * GIB;
+	return end + MIB;
+}
+
+static const struct winsrc *winsrc_of(struct ctx *c, const struct cx_window *w)
+{
+	for (int i = 0; i < c->nws; i++)
+		if (c->ws[i].w == w)
+			return &c->ws[i];
+	return NULL;
+}
+
+static int werr(struct ctx *c, const struct cx_window *w, const char *fmt,
+		...) __attribute__((format(printf, 3, 4)));
+static int werr(struct ctx *c, const struct cx_window *w, const char *fmt,
+		...)
+{
+	const struct winsrc *s = winsrc_of(c, w);
+	char msg[CX_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return cx_fail(c->e, EINVAL, "%s:%d: %.*s%s: %s", c->file, w->line,
+		       OPT_SHOWN, s ? s->text : "",
+		       s && strlen(s->text) > OPT_SHOWN ? "..." : "", msg);
+}
+
 static int after_finalize(struct ctx *c)
 {
 	for (int i = 0; i < c->f->hosts.n; i++) {
 		struct cx_host *h = c->f->hosts.v[i];
+		uint64_t start = cxl_area_start(h);
 		for (int j = 0; j < h->windows.n; j++) {
 			struct cx_window *w = h->windows.v[j];
+			if (w->legacy && w->base < start)
+				return werr(c, w, "window %d at 0x%llx lies "
+					    "below 0x%llx, inside the guest's "
+					    "RAM, memory hotplug area or CXL "
+					    "host registers (QEMU's x86 "
+					    "layout for -m); put its "
+					    "window-base higher", w->index,
+					    (unsigned long long)w->base,
+					    (unsigned long long)start);
 			for (int k = 0; k < j; k++) {
 				struct cx_window *v = h->windows.v[k];
 				if (w->base < v->base + v->size &&
 				    v->base < w->base + w->size)
-					return cx_fail(c->e, EINVAL,
-						       "%s:%d: window %d "
-						       "(0x%llx-0x%llx) overlaps "
-						       "window %d (0x%llx-"
-						       "0x%llx, line %d); "
-						       "windows need address "
-						       "ranges of their own",
-						       c->file, w->line,
-						       w->index,
-						       (unsigned long long)w->base,
-						       (unsigned long long)(w->base + w->size - 1),
-						       v->index,
-						       (unsigned long long)v->base,
-						       (unsigned long long)(v->base + v->size - 1),
-						       v->line);
+					return werr(c, w, "window %d (0x%llx-"
+						    "0x%llx) overlaps window %d "
+						    "(0x%llx-0x%llx, line %d); "
+						    "windows need address "
+						    "ranges of their own",
+						    w->index,
+						    (unsigned long long)w->base,
+						    (unsigned long long)(w->base + w->size - 1),
+						    v->index,
+						    (unsigned long long)v->base,
+						    (unsigned long long)(v->base + v->size - 1),
+						    v->line);
 			}
 			if (w->base + w->size > DEFAULT_PHYS_LIMIT)
 				cwarn(c, h->name, w->line, "window %d ends at "
@@ -2194,6 +2273,9 @@ int cx_config_load_text(const char *name, const char *text,
 		rc = after_finalize(&c);
 	}
 	cfg_doc_free(&doc);
+	for (int i = 0; i < c.nws; i++)
+		free(c.ws[i].text);
+	free(c.ws);
 	if (rc) {
 		cx_fabric_free(c.f);
 		return rc;
