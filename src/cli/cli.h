@@ -63,5 +63,7 @@ int cmd_destroy_region(int argc, char **argv, struct cli *cli);
 int cmd_translate(int argc, char **argv, struct cli *cli);
 int cmd_read(int argc, char **argv, struct cli *cli);
 int cmd_write(int argc, char **argv, struct cli *cli);
+int cmd_qemu_args(int argc, char **argv, struct cli *cli);
+int cmd_host_nodes(int argc, char **argv, struct cli *cli);
 
 #endif

@@ -12,32 +12,32 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "start", cmd_start, "[TOPOLOGY] [--foreground]",
-	  "Serve the fabric of TOPOLOGY (default: the built-in two-host lab) "
-	  "on the socket." },
+	  "Serve a topology's fabric (default: the built-in two-host lab)." },
 	{ "stop", cmd_stop, "",
 	  "Ask the daemon to exit; it removes its socket." },
 	{ "check", cmd_check, "FILE",
-	  "Parse and validate a topology file without starting anything." },
+	  "Validate a topology file without starting anything." },
 	{ "list", cmd_list, "[-MBPEDRTXuiHIFALSv] [-m MEMDEV] [-s SERIAL] "
 	  "[-b BUS] [-p PORT] [-e ENDPOINT] [-d DECODER] [-r REGION]",
-	  "List the host's view of the fabric as `cxl list` does." },
+	  "The host's view of the fabric, as `cxl list` shows it." },
 	{ "create-region", cmd_create_region,
 	  "-d ROOT [-w WAYS] [-g GRAN] [-t pmem|ram] [-s SIZE] [-u] "
 	  "[-m] MEMDEV...",
-	  "Create and commit a region, memdevs in position order, as "
-	  "`cxl create-region` does." },
+	  "Create a region, memdevs in position order (cxl create-region)." },
 	{ "destroy-region", cmd_destroy_region, "REGION... | all [-f]",
-	  "Reset and delete regions, as `cxl destroy-region` does." },
+	  "Reset and delete regions (cxl destroy-region)." },
 	{ "translate", cmd_translate, "REGION OFFSET [-u]",
-	  "Show where a region offset lives: HPA, position, memdev, decoder, "
-	  "DPA." },
+	  "Where a region offset lives: HPA, memdev, decoder, DPA." },
 	{ "read", cmd_read, "REGION OFFSET LENGTH [--hex]",
-	  "Write LENGTH bytes of region memory at OFFSET to stdout." },
+	  "Copy region memory to stdout (--hex for a dump)." },
 	{ "write", cmd_write, "REGION OFFSET [--data STRING]",
-	  "Write STRING (or the bytes of stdin) into region memory at "
-	  "OFFSET." },
-	{ "help", NULL, "[COMMAND]", "Show the commands, or one command's "
-	  "usage." },
+	  "Store --data STRING (or stdin) into region memory." },
+	{ "qemu-args", cmd_qemu_args, "TOPOLOGY [--qemu BINARY] [--cxl-only] "
+	  "[--bind-cxl-ram] [--check] [--argv]",
+	  "A QEMU command line for one host, for the installed QEMU." },
+	{ "host-nodes", cmd_host_nodes, "[--sysfs ROOT]",
+	  "This machine's CXL RAM NUMA nodes, found through sysfs." },
+	{ "help", NULL, "[COMMAND]", "The commands, or one command's usage." },
 	{ "version", NULL, "", "Print the version." },
 	{ NULL, NULL, NULL, NULL },
 };
