@@ -488,6 +488,16 @@ static void test_bg_status_and_abort(void **state)
 	assert_int_equal(out[0] & 1, 0);
 	assert_int_equal(cx_rd_le16(out + 4), CX_RC_ABORTED);
 	assert_int_equal(get_lsa(x, 0, 1), CX_RC_MEDIA_DISABLED);
+	/* with nothing running, background commands that touch the media
+	 * report the disabled media */
+	uint8_t fw[0x81] = { CX_TFW_FULL, 2 };
+	assert_int_equal(mx_run(x, CX_OP_TRANSFER_FW, fw, 0x81, out, &olen),
+			 CX_RC_MEDIA_DISABLED);
+	assert_int_equal(mx_run(x, CX_OP_SCAN_MEDIA, sm, 17, out, &olen),
+			 CX_RC_MEDIA_DISABLED);
+	uint8_t mz[8] = { CX_MOP_CLASS_SANITIZE, CX_MOP_SANITIZE_ZERO };
+	assert_int_equal(mx_run(x, CX_OP_MEDIA_OPERATIONS, mz, 8, out, &olen),
+			 CX_RC_MEDIA_DISABLED);
 	/* a sanitize that completes brings the media back */
 	assert_int_equal(mx_run(x, CX_OP_SANITIZE, NULL, 0, out, &olen),
 			 CX_RC_BG_STARTED);
@@ -572,7 +582,7 @@ static void test_sanitize_zeroes_media_lsa_and_events(void **state)
 	cx_mbox_poll(x->m);
 	assert_false(media_clean(x));
 	/* what the media-disabled state refuses */
-	uint8_t log = 0, z[0x60] = { 0 };
+	uint8_t log = 0, z[0x80] = { 0 };
 	assert_int_equal(mx_run(x, CX_OP_GET_EVENT_RECORDS, &log, 1, out, &olen),
 			 CX_RC_MEDIA_DISABLED);
 	assert_int_equal(mx_run(x, CX_OP_GET_PARTITION_INFO, NULL, 0, out,
@@ -591,6 +601,13 @@ static void test_sanitize_zeroes_media_lsa_and_events(void **state)
 			 CX_RC_MEDIA_DISABLED);
 	assert_int_equal(mx_run(x, CX_OP_SET_PARTITION_INFO, z, 10, out, &olen),
 			 CX_RC_MEDIA_DISABLED);
+	assert_int_equal(mx_run(x, CX_OP_GET_LSA, z, 8, out, &olen),
+			 CX_RC_MEDIA_DISABLED);
+	assert_int_equal(mx_run(x, CX_OP_PASSPHRASE_SECURE_ERASE, z, 0x40, out,
+				&olen), CX_RC_MEDIA_DISABLED);
+	/* background ones are busy first: sanitize itself is running */
+	assert_int_equal(mx_run(x, CX_OP_TRANSFER_FW, z, 0x80, out, &olen),
+			 CX_RC_BUSY);
 	memcpy(z, cx_cel_uuid, 16);
 	cx_wr_le32(z + 0x14, 4);
 	assert_int_equal(mx_run(x, CX_OP_GET_LOG, z, 0x18, out, &olen),
