@@ -8,7 +8,7 @@
  * region, a mapped 4-way region at 4 KiB granularity, and the exact path
  * on a 4-way region at 256 B granularity; plus a dependent-load
  * (pointer-chasing) latency on each.  Each figure is the best of several
- * passes over pre-faulted memory, printed with its ratio to the baseline.
+ * passes, taken round-robin over the rows, printed with its ratio to the baseline.
  */
 #include <errno.h>
 #include <signal.h>
@@ -110,24 +110,29 @@ struct row {
 	double cpy_in, cpy_out, set, lat;
 };
 
-/* memcpy into / out of `dst` and memset on it; best of PASSES. */
-static void measure_mem(struct row *r, char *mem, char *anon)
+static void best(double *slot, double gbs)
 {
-	r->cpy_in = r->cpy_out = r->set = 0;
-	for (int p = 0; p < PASSES; p++) {
-		double t0 = now();
-		memcpy(mem, anon, BUF);
-		double t1 = now();
-		memcpy(anon, mem, BUF);
-		double t2 = now();
-		memset(mem, p, BUF);
-		double t3 = now();
-		double gi = BUF / (t1 - t0) / 1e9, go = BUF / (t2 - t1) / 1e9,
-		       gs = BUF / (t3 - t2) / 1e9;
-		if (gi > r->cpy_in) r->cpy_in = gi;
-		if (go > r->cpy_out) r->cpy_out = go;
-		if (gs > r->set) r->set = gs;
-	}
+	if (gbs > *slot)
+		*slot = gbs;
+}
+
+/* One pass of memcpy into / out of `mem` and memset on it. */
+static void pass_mem(struct row *r, char *mem, char *anon, int p)
+{
+	double t0 = now();
+	memcpy(mem, anon, BUF);
+	double t1 = now();
+	memcpy(anon, mem, BUF);
+	double t2 = now();
+	memset(mem, p, BUF);
+	double t3 = now();
+	best(&r->cpy_in, BUF / (t1 - t0) / 1e9);
+	best(&r->cpy_out, BUF / (t2 - t1) / 1e9);
+	best(&r->set, BUF / (t3 - t2) / 1e9);
+}
+
+static void latency_mem(struct row *r, char *mem)
+{
 	build_chase(BUF / 64, put_mem, mem);
 	r->lat = chase_mem(mem);
 }
@@ -141,29 +146,29 @@ static void put_exact(void *ctx, uint64_t off, uint64_t val)
 		die("exact write", err.msg);
 }
 
-static void measure_exact(struct row *r, struct cxlemu_dax *d, char *anon,
-			  char *zeros)
+/* The exact path has no fill call: "memset" writes a buffer of zeros. */
+static void pass_exact(struct row *r, struct cxlemu_dax *d, char *anon,
+		       char *zeros)
 {
 	struct cxlemu_err err;
-	r->cpy_in = r->cpy_out = r->set = 0;
-	for (int p = 0; p < PASSES; p++) {
-		double t0 = now();
-		if (cxlemu_dax_write(d, 0, anon, BUF, &err))
-			die("exact write", err.msg);
-		double t1 = now();
-		if (cxlemu_dax_read(d, 0, anon, BUF, &err))
-			die("exact read", err.msg);
-		double t2 = now();
-		/* memset through the exact path: write a zero buffer */
-		if (cxlemu_dax_write(d, 0, zeros, BUF, &err))
-			die("exact write", err.msg);
-		double t3 = now();
-		double gi = BUF / (t1 - t0) / 1e9, go = BUF / (t2 - t1) / 1e9,
-		       gs = BUF / (t3 - t2) / 1e9;
-		if (gi > r->cpy_in) r->cpy_in = gi;
-		if (go > r->cpy_out) r->cpy_out = go;
-		if (gs > r->set) r->set = gs;
-	}
+	double t0 = now();
+	if (cxlemu_dax_write(d, 0, anon, BUF, &err))
+		die("exact write", err.msg);
+	double t1 = now();
+	if (cxlemu_dax_read(d, 0, anon, BUF, &err))
+		die("exact read", err.msg);
+	double t2 = now();
+	if (cxlemu_dax_write(d, 0, zeros, BUF, &err))
+		die("exact write", err.msg);
+	double t3 = now();
+	best(&r->cpy_in, BUF / (t1 - t0) / 1e9);
+	best(&r->cpy_out, BUF / (t2 - t1) / 1e9);
+	best(&r->set, BUF / (t3 - t2) / 1e9);
+}
+
+static void latency_exact(struct row *r, struct cxlemu_dax *d)
+{
+	struct cxlemu_err err;
 	struct exact x = { d };
 	build_chase(BUF / 64, put_exact, &x);
 	uint64_t p = 0;
@@ -296,10 +301,18 @@ int main(void)
 		{ .name = "mapped 4-way region, 4 KiB gran" },
 		{ .name = "exact path, 4-way, 256 B gran" },
 	};
-	measure_mem(&rows[0], base, anon);
-	measure_mem(&rows[1], m1, anon);
-	measure_mem(&rows[2], m4, anon);
-	measure_exact(&rows[3], d4x, anon, zeros);
+	/* passes round-robin over the rows, so that load from elsewhere on a
+	 * shared machine falls on every row alike; best pass of each */
+	for (int p = 0; p < PASSES; p++) {
+		pass_mem(&rows[0], base, anon, p);
+		pass_mem(&rows[1], m1, anon, p);
+		pass_mem(&rows[2], m4, anon, p);
+		pass_exact(&rows[3], d4x, anon, zeros);
+	}
+	latency_mem(&rows[0], base);
+	latency_mem(&rows[1], m1);
+	latency_mem(&rows[2], m4);
+	latency_exact(&rows[3], d4x);
 
 	printf("buffer %llu MiB, best of %d passes; GB/s (ratio to baseline), "
 	       "latency ns per dependent load (ratio)\n",

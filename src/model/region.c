@@ -714,6 +714,10 @@ int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 		goto out;
 	}
 	r->committed = true;
+	/* Linux hands a new ram region's DAX device to kmem (system-ram);
+	 * programs map it only after `reconfigure-device -m devdax`.
+	 * Persistent regions come up as device-DAX. */
+	r->dax_system_ram = r->mode == CX_MODE_RAM;
 	h->next_region_id++;
 	cx_vec_push(&h->regions, r);
 	if (out)

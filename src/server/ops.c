@@ -25,7 +25,10 @@ const struct cx_op cx_server_ops[] = {
 	{ "read", cx_op_read },
 	{ "write", cx_op_write },
 	{ "stop", cx_op_stop },
-	/* later: map, unmap, dax-list, mbox ... */
+	{ "dax-list", cx_op_dax_list },
+	{ "dax-reconfigure", cx_op_dax_reconfigure },
+	{ "dax-map", cx_op_dax_map },
+	{ "dax-unmap", cx_op_dax_unmap },
 	{ NULL, NULL },
 };
 

@@ -89,6 +89,11 @@ int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e);
 int cx_op_translate(struct cx_srv_call *c, cx_err *e);
 int cx_op_read(struct cx_srv_call *c, cx_err *e);
 int cx_op_write(struct cx_srv_call *c, cx_err *e);
+/* device-DAX (ops_dax.c) */
+int cx_op_dax_list(struct cx_srv_call *c, cx_err *e);
+int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e);
+int cx_op_dax_map(struct cx_srv_call *c, cx_err *e);
+int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
 
 /* Shared by handlers: the region a request names in `key`, or an error
  * naming the host and the regions it has. */
