@@ -14,8 +14,14 @@
 
 #include "model/model.h"
 
-/* Parse and validate; on success *out is a finalized fabric whose media
- * are not yet opened (cx_fabric_start does that). */
+/*
+ * Parse and validate; on success *out is a finalized fabric whose media
+ * are not yet opened (cx_fabric_start does that).  Errors read
+ * "FILE:LINE: OPTION AS WRITTEN: what is wrong (the rule)".  Accepted
+ * input worth a remark (legacy syntax, properties kept but not modeled,
+ * a backend shared with a NUMA node, ...) lands in (*out)->warnings as
+ * "FILE:LINE: text" ("FILE:LINE: host NAME: text" in files with sections).
+ */
 int cx_config_load_file(const char *path, struct cx_fabric **out, cx_err *e);
 int cx_config_load_text(const char *name, const char *text,
 			struct cx_fabric **out, cx_err *e);
