@@ -85,13 +85,7 @@ run 1 list
 
 # a daemon killed without cleanup leaves a stale socket: start replaces it
 run 0 --socket "$SOCK" start "$T/two.topo"
-pid=""
-for p in /proc/[0-9]*; do
-	if tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
-	   grep -q -e "--socket $SOCK start"; then
-		pid=${p#/proc/}
-	fi
-done
+pid=$(daemon_pid)
 [ -n "$pid" ] || fail "cannot find the daemon's pid"
 kill -9 "$pid"
 i=0
@@ -105,6 +99,32 @@ err_has "stale"
 run 0 start "$T/two.topo"
 run 0 list -M
 out_has '"host":"dev-alpha"'
+run 0 stop
+
+# SIGTERM: the daemon removes its socket and exits
+run 0 --socket "$SOCK" start "$T/two.topo"
+pid=$(daemon_pid)
+[ -n "$pid" ] || fail "cannot find the daemon's pid"
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -0 "$pid" 2>/dev/null && fail "daemon still running after SIGTERM"
+[ ! -e "$SOCK" ] || fail "SIGTERM left the socket"
+
+# the daemon keeps none of its caller's descriptors (a shell's $(...)
+# would wait for it forever)
+"$CXLEMU_BIN" --socket "$SOCK" start "$T/two.topo" 2>/dev/null 3>"$T/fd3" ||
+	fail "start with fd 3 open"
+pid=$(daemon_pid)
+[ -n "$pid" ] || fail "cannot find the daemon's pid"
+for f in /proc/"$pid"/fd/*; do
+	case $(readlink "$f") in
+	"$T/fd3") fail "the daemon holds its caller's fd 3" ;;
+	esac
+done
 run 0 stop
 
 # --foreground serves until stopped, then exits 0

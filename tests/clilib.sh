@@ -45,3 +45,13 @@ err_has() { grep -q -e "$1" "$T/err" || fail "stderr lacks '$1'"; }
 json_val() {
 	sed -n "s/^ *\"$1\":\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$T/out" | head -1
 }
+
+# The pid of a daemon started here with `--socket "$SOCK" start`.
+daemon_pid() {
+	for p in /proc/[0-9]*; do
+		if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null |
+		   grep -q -e "--socket $SOCK start"; then
+			echo "${p#/proc/}"
+		fi
+	done
+}

@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -125,6 +126,23 @@ static int serve(struct cx_server *s)
 	return rc ? CLI_FAIL : CLI_OK;
 }
 
+/* A daemon must not hold its caller's descriptors (a pipe a shell waits
+ * on, say): close everything above stderr except `keep`. */
+static void close_inherited(int keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		if (fd > 2 && fd != keep && fd != dirfd(d))
+			close(fd);
+	}
+	closedir(d);
+}
+
 static int daemonize(const char *topo, const char *path)
 {
 	int p[2];
@@ -139,6 +157,7 @@ static int daemonize(const char *topo, const char *path)
 	if (pid == 0) {
 		struct cx_server *s = NULL;
 		close(p[0]);
+		close_inherited(p[1]);
 		setsid();
 		install_signals();
 		if (bring_up(topo, path, p[1], &s))
