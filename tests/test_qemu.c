@@ -788,6 +788,8 @@ int main(int argc, char **argv)
 		return cx_cmd_qemu_args(argc - 1, argv + 1, NULL);
 	if (argc > 1 && !strcmp(argv[1], "host-nodes"))
 		return cx_cmd_host_nodes(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "lab"))
+		return cx_cmd_lab(argc - 1, argv + 1, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_parse_props),
 		cmocka_unit_test(t_parse_version),

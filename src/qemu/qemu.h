@@ -194,5 +194,8 @@ int cx_run_capture(char *const argv[], const char *stdin_text,
  * NULL); qemu-args also takes --host itself. */
 int cx_cmd_qemu_args(int argc, char **argv, const char *host);
 int cx_cmd_host_nodes(int argc, char **argv);
+/* lab up|exec|console|status|down|demo (lab.c); HOST as for qemu-args,
+ * used by exec and console when given. */
+int cx_cmd_lab(int argc, char **argv, const char *host);
 
 #endif

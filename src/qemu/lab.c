@@ -1,0 +1,1057 @@
+/*
+ * lab.c - `cxlemu lab`: one topology booted as real QEMU guests.
+ *
+ *   lab up TOPOLOGY      one guest per host: the host's CXL options as
+ *                        qemu-args makes them for the installed QEMU, a
+ *                        Debian kernel and a busybox initramfs (made by
+ *                        scripts/lab/guest.sh), console on ttyS0 into a
+ *                        log, a command agent on ttyS1 behind a socket
+ *   lab exec HOST CMD    run CMD in the guest; its output and exit status
+ *   lab console HOST     the guest's serial log
+ *   lab status           which guests run
+ *   lab down             stop every guest, remove what up created
+ *   lab demo shared      the MemVerge two-host lab, end to end
+ *   lab demo interleave  2 host bridges x 2 root ports x 4 devices, 4-way
+ *
+ * State lives in one directory ($CXLEMU_LAB_DIR, default
+ * /tmp/cxlemu-lab-UID): `hosts`, `accel`, `created` (backing files up made,
+ * removed by down), the kernel and initramfs, and per host its pid file,
+ * console.log and agent.sock.  KVM is used when it boots a guest; where
+ * /dev/kvm is PVM (a software virtualizer a stock kernel does not run on)
+ * or the first boot stalls, the lab says so and uses TCG.
+ *
+ * This file prints progress and results: it is the subcommand, not the
+ * library (lab_* helpers return errors as the rest of src/qemu does).
+ */
+#include "qemu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+
+#define READY_MARK "cxlemu-lab: ready"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *lab_dir(void)
+{
+	static char buf[PATH_MAX];
+	const char *d = getenv("CXLEMU_LAB_DIR");
+	if (d && *d)
+		return d;
+	snprintf(buf, sizeof(buf), "/tmp/cxlemu-lab-%u", (unsigned)getuid());
+	return buf;
+}
+
+static char *path_in(const char *dir, const char *a, const char *b)
+{
+	return b ? cx_xasprintf("%s/%s/%s", dir, a, b)
+		 : cx_xasprintf("%s/%s", dir, a);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = cx_xcalloc(1, cap);
+	size_t n;
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (len + 1 >= cap) {
+			cap *= 2;
+			buf = cx_xrealloc(buf, cap);
+		}
+	}
+	buf[len] = 0;
+	fclose(f);
+	return buf;
+}
+
+static int spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+static void append_line(const char *path, const char *line)
+{
+	FILE *f = fopen(path, "a");
+	if (f) {
+		fprintf(f, "%s\n", line);
+		fclose(f);
+	}
+}
+
+/* lines of a state file */
+static void read_lines(const char *path, cx_vec *out)
+{
+	char *s = slurp(path), *save = NULL;
+	if (!s)
+		return;
+	for (char *t = strtok_r(s, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+		if (*t)
+			cx_vec_push(out, cx_xstrdup(t));
+	free(s);
+}
+
+static void free_lines(cx_vec *v)
+{
+	for (int i = 0; i < v->n; i++)
+		free(v->v[i]);
+	cx_vec_free(v);
+}
+
+static pid_t host_pid(const char *dir, const char *host)
+{
+	char *p = path_in(dir, host, "pid");
+	char *s = slurp(p);
+	pid_t pid = s ? (pid_t)atoi(s) : 0;
+	free(p);
+	free(s);
+	return pid > 1 && kill(pid, 0) == 0 ? pid : 0;
+}
+
+/* ---- where the scripts are ---- */
+
+static char *scripts_dir(void)
+{
+	const char *env = getenv("CXLEMU_LAB_SCRIPTS");
+	char exe[PATH_MAX], *cand;
+	ssize_t n;
+
+	if (env && *env)
+		return cx_xstrdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		static const char *const rel[] = {
+			"/../scripts/lab", "/../../scripts/lab",
+			"/../../../scripts/lab", "/../share/cxlemu/lab", NULL,
+		};
+		for (int i = 0; rel[i]; i++) {
+			cand = cx_xasprintf("%s%s/guest.sh", exe, rel[i]);
+			if (access(cand, R_OK) == 0) {
+				*strrchr(cand, '/') = 0;
+				return cand;
+			}
+			free(cand);
+		}
+	}
+	if (access("scripts/lab/guest.sh", R_OK) == 0)
+		return cx_xstrdup("scripts/lab");
+	return NULL;
+}
+
+/* Run a command with the terminal's stdout/stderr (for long, chatty
+ * steps like apt-get); its exit status, or -1. */
+static int run_visible(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(2, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- accelerator ---- */
+
+static const char *kvm_verdict(char *why, size_t len)
+{
+	const char *force = getenv("CXLEMU_LAB_ACCEL");
+	struct stat st;
+	if (force && *force) {
+		snprintf(why, len, "CXLEMU_LAB_ACCEL=%s", force);
+		return strcmp(force, "kvm") ? "tcg" : "kvm";
+	}
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "/dev/kvm cannot be opened (%s)",
+			 strerror(errno));
+		return "tcg";
+	}
+	close(fd);
+	if (stat("/sys/module/kvm_pvm", &st) == 0) {
+		snprintf(why, len, "/dev/kvm here is PVM (/sys/module/kvm_pvm), "
+			 "a software virtualizer a stock Debian kernel does not "
+			 "boot on");
+		return "tcg";
+	}
+	snprintf(why, len, "/dev/kvm works");
+	return "kvm";
+}
+
+/* ---- the guest agent ---- */
+
+static const char b64chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *b64_encode(const char *s, size_t n)
+{
+	char *o = cx_xcalloc(1, (n + 2) / 3 * 4 + 1), *p = o;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		*p++ = b64chars[(v >> 18) & 63];
+		*p++ = b64chars[(v >> 12) & 63];
+		*p++ = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
+		*p++ = i + 2 < n ? b64chars[v & 63] : '=';
+	}
+	return o;
+}
+
+/* decode, skipping anything that is not base64 (newlines, \r) */
+static size_t b64_decode(const char *s, char *out)
+{
+	unsigned v = 0;
+	int bits = 0;
+	size_t n = 0;
+	for (; *s; s++) {
+		const char *c = strchr(b64chars, *s);
+		if (!c || !*s)
+			continue;
+		v = (v << 6) | (unsigned)(c - b64chars);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((v >> bits) & 0xff);
+		}
+	}
+	return n;
+}
+
+/*
+ * Run CMD in HOST's guest: output into *out (caller frees), exit status
+ * into *status.  -ETIMEDOUT when the guest does not answer in time.
+ */
+static int lab_exec(const char *dir, const char *host, const char *cmd,
+		    int timeout_ms, char **out, int *status, cx_err *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char *sock = path_in(dir, host, "agent.sock");
+	int fd, rc = 0;
+
+	*out = NULL;
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		rc = cx_fail(e, ENAMETOOLONG, "%s: path too long for a socket",
+			     sock);
+		free(sock);
+		return rc;
+	}
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = cx_fail(e, errno, "host %s: cannot reach its guest agent "
+			     "at %s: %s (is the lab up? `cxlemu lab status`)",
+			     host, sock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(sock);
+		return rc;
+	}
+	free(sock);
+
+	char id[32];
+	snprintf(id, sizeof(id), "%d%ld", (int)getpid(), (long)time(NULL) % 100000);
+	char *enc = b64_encode(cmd, strlen(cmd));
+	char *req = cx_xasprintf("%s %s\n", id, enc);
+	free(enc);
+	size_t off = 0, len = strlen(req);
+	while (off < len) {
+		ssize_t w = write(fd, req + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = cx_fail(e, errno, "host %s: writing to the guest "
+				     "agent failed: %s", host, strerror(errno));
+			free(req);
+			close(fd);
+			return rc;
+		}
+		off += (size_t)w;
+	}
+	free(req);
+
+	char *begin = cx_xasprintf("@@CXLEMU-OUT %s", id);
+	char *end = cx_xasprintf("@@CXLEMU-END %s ", id);
+	size_t cap = 65536, blen = 0;
+	char *buf = cx_xcalloc(1, cap);
+	double deadline = now_s() + timeout_ms / 1000.0;
+	rc = -ETIMEDOUT;
+	for (;;) {
+		char *b = strstr(buf, begin), *x = b ? strstr(b, end) : NULL;
+		if (x && strchr(x + strlen(end), '\n')) {
+			*status = atoi(x + strlen(end));
+			*x = 0;
+			char *data = b + strlen(begin);
+			*out = cx_xcalloc(1, strlen(data) + 1);
+			(*out)[b64_decode(data, *out)] = 0;
+			rc = 0;
+			break;
+		}
+		double left = deadline - now_s();
+		if (left <= 0)
+			break;
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pf, 1, (int)(left * 1000) + 1);
+		if (pr <= 0)
+			continue;
+		if (blen + 4096 >= cap) {
+			cap *= 2;
+			buf = cx_xrealloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + blen, cap - blen - 1);
+		if (r <= 0) {
+			rc = cx_fail(e, EPIPE, "host %s: the guest agent closed "
+				     "the connection (did the guest stop? `cxlemu "
+				     "lab console %s`)", host, host);
+			break;
+		}
+		blen += (size_t)r;
+		buf[blen] = 0;
+	}
+	if (rc == -ETIMEDOUT)
+		cx_fail(e, ETIMEDOUT, "host %s: no answer from the guest within "
+			"%d s to: %.200s", host, timeout_ms / 1000, cmd);
+	free(buf);
+	free(begin);
+	free(end);
+	close(fd);
+	return rc;
+}
+
+/* ---- down ---- */
+
+static int lab_down(const char *dir, bool quiet)
+{
+	cx_vec hosts = {0}, created = {0};
+	char *hp = path_in(dir, "hosts", NULL);
+	char *cp = path_in(dir, "created", NULL);
+	struct stat st;
+	int stopped = 0;
+
+	if (stat(dir, &st) != 0) {
+		if (!quiet)
+			fprintf(stderr, "cxlemu: lab: nothing is up (%s does "
+				"not exist)\n", dir);
+		free(hp);
+		free(cp);
+		return 0;
+	}
+	read_lines(hp, &hosts);
+	for (int i = 0; i < hosts.n; i++) {
+		pid_t pid = host_pid(dir, hosts.v[i]);
+		if (!pid)
+			continue;
+		kill(pid, SIGTERM);
+		for (int t = 0; t < 50 && kill(pid, 0) == 0; t++)
+			usleep(100000);
+		if (kill(pid, 0) == 0)
+			kill(pid, SIGKILL);
+		stopped++;
+		if (!quiet)
+			fprintf(stderr, "cxlemu: lab: stopped %s (pid %d)\n",
+				(char *)hosts.v[i], (int)pid);
+	}
+	read_lines(cp, &created);
+	for (int i = 0; i < created.n; i++)
+		unlink(created.v[i]);
+	free_lines(&hosts);
+	free_lines(&created);
+	free(hp);
+	free(cp);
+	/* the state directory, and the demo's topology beside it */
+	char *demo = cx_xasprintf("%s-demo", dir);
+	char *argv[] = {"rm", "-rf", "--", (char *)dir, demo, NULL};
+	char *o = NULL;
+	int s;
+	cx_run_capture(argv, NULL, 60000, &o, &s, NULL);
+	free(o);
+	free(demo);
+	if (!quiet)
+		fprintf(stderr, "cxlemu: lab: down (%d guest%s stopped, %s "
+			"removed)\n", stopped, stopped == 1 ? "" : "s", dir);
+	return 0;
+}
+
+/* ---- up ---- */
+
+struct guest {
+	char *name;
+	struct cx_qemu_line line;
+	double started, ready_at;
+	bool ready;
+};
+
+static int start_guest(const char *dir, struct guest *g, const char *accel,
+		       cx_err *e)
+{
+	char *hd = path_in(dir, g->name, NULL);
+	char *kernel = path_in(dir, "vmlinux", NULL);
+	char *initrd = path_in(dir, "initrd.gz", NULL);
+	char *con = path_in(dir, g->name, "console.log");
+	char *sock = path_in(dir, g->name, "agent.sock");
+	char *pidf = path_in(dir, g->name, "pid");
+	cx_vec argv = {0};
+	int rc = 0, st;
+	char *out = NULL;
+
+	mkdir(hd, 0755);
+	unlink(con);
+	unlink(sock);
+	unlink(pidf);
+	for (int i = 0; i < g->line.argv.n; i++)
+		cx_vec_push(&argv, g->line.argv.v[i]);
+	char *tmp[] = {
+		"-accel", (char *)accel,
+		"-kernel", kernel, "-initrd", initrd,
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	};
+	int k = 6;
+	char *append = cx_xasprintf("console=ttyS0 panic=-1 quiet "
+				    "cxlemu.host=%s", g->name);
+	char *chc = cx_xasprintf("file,id=cxlemu-con,path=%s", con);
+	char *cha = cx_xasprintf("socket,id=cxlemu-agent,path=%s,server=on,"
+				 "wait=off", sock);
+	tmp[k++] = "-append";
+	tmp[k++] = append;
+	tmp[k++] = "-display";
+	tmp[k++] = "none";
+	tmp[k++] = "-nodefaults";
+	tmp[k++] = "-no-reboot";
+	tmp[k++] = "-chardev";
+	tmp[k++] = chc;
+	tmp[k++] = "-serial";
+	tmp[k++] = "chardev:cxlemu-con";
+	tmp[k++] = "-chardev";
+	tmp[k++] = cha;
+	tmp[k++] = "-serial";
+	tmp[k++] = "chardev:cxlemu-agent";
+	tmp[k++] = "-pidfile";
+	tmp[k++] = pidf;
+	tmp[k++] = "-daemonize";
+	if (!strcmp(accel, "tcg")) {
+		tmp[k++] = "-cpu";
+		tmp[k++] = "max";
+	}
+	for (int i = 0; i < k; i++)
+		cx_vec_push(&argv, tmp[i]);
+	cx_vec_push(&argv, NULL);
+
+	/* what was run, for people reading the state directory */
+	struct cx_qemu_line shown = {0};
+	for (int i = 0; i < argv.n - 1; i++)
+		cx_vec_push(&shown.argv, cx_xstrdup(argv.v[i]));
+	char *joined = cx_qemu_line_join(&shown);
+	char *cmdf = path_in(dir, g->name, "qemu.cmd");
+	spit(cmdf, joined);
+	append_line(cmdf, "");
+	free(cmdf);
+	free(joined);
+	cx_qemu_line_free(&shown);
+
+	g->started = now_s();
+	rc = cx_run_capture((char **)argv.v, NULL, 60000, &out, &st, e);
+	if (!rc && st != 0)
+		rc = cx_fail(e, EINVAL, "host %s: QEMU did not start (exit "
+			     "status %d): %.600s", g->name, st, out);
+	free(out);
+	cx_vec_free(&argv);
+	free(append);
+	free(chc);
+	free(cha);
+	free(hd);
+	free(kernel);
+	free(initrd);
+	free(con);
+	free(sock);
+	free(pidf);
+	return rc;
+}
+
+/* Wait until every guest printed READY_MARK; progress on stderr. */
+static int wait_ready(const char *dir, struct guest *gs, int n, double limit,
+		      const char *accel, cx_err *e)
+{
+	double t0 = now_s(), last = 0;
+	bool tty = isatty(2);
+
+	for (;;) {
+		int waiting = 0;
+		for (int i = 0; i < n; i++) {
+			struct guest *g = &gs[i];
+			if (g->ready)
+				continue;
+			char *cp = path_in(dir, g->name, "console.log");
+			char *log = slurp(cp);
+			free(cp);
+			if (log && strstr(log, READY_MARK)) {
+				g->ready = true;
+				g->ready_at = now_s();
+				fprintf(stderr, "%scxlemu: lab: %s is up in %.1f s "
+					"(%s)\n", tty ? "\r\033[K" : "", g->name,
+					g->ready_at - g->started, accel);
+			} else if (log && (strstr(log, "KVM internal error") ||
+					   strstr(log, "Kernel panic"))) {
+				int rc = cx_fail(e, EIO, "host %s: the guest "
+						 "failed while booting: %.300s",
+						 g->name, strstr(log, "KVM internal error")
+						 ? strstr(log, "KVM internal error")
+						 : strstr(log, "Kernel panic"));
+				free(log);
+				return rc;
+			} else if (!host_pid(dir, g->name)) {
+				int rc = cx_fail(e, EIO, "host %s: QEMU exited "
+						 "while the guest booted; its "
+						 "console ends: %.400s", g->name,
+						 log ? (strlen(log) > 400 ? log +
+							strlen(log) - 400 : log) : "");
+				free(log);
+				return rc;
+			} else {
+				waiting++;
+			}
+			free(log);
+		}
+		if (!waiting)
+			return 0;
+		double el = now_s() - t0;
+		if (el > limit)
+			return cx_fail(e, ETIMEDOUT, "%d guest%s did not boot "
+				       "within %.0f s (%s)", waiting,
+				       waiting == 1 ? "" : "s", limit, accel);
+		if (el - last >= (tty ? 0.5 : 5)) {
+			last = el;
+			fprintf(stderr, "%scxlemu: lab: booting %d guest%s "
+				"(%s) %.0f s%s", tty ? "\r\033[K" : "", waiting,
+				waiting == 1 ? "" : "s", accel, el,
+				tty ? "" : "\n");
+		}
+		usleep(200000);
+	}
+}
+
+/* Seconds a boot may take: KVM either boots in seconds or crawls; TCG
+ * boots a guest in 4-8 s, slower with several guests on few CPUs. */
+static double boot_limit(const char *accel)
+{
+	const char *t = getenv("CXLEMU_LAB_BOOT_TIMEOUT");
+	if (t && atof(t) > 0)
+		return atof(t);
+	return !strcmp(accel, "kvm") ? 30 : 180;
+}
+
+static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
+{
+	const char *dir = lab_dir();
+	struct cx_fabric *f = NULL;
+	struct cx_qemu_caps caps = {0};
+	struct guest *gs = NULL;
+	char why[512], *scripts = NULL;
+	const char *accel;
+	struct stat st;
+	int rc, n = 0;
+
+	if (stat(dir, &st) == 0) {
+		char *hp = path_in(dir, "hosts", NULL);
+		cx_vec hosts = {0};
+		read_lines(hp, &hosts);
+		free(hp);
+		bool running = false;
+		for (int i = 0; i < hosts.n; i++)
+			running |= host_pid(dir, hosts.v[i]) != 0;
+		free_lines(&hosts);
+		if (running)
+			return cx_fail(e, EBUSY, "a lab is already up in %s; "
+				       "`cxlemu lab down` first", dir);
+		lab_down(dir, true);
+	}
+	scripts = scripts_dir();
+	if (!scripts)
+		return cx_fail(e, ENOENT, "cannot find the lab scripts "
+			       "(scripts/lab/guest.sh); set CXLEMU_LAB_SCRIPTS");
+	{
+		char *deps = cx_xasprintf("%s/deps.sh", scripts);
+		char *argv[] = {"sh", deps, NULL};
+		int s = run_visible(argv);
+		free(deps);
+		if (s != 0) {
+			free(scripts);
+			return cx_fail(e, ENOENT, "the lab's Debian packages are "
+				       "missing and could not be installed "
+				       "(scripts/lab/deps.sh said why)");
+		}
+	}
+	if ((rc = cx_config_load_file(topo, &f, e)))
+		goto out;
+	if ((rc = cx_qemu_probe(cx_qemu_default_binary(), &caps, e)))
+		goto out;
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		rc = cx_fail(e, errno, "cannot create %s: %s", dir,
+			     strerror(errno));
+		goto out;
+	}
+	fprintf(stderr, "cxlemu: lab: preparing the guest kernel and "
+		"initramfs in %s\n", dir);
+	{
+		char *gsh = cx_xasprintf("%s/guest.sh", scripts);
+		char *srcdir = cx_xasprintf("%s/../..", scripts);
+		char *argv[] = {"sh", gsh, (char *)dir, srcdir, NULL};
+		char *o = NULL;
+		int s;
+		rc = cx_run_capture(argv, NULL, 300000, &o, &s, e);
+		if (!rc && s != 0)
+			rc = cx_fail(e, EIO, "preparing the guest failed: %.600s",
+				     o);
+		else if (!rc && o && *o)
+			fputs(o, stderr);
+		free(o);
+		free(gsh);
+		free(srcdir);
+		if (rc)
+			goto out_down;
+	}
+
+	n = f->hosts.n;
+	gs = cx_xcalloc((size_t)n, sizeof(*gs));
+	char *hp = path_in(dir, "hosts", NULL);
+	char *cp = path_in(dir, "created", NULL);
+	spit(hp, "");
+	for (int i = 0; i < n; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		struct cx_qemu_opts o = {.cxl_only = true};
+		gs[i].name = h->name;
+		append_line(hp, h->name);
+		if ((rc = cx_qemu_line_build(f, h->name, &caps, &o, &gs[i].line,
+					     e))) {
+			free(hp);
+			free(cp);
+			goto out_down;
+		}
+		for (int k = 0; k < gs[i].line.notes.n; k++)
+			fprintf(stderr, "cxlemu: note: %s\n",
+				(char *)gs[i].line.notes.v[k]);
+		/* backing files this up creates, removed by down */
+		for (int w = 1; w + 1 < gs[i].line.argv.n; w++) {
+			const char *a = gs[i].line.argv.v[w + 1];
+			const char *mp = strstr(a, "mem-path=");
+			if (strcmp(gs[i].line.argv.v[w], "-object") || !mp)
+				continue;
+			char *p = cx_xstrdup(mp + 9), *c = strchr(p, ',');
+			if (c)
+				*c = 0;
+			if (access(p, F_OK) != 0)
+				append_line(cp, p);
+			free(p);
+		}
+	}
+	free(hp);
+	free(cp);
+
+	accel = accel_opt ? accel_opt : kvm_verdict(why, sizeof(why));
+	if (accel_opt)
+		snprintf(why, sizeof(why), "--accel %s", accel_opt);
+	fprintf(stderr, "cxlemu: lab: %s (%s)\n", !strcmp(accel, "kvm") ?
+		"using KVM" : "using TCG", why);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		for (int i = 0; i < n && !rc; i++)
+			rc = start_guest(dir, &gs[i], accel, e);
+		if (!rc)
+			rc = wait_ready(dir, gs, n, boot_limit(accel), accel, e);
+		if (!rc || strcmp(accel, "kvm") || accel_opt)
+			break;
+		fprintf(stderr, "cxlemu: lab: KVM did not boot the guests (%s); "
+			"falling back to TCG\n", e->msg);
+		for (int i = 0; i < n; i++) {
+			pid_t pid = host_pid(dir, gs[i].name);
+			if (pid)
+				kill(pid, SIGKILL);
+			gs[i].ready = false;
+		}
+		usleep(300000);
+		accel = "tcg";
+		rc = 0;
+	}
+	if (rc)
+		goto out_down;
+	{
+		char *ap = path_in(dir, "accel", NULL);
+		spit(ap, accel);
+		free(ap);
+	}
+	fprintf(stderr, "cxlemu: lab: %d guest%s up; `cxlemu lab exec HOST "
+		"COMMAND`, `cxlemu lab down` when done\n", n, n == 1 ? "" : "s");
+	goto out;
+out_down:
+	cx_err_prefix(e, "lab up");
+	{
+		cx_err keep = *e;
+		lab_down(dir, true);
+		*e = keep;
+	}
+out:
+	for (int i = 0; gs && i < n; i++)
+		cx_qemu_line_free(&gs[i].line);
+	free(gs);
+	free(scripts);
+	cx_qemu_caps_free(&caps);
+	cx_fabric_free(f);
+	return rc;
+}
+
+/* ---- demos ---- */
+
+static const char demo_shared[] =
+	"# cxlemu lab demo shared: the MemVerge two-host lab (seeds/000), as\n"
+	"# QEMU 7.2 can run it: one 512 MiB persistent device per host, both\n"
+	"# backed by the same file, each with its own label area.\n"
+	"[host host1]\n"
+	"-M q35,cxl=on -m 1G -smp 2\n"
+	"-object memory-backend-file,id=mem0,mem-path=@DIR@/shared.raw,size=512M,share=on\n"
+	"-object memory-backend-file,id=lsa0,mem-path=@DIR@/lsa1.raw,size=1M,share=on\n"
+	"-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
+	"-device cxl-rp,id=rp0,bus=cxl.0,chassis=0,port=0,slot=0\n"
+	"-device cxl-type3,bus=rp0,persistent-memdev=mem0,lsa=lsa0,id=cxl-mem0\n"
+	"-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n"
+	"[host host2]\n"
+	"-M q35,cxl=on -m 1G -smp 2\n"
+	"-object memory-backend-file,id=mem0,mem-path=@DIR@/shared.raw,size=512M,share=on\n"
+	"-object memory-backend-file,id=lsa0,mem-path=@DIR@/lsa2.raw,size=1M,share=on\n"
+	"-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
+	"-device cxl-rp,id=rp0,bus=cxl.0,chassis=0,port=0,slot=0\n"
+	"-device cxl-type3,bus=rp0,persistent-memdev=mem0,lsa=lsa0,id=cxl-mem0\n"
+	"-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n";
+
+static const char demo_interleave[] =
+	"# cxlemu lab demo interleave: QEMU's documentation topology, 2 host\n"
+	"# bridges x 2 root ports x 4 persistent devices, one 2-way window.\n"
+	"-M q35,cxl=on -m 1G -smp 2\n"
+	"-object memory-backend-file,id=cxl-mem1,share=on,mem-path=@DIR@/m1.raw,size=256M\n"
+	"-object memory-backend-file,id=cxl-mem2,share=on,mem-path=@DIR@/m2.raw,size=256M\n"
+	"-object memory-backend-file,id=cxl-mem3,share=on,mem-path=@DIR@/m3.raw,size=256M\n"
+	"-object memory-backend-file,id=cxl-mem4,share=on,mem-path=@DIR@/m4.raw,size=256M\n"
+	"-object memory-backend-file,id=cxl-lsa1,share=on,mem-path=@DIR@/l1.raw,size=1M\n"
+	"-object memory-backend-file,id=cxl-lsa2,share=on,mem-path=@DIR@/l2.raw,size=1M\n"
+	"-object memory-backend-file,id=cxl-lsa3,share=on,mem-path=@DIR@/l3.raw,size=1M\n"
+	"-object memory-backend-file,id=cxl-lsa4,share=on,mem-path=@DIR@/l4.raw,size=1M\n"
+	"-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1\n"
+	"-device pxb-cxl,bus_nr=222,bus=pcie.0,id=cxl.2\n"
+	"-device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2\n"
+	"-device cxl-type3,bus=root_port13,persistent-memdev=cxl-mem1,lsa=cxl-lsa1,id=cxl-pmem0\n"
+	"-device cxl-rp,port=1,bus=cxl.1,id=root_port14,chassis=0,slot=3\n"
+	"-device cxl-type3,bus=root_port14,persistent-memdev=cxl-mem2,lsa=cxl-lsa2,id=cxl-pmem1\n"
+	"-device cxl-rp,port=0,bus=cxl.2,id=root_port15,chassis=0,slot=5\n"
+	"-device cxl-type3,bus=root_port15,persistent-memdev=cxl-mem3,lsa=cxl-lsa3,id=cxl-pmem2\n"
+	"-device cxl-rp,port=1,bus=cxl.2,id=root_port16,chassis=0,slot=6\n"
+	"-device cxl-type3,bus=root_port16,persistent-memdev=cxl-mem4,lsa=cxl-lsa4,id=cxl-pmem3\n"
+	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=8k\n";
+
+/* Run a step in a guest, echo it and its output; nonzero status fails. */
+static int step(const char *dir, const char *host, const char *cmd,
+		char **keep, cx_err *e)
+{
+	char *out = NULL;
+	int st = -1;
+	printf("[%s]# %s\n", host, cmd);
+	fflush(stdout);
+	int rc = lab_exec(dir, host, cmd, 180000, &out, &st, e);
+	if (rc)
+		return rc;
+	fputs(out, stdout);
+	if (*out && out[strlen(out) - 1] != '\n')
+		putchar('\n');
+	fflush(stdout);
+	if (st != 0) {
+		rc = cx_fail(e, EIO, "host %s: '%s' exited with status %d",
+			     host, cmd, st);
+		free(out);
+		return rc;
+	}
+	if (keep)
+		*keep = out;
+	else
+		free(out);
+	return 0;
+}
+
+static int lab_demo(const char *which, cx_err *e)
+{
+	const char *dir = lab_dir();
+	const char *text = !strcmp(which, "shared") ? demo_shared :
+			   !strcmp(which, "interleave") ? demo_interleave : NULL;
+	int rc;
+
+	if (!text)
+		return cx_fail(e, EINVAL, "no demo named '%s' (shared, "
+			       "interleave)", which);
+	/* the topology and its backing files live beside the state dir */
+	char *ddir = cx_xasprintf("%s-demo", dir);
+	mkdir(ddir, 0755);
+	size_t cap = strlen(text) * 2 + 4096;
+	char *t = cx_xcalloc(1, cap), *o = t;
+	for (const char *p = text; *p;) {
+		if (!strncmp(p, "@DIR@", 5)) {
+			o += sprintf(o, "%s", ddir);
+			p += 5;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	char *topo = cx_xasprintf("%s/%s.topo", ddir, which);
+	spit(topo, t);
+	free(t);
+	fprintf(stderr, "cxlemu: lab demo %s: topology %s\n", which, topo);
+	rc = lab_up(topo, NULL, e);
+	if (rc)
+		goto out;
+	if (!strcmp(which, "shared")) {
+		const char *mk = "cxl create-region -t pmem -d decoder0.0 -m mem0 "
+				 "&& ndctl create-namespace -m devdax --map=mem";
+		if ((rc = step(dir, "host1", mk, NULL, e)) ||
+		    (rc = step(dir, "host2", mk, NULL, e)) ||
+		    (rc = step(dir, "host1", "daxwriter 'Hello from instance 1!'",
+			       NULL, e)))
+			goto out;
+		char *got = NULL;
+		if ((rc = step(dir, "host2", "daxreader", &got, e)))
+			goto out;
+		if (!strstr(got, "Hello from instance 1!"))
+			rc = cx_fail(e, EIO, "host2 did not read what host1 "
+				     "wrote; it read: %.200s", got);
+		else
+			printf("cxlemu: lab demo shared: host2 read what host1 "
+			       "wrote through the shared device\n");
+		free(got);
+	} else {
+		char *got = NULL;
+		if ((rc = step(dir, "host0", "cxl list -M -u", NULL, e)) ||
+		    (rc = step(dir, "host0",
+			       /* memdevs are named in probe order; position
+				* order alternates the host bridges (the root
+				* index is the least significant digit), and
+				* PCI order puts each bridge's devices together */
+			       "set -- $(for m in /sys/bus/cxl/devices/mem*; do "
+			       "d=$(readlink -f $m); echo \"$(basename $(dirname "
+			       "$d)) $(basename $d)\"; done | sort | awk '{print "
+			       "$2}'); cxl create-region -t pmem -d decoder0.0 "
+			       "-w 4 -g 8192 -m $1 $3 $2 $4", &got, e)))
+			goto out;
+		if (!strstr(got, "\"interleave_ways\":4"))
+			rc = cx_fail(e, EIO, "the region is not 4-way: %.300s",
+				     got);
+		free(got);
+		if (!rc && !(rc = step(dir, "host0", "ndctl create-namespace -m "
+				       "devdax --map=mem >/dev/null && daxwriter "
+				       "'written across four devices' && "
+				       "daxreader", &got, e))) {
+			if (!strstr(got, "written across four devices"))
+				rc = cx_fail(e, EIO, "data did not come back "
+					     "through the 4-way region: %.200s",
+					     got);
+			free(got);
+		}
+		/* the bytes are in exactly one device's backing file */
+		int found = 0;
+		for (int i = 1; !rc && i <= 4; i++) {
+			char *mp = cx_xasprintf("%s/m%d.raw", ddir, i);
+			char *grep[] = {"grep", "-c", "-a",
+					"written across four devices", mp, NULL};
+			char *gout = NULL;
+			int gst;
+			if (!cx_run_capture(grep, NULL, 60000, &gout, &gst, NULL) &&
+			    gst == 0) {
+				printf("cxlemu: lab demo interleave: the bytes "
+				       "are in %s\n", mp);
+				found++;
+			}
+			free(gout);
+			free(mp);
+		}
+		if (!rc && found != 1)
+			rc = cx_fail(e, EIO, "the written bytes are in %d of the "
+				     "4 backing files, expected 1", found);
+		if (!rc)
+			printf("cxlemu: lab demo interleave: a 4-way region over "
+			       "2 host bridges x 2 root ports, data written and "
+			       "read back\n");
+	}
+out:
+	free(topo);
+	free(ddir);
+	return rc;
+}
+
+/* ---- the subcommand ---- */
+
+#define LAB_USAGE \
+	"usage: cxlemu lab up TOPOLOGY [--accel kvm|tcg]\n" \
+	"       cxlemu lab exec HOST COMMAND...\n" \
+	"       cxlemu lab console HOST\n" \
+	"       cxlemu lab status\n" \
+	"       cxlemu lab down\n" \
+	"       cxlemu lab demo shared|interleave\n"
+
+int cx_cmd_lab(int argc, char **argv, const char *host)
+{
+	const char *dir = lab_dir();
+	cx_err e = {{0}};
+	int rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(LAB_USAGE "\nBoot a topology's hosts as QEMU guests (Debian "
+		      "kernel, busybox initramfs\nwith cxl/ndctl/daxctl), run "
+		      "commands in them, stop them.  State: $CXLEMU_LAB_DIR\n"
+		      "(default /tmp/cxlemu-lab-UID).\n", argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = argv[1];
+	if (!strcmp(sub, "up")) {
+		const char *topo = NULL, *accel = NULL;
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--accel") && i + 1 < argc)
+				accel = argv[++i];
+			else if (!strncmp(argv[i], "--accel=", 8))
+				accel = argv[i] + 8;
+			else if (argv[i][0] != '-' && !topo)
+				topo = argv[i];
+			else {
+				fprintf(stderr, "cxlemu: lab up: unexpected '%s'\n"
+					LAB_USAGE, argv[i]);
+				return 2;
+			}
+		}
+		if (!topo || (accel && strcmp(accel, "kvm") && strcmp(accel, "tcg"))) {
+			fprintf(stderr, "cxlemu: lab up: %s\n" LAB_USAGE, !topo ?
+				"a TOPOLOGY is needed" : "--accel is kvm or tcg");
+			return 2;
+		}
+		rc = lab_up(topo, accel, &e);
+	} else if (!strcmp(sub, "exec")) {
+		int first = 2;
+		if (!host) {
+			if (argc < 4) {
+				fprintf(stderr, "cxlemu: lab exec: HOST and "
+					"COMMAND are needed\n" LAB_USAGE);
+				return 2;
+			}
+			host = argv[2];
+			first = 3;
+		} else if (argc < 3) {
+			fprintf(stderr, "cxlemu: lab exec: a COMMAND is needed\n"
+				LAB_USAGE);
+			return 2;
+		}
+		size_t len = 1;
+		for (int i = first; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		char *cmd = cx_xcalloc(1, len);
+		for (int i = first; i < argc; i++) {
+			if (i > first)
+				strcat(cmd, " ");
+			strcat(cmd, argv[i]);
+		}
+		char *out = NULL;
+		int st = 1;
+		const char *tmo = getenv("CXLEMU_LAB_TIMEOUT");
+		rc = lab_exec(dir, host, cmd, (tmo ? atoi(tmo) : 300) * 1000,
+			      &out, &st, &e);
+		free(cmd);
+		if (!rc) {
+			fputs(out, stdout);
+			free(out);
+			return st;
+		}
+		free(out);
+	} else if (!strcmp(sub, "console")) {
+		const char *h = host ? host : argc > 2 ? argv[2] : NULL;
+		if (!h) {
+			fprintf(stderr, "cxlemu: lab console: a HOST is needed\n"
+				LAB_USAGE);
+			return 2;
+		}
+		char *cp = path_in(dir, h, "console.log");
+		char *log = slurp(cp);
+		if (!log) {
+			fprintf(stderr, "cxlemu: lab console: no console log "
+				"for host %s (%s)\n", h, cp);
+			free(cp);
+			return 1;
+		}
+		fputs(log, stdout);
+		free(log);
+		free(cp);
+		return 0;
+	} else if (!strcmp(sub, "status")) {
+		char *hp = path_in(dir, "hosts", NULL), *ap = path_in(dir, "accel", NULL);
+		cx_vec hosts = {0};
+		char *accel = slurp(ap);
+		read_lines(hp, &hosts);
+		if (!hosts.n)
+			printf("no lab is up (%s)\n", dir);
+		for (int i = 0; i < hosts.n; i++) {
+			pid_t pid = host_pid(dir, hosts.v[i]);
+			printf("%s: %s", (char *)hosts.v[i], pid ? "running" : "stopped");
+			if (pid)
+				printf(" (pid %d, %s)", (int)pid, accel ? accel : "?");
+			putchar('\n');
+		}
+		free_lines(&hosts);
+		free(hp);
+		free(ap);
+		free(accel);
+		return 0;
+	} else if (!strcmp(sub, "down")) {
+		return lab_down(dir, false);
+	} else if (!strcmp(sub, "demo")) {
+		if (argc != 3) {
+			fprintf(stderr, "cxlemu: lab demo: shared or interleave\n"
+				LAB_USAGE);
+			return 2;
+		}
+		rc = lab_demo(argv[2], &e);
+	} else {
+		fprintf(stderr, "cxlemu: lab: no subcommand '%s'\n" LAB_USAGE, sub);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "cxlemu: lab: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
