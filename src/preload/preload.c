@@ -41,7 +41,9 @@ struct mapping {
 	struct tracked *t;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* recursive: the client library calls close() and mmap(), which land
+ * back in this file while an open or mmap holds the lock */
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static struct tracked *fds[MAX_TRACK]; /* by placeholder descriptor */
 static struct mapping maps[MAX_TRACK];
 static struct cxlemu *conn;
