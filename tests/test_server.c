@@ -578,6 +578,48 @@ static void test_disconnect_mid_frame(void **state)
 	assert_serving(s);
 }
 
+/* ---- clients that pipeline, and clients that stop reading ---- */
+
+static void test_pipelined_and_slow_readers(void **state)
+{
+	struct srv *s = *state;
+	struct cxlemu *c = conn(s, "host1");
+	struct cxlemu_err err;
+	const char *m[] = { "mem1" };
+	char msg[CX_ERR_MAX];
+	int k;
+
+	json_object_put(create(c, "pmem", m, 1, 0));
+	/* three requests in one go: three replies, in order */
+	int fd = raw_connect(s);
+	send_text(fd, "{\"op\":\"hello\"}");
+	send_text(fd, "{\"op\":\"nope\"}");
+	send_text(fd, "{\"op\":\"hello\",\"host\":\"host2\"}");
+	assert_int_equal(raw_reply(fd, msg, sizeof(msg)), 0);
+	assert_int_equal(raw_reply(fd, msg, sizeof(msg)), EOPNOTSUPP);
+	assert_int_equal(raw_reply(fd, msg, sizeof(msg)), 0);
+	close(fd);
+
+	/* a client asks for 32 MiB and never reads the reply */
+	int slow = raw_connect(s);
+	send_text(slow, "{\"op\":\"read\",\"region\":\"region0\","
+			"\"offset\":0,\"length\":33554432}");
+	send_text(slow, "{\"op\":\"hello\"}");
+	/* everyone else is still served, data and all */
+	uint8_t buf[4096];
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(cxlemu_write(c, "region0", 4096u * (unsigned)i,
+					      "slow", 4, &err), 0);
+		assert_int_equal(cxlemu_read(c, "region0", 0, buf, sizeof(buf),
+					     &err), 0);
+		assert_memory_equal(buf, "slow", 4);
+	}
+	assert_serving(s);
+	close(slow);
+	assert_int_equal(cxlemu_destroy_region(c, "region0", false, &k, &err), 0);
+	cxlemu_close(c);
+}
+
 /* ---- two hosts, one shared file-backed device ---- */
 
 static void test_shared_device(void **state)
@@ -690,6 +732,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, srv_setup,
 						srv_teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_mid_frame,
+						srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_and_slow_readers,
 						srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_shared_device,
 						srv_setup, srv_teardown),
