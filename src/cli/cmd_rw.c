@@ -88,11 +88,14 @@ int cmd_read(int argc, char **argv, struct cli *cli)
 	/* refuse a range past the end before printing anything */
 	if (len > CX_PROTO_IO_CHUNK) {
 		if (off + len < off)
-			rc = -ERANGE, snprintf(err.msg, sizeof(err.msg),
-					       "offset + length overflow");
+			rc = -ERANGE;
 		else
 			rc = cxlemu_translate(c, region, off + len - 1, false,
 					      NULL, &err);
+		if (rc == -ERANGE)
+			snprintf(err.msg, sizeof(err.msg), "%s: %" PRIu64
+				 " bytes at offset %#" PRIx64 " run past the "
+				 "end of the region", region, len, off);
 		if (rc < 0) {
 			cxlemu_close(c);
 			return cli_error("read: %s", err.msg);
