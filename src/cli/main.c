@@ -12,7 +12,7 @@
 
 const struct cli_cmd cli_cmds[] = {
 	{ "start", cmd_start, "[TOPOLOGY] [--foreground]",
-	  "Serve a topology's fabric (default: the built-in two-host lab)." },
+	  "Serve a topology's fabric (default: the two-host lab)." },
 	{ "stop", cmd_stop, "",
 	  "Ask the daemon to exit; it removes its socket." },
 	{ "check", cmd_check, "FILE",
@@ -23,7 +23,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "create-region", cmd_create_region,
 	  "-d ROOT [-w WAYS] [-g GRAN] [-t pmem|ram] [-s SIZE] [-u] "
 	  "[-m] MEMDEV...",
-	  "Create a region, memdevs in position order (cxl create-region)." },
+	  "Create a region, memdevs in position order." },
 	{ "destroy-region", cmd_destroy_region, "REGION... | all [-f]",
 	  "Reset and delete regions (cxl destroy-region)." },
 	{ "translate", cmd_translate, "REGION OFFSET [-u]",
@@ -38,7 +38,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "host-nodes", cmd_host_nodes, "[--sysfs ROOT]",
 	  "This machine's CXL RAM NUMA nodes, found through sysfs." },
 	{ "dax", cmd_dax, "list [-u] [-d DEVICE]",
-	  "The DAX devices of committed regions, as daxctl lists them." },
+	  "DAX devices of committed regions, as daxctl lists them." },
 	{ "reconfigure-device", cmd_reconfigure_device,
 	  "DEVICE -m devdax|system-ram [-u]",
 	  "Switch a DAX device between device-DAX and system-ram." },
@@ -63,7 +63,7 @@ static void overview(FILE *f)
 		   "switches,\nType 3 memory devices, HDM decoders and "
 		   "regions, served by a daemon.\n\nCommands:\n");
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
-		fprintf(f, "  %-15s %s\n", c->name, c->summary);
+		fprintf(f, "  %-18s %s\n", c->name, c->summary);
 	fprintf(f, "\nOFFSET, LENGTH and SIZE take decimal, 0x-hex and QEMU "
 		   "size suffixes (4K, 1M, 2G).\n"
 		   "See 'cxlemu help COMMAND' or 'cxlemu COMMAND --help'.\n");
