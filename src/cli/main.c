@@ -65,7 +65,7 @@ static void overview(FILE *f)
 	for (const struct cli_cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->summary);
 	fprintf(f, "\nOFFSET, LENGTH and SIZE take decimal, 0x-hex and QEMU "
-		   "size suffixes (4K, 1M, 2G).\n"
+		   "suffixes (4K, 1M, 2G).\n"
 		   "See 'cxlemu help COMMAND' or 'cxlemu COMMAND --help'.\n");
 }
 
