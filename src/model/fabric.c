@@ -8,6 +8,7 @@
  * x86 memory layout, and the decoders of every port and endpoint.
  */
 #include "model.h"
+#include "mbox.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -144,6 +145,7 @@ void cx_fabric_free(struct cx_fabric *f)
 {
 	if (!f)
 		return;
+	cx_mbox_free_fabric(f); /* records a clean shutdown */
 	for (int i = 0; i < f->hosts.n; i++)
 		host_free(f->hosts.v[i]);
 	for (int i = 0; i < f->media.n; i++)
@@ -400,6 +402,10 @@ int cx_fabric_start(struct cx_fabric *f, cx_err *e)
 			}
 		}
 	}
+	/* device state behind each memdev's mailbox; applies a partition
+	 * change saved by the previous run, so sizes are final after this */
+	if ((rc = cx_mbox_init_fabric(f, e)))
+		return rc;
 	f->started = true;
 	return 0;
 }

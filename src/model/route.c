@@ -29,6 +29,7 @@
  * Every miss is an error naming the level and the HPA.
  */
 #include "model.h"
+#include "mbox.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -207,43 +208,65 @@ int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
 	return 0;
 }
 
+/* Route region offset `off`; the route must stay inside region r. */
+static int route_in_region(struct cx_region *r, uint64_t off,
+			   struct cx_route *rt, cx_err *e)
+{
+	int rc = cx_route_hpa(r->host, r->base + off, rt, e);
+	if (rc) {
+		cx_err_prefix(e, "region%d offset %#llx", r->id,
+			      (unsigned long long)off);
+		return rc;
+	}
+	if (rt->region != r)
+		return cx_fail(e, EIO, "region%d offset %#llx (HPA %#llx) "
+			       "routes to decoder%d.%d, which is not part of "
+			       "the region", r->id, (unsigned long long)off,
+			       (unsigned long long)rt->hpa,
+			       rt->decoder->port_id, rt->decoder->id);
+	return 0;
+}
+
+/*
+ * Exact access in two passes: first every chunk is routed and asked of its
+ * device (poisoned lines fail reads; sanitizing or locked media fail
+ * both), so a refused request changes nothing; then the bytes move, one
+ * memcpy per granule.
+ */
 static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 		     const uint8_t *src, uint64_t len, cx_err *e)
 {
 	bool wr = src != NULL;
+	struct cx_route rt;
+	int rc;
 
 	if (off > r->size || len > r->size - off)
 		return cx_fail(e, ERANGE, "region%d: offset %#llx + length "
 			       "%#llx is past the region's %#llx bytes", r->id,
 			       (unsigned long long)off, (unsigned long long)len,
 			       (unsigned long long)r->size);
-	while (len) {
-		struct cx_route rt;
-		int rc = cx_route_hpa(r->host, r->base + off, &rt, e);
-		if (rc) {
-			cx_err_prefix(e, "region%d offset %#llx", r->id,
-				      (unsigned long long)off);
+	for (uint64_t o = off, left = len; left;) {
+		if ((rc = route_in_region(r, o, &rt, e)))
+			return rc;
+		uint64_t n = min64(rt.contig, left), bad = rt.dpa;
+		if ((rc = cx_mbox_access_check(rt.memdev, rt.dpa, n, wr, &bad,
+					       e))) {
+			cx_err_prefix(e, "region%d offset %#llx (%s DPA %#llx)",
+				      r->id, (unsigned long long)(o + bad - rt.dpa),
+				      rt.memdev->qid, (unsigned long long)bad);
 			return rc;
 		}
-		if (rt.region != r)
-			return cx_fail(e, EIO, "region%d offset %#llx (HPA "
-				       "%#llx) routes to decoder%d.%d, which "
-				       "is not part of the region", r->id,
-				       (unsigned long long)off,
-				       (unsigned long long)rt.hpa,
-				       rt.decoder->port_id, rt.decoder->id);
+		o += n;
+		left -= n;
+	}
+	while (len) {
+		if ((rc = route_in_region(r, off, &rt, e)))
+			return rc;
 		uint64_t n = min64(rt.contig, len);
-		if (rt.media->map) {
-			if (wr)
-				memcpy(rt.media->map + rt.media_off, src, n);
-			else
-				memcpy(dst, rt.media->map + rt.media_off, n);
-		} else {
-			rc = wr ? cx_media_write(rt.media, rt.media_off, src, n, e)
-				: cx_media_read(rt.media, rt.media_off, dst, n, e);
-			if (rc)
-				return rc;
-		}
+		rc = wr ? cx_media_write(rt.media, rt.media_off, src, n, e)
+			: cx_media_read(rt.media, rt.media_off, dst, n, e);
+		if (rc)
+			return rc;
 		off += n;
 		len -= n;
 		if (wr)
