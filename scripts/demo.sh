@@ -64,9 +64,31 @@ step "cxlemu --host host2 translate region0 0"
 cx --host host2 translate -u region0 0
 
 len=$(printf '%s' "$msg" | wc -c)
-step "cxlemu --host host2 read region0 0 $len"
+step "cxlemu --host host2 read region0 0 $len      # the exact path"
 got=$(cx --host host2 read region0 0 "$len")
+printf '%s\n' "$got"
+[ "$got" = "$msg" ] || { echo "demo: host2 read '$got'" >&2; exit 1; }
+
+# The seed's dax_mode.sh and daxtest: each host switches its DAX device
+# from system-ram (where Linux puts a new ram region) to device-DAX, and
+# two unmodified devdax programs exchange a message through mmap.
+build=$(dirname "$bin")
+preload=$build/libcxlemu-preload.so
+for h in host1 host2; do
+	step "cxlemu --host $h reconfigure-device dax0.0 -m devdax"
+	cx --host $h reconfigure-device dax0.0 -m devdax
+done
+cx --host host1 write region0 0 --data "................................"
+
+step "LD_PRELOAD=$preload CXLEMU_HOST=host1 daxwriter \"$msg\""
+CXLEMU_SOCKET=$sock LD_PRELOAD=$preload CXLEMU_HOST=host1 \
+	"$build/examples/daxwriter" "$msg"
+
+step "LD_PRELOAD=$preload CXLEMU_HOST=host2 daxreader"
+out=$(CXLEMU_SOCKET=$sock LD_PRELOAD=$preload CXLEMU_HOST=host2 \
+	"$build/examples/daxreader")
 cx stop
 running=0
-[ "$got" = "$msg" ] || { echo "demo: host2 read '$got'" >&2; exit 1; }
-printf '%s\n' "$got"
+[ "$(printf '%s\n' "$out" | tail -1)" = "$msg" ] ||
+	{ echo "demo: daxreader on host2 printed '$out'" >&2; exit 1; }
+printf '%s\n' "$out"
