@@ -2153,24 +2153,6 @@ static int shared_paths(struct ctx *c)
 /* QEMU's default guest physical address width (TCG, 40 bits) */
 #define DEFAULT_PHYS_LIMIT (1ULL << 40)
 
-/*
- * The first address above the guest's RAM, its memory hotplug area and the
- * 1 MiB CXL host register block, as QEMU's x86 machines lay them out: the
- * lowest base a CXL window can have.  (cx_fabric_finalize places the
- * cxl-fmw windows from here; the legacy ones carry their own base.)
- */
-static uint64_t cxl_area_start(const struct cx_host *h)
-{
-	uint64_t ram = h->ram_size;
-	uint64_t lowmem = ram >= 0xb0000000ULL ? 0x80000000ULL : 0xb0000000ULL;
-	uint64_t below = ram < lowmem ? ram : lowmem;
-	uint64_t end = (1ULL << 32) + (ram - below);
-
-	if (h->maxram_size > ram)
-		end = (end + GIB - 1) / GIB * GIB + (h->maxram_size - ram) +
-		      (uint64_t)h->ram_slots * GIB;
-	return end + MIB;
-}
 
 static const struct winsrc *winsrc_of(struct ctx *c, const struct cx_window *w)
 {
@@ -2200,7 +2182,7 @@ static int after_finalize(struct ctx *c)
 {
 	for (int i = 0; i < c->f->hosts.n; i++) {
 		struct cx_host *h = c->f->hosts.v[i];
-		uint64_t start = cxl_area_start(h);
+		uint64_t start = cx_host_cxl_area_start(h);
 		for (int j = 0; j < h->windows.n; j++) {
 			struct cx_window *w = h->windows.v[j];
 			if (w->legacy && w->base < start)

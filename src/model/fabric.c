@@ -195,10 +195,11 @@ static void init_endpoint_decoders(struct cx_memdev *m)
 
 static uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-/* Where QEMU's x86 machines place the first CXL window (hw/i386/pc.c):
- * after RAM above 4 GiB and the device-memory (hotplug) area, a 1 MiB block
- * of host bridge registers, rounded up to 256 MiB. */
-static uint64_t first_window_base(const struct cx_host *h)
+/* Where QEMU's x86 machines (hw/i386/pc.c) start the CXL area: after RAM
+ * above 4 GiB and the device-memory (hotplug) area, past the 1 MiB block
+ * of host bridge registers.  The first window is this rounded up to
+ * 256 MiB. */
+uint64_t cx_host_cxl_area_start(const struct cx_host *h)
 {
 	uint64_t ram = h->ram_size;
 	uint64_t lowmem = ram >= 0xb0000000ULL ? 0x80000000ULL : 0xb0000000ULL;
@@ -211,7 +212,12 @@ static uint64_t first_window_base(const struct cx_host *h)
 		base = dev + (h->maxram_size - ram) +
 		       (uint64_t)h->ram_slots * (1ULL << 30);
 	}
-	return round_up(base + (1ULL << 20), CX_SZ_256M);
+	return base + (1ULL << 20);
+}
+
+static uint64_t first_window_base(const struct cx_host *h)
+{
+	return round_up(cx_host_cxl_area_start(h), CX_SZ_256M);
 }
 
 static void finalize_host(struct cx_host *h)

@@ -206,6 +206,10 @@ void cx_port_attach(struct cx_port *parent, struct cx_port *child);
  * passthrough host bridges.  Idempotent per host.
  */
 void cx_fabric_finalize(struct cx_fabric *f);
+/* First address past RAM, the hotplug area and the host bridge register
+ * block in QEMU's x86 layout for this host's -m: CXL windows start at or
+ * above it. */
+uint64_t cx_host_cxl_area_start(const struct cx_host *h);
 /* Open (create/size) every backend's media; heads whose file backends name
  * the same path share one media object. */
 int cx_fabric_start(struct cx_fabric *f, cx_err *e);
