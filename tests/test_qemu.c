@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config/config.h"
+#include "proto/json.h"
 #include "qemu/qemu.h"
 
 /* ---- helpers ---- */
@@ -782,6 +784,96 @@ static void t_bind_cxl_ram(void **s)
 	tree_free(r);
 }
 
+/* ---- compare: a real Linux 6.1 + ndctl 76 capture against the model ---- */
+
+static char *src_path(const char *rel)
+{
+	const char *src = getenv("CXLEMU_SRC");
+	return cx_xasprintf("%s/%s", src && *src ? src : ".", rel);
+}
+
+static int count_substr(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void t_compare_capture(void **s)
+{
+	char *topo = src_path("tests/topologies/qemu-doc-2hb-interleave.topo");
+	char *cap = src_path("tests/expected/real/interleave4-cxl-list-initial.json.txt");
+	struct cx_fabric *f = NULL;
+	cx_err e = {{0}};
+	if (cx_config_load_file(topo, &f, &e))
+		fail_msg("%s", e.msg);
+	struct cx_host *h = f->hosts.v[0];
+	/* the capture is `cxl list -M -D -P -u` */
+	struct cx_list_opts o = {.memdevs = true, .decoders = true,
+				 .ports = true, .human = true};
+	cx_list_opts_defaults(&o);
+	struct json_object *ours = cx_json_list(h, &o, &e);
+	assert_non_null(ours);
+	struct json_object *guest = json_object_from_file(cap);
+	assert_non_null(guest);
+	cx_vec diffs = {0};
+	struct json_object *ren = NULL;
+	int n = cx_compare_listing(h, ours, guest, &diffs, &ren, &e);
+	for (int i = 0; i < diffs.n; i++)
+		printf("  diff: %s\n", (char *)diffs.v[i]);
+	assert_int_equal(n, diffs.n);
+	/* the guest's mem0 is the device on bus 0xe0: the command line's
+	 * fourth (cxl.2's second root port), cxlemu's mem3 */
+	const char *txt = json_object_to_json_string_ext(ren, JSON_C_TO_STRING_PLAIN);
+	assert_non_null(strstr(txt, "{\"memdev\":\"mem3\",\"pmem_size\":\"256.00 MiB "
+				    "(268.44 MB)\",\"serial\":\"0\",\"host\":\"0000:e0:00.0\"}"));
+	assert_int_equal(count_substr(txt, "\"memdev\":\"mem"), 4);
+	for (int i = 0; i < diffs.n; i++)
+		free(diffs.v[i]);
+	cx_vec_free(&diffs);
+
+	/* one changed value in the guest is one difference, named by path */
+	struct json_object *a0 = json_object_array_get_idx(guest, 0), *ports, *p0;
+	assert_true(json_object_object_get_ex(a0, "ports", &ports));
+	p0 = json_object_array_get_idx(ports, 0);
+	json_object_object_add(p0, "depth", json_object_new_int(5));
+	int n2 = cx_compare_listing(h, ours, guest, &diffs, NULL, &e);
+	assert_int_equal(n2, n + 1);
+	bool named = false;
+	for (int i = 0; i < diffs.n; i++) {
+		if (strstr(diffs.v[i], ".depth: cxlemu 1, the guest 5"))
+			named = true;
+		free(diffs.v[i]);
+	}
+	assert_true(named);
+	cx_vec_free(&diffs);
+	/* a memdev the model does not have is reported, not crashed on */
+	json_object_object_add(p0, "memdevs:port1", json_object_new_array());
+	struct json_object *md = json_object_new_object();
+	json_object_object_add(md, "memdev", json_object_new_string("mem9"));
+	json_object_object_add(md, "host", json_object_new_string("0000:77:00.0"));
+	struct json_object *arr;
+	json_object_object_get_ex(p0, "memdevs:port1", &arr);
+	json_object_array_add(arr, md);
+	int n3 = cx_compare_listing(h, ours, guest, &diffs, NULL, &e);
+	assert_true(n3 > n2);
+	named = false;
+	for (int i = 0; i < diffs.n; i++) {
+		if (strstr(diffs.v[i], "guest mem9 sits on PCI bus 0x77"))
+			named = true;
+		free(diffs.v[i]);
+	}
+	assert_true(named);
+	cx_vec_free(&diffs);
+	json_object_put(ren);
+	json_object_put(guest);
+	json_object_put(ours);
+	cx_fabric_free(f);
+	free(topo);
+	free(cap);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "qemu-args"))
@@ -809,6 +901,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_nodes_variants),
 		cmocka_unit_test(t_nodes_broken),
 		cmocka_unit_test(t_bind_cxl_ram),
+		cmocka_unit_test(t_compare_capture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

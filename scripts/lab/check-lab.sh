@@ -6,6 +6,8 @@
 #     status lists the guests, a second up is refused while one runs;
 #   - down stops every guest and removes what up created;
 #   - lab demo interleave: a 4-way region over 2 bridges x 2 root ports;
+#   - lab compare: no difference between the guest's `cxl list` and
+#     cxlemu's on QEMU's documentation topologies;
 #   - bad input ends with a clear message and nothing left running: a
 #     topology this QEMU cannot express, a guest that does not boot in time,
 #     an unknown host.
@@ -87,6 +89,19 @@ fi
 pids=$(lab_pids)
 lab down >/dev/null 2>&1
 none_left "$pids" && ok "down after interleave" || bad "down after interleave"
+
+# ---- compare: the guest's `cxl list` against cxlemu's, QEMU doc topologies ----
+for t in qemu-doc-pmem qemu-doc-2hb-interleave qemu-doc-switch; do
+	lab compare "$src/tests/topologies/$t.topo" >"$tmp/log" 2>&1
+	rc=$?
+	[ $rc = 0 ] && grep -q '0 differences in all' "$tmp/log" && none_left "" &&
+		ok "compare $t: no difference" || bad "compare $t (rc $rc)"
+done
+if ! qemu-system-x86_64 -device cxl-type3,help 2>/dev/null | grep -q volatile-memdev; then
+	lab compare "$src/tests/topologies/qemu-doc-vmem.topo" >"$tmp/log" 2>&1
+	[ $? = 1 ] && grep -q 'needs QEMU >= 8.1' "$tmp/log" &&
+		ok "compare qemu-doc-vmem: QEMU 7.2 cannot boot it (a listed limit)" || bad "compare vmem"
+fi
 
 # ---- bad input ----
 if ! qemu-system-x86_64 -device cxl-type3,help 2>/dev/null | grep -q volatile-memdev; then

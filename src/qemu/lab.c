@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "proto/json.h"
 
 #define READY_MARK "cxlemu-lab: ready"
 
@@ -917,6 +918,131 @@ out:
 	return rc;
 }
 
+/* ---- compare ---- */
+
+#define GUEST_LIST "cxl list -B -P -E -M -D -T"
+
+static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase,
+			 int *total, cx_err *e)
+{
+	for (int i = 0; i < f->hosts.n; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		char *out = NULL;
+		int st, rc;
+		if ((rc = lab_exec(dir, h->name, GUEST_LIST, 120000, &out, &st, e)))
+			return rc;
+		struct json_object *guest = json_tokener_parse(out);
+		if (st != 0 || !guest) {
+			rc = cx_fail(e, EIO, "host %s: `%s` in the guest gave "
+				     "status %d and no JSON: %.300s", h->name,
+				     GUEST_LIST, st, out);
+			free(out);
+			return rc;
+		}
+		free(out);
+		struct cx_list_opts o = {.buses = true, .ports = true,
+					 .endpoints = true, .memdevs = true,
+					 .decoders = true, .targets = true};
+		cx_list_opts_defaults(&o);
+		struct json_object *ours = cx_json_list(h, &o, e);
+		if (!ours) {
+			json_object_put(guest);
+			return -EINVAL;
+		}
+		cx_vec diffs = {0};
+		int n = cx_compare_listing(h, ours, guest, &diffs, NULL, e);
+		printf("== host %s, %s: %d difference%s between `cxlemu list "
+		       "-BPEMDT` and the guest's `%s`\n", h->name, phase,
+		       n < 0 ? 0 : n, n == 1 ? "" : "s", GUEST_LIST);
+		for (int k = 0; k < diffs.n; k++) {
+			printf("  %s\n", (char *)diffs.v[k]);
+			free(diffs.v[k]);
+		}
+		cx_vec_free(&diffs);
+		json_object_put(ours);
+		json_object_put(guest);
+		if (n < 0)
+			return n;
+		*total += n;
+	}
+	return 0;
+}
+
+/*
+ * The fabric of the topology as the guests boot it: each host's line as
+ * qemu-args makes it for the installed QEMU (with, on 7.2, the second
+ * root port of one-port bridges), read back through the topology parser.
+ * Comparing against this one checks the model, not the workaround.
+ */
+static int booted_fabric(const char *topo, struct cx_fabric **out, cx_err *e)
+{
+	struct cx_fabric *f = NULL;
+	struct cx_qemu_caps caps;
+	size_t cap = 4096, len = 0;
+	char *text = cx_xcalloc(1, cap);
+	int rc;
+
+	*out = NULL;
+	if ((rc = cx_config_load_file(topo, &f, e)))
+		goto out_text;
+	if ((rc = cx_qemu_probe(cx_qemu_default_binary(), &caps, e)))
+		goto out_f;
+	for (int i = 0; i < f->hosts.n && !rc; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		struct cx_qemu_opts o = {.cxl_only = true};
+		struct cx_qemu_line l;
+		if ((rc = cx_qemu_line_build(f, h->name, &caps, &o, &l, e)))
+			break;
+		/* drop the binary: the file holds options only */
+		free(l.argv.v[0]);
+		l.argv.v[0] = cx_xstrdup("qemu-system-x86_64");
+		char *j = cx_qemu_line_join(&l);
+		char *sec = cx_xasprintf("[host %s]\n%s\n", h->name, j);
+		if (len + strlen(sec) + 1 >= cap) {
+			cap = (len + strlen(sec)) * 2;
+			text = cx_xrealloc(text, cap);
+		}
+		memcpy(text + len, sec, strlen(sec) + 1);
+		len += strlen(sec);
+		free(sec);
+		free(j);
+		cx_qemu_line_free(&l);
+	}
+	cx_qemu_caps_free(&caps);
+	if (!rc) {
+		char *name = cx_xasprintf("%s (as booted)", topo);
+		rc = cx_config_load_text(name, text, out, e);
+		free(name);
+	}
+out_f:
+	cx_fabric_free(f);
+out_text:
+	free(text);
+	return rc;
+}
+
+static int lab_compare(const char *topo, bool keep, int *total, cx_err *e)
+{
+	const char *dir = lab_dir();
+	struct cx_fabric *f = NULL;
+	int rc;
+
+	*total = 0;
+	if ((rc = booted_fabric(topo, &f, e)))
+		return rc;
+	if ((rc = lab_up(topo, NULL, e)))
+		goto out;
+	rc = compare_hosts(dir, f, "as booted", total, e);
+	if (!keep) {
+		cx_err keep_err = *e;
+		lab_down(dir, true);
+		*e = keep_err;
+	}
+out:
+	cx_fabric_free(f);
+	return rc;
+}
+
 /* ---- the subcommand ---- */
 
 #define LAB_USAGE \
@@ -925,7 +1051,8 @@ out:
 	"       cxlemu lab console HOST\n" \
 	"       cxlemu lab status\n" \
 	"       cxlemu lab down\n" \
-	"       cxlemu lab demo shared|interleave\n"
+	"       cxlemu lab demo shared|interleave\n" \
+	"       cxlemu lab compare TOPOLOGY [--keep]\n"
 
 int cx_cmd_lab(int argc, char **argv, const char *host)
 {
@@ -1038,6 +1165,32 @@ int cx_cmd_lab(int argc, char **argv, const char *host)
 		return 0;
 	} else if (!strcmp(sub, "down")) {
 		return lab_down(dir, false);
+	} else if (!strcmp(sub, "compare")) {
+		bool keep = false;
+		const char *topo = NULL;
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--keep"))
+				keep = true;
+			else if (!topo && argv[i][0] != '-')
+				topo = argv[i];
+			else {
+				fprintf(stderr, "cxlemu: lab compare: unexpected "
+					"'%s'\n" LAB_USAGE, argv[i]);
+				return 2;
+			}
+		}
+		if (!topo) {
+			fprintf(stderr, "cxlemu: lab compare: a TOPOLOGY is "
+				"needed\n" LAB_USAGE);
+			return 2;
+		}
+		int total = 0;
+		rc = lab_compare(topo, keep, &total, &e);
+		if (!rc) {
+			printf("cxlemu: lab compare: %d difference%s in all\n",
+			       total, total == 1 ? "" : "s");
+			return total ? 1 : 0;
+		}
 	} else if (!strcmp(sub, "demo")) {
 		if (argc != 3) {
 			fprintf(stderr, "cxlemu: lab demo: shared or interleave\n"
