@@ -29,6 +29,8 @@ const struct cx_op cx_server_ops[] = {
 	{ "dax-reconfigure", cx_op_dax_reconfigure },
 	{ "dax-map", cx_op_dax_map },
 	{ "dax-unmap", cx_op_dax_unmap },
+	{ "mbox", cx_op_mbox },
+	{ "inject", cx_op_inject },
 	{ NULL, NULL },
 };
 

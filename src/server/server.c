@@ -551,6 +551,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			free(pfd);
 			return cx_fail(e, err, "poll: %s", strerror(err));
 		}
+		cx_srv_poll_devices(s->fabric); /* background operations */
 		int nclients = s->clients.n; /* accept appends after these */
 		if (pfd[0].revents & POLLIN)
 			accept_clients(s);

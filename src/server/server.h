@@ -94,6 +94,16 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_map(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
+/* device management (ops_mbox.c) */
+int cx_op_mbox(struct cx_srv_call *c, cx_err *e);
+int cx_op_inject(struct cx_srv_call *c, cx_err *e);
+/* Complete every memdev's background operation whose time is up; the
+ * loop calls it on every iteration (at least once a second). */
+void cx_srv_poll_devices(struct cx_fabric *f);
+/* The memdev a request names in `key` (memN or its id=), with a mailbox,
+ * or an error naming the host and the memdevs it has. */
+int cx_srv_memdev(struct cx_srv_call *c, const char *key,
+		  struct cx_memdev **out, cx_err *e);
 
 /* Shared by handlers: the region a request names in `key`, or an error
  * naming the host and the regions it has. */
