@@ -17,6 +17,13 @@
  * mode attribute and as the seed lab's listing shows.  Ports print neither
  * "parent_dport" nor "decoders_committed" (not in the 6.1/76 captures).
  *
+ * Device management (-H health, -A alert_config, -I partition_info, -F
+ * firmware, -L media_errors) comes from the memdev's mailbox: the same
+ * commands ndctl sends (Get Health Info, Get Alert Configuration, Identify
+ * and Get Partition Info, Get FW Info, Get Poison List), decoded from their
+ * payloads.  media_errors offsets are DPAs for a memdev and region-relative
+ * HPA offsets for a region; an empty list leaves the key out.
+ *
  * Numbers: without -u every value is a JSON integer; with -u sizes of at
  * least 5000 KiB become "256.00 MiB (268.44 MB)" strings and addresses and
  * ids become "%#llx" strings.  The strings are built here (rather than by a
@@ -33,6 +40,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "model/mbox.h"
 
 #define PRINT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -607,10 +616,354 @@ static bool decoder_match(const struct cx_decoder *d, const char *ident)
 
 /* ---- objects ---- */
 
-static struct json_object *memdev_json(struct cx_memdev *m, bool human,
-				       bool partition)
+/* ---- memdev device-management objects, from the mailbox as ndctl reads
+ * them (cxl/json.c): each is built from the command's output payload; a
+ * command that fails leaves its key out, as ndctl does. ---- */
+
+static bool mbox_cmd(struct cx_memdev *m, uint16_t opcode, const void *in,
+		     size_t in_len, uint8_t *out, size_t *out_len)
+{
+	uint16_t rc = 0;
+
+	*out_len = CX_MBOX_PAYLOAD_MAX;
+	return m->mbox && cx_mbox_exec(m, opcode, in, in_len, out, out_len,
+				       &rc) == 0 && rc == CX_RC_SUCCESS;
+}
+
+static void add_bool(struct json_object *o, const char *key, bool v)
+{
+	add(o, key, json_object_new_boolean(v));
+}
+
+static const char *ext_level(unsigned v, bool has_critical)
+{
+	if (v == CX_HA_NORMAL)
+		return "normal";
+	if (v == CX_HA_WARNING)
+		return "warning";
+	if (v == CX_HA_CRITICAL && has_critical)
+		return "critical";
+	return "unknown";
+}
+
+/* -H: Get Health Info */
+static struct json_object *health_json(struct cx_memdev *m)
+{
+	static const char *const media[] = {
+		"media_normal", "media_not_ready", "media_persistence_lost",
+		"media_data_lost", "media_powerloss_persistence_loss",
+		"media_shutdown_persistence_loss",
+		"media_persistence_loss_imminent", "media_powerloss_data_loss",
+		"media_shutdown_data_loss", "media_data_loss_imminent",
+	};
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	size_t n;
+
+	if (!mbox_cmd(m, CX_OP_GET_HEALTH_INFO, NULL, 0, out, &n) ||
+	    n < CX_HI_OUT_LEN)
+		return NULL;
+	struct json_object *j = json_object_new_object();
+	uint8_t hs = out[CX_HI_HEALTH_STATUS], ms = out[CX_HI_MEDIA_STATUS];
+	uint8_t ad = out[CX_HI_ADDITIONAL];
+	add_bool(j, "maintenance_needed", hs & CX_HS_MAINT_NEEDED);
+	add_bool(j, "performance_degraded", hs & CX_HS_PERF_DEGRADED);
+	add_bool(j, "hw_replacement_needed", hs & CX_HS_HW_REPLACE);
+	for (unsigned i = 0; i < CX_ARRAY_SIZE(media); i++)
+		add_bool(j, media[i], ms == i);
+	add_str(j, "ext_life_used",
+		ext_level(ad >> CX_HA_LIFE_SHIFT & 3, true));
+	add_str(j, "ext_temperature",
+		ext_level(ad >> CX_HA_TEMP_SHIFT & 3, true));
+	add_str(j, "ext_corrected_volatile",
+		ext_level(ad & CX_HA_COR_VOLATILE ? CX_HA_WARNING :
+			  CX_HA_NORMAL, false));
+	add_str(j, "ext_corrected_persistent",
+		ext_level(ad & CX_HA_COR_PERSISTENT ? CX_HA_WARNING :
+			  CX_HA_NORMAL, false));
+	if (out[CX_HI_LIFE_USED] != 0xff)
+		add_int(j, "life_used_percent", out[CX_HI_LIFE_USED]);
+	add_int(j, "temperature",
+		(int16_t)cx_rd_le16(out + CX_HI_TEMPERATURE));
+	add(j, "dirty_shutdowns", j_u64(cx_rd_le32(out + CX_HI_DIRTY_SHUTDOWNS)));
+	add(j, "volatile_errors", j_u64(cx_rd_le32(out + CX_HI_COR_VOLATILE)));
+	add(j, "pmem_errors", j_u64(cx_rd_le32(out + CX_HI_COR_PERSISTENT)));
+	return j;
+}
+
+/* -A: Get Alert Configuration */
+static struct json_object *alert_json(struct cx_memdev *m)
+{
+	static const char *const what[] = {
+		"life_used", "dev_over_temperature", "dev_under_temperature",
+		"corrected_volatile_mem_err", "corrected_pmem_err",
+	};
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	char key[96];
+	size_t n;
+
+	if (!mbox_cmd(m, CX_OP_GET_ALERT_CONFIG, NULL, 0, out, &n) ||
+	    n < CX_GAC_OUT_LEN)
+		return NULL;
+	struct json_object *j = json_object_new_object();
+	for (unsigned i = 0; i < CX_ARRAY_SIZE(what); i++) {
+		snprintf(key, sizeof(key), "%s_prog_warn_threshold_valid",
+			 what[i]);
+		add_bool(j, key, out[CX_GAC_VALID] & (1u << i));
+	}
+	for (unsigned i = 0; i < CX_ARRAY_SIZE(what); i++) {
+		snprintf(key, sizeof(key), "%s_prog_warn_threshold_writable",
+			 what[i]);
+		add_bool(j, key, out[CX_GAC_PROGRAMMABLE] & (1u << i));
+	}
+	add_int(j, "life_used_crit_alert_threshold", out[CX_GAC_LIFE_CRIT]);
+	add_int(j, "life_used_prog_warn_threshold", out[CX_GAC_LIFE_WARN]);
+	add_int(j, "dev_over_temperature_crit_alert_threshold",
+		(int16_t)cx_rd_le16(out + CX_GAC_OVER_TEMP_CRIT));
+	add_int(j, "dev_under_temperature_crit_alert_threshold",
+		(int16_t)cx_rd_le16(out + CX_GAC_UNDER_TEMP_CRIT));
+	add_int(j, "dev_over_temperature_prog_warn_threshold",
+		(int16_t)cx_rd_le16(out + CX_GAC_OVER_TEMP_WARN));
+	add_int(j, "dev_under_temperature_prog_warn_threshold",
+		(int16_t)cx_rd_le16(out + CX_GAC_UNDER_TEMP_WARN));
+	add_int(j, "corrected_volatile_mem_err_prog_warn_threshold",
+		cx_rd_le16(out + CX_GAC_COR_VOL_WARN));
+	add_int(j, "corrected_pmem_err_prog_warn_threshold",
+		cx_rd_le16(out + CX_GAC_COR_PER_WARN));
+	return j;
+}
+
+/* -I: Identify, then Get Partition Info when the device is partitionable
+ * (a non-zero alignment), as ndctl asks them. */
+static struct json_object *partition_json(struct cx_memdev *m, bool human)
+{
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	size_t n;
+
+	if (!m->mbox) {
+		/* no mailbox (a fabric that was never started): what Identify
+		 * would say of fixed partitions */
+		struct json_object *p = json_object_new_object();
+		add(p, "total_size", j_size(m->vmem_size + m->pmem_size, human));
+		add(p, "volatile_only_size", j_size(m->vmem_size, human));
+		add(p, "persistent_only_size", j_size(m->pmem_size, human));
+		add(p, "partition_alignment_size", j_size(0, human));
+		return p;
+	}
+	if (!mbox_cmd(m, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out, &n) ||
+	    n < CX_ID_OUT_LEN)
+		return NULL;
+	struct json_object *p = json_object_new_object();
+	uint64_t align = cx_rd_le64(out + CX_ID_PARTITION_ALIGN);
+	add(p, "total_size", j_size(cx_rd_le64(out + CX_ID_TOTAL_CAP) *
+				    CX_CAPACITY_UNIT, human));
+	add(p, "volatile_only_size", j_size(cx_rd_le64(out +
+		CX_ID_VOLATILE_CAP) * CX_CAPACITY_UNIT, human));
+	add(p, "persistent_only_size", j_size(cx_rd_le64(out +
+		CX_ID_PERSISTENT_CAP) * CX_CAPACITY_UNIT, human));
+	add(p, "partition_alignment_size", j_size(align * CX_CAPACITY_UNIT,
+						  human));
+	if (!align || !mbox_cmd(m, CX_OP_GET_PARTITION_INFO, NULL, 0, out,
+				&n) || n < CX_GPI_OUT_LEN)
+		return p;
+	static const struct { const char *key; size_t off; } f[] = {
+		{ "active_volatile_size", CX_GPI_ACTIVE_VOLATILE },
+		{ "active_persistent_size", CX_GPI_ACTIVE_PERSISTENT },
+		{ "next_volatile_size", CX_GPI_NEXT_VOLATILE },
+		{ "next_persistent_size", CX_GPI_NEXT_PERSISTENT },
+	};
+	for (unsigned i = 0; i < CX_ARRAY_SIZE(f); i++)
+		add(p, f[i].key, j_size(cx_rd_le64(out + f[i].off) *
+					CX_CAPACITY_UNIT, human));
+	return p;
+}
+
+/* -F: Get FW Info, plus whether a transfer is running */
+static struct json_object *firmware_json(struct cx_memdev *m)
+{
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	struct cx_mbox_status ms;
+	char key[32], rev[CX_FW_REV_LEN + 1];
+	size_t n;
+
+	if (!mbox_cmd(m, CX_OP_GET_FW_INFO, NULL, 0, out, &n) ||
+	    n < CX_FWI_OUT_LEN)
+		return NULL;
+	struct json_object *j = json_object_new_object();
+	int slots = out[CX_FWI_SLOTS];
+	int active = out[CX_FWI_SLOT_INFO] & 7;
+	int staged = out[CX_FWI_SLOT_INFO] >> 3 & 7;
+	add_int(j, "num_slots", slots);
+	add_int(j, "active_slot", active);
+	if (staged > 0 && staged <= slots)
+		add_int(j, "staged_slot", staged);
+	add_bool(j, "online_activate_capable",
+		 out[CX_FWI_ACTIVATION_CAPS] & 1);
+	for (int s = 1; s <= slots && s <= 4; s++) {
+		memcpy(rev, out + CX_FWI_REV(s), CX_FW_REV_LEN);
+		rev[CX_FW_REV_LEN] = 0;
+		if (!rev[0])
+			continue;
+		snprintf(key, sizeof(key), "slot_%d_version", s);
+		add_str(j, key, rev);
+	}
+	bool busy = cx_mbox_status(m, &ms) == 0 && ms.bg_running &&
+		    ms.bg_opcode == CX_OP_TRANSFER_FW;
+	add_bool(j, "fw_update_in_progress", busy);
+	return j;
+}
+
+static const char *poison_source_name(unsigned s)
+{
+	static const char *const names[] = {
+		"Unknown", "External", "Internal", "Injected", "Reserved",
+		"Reserved", "Reserved", "Vendor Specific",
+	};
+	return names[s & 7];
+}
+
+/*
+ * Call fn for every record Get Poison List reports in [dpa, dpa+len),
+ * following MORE, with the flags of the payload that carried it.
+ */
+typedef void (*poison_fn)(void *ctx, uint64_t dpa, uint64_t len,
+			  unsigned source, uint8_t flags, uint64_t ovf_ts);
+static void poison_walk(struct cx_memdev *m, uint64_t dpa, uint64_t len,
+			poison_fn fn, void *ctx)
+{
+	uint8_t in[CX_GPL_IN_LEN], out[CX_MBOX_PAYLOAD_MAX];
+	size_t n;
+
+	cx_wr_le64(in + CX_GPL_DPA, dpa);
+	cx_wr_le64(in + CX_GPL_LENGTH, len / CX_CACHELINE);
+	for (int round = 0; round < 4096; round++) {
+		if (!mbox_cmd(m, CX_OP_GET_POISON_LIST, in, sizeof(in), out,
+			      &n) || n < CX_GPL_RECORDS)
+			return;
+		uint8_t flags = out[CX_GPL_FLAGS];
+		uint64_t ts = cx_rd_le64(out + CX_GPL_OVERFLOW_TS);
+		unsigned cnt = cx_rd_le16(out + CX_GPL_COUNT);
+		for (unsigned i = 0; i < cnt; i++) {
+			const uint8_t *rec = out + CX_GPL_RECORDS +
+					     i * CX_MER_SIZE;
+			if (CX_GPL_RECORDS + (i + 1) * CX_MER_SIZE > n)
+				break;
+			uint64_t a = cx_rd_le64(rec + CX_MER_ADDRESS);
+			fn(ctx, a & ~(CX_CACHELINE - 1),
+			   (uint64_t)cx_rd_le32(rec + CX_MER_LENGTH) *
+			   CX_CACHELINE, (unsigned)(a & 7), flags, ts);
+		}
+		if (!(flags & CX_GPL_FLAG_MORE))
+			return;
+	}
+}
+
+/* One media_errors[] entry, as ndctl renders a cxl_poison trace record. */
+static struct json_object *media_error_json(uint64_t offset, uint64_t len,
+					    unsigned source, uint8_t flags,
+					    uint64_t ts, bool human)
 {
 	struct json_object *j = json_object_new_object();
+	char fl[40] = "";
+
+	add(j, "offset", j_hex(offset, human));
+	add(j, "length", j_size(len, human));
+	add_str(j, "source", poison_source_name(source));
+	if (flags) {
+		if (flags & CX_GPL_FLAG_MORE)
+			strcat(fl, "More,");
+		if (flags & CX_GPL_FLAG_SCANNING)
+			strcat(fl, "Scanning,");
+		if (flags & CX_GPL_FLAG_OVERFLOW)
+			strcat(fl, "Overflow,");
+		add_str(j, "flags", fl);
+	}
+	if (flags & CX_GPL_FLAG_OVERFLOW)
+		add(j, "overflow_t", j_hex(ts, human));
+	return j;
+}
+
+struct memdev_poison_ctx {
+	struct json_object *arr;
+	bool human;
+};
+
+static void memdev_poison_rec(void *ctx, uint64_t dpa, uint64_t len,
+			      unsigned source, uint8_t flags, uint64_t ts)
+{
+	struct memdev_poison_ctx *c = ctx;
+	json_object_array_add(c->arr, media_error_json(dpa, len, source, flags,
+						       ts, c->human));
+}
+
+/* -L for a memdev: its whole capacity, offsets are DPAs. */
+static struct json_object *memdev_media_errors(struct cx_memdev *m, bool human)
+{
+	struct memdev_poison_ctx c = { json_object_new_array(), human };
+	uint64_t cap = m->vmem_size + m->pmem_size;
+
+	if (cap)
+		poison_walk(m, 0, cap, memdev_poison_rec, &c);
+	if (json_object_array_length(c.arr) == 0) {
+		json_object_put(c.arr);
+		return NULL;
+	}
+	return c.arr;
+}
+
+struct region_poison_ctx {
+	struct json_object *arr;
+	struct cx_region *r;
+	struct cx_decoder *d;
+	bool human;
+};
+
+static void region_poison_rec(void *ctx, uint64_t dpa, uint64_t len,
+			      unsigned source, uint8_t flags, uint64_t ts)
+{
+	struct region_poison_ctx *c = ctx;
+	const struct cx_decoder *d = c->d;
+	uint64_t hpa_off = cx_ep_hpa_offset(dpa - d->dpa_base, d->pos,
+					    cx_hdm_ig(&d->regs),
+					    cx_hdm_iw(&d->regs));
+	uint64_t off = cx_hdm_base(&d->regs) + hpa_off - c->r->base;
+	json_object_array_add(c->arr, media_error_json(off, len, source, flags,
+						       ts, c->human));
+}
+
+/* -L for a region: what lies in each member's DPA range, offsets are
+ * relative to the region's start (HPA - resource). */
+static struct json_object *region_media_errors(struct cx_region *r, bool human)
+{
+	struct region_poison_ctx c = { json_object_new_array(), r, NULL,
+				       human };
+
+	for (int pos = 0; r->committed && pos < r->ways; pos++) {
+		struct cx_decoder *d = r->targets[pos];
+		if (!d || !d->dpa_size || !d->memdev)
+			continue;
+		c.d = d;
+		poison_walk(d->memdev, d->dpa_base, d->dpa_size,
+			    region_poison_rec, &c);
+	}
+	if (json_object_array_length(c.arr) == 0) {
+		json_object_put(c.arr);
+		return NULL;
+	}
+	return c.arr;
+}
+
+static void add_opt(struct json_object *o, const char *key,
+		    struct json_object *v)
+{
+	if (v)
+		add(o, key, v);
+}
+
+static struct json_object *memdev_json(struct cx_memdev *m,
+				       const struct cx_list_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+	bool human = o->human;
 	char name[32];
 
 	snprintf(name, sizeof(name), "mem%d", m->index);
@@ -619,22 +972,20 @@ static struct json_object *memdev_json(struct cx_memdev *m, bool human,
 		add(j, "pmem_size", j_size(m->pmem_size, human));
 	if (m->vmem_size)
 		add(j, "ram_size", j_size(m->vmem_size, human));
-	/* QEMU has no Get Health Info, so -H adds nothing (as on QEMU). */
+	if (o->health)
+		add_opt(j, "health", health_json(m));
+	if (o->alert)
+		add_opt(j, "alert_config", alert_json(m));
 	add(j, "serial", j_hex(memdev_serial(m), human));
 	add_str(j, "host", m->qid);
 	if (!m->parent)
 		add_str(j, "state", "disabled");
-	if (partition) {
-		/* Identify as QEMU answers it: the partitions are fixed
-		 * (volatile-only and persistent-only), alignment 0, so ndctl
-		 * stops before Get Partition Info. */
-		struct json_object *p = json_object_new_object();
-		add(p, "total_size", j_size(m->vmem_size + m->pmem_size, human));
-		add(p, "volatile_only_size", j_size(m->vmem_size, human));
-		add(p, "persistent_only_size", j_size(m->pmem_size, human));
-		add(p, "partition_alignment_size", j_size(0, human));
-		add(j, "partition_info", p);
-	}
+	if (o->partition)
+		add_opt(j, "partition_info", partition_json(m, human));
+	if (o->firmware)
+		add_opt(j, "firmware", firmware_json(m));
+	if (o->media_errors)
+		add_opt(j, "media_errors", memdev_media_errors(m, human));
 	return j;
 }
 
@@ -877,6 +1228,8 @@ struct json_object *cx_json_region(struct cx_region *r, unsigned flags)
 	add_str(j, "decode_state", r->committed ? "commit" : "reset");
 	if (!r->committed)
 		add_str(j, "state", "disabled");
+	if (flags & CX_JSON_MEDIA_ERRORS)
+		add_opt(j, "media_errors", region_media_errors(r, human));
 	if ((flags & CX_JSON_MAPPINGS) && r->ways > 0) {
 		struct json_object *arr = json_object_new_array();
 		for (int pos = r->ways - 1; pos >= 0; pos--) {
@@ -1127,7 +1480,7 @@ static void walk_endpoints(struct walk *w, const struct xport *parent,
 			    !memdev_filter_by_port(w, m))
 				continue;
 			struct json_object *jm =
-				memdev_json(m, o->human, o->partition);
+				memdev_json(m, o);
 			if (o->endpoints)
 				add(jep, "memdev", jm);
 			else
@@ -1261,7 +1614,8 @@ struct json_object *cx_json_list(struct cx_host *h,
 	root = xp_root(h);
 	w.rflags = (o->human ? CX_JSON_HUMAN : 0) |
 		   (o->targets ? CX_JSON_MAPPINGS : 0) |
-		   (o->dax ? CX_JSON_DAX : 0);
+		   (o->dax ? CX_JSON_DAX : 0) |
+		   (o->media_errors ? CX_JSON_MEDIA_ERRORS : 0);
 	for (int i = 0; i < NTOP; i++)
 		top[i] = json_object_new_array();
 
@@ -1272,7 +1626,7 @@ struct json_object *cx_json_list(struct cx_host *h,
 		    !o->memdevs)
 			continue;
 		json_object_array_add(top[ANON],
-				      memdev_json(m, o->human, o->partition));
+				      memdev_json(m, o));
 	}
 
 	/* the bus: one per host */

@@ -61,6 +61,7 @@ struct json_object *cx_json_list(struct cx_host *h,
 #define CX_JSON_HUMAN    (1u << 0)  /* -u */
 #define CX_JSON_MAPPINGS (1u << 1)  /* -T: region mappings */
 #define CX_JSON_DAX      (1u << 2)  /* -X: daxregion */
+#define CX_JSON_MEDIA_ERRORS (1u << 3) /* -L: media_errors */
 /* One region as create-region prints it (with mappings). */
 struct json_object *cx_json_region(struct cx_region *r, unsigned flags);
 /* daxctl device / region objects (issue 3) */
