@@ -11,6 +11,7 @@
 #define CXLEMU_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cxlemu/cxlemu.h"
@@ -67,5 +68,32 @@ int cmd_qemu_args(int argc, char **argv, struct cli *cli);
 int cmd_host_nodes(int argc, char **argv, struct cli *cli);
 int cmd_dax(int argc, char **argv, struct cli *cli);
 int cmd_reconfigure_device(int argc, char **argv, struct cli *cli);
+/* device management (cmd_mbox.c, cmd_inject.c, cmd_labels.c,
+ * cmd_memdev.c) */
+int cmd_mbox(int argc, char **argv, struct cli *cli);
+int cmd_inject(int argc, char **argv, struct cli *cli);
+int cmd_read_labels(int argc, char **argv, struct cli *cli);
+int cmd_write_labels(int argc, char **argv, struct cli *cli);
+int cmd_zero_labels(int argc, char **argv, struct cli *cli);
+int cmd_set_partition(int argc, char **argv, struct cli *cli);
+int cmd_sanitize_memdev(int argc, char **argv, struct cli *cli);
+int cmd_wait_sanitize(int argc, char **argv, struct cli *cli);
+int cmd_update_firmware(int argc, char **argv, struct cli *cli);
+int cmd_set_alert_config(int argc, char **argv, struct cli *cli);
+
+/* A memdev argument as the daemon names it: ndctl's bare "N" is memN. */
+const char *cli_memdev_arg(const char *arg, char *buf, size_t len);
+/* Hex digits (spaces and ':' between bytes ignored) into out; -EINVAL for
+ * anything else or an odd digit, -E2BIG past cap. */
+int cli_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len);
+/* One mailbox command: 0 with the device's return code in *rc and its
+ * output in out (*out_len: capacity in, length out; out may be NULL), or
+ * a negative errno when the command never reached the mailbox. */
+int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
+	     const void *in, size_t in_len, uint8_t *out, size_t *out_len,
+	     uint16_t *rc, struct cxlemu_err *err);
+/* The label storage size Identify Memory Device reports. */
+int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
+		   struct cxlemu_err *err);
 
 #endif

@@ -42,6 +42,31 @@ const struct cli_cmd cli_cmds[] = {
 	{ "reconfigure-device", cmd_reconfigure_device,
 	  "DEVICE -m devdax|system-ram [-u]",
 	  "Switch a DAX device between device-DAX and system-ram." },
+	{ "mbox", cmd_mbox, "MEMDEV OPCODE [HEX-PAYLOAD]",
+	  "Send one raw command to a memdev's mailbox." },
+	{ "inject", cmd_inject, "MEMDEV KIND [KEY=VALUE...]",
+	  "Inject poison, events or health changes (QMP's keys)." },
+	{ "read-labels", cmd_read_labels, "MEMDEV... [-o FILE] [-s SIZE] "
+	  "[-O OFFSET]",
+	  "Copy label storage area bytes out (cxl read-labels)." },
+	{ "write-labels", cmd_write_labels, "MEMDEV [-i FILE] [-s SIZE] "
+	  "[-O OFFSET]",
+	  "Store bytes into the label storage area." },
+	{ "zero-labels", cmd_zero_labels, "MEMDEV... [-s SIZE] [-O OFFSET]",
+	  "Zero the label storage area." },
+	{ "set-partition", cmd_set_partition, "MEMDEV... -t pmem|ram "
+	  "[-s SIZE] [-a]",
+	  "Repartition a memdev, applied at the next restart." },
+	{ "sanitize-memdev", cmd_sanitize_memdev, "MEMDEV... [-e]",
+	  "Sanitize (or -e secure erase) an idle memdev." },
+	{ "wait-sanitize", cmd_wait_sanitize, "MEMDEV... [-t TIMEOUT_MS]",
+	  "Wait for a sanitize to finish." },
+	{ "update-firmware", cmd_update_firmware, "MEMDEV... [-F FILE] [-w] "
+	  "[-c]",
+	  "Transfer a firmware image to the next slot." },
+	{ "set-alert-config", cmd_set_alert_config, "MEMDEV [-L|-O|-U|-V|-P "
+	  "N] [--*-alert on|off]",
+	  "Program health warning thresholds." },
 	{ "help", NULL, "[COMMAND]", "The commands, or one command's usage." },
 	{ "version", NULL, "", "Print the version." },
 	{ NULL, NULL, NULL, NULL },

@@ -586,19 +586,19 @@ int cx_op_inject(struct cx_srv_call *c, cx_err *e)
 			int i = find_param(k, key);
 			if (i < 0) {
 				key_list(k, list, sizeof(list));
-				return cx_fail(e, EINVAL, "inject %s: unknown "
+				return cx_fail(e, EINVAL, "%s: unknown "
 					       "parameter '%s' (it takes: %s)",
 					       k->name, key, list);
 			}
 			if ((rc = parse_value(&k->p[i], val, &vals[i], e))) {
-				cx_err_prefix(e, "inject %s", k->name);
+				cx_err_prefix(e, "%s", k->name);
 				return rc;
 			}
 		}
 	}
 	for (int i = 0; k->p[i].key; i++)
 		if (k->p[i].required && !vals[i].set)
-			return cx_fail(e, EINVAL, "inject %s: parameter '%s' is "
+			return cx_fail(e, EINVAL, "%s: parameter '%s' is "
 				       "required", k->name, k->p[i].key);
 
 	struct json_object *r = json_object_new_object();

@@ -1,0 +1,334 @@
+/*
+ * cmd_labels.c - ndctl's label verbs on cxlemu memdevs: read-labels,
+ * write-labels and zero-labels, with `cxl`'s options (-s size, -O offset,
+ * -o/-i file) and its closing line on stderr ("cxl memdev:
+ * cmd_read_labels: read 1 mem").
+ *
+ * They talk to the device as the kernel does for ndctl: Identify Memory
+ * Device for the label storage size, then Get LSA / Set LSA in pieces
+ * that fit the 2048-byte mailbox payload.  The LSA is the memdev's `lsa`
+ * backend, so with a file-backed lsa the labels outlive the daemon.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/mbox.h"
+
+#define GET_CHUNK CX_MBOX_PAYLOAD_MAX
+#define SET_CHUNK (CX_MBOX_PAYLOAD_MAX - CX_SLSA_HDR_LEN)
+
+enum label_op { OP_READ, OP_WRITE, OP_ZERO };
+
+struct label_args {
+	const char *cmd;          /* "read-labels" */
+	const char *file;         /* -o / -i */
+	uint64_t size, offset;    /* -s, -O */
+	bool have_size;
+};
+
+/* The label storage size Identify reports. */
+int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
+		   struct cxlemu_err *err)
+{
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	size_t n = sizeof(out);
+	uint16_t rc = 0;
+	int r;
+
+	if ((r = cli_mbox(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out, &n,
+			  &rc, err)) < 0)
+		return r;
+	if (rc || n < CX_ID_OUT_LEN) {
+		snprintf(err->msg, sizeof(err->msg), "%s: Identify Memory "
+			 "Device failed: %s (return code %#x)", memdev,
+			 cx_mbox_rc_name(rc), rc);
+		return -EIO;
+	}
+	*size = cx_rd_le32(out + CX_ID_LSA_SIZE);
+	return 0;
+}
+
+static int range_check(const char *memdev, uint64_t lsa, uint64_t off,
+		       uint64_t size, struct cxlemu_err *err)
+{
+	if (!lsa) {
+		snprintf(err->msg, sizeof(err->msg), "%s has no label storage "
+			 "area (no lsa= backend)", memdev);
+		return -ENXIO;
+	}
+	if (off > lsa || size > lsa - off) {
+		snprintf(err->msg, sizeof(err->msg), "%s: %" PRIu64 " bytes at "
+			 "offset %" PRIu64 " run past its label storage area "
+			 "(%" PRIu64 " bytes)", memdev, size, off, lsa);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int mbox_ok(const char *memdev, const char *what, uint16_t rc,
+		   struct cxlemu_err *err)
+{
+	if (rc == CX_RC_SUCCESS)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), "%s: %s failed: %s (return code "
+		 "%#x)", memdev, what, cx_mbox_rc_name(rc), rc);
+	return -EIO;
+}
+
+static int lsa_read(struct cxlemu *c, const char *memdev, uint64_t off,
+		    uint64_t size, FILE *f, struct cxlemu_err *err)
+{
+	uint8_t in[CX_GLSA_IN_LEN], out[CX_MBOX_PAYLOAD_MAX];
+	uint16_t rc = 0;
+	int r;
+
+	for (uint64_t done = 0; done < size;) {
+		uint64_t n = size - done < GET_CHUNK ? size - done : GET_CHUNK;
+		size_t got = sizeof(out);
+		cx_wr_le32(in + CX_GLSA_OFFSET, (uint32_t)(off + done));
+		cx_wr_le32(in + CX_GLSA_LENGTH, (uint32_t)n);
+		if ((r = cli_mbox(c, memdev, CX_OP_GET_LSA, in, sizeof(in), out,
+				  &got, &rc, err)) < 0 ||
+		    (r = mbox_ok(memdev, "Get LSA", rc, err)) < 0)
+			return r;
+		if (got != n) {
+			snprintf(err->msg, sizeof(err->msg), "%s: Get LSA "
+				 "returned %zu bytes, not %" PRIu64, memdev,
+				 got, n);
+			return -EIO;
+		}
+		if (fwrite(out, 1, got, f) != got) {
+			snprintf(err->msg, sizeof(err->msg), "cannot write the "
+				 "labels: %s", strerror(errno));
+			return -EIO;
+		}
+		done += n;
+	}
+	fflush(f);
+	return 0;
+}
+
+/* Write `size` bytes of buf (zeros when buf is NULL) at `off`. */
+static int lsa_write(struct cxlemu *c, const char *memdev, uint64_t off,
+		     const uint8_t *buf, uint64_t size, struct cxlemu_err *err)
+{
+	uint8_t in[CX_MBOX_PAYLOAD_MAX];
+	uint16_t rc = 0;
+	int r;
+
+	for (uint64_t done = 0; done < size;) {
+		uint64_t n = size - done < SET_CHUNK ? size - done : SET_CHUNK;
+		memset(in, 0, sizeof(in));
+		cx_wr_le32(in + CX_SLSA_OFFSET, (uint32_t)(off + done));
+		if (buf)
+			memcpy(in + CX_SLSA_DATA, buf + done, (size_t)n);
+		if ((r = cli_mbox(c, memdev, CX_OP_SET_LSA, in,
+				  CX_SLSA_HDR_LEN + (size_t)n, NULL, NULL, &rc,
+				  err)) < 0 ||
+		    (r = mbox_ok(memdev, "Set LSA", rc, err)) < 0)
+			return r;
+		done += n;
+	}
+	return 0;
+}
+
+/* All of a stream (at most `max` + 1 bytes, to tell "too big"). */
+static int slurp(FILE *f, uint64_t max, uint8_t **out, uint64_t *len)
+{
+	size_t cap = 65536, n = 0;
+	uint8_t *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			uint8_t *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0 || n > max)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		return -EIO;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int label_one(struct cxlemu *c, const char *memdev, enum label_op op,
+		     const struct label_args *a, FILE *f,
+		     struct cxlemu_err *err)
+{
+	uint64_t lsa = 0, size;
+	uint8_t *buf = NULL;
+	int r;
+
+	if ((r = cli_label_size(c, memdev, &lsa, err)) < 0)
+		return r;
+	if (op == OP_WRITE) {
+		uint64_t len = 0;
+		if ((r = slurp(f, a->have_size ? a->size : lsa, &buf, &len))) {
+			snprintf(err->msg, sizeof(err->msg), "cannot read the "
+				 "labels to write: %s", strerror(-r));
+			return r;
+		}
+		if (a->have_size && len < a->size) {
+			snprintf(err->msg, sizeof(err->msg), "the input holds "
+				 "%" PRIu64 " bytes, fewer than the %" PRIu64
+				 " asked for", len, a->size);
+			free(buf);
+			return -ENXIO;
+		}
+		if (!a->have_size && len > lsa) {
+			snprintf(err->msg, sizeof(err->msg), "the input (more "
+				 "than %" PRIu64 " bytes) is larger than %s's "
+				 "label storage area (%" PRIu64 " bytes)",
+				 len - 1, memdev, lsa);
+			free(buf);
+			return -EINVAL;
+		}
+		size = a->have_size ? a->size : len;
+	} else {
+		size = a->have_size ? a->size : lsa;
+	}
+	if ((r = range_check(memdev, lsa, a->offset, size, err)) == 0) {
+		if (op == OP_READ)
+			r = lsa_read(c, memdev, a->offset, size, f, err);
+		else
+			r = lsa_write(c, memdev, a->offset,
+				      op == OP_WRITE ? buf : NULL, size, err);
+	}
+	free(buf);
+	return r;
+}
+
+static int labels(int argc, char **argv, struct cli *cli, enum label_op op)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "read-labels", "write-labels",
+					     "zero-labels" };
+	static const char *const fn[] = { "cmd_read_labels",
+					  "cmd_write_labels",
+					  "cmd_zero_labels" };
+	static const char *const verb[] = { "read", "wrote", "zeroed" };
+	const char *cmd = names[op];
+	const char *optstr = op == OP_READ ? "s:O:o:vh" :
+			     op == OP_WRITE ? "s:O:i:vh" : "s:O:vh";
+	struct label_args a = { .cmd = cmd };
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			if ((rc = cli_parse_size(cmd, "size", optarg, &a.size)))
+				return rc;
+			a.have_size = true;
+			break;
+		case 'O':
+			if ((rc = cli_parse_size(cmd, "offset", optarg,
+						 &a.offset)))
+				return rc;
+			break;
+		case 'o':
+		case 'i':
+			if (!strchr(optstr, o))
+				return cli_bad_option(cmd, optstr, argv);
+			a.file = optarg;
+			break;
+		case 'v':
+			break;
+		case 'h':
+			return cli_help(cmd,
+				"  -s, --size=SIZE      bytes of the label area "
+				"(default: all of it)\n"
+				"  -O, --offset=OFFSET  where in the label area "
+				"to start (default 0)\n"
+				"  -o, --output=FILE    read-labels: write the "
+				"labels here (default stdout)\n"
+				"  -i, --input=FILE     write-labels: read the "
+				"labels here (default stdin)\n");
+		default:
+			return cli_bad_option(cmd, optstr, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage(cmd, "name a memdev (memN)");
+	if (a.offset > UINT32_MAX || a.size > UINT32_MAX)
+		return cli_error("%s: the label area is addressed with 32-bit "
+				 "offsets and lengths", cmd);
+	if (op == OP_WRITE && argc - optind > 1)
+		return cli_usage(cmd, "write-labels only supports writing a "
+				 "single memdev");
+
+	FILE *f = NULL;
+	if (op == OP_READ)
+		f = a.file ? fopen(a.file, "w+") : stdout;
+	else if (op == OP_WRITE)
+		f = a.file ? fopen(a.file, "r") : stdin;
+	if ((op == OP_READ || op == OP_WRITE) && !f)
+		return cli_error("%s: cannot open %s: %s", cmd, a.file,
+				 strerror(errno));
+	if ((rc = cli_connect(cli, &c))) {
+		if (f && f != stdout && f != stdin)
+			fclose(f);
+		return rc;
+	}
+	int count = 0, failed = 0;
+	char mbuf[32];
+	for (int i = optind; i < argc; i++) {
+		const char *m = cli_memdev_arg(argv[i], mbuf, sizeof(mbuf));
+		if (label_one(c, m, op, &a, f, &err) < 0) {
+			cli_error("%s: %s", cmd, err.msg);
+			failed++;
+		} else {
+			count++;
+		}
+	}
+	cxlemu_close(c);
+	if (f && f != stdout && f != stdin)
+		fclose(f);
+	fflush(stdout);
+	fprintf(stderr, "cxl memdev: %s: %s %d mem%s\n", fn[op], verb[op],
+		count, count > 1 ? "s" : "");
+	return count || !failed ? CLI_OK : CLI_FAIL;
+}
+
+int cmd_read_labels(int argc, char **argv, struct cli *cli)
+{
+	return labels(argc, argv, cli, OP_READ);
+}
+
+int cmd_write_labels(int argc, char **argv, struct cli *cli)
+{
+	return labels(argc, argv, cli, OP_WRITE);
+}
+
+int cmd_zero_labels(int argc, char **argv, struct cli *cli)
+{
+	return labels(argc, argv, cli, OP_ZERO);
+}

@@ -1,0 +1,208 @@
+/*
+ * cmd_mbox.c - `cxlemu mbox MEMDEV OPCODE [HEX-PAYLOAD]`: one raw command
+ * to a memdev's primary mailbox, byte for byte as the CXL specification
+ * lays it out, and the mailbox helpers the ndctl-style memdev verbs share.
+ *
+ * OPCODE is hexadecimal (command set << 8 | command), with or without
+ * "0x": `cxlemu mbox mem0 4000` is Identify Memory Device.  The payload is
+ * hex digits; spaces and colons between them are ignored, and several
+ * arguments are joined.  The output is one JSON object: memdev, opcode,
+ * name, rc, rc_name, payload_in_len, payload_out (hex), out_len.  The
+ * exit status is 1 when the device returned anything but success (the
+ * JSON is printed all the same), so scripts can test the return code.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/json.h"
+#include "spec/mbox.h"
+#include "util/util.h"
+
+/* ---- shared helpers ---- */
+
+const char *cli_memdev_arg(const char *arg, char *buf, size_t len)
+{
+	const char *p = arg;
+
+	while (*p && isdigit((unsigned char)*p))
+		p++;
+	if (*arg && !*p) { /* ndctl takes a bare id for memN */
+		snprintf(buf, len, "mem%s", arg);
+		return buf;
+	}
+	return arg;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int cli_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *s; s++) {
+		int v = hexval((unsigned char)*s);
+		if (v < 0) {
+			if (isspace((unsigned char)*s) || *s == ':')
+				continue;
+			return -EINVAL;
+		}
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == cap)
+			return -E2BIG;
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0)
+		return -EINVAL;
+	*len = n;
+	return 0;
+}
+
+int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
+	     const void *in, size_t in_len, uint8_t *out, size_t *out_len,
+	     uint16_t *rc, struct cxlemu_err *err)
+{
+	struct json_object *args = json_object_new_object();
+	struct json_object *jv = NULL;
+	struct cxlemu_reply rep;
+	size_t cap = out_len ? *out_len : 0;
+	int r;
+
+	json_object_object_add(args, "memdev", json_object_new_string(memdev));
+	json_object_object_add(args, "opcode", json_object_new_int(opcode));
+	if ((r = cxlemu_call(c, "mbox", args, in, in_len, &rep, err)) < 0)
+		return r;
+	const char *hex = "";
+	if (json_object_object_get_ex(rep.result, "rc", &jv))
+		*rc = (uint16_t)json_object_get_int(jv);
+	if (json_object_object_get_ex(rep.result, "payload_out", &jv))
+		hex = json_object_get_string(jv);
+	size_t n = 0;
+	uint8_t tmp[CX_MBOX_PAYLOAD_MAX];
+	r = cli_hex_decode(hex, tmp, sizeof(tmp), &n);
+	cxlemu_reply_release(&rep);
+	if (r < 0) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "the daemon sent "
+				 "an output payload that is not hex");
+		return -EPROTO;
+	}
+	if (out)
+		memcpy(out, tmp, n < cap ? n : cap);
+	if (out_len)
+		*out_len = n;
+	return 0;
+}
+
+/* ---- cxlemu mbox ---- */
+
+static const char mbox_help[] =
+	"  MEMDEV        memN or the device's id=\n"
+	"  OPCODE        hex: command set << 8 | command (4000 = Identify "
+	"Memory Device)\n"
+	"  HEX-PAYLOAD   the input payload in hex (spaces and ':' ignored)\n"
+	"\nPrints {memdev, opcode, name, rc, rc_name, payload_in_len, "
+	"payload_out, out_len};\nexits 1 when rc is not 0 (success).\n";
+
+int cmd_mbox(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	struct cxlemu_reply rep;
+	char mbuf[32];
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'h':
+			return cli_help("mbox", mbox_help);
+		default:
+			return cli_bad_option("mbox", "h", argv);
+		}
+	}
+	if (argc - optind < 2)
+		return cli_usage("mbox", "needs MEMDEV and OPCODE");
+	const char *memdev = cli_memdev_arg(argv[optind], mbuf, sizeof(mbuf));
+	const char *op = argv[optind + 1];
+	const char *digits = op;
+	char *end = NULL;
+	if (!strncasecmp(digits, "0x", 2))
+		digits += 2;
+	errno = 0;
+	unsigned long opcode = strtoul(digits, &end, 16);
+	if (!*digits || *end || errno || opcode > 0xffff ||
+	    !isxdigit((unsigned char)*digits))
+		return cli_usage("mbox", "opcode '%s' is not a 16-bit hex "
+				 "number (e.g. 4000 or 0x4000)", op);
+
+	/* the payload: the remaining arguments, joined */
+	size_t hlen = 1;
+	for (int i = optind + 2; i < argc; i++)
+		hlen += strlen(argv[i]) + 1;
+	char *hex = calloc(1, hlen);
+	if (!hex)
+		return cli_error("mbox: out of memory");
+	for (int i = optind + 2; i < argc; i++) {
+		strcat(hex, argv[i]);
+		strcat(hex, " ");
+	}
+	size_t digits_n = 0;
+	for (const char *p = hex; *p; p++) {
+		if (hexval((unsigned char)*p) >= 0)
+			digits_n++;
+		else if (!isspace((unsigned char)*p) && *p != ':') {
+			rc = cli_usage("mbox", "payload: '%c' is not a hex "
+				       "digit", *p);
+			free(hex);
+			return rc;
+		}
+	}
+	if (digits_n % 2) {
+		free(hex);
+		return cli_usage("mbox", "payload: %zu hex digits is not a "
+				 "whole number of bytes", digits_n);
+	}
+
+	if ((rc = cli_connect(cli, &c))) {
+		free(hex);
+		return rc;
+	}
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "memdev", json_object_new_string(memdev));
+	json_object_object_add(args, "opcode", json_object_new_int((int)opcode));
+	json_object_object_add(args, "payload", json_object_new_string(hex));
+	free(hex);
+	rc = cxlemu_call(c, "mbox", args, NULL, 0, &rep, &err);
+	cxlemu_close(c);
+	if (rc < 0)
+		return cli_error("mbox: %s", err.msg);
+	struct json_object *jrc = NULL;
+	int devrc = 0;
+	if (json_object_object_get_ex(rep.result, "rc", &jrc))
+		devrc = json_object_get_int(jrc);
+	cx_json_print_obj(stdout, rep.result);
+	cxlemu_reply_release(&rep);
+	return devrc ? CLI_FAIL : CLI_OK;
+}
