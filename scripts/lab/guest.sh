@@ -105,9 +105,21 @@ echo "cxlemu-lab: loading modules"
 while read -r ko; do
 	insmod "$ko" 2>/dev/null || echo "cxlemu-lab: insmod $ko failed"
 done </etc/modules.order
-# let the CXL and nvdimm buses settle before the first command
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	[ -e /sys/bus/cxl/devices/root0 ] && break
+# let the CXL and nvdimm buses settle before the first command: drivers
+# probe asynchronously, and a region made while endpoints or the nvdimm
+# bridge are still probing can crash Linux 6.1 (seen under TCG)
+last=""
+same=0
+for i in $(seq 1 100); do
+	now="$(ls /sys/bus/cxl/devices /sys/bus/nd/devices 2>/dev/null | tr '\n' ' ')"
+	now="$now $(ls /sys/bus/cxl/drivers/*/ 2>/dev/null | wc -l)"
+	if [ "$now" = "$last" ]; then
+		same=$((same + 1))
+		[ $same -ge 5 ] && break
+	else
+		same=0
+		last=$now
+	fi
 	sleep 0.2
 done
 exec 3<>/dev/ttyS1

@@ -923,26 +923,28 @@ out:
 #define GUEST_LIST "cxl list -B -P -E -M -D -T"
 
 static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase,
-			 int *total, cx_err *e)
+			 bool regions, int *total, cx_err *e)
 {
 	for (int i = 0; i < f->hosts.n; i++) {
 		struct cx_host *h = f->hosts.v[i];
 		char *out = NULL;
 		int st, rc;
-		if ((rc = lab_exec(dir, h->name, GUEST_LIST, 120000, &out, &st, e)))
+		const char *cmd = regions ? GUEST_LIST " -R" : GUEST_LIST;
+		if ((rc = lab_exec(dir, h->name, cmd, 120000, &out, &st, e)))
 			return rc;
 		struct json_object *guest = json_tokener_parse(out);
 		if (st != 0 || !guest) {
 			rc = cx_fail(e, EIO, "host %s: `%s` in the guest gave "
 				     "status %d and no JSON: %.300s", h->name,
-				     GUEST_LIST, st, out);
+				     cmd, st, out);
 			free(out);
 			return rc;
 		}
 		free(out);
 		struct cx_list_opts o = {.buses = true, .ports = true,
 					 .endpoints = true, .memdevs = true,
-					 .decoders = true, .targets = true};
+					 .decoders = true, .targets = true,
+					 .regions = regions};
 		cx_list_opts_defaults(&o);
 		struct json_object *ours = cx_json_list(h, &o, e);
 		if (!ours) {
@@ -951,9 +953,10 @@ static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase
 		}
 		cx_vec diffs = {0};
 		int n = cx_compare_listing(h, ours, guest, &diffs, NULL, e);
-		printf("== host %s, %s: %d difference%s between `cxlemu list "
-		       "-BPEMDT` and the guest's `%s`\n", h->name, phase,
-		       n < 0 ? 0 : n, n == 1 ? "" : "s", GUEST_LIST);
+		printf("== host %s, %s: %d unexplained difference%s (%d listed) "
+		       "between `cxlemu list -BPEMDT%s` and the guest's `%s`\n",
+		       h->name, phase, n < 0 ? 0 : n, n == 1 ? "" : "s", diffs.n,
+		       regions ? "R" : "", cmd);
 		for (int k = 0; k < diffs.n; k++) {
 			printf("  %s\n", (char *)diffs.v[k]);
 			free(diffs.v[k]);
@@ -964,6 +967,83 @@ static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase
 		if (n < 0)
 			return n;
 		*total += n;
+	}
+	return 0;
+}
+
+/*
+ * The same region in the guest and in cxlemu: every memdev below the
+ * first window, in Linux's position order for these shapes (the window's
+ * host bridges alternate; each bridge's devices in command-line order),
+ * named in the guest through their PCI bus.
+ */
+static int create_regions(const char *dir, struct cx_fabric *f, int *total,
+			  cx_err *e)
+{
+	for (int i = 0; i < f->hosts.n; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		if (!h->windows.n || !h->memdevs.n)
+			continue;
+		struct cx_window *w = h->windows.v[0];
+		struct cx_region_req req = {0};
+		char root[32], names[CX_MAX_WAYS][16], buses[256] = "";
+		snprintf(root, sizeof(root), "decoder0.%d", w->index);
+		req.root = root;
+		for (int round = 0, added = 1; added && req.nmemdevs < CX_MAX_WAYS;
+		     round++) {
+			added = 0;
+			for (int t = 0; t < w->ways; t++) {
+				int seen = 0;
+				for (int k = 0; k < h->memdevs.n; k++) {
+					struct cx_memdev *m = h->memdevs.v[k];
+					if (cx_memdev_hb(m) != w->targets[t] ||
+					    seen++ != round)
+						continue;
+					if (req.nmemdevs >= CX_MAX_WAYS)
+						break;
+					snprintf(names[req.nmemdevs], 16, "mem%d",
+						 m->index);
+					req.memdevs[req.nmemdevs] =
+						names[req.nmemdevs];
+					req.nmemdevs++;
+					size_t bl = strlen(buses);
+					snprintf(buses + bl, sizeof(buses) - bl,
+						 "%s%02x", bl ? " " : "", m->pci_bus);
+					added = 1;
+					break;
+				}
+			}
+		}
+		if (!req.nmemdevs)
+			continue;
+		req.ways = req.nmemdevs;
+		req.mode = h->memdevs.n && ((struct cx_memdev *)h->memdevs.v[0])->pmem_size
+			   ? CX_MODE_PMEM : CX_MODE_RAM;
+		struct cx_region *r = NULL;
+		cx_err re = {{0}};
+		if (cx_region_create(h, &req, &r, &re)) {
+			printf("== host %s: cxlemu refused the region: %s\n",
+			       h->name, re.msg);
+			(*total)++;
+		}
+		char *cmd = cx_xasprintf(
+			"set --; for b in %s; do for m in /sys/bus/cxl/devices/mem*; "
+			"do case $(readlink -f $m) in */0000:$b:00.0/mem*) set -- "
+			"\"$@\" ${m##*/};; esac; done; done; cxl create-region -t "
+			"%s -d %s -w %d -m \"$@\"", buses,
+			req.mode == CX_MODE_PMEM ? "pmem" : "ram", root, req.ways);
+		char *out = NULL;
+		int st = 0;
+		int rc = lab_exec(dir, h->name, cmd, 120000, &out, &st, e);
+		free(cmd);
+		if (rc)
+			return rc;
+		if (st != 0) {
+			printf("== host %s: the guest refused the region: %s\n",
+			       h->name, out);
+			(*total)++;
+		}
+		free(out);
 	}
 	return 0;
 }
@@ -1032,7 +1112,12 @@ static int lab_compare(const char *topo, bool keep, int *total, cx_err *e)
 		return rc;
 	if ((rc = lab_up(topo, NULL, e)))
 		goto out;
-	rc = compare_hosts(dir, f, "as booted", total, e);
+	rc = compare_hosts(dir, f, "as booted", false, total, e);
+	if (!rc)
+		rc = create_regions(dir, f, total, e);
+	if (!rc)
+		rc = compare_hosts(dir, f, "after the same region in both", true,
+				   total, e);
 	if (!keep) {
 		cx_err keep_err = *e;
 		lab_down(dir, true);
@@ -1187,8 +1272,8 @@ int cx_cmd_lab(int argc, char **argv, const char *host)
 		int total = 0;
 		rc = lab_compare(topo, keep, &total, &e);
 		if (!rc) {
-			printf("cxlemu: lab compare: %d difference%s in all\n",
-			       total, total == 1 ? "" : "s");
+			printf("cxlemu: lab compare: %d unexplained difference%s "
+			       "in all\n", total, total == 1 ? "" : "s");
 			return total ? 1 : 0;
 		}
 	} else if (!strcmp(sub, "demo")) {

@@ -184,8 +184,9 @@ int cx_qemu_check(const struct cx_qemu_line *l, int timeout_ms, cx_err *e);
  * Rename the guest's probe-order names (memN, portN, endpointN,
  * decoderN.M) to cxlemu's through PCI bus numbers, then walk both trees;
  * one sentence per difference into DIFFS (char *, caller frees).  Values
- * that are PCI/ACPI device names are compared by presence only.  Returns
- * the number of differences, or <0.  *renamed_out (may be NULL) gets the
+ * that are PCI/ACPI device names are compared by presence only.  Known,
+ * explained differences are marked "-- explained: why" in DIFFS and not
+ * counted.  Returns the number of unexplained differences, or <0.  *renamed_out (may be NULL) gets the
  * renamed guest tree. */
 int cx_compare_listing(struct cx_host *h, struct json_object *ours,
 		       struct json_object *guest, cx_vec *diffs,
