@@ -3,7 +3,10 @@
 # Runs as root on a fresh Debian 12 machine (apt-get); otherwise it only
 # says what is missing.
 set -e
-need="gcc make pkg-config libjson-c-dev libcmocka-dev"
+# qemu-system-x86: make check verifies that `cxlemu qemu-args` output is
+# accepted by the installed QEMU.  The lab's own packages (kernel, busybox,
+# ndctl) are installed by scripts/lab/deps.sh for make check-lab.
+need="gcc make pkg-config libjson-c-dev libcmocka-dev qemu-system-x86"
 missing=""
 for p in $need; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -16,4 +19,4 @@ fi
 echo "cxlemu: installing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq $missing >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -66,6 +66,7 @@ int cmd_read(int argc, char **argv, struct cli *cli);
 int cmd_write(int argc, char **argv, struct cli *cli);
 int cmd_qemu_args(int argc, char **argv, struct cli *cli);
 int cmd_host_nodes(int argc, char **argv, struct cli *cli);
+int cmd_lab(int argc, char **argv, struct cli *cli);
 int cmd_dax(int argc, char **argv, struct cli *cli);
 int cmd_reconfigure_device(int argc, char **argv, struct cli *cli);
 /* device management (cmd_mbox.c, cmd_inject.c, cmd_labels.c,
