@@ -228,10 +228,77 @@ static int route_in_region(struct cx_region *r, uint64_t off,
 }
 
 /*
- * Exact access in two passes: first every chunk is routed and asked of its
- * device (poisoned lines fail reads; sanitizing or locked media fail
- * both), so a refused request changes nothing; then the bytes move, one
- * memcpy per granule.
+ * Ask each device of the region whether [off, off+len) may be accessed:
+ * poisoned lines fail reads; sanitizing or locked media fail both.  A
+ * device's DPAs advance with the region offset, so the bytes of the range
+ * that land on one position are one DPA range, from the first byte routed
+ * there to the last: finding both ends takes at most 2 x ways routes.
+ */
+static int check_access(struct cx_region *r, uint64_t off, uint64_t len,
+			bool wr, cx_err *e)
+{
+	struct {
+		struct cx_memdev *m;
+		uint64_t lo, hi;
+		bool have_lo, have_hi;
+	} dev[CX_MAX_WAYS];
+	struct cx_route rt;
+	uint64_t end = off + len;
+	int rc, found = 0;
+
+	memset(dev, 0, sizeof(dev));
+	for (uint64_t o = off; o < end && found < r->ways;) {
+		if ((rc = route_in_region(r, o, &rt, e)))
+			return rc;
+		int p = rt.position;
+		if (p < 0 || p >= r->ways)
+			return cx_fail(e, EIO, "region%d offset %#llx: endpoint "
+				       "position %d is outside the region's %d "
+				       "ways", r->id, (unsigned long long)o, p,
+				       r->ways);
+		if (!dev[p].have_lo) {
+			dev[p].m = rt.memdev;
+			dev[p].lo = rt.dpa;
+			dev[p].have_lo = true;
+			found++;
+		}
+		o += min64(rt.contig, end - o);
+	}
+	found = 0;
+	for (uint64_t o = end - 1; found < r->ways;) {
+		if ((rc = route_in_region(r, o, &rt, e)))
+			return rc;
+		int p = rt.position;
+		if (p >= 0 && p < r->ways && dev[p].have_lo && !dev[p].have_hi) {
+			dev[p].hi = rt.dpa;
+			dev[p].have_hi = true;
+			found++;
+		}
+		uint64_t g = o - o % r->gran; /* start of this granule */
+		if (g <= off)
+			break;
+		o = g - 1;
+	}
+	for (int p = 0; p < r->ways; p++) {
+		if (!dev[p].have_lo)
+			continue;
+		uint64_t bad = dev[p].lo;
+		if ((rc = cx_mbox_access_check(dev[p].m, dev[p].lo,
+					       dev[p].hi - dev[p].lo + 1, wr,
+					       &bad, e))) {
+			cx_err_prefix(e, "region%d (position %d, %s DPA %#llx)",
+				      r->id, p, dev[p].m->qid,
+				      (unsigned long long)bad);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Exact access: every device is asked first (check_access), so a refused
+ * request changes nothing; then the bytes move, one route and one memcpy
+ * per granule.
  */
 static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 		     const uint8_t *src, uint64_t len, cx_err *e)
@@ -245,20 +312,8 @@ static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 			       "%#llx is past the region's %#llx bytes", r->id,
 			       (unsigned long long)off, (unsigned long long)len,
 			       (unsigned long long)r->size);
-	for (uint64_t o = off, left = len; left;) {
-		if ((rc = route_in_region(r, o, &rt, e)))
-			return rc;
-		uint64_t n = min64(rt.contig, left), bad = rt.dpa;
-		if ((rc = cx_mbox_access_check(rt.memdev, rt.dpa, n, wr, &bad,
-					       e))) {
-			cx_err_prefix(e, "region%d offset %#llx (%s DPA %#llx)",
-				      r->id, (unsigned long long)(o + bad - rt.dpa),
-				      rt.memdev->qid, (unsigned long long)bad);
-			return rc;
-		}
-		o += n;
-		left -= n;
-	}
+	if (len && (rc = check_access(r, off, len, wr, e)))
+		return rc;
 	while (len) {
 		if ((rc = route_in_region(r, off, &rt, e)))
 			return rc;
