@@ -95,4 +95,5 @@ clean:
 -include mk/lab.mk
 
 fuzz:
+	@sh scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory -f fuzz/Makefile.fuzz fuzz

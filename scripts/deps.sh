@@ -7,6 +7,8 @@ set -e
 # accepted by the installed QEMU.  The lab's own packages (kernel, busybox,
 # ndctl) are installed by scripts/lab/deps.sh for make check-lab.
 need="gcc make pkg-config libjson-c-dev libcmocka-dev qemu-system-x86"
+# `scripts/deps.sh fuzz`: also clang and its libFuzzer runtime (make fuzz)
+[ "${1:-}" = fuzz ] && need="$need clang libclang-rt-14-dev"
 missing=""
 for p in $need; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
