@@ -556,7 +556,9 @@ static bool media_clean(struct mx *x)
 static void test_sanitize_zeroes_media_lsa_and_events(void **state)
 {
 	struct mx *x = mx_new(U, U, 4096, NULL);
-	struct cx_gm_event ev = { .log = CX_EVLOG_INFO, .dpa = 0x1000 };
+	struct cx_gm_event ev = {
+		.media = { .log = CX_EVLOG_INFO, .dpa = 0x1000 },
+	};
 	uint64_t bad;
 	cx_err e;
 

@@ -30,7 +30,9 @@ static uint16_t clear_events(struct mx *x, uint8_t log, uint8_t flags,
 
 static void gm(struct mx *x, enum cx_event_log log, uint64_t dpa)
 {
-	struct cx_gm_event ev = { .log = log, .dpa = dpa, .flags = 2 };
+	struct cx_gm_event ev = {
+		.media = { .log = log, .dpa = dpa, .flags = 2 },
+	};
 	assert_int_equal(cx_inject_general_media(x->m, &ev, &x->err), 0);
 }
 
@@ -208,9 +210,12 @@ static void test_injected_record_layouts(void **state)
 {
 	struct mx *x = mx_new(U, 0, 0, NULL);
 	struct cx_gm_event g = {
-		.log = CX_EVLOG_WARN, .flags = 1, .dpa = 0x1234000 | 1,
-		.descriptor = 2, .type = 1, .transaction_type = 4,
-		.has_channel = true, .channel = 3, .has_rank = true, .rank = 4,
+		.media = {
+			.log = CX_EVLOG_WARN, .flags = 1, .dpa = 0x1234000 | 1,
+			.descriptor = 2, .type = 1, .transaction_type = 4,
+			.has_channel = true, .channel = 3,
+			.has_rank = true, .rank = 4,
+		},
 		.has_device = true, .device = 0xabcdef,
 		.has_component_id = true, .component_id = "component-0123",
 	};
@@ -229,8 +234,11 @@ static void test_injected_record_layouts(void **state)
 	assert_memory_equal(r + 0x42, "component-0123", 14);
 
 	struct cx_dram_event d = {
-		.log = CX_EVLOG_FATAL, .dpa = 0x8000, .descriptor = 1,
-		.type = 2, .transaction_type = 1, .has_rank = true, .rank = 9,
+		.media = {
+			.log = CX_EVLOG_FATAL, .dpa = 0x8000, .descriptor = 1,
+			.type = 2, .transaction_type = 1,
+			.has_rank = true, .rank = 9,
+		},
 		.has_row = true, .row = 0x12345, .has_column = true,
 		.column = 0x321, .has_correction_mask = true,
 		.correction_mask = { 1, 2, 3, 4 },
@@ -240,7 +248,7 @@ static void test_injected_record_layouts(void **state)
 	assert_memory_equal(r, cx_event_uuid_dram, 16);
 	assert_int_equal(cx_rd_le64(r + 0x30), 0x8000);
 	assert_int_equal(cx_rd_le16(r + 0x3b),
-			 CX_DRAM_VALID_RANK | CX_DRAM_VALID_ROW |
+			 CX_MEV_VALID_RANK | CX_DRAM_VALID_ROW |
 			 CX_DRAM_VALID_COLUMN | CX_DRAM_VALID_CORRECTION);
 	assert_int_equal(r[0x3e], 9);
 	assert_int_equal(cx_rd_le24(r + 0x44), 0x12345);
@@ -279,7 +287,7 @@ static void test_injected_record_layouts(void **state)
 	assert_int_equal(cx_event_log_parse("informational", &lg), 0);
 	assert_int_equal(lg, CX_EVLOG_INFO);
 	assert_int_equal(cx_event_log_parse("bogus", &lg), -EINVAL);
-	g.log = CX_EVLOG_DCD;
+	g.media.log = CX_EVLOG_DCD;
 	assert_int_equal(cx_inject_general_media(x->m, &g, &x->err), -EINVAL);
 	mx_free(x);
 }

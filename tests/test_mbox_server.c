@@ -283,17 +283,17 @@ static void test_inject_values(void **state)
 	assert_int_equal(records_in_log(s, "mem0", CX_EVLOG_FAIL, out), 1);
 	const uint8_t *r = out + CX_GER_RECORDS;
 	assert_memory_equal(r + CX_EVR_UUID, cx_event_uuid_dram, 16);
-	assert_int_equal(cx_rd_le64(r + CX_DRAM_DPA), 0x12340);
+	assert_int_equal(cx_rd_le64(r + CX_MEV_DPA), 0x12340);
 	assert_int_equal(r[CX_DRAM_BANK], 5);
 	assert_int_equal(cx_rd_le24(r + CX_DRAM_NIBBLE_MASK), 0xabcdef);
 	assert_int_equal(cx_rd_le64(r + CX_DRAM_CORRECTION + 16), 0x3333);
 	assert_int_equal(cx_rd_le64(r + CX_DRAM_CORRECTION + 24), 0);
-	uint16_t valid = cx_rd_le16(r + CX_DRAM_VALIDITY);
+	uint16_t valid = cx_rd_le16(r + CX_MEV_VALIDITY);
 	assert_true(valid & CX_DRAM_VALID_BANK);
 	assert_true(valid & CX_DRAM_VALID_NIBBLE);
 	assert_true(valid & CX_DRAM_VALID_CORRECTION);
 	assert_false(valid & CX_DRAM_VALID_ROW);
-	assert_false(valid & CX_DRAM_VALID_CHANNEL);
+	assert_false(valid & CX_MEV_VALID_CHANNEL);
 	assert_int_equal(records_in_log(s, "mem1", CX_EVLOG_FAIL, out), 0);
 
 	/* health: a negative JSON temperature; the rest keeps its value */

@@ -196,28 +196,39 @@ static void log_record(struct cx_memdev *m, enum cx_event_log log,
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* Writes the header and the fields General Media and DRAM records share;
+ * returns their validity bits, to which the caller adds its own. */
+static uint16_t media_event_fill(uint8_t *rec, const uint8_t *uuid,
+				 const struct cx_media_event *c)
+{
+	uint16_t valid = 0;
+
+	cx_event_header(rec, uuid, c->flags);
+	cx_wr_le64(rec + CX_MEV_DPA, c->dpa);
+	rec[CX_MEV_DESCRIPTOR] = c->descriptor;
+	rec[CX_MEV_TYPE] = c->type;
+	rec[CX_MEV_TRANSACTION] = c->transaction_type;
+	if (c->has_channel) {
+		valid |= CX_MEV_VALID_CHANNEL;
+		rec[CX_MEV_CHANNEL] = c->channel;
+	}
+	if (c->has_rank) {
+		valid |= CX_MEV_VALID_RANK;
+		rec[CX_MEV_RANK] = c->rank;
+	}
+	return valid;
+}
+
 int cx_inject_general_media(struct cx_memdev *m, const struct cx_gm_event *ev,
 			    cx_err *e)
 {
 	uint8_t rec[CX_EVENT_RECORD_SIZE] = { 0 };
-	uint16_t valid = 0;
-	int rc = check_log(m, ev->log, e);
+	int rc = check_log(m, ev->media.log, e);
 
 	if (rc)
 		return rc;
-	cx_event_header(rec, cx_event_uuid_general_media, ev->flags);
-	cx_wr_le64(rec + CX_GME_DPA, ev->dpa);
-	rec[CX_GME_DESCRIPTOR] = ev->descriptor;
-	rec[CX_GME_TYPE] = ev->type;
-	rec[CX_GME_TRANSACTION] = ev->transaction_type;
-	if (ev->has_channel) {
-		valid |= CX_GME_VALID_CHANNEL;
-		rec[CX_GME_CHANNEL] = ev->channel;
-	}
-	if (ev->has_rank) {
-		valid |= CX_GME_VALID_RANK;
-		rec[CX_GME_RANK] = ev->rank;
-	}
+	uint16_t valid = media_event_fill(rec, cx_event_uuid_general_media,
+					  &ev->media);
 	if (ev->has_device) {
 		valid |= CX_GME_VALID_DEVICE;
 		cx_wr_le24(rec + CX_GME_DEVICE, ev->device);
@@ -226,8 +237,8 @@ int cx_inject_general_media(struct cx_memdev *m, const struct cx_gm_event *ev,
 		valid |= CX_GME_VALID_COMPONENT;
 		memcpy(rec + CX_GME_COMPONENT_ID, ev->component_id, 16);
 	}
-	cx_wr_le16(rec + CX_GME_VALIDITY, valid);
-	log_record(m, ev->log, rec);
+	cx_wr_le16(rec + CX_MEV_VALIDITY, valid);
+	log_record(m, ev->media.log, rec);
 	return 0;
 }
 
@@ -235,24 +246,11 @@ int cx_inject_dram(struct cx_memdev *m, const struct cx_dram_event *ev,
 		   cx_err *e)
 {
 	uint8_t rec[CX_EVENT_RECORD_SIZE] = { 0 };
-	uint16_t valid = 0;
-	int rc = check_log(m, ev->log, e);
+	int rc = check_log(m, ev->media.log, e);
 
 	if (rc)
 		return rc;
-	cx_event_header(rec, cx_event_uuid_dram, ev->flags);
-	cx_wr_le64(rec + CX_DRAM_DPA, ev->dpa);
-	rec[CX_DRAM_DESCRIPTOR] = ev->descriptor;
-	rec[CX_DRAM_TYPE] = ev->type;
-	rec[CX_DRAM_TRANSACTION] = ev->transaction_type;
-	if (ev->has_channel) {
-		valid |= CX_DRAM_VALID_CHANNEL;
-		rec[CX_DRAM_CHANNEL] = ev->channel;
-	}
-	if (ev->has_rank) {
-		valid |= CX_DRAM_VALID_RANK;
-		rec[CX_DRAM_RANK] = ev->rank;
-	}
+	uint16_t valid = media_event_fill(rec, cx_event_uuid_dram, &ev->media);
 	if (ev->has_nibble_mask) {
 		valid |= CX_DRAM_VALID_NIBBLE;
 		cx_wr_le24(rec + CX_DRAM_NIBBLE_MASK, ev->nibble_mask);
@@ -279,7 +277,7 @@ int cx_inject_dram(struct cx_memdev *m, const struct cx_dram_event *ev,
 			cx_wr_le64(rec + CX_DRAM_CORRECTION + 8 * i,
 				   ev->correction_mask[i]);
 	}
-	cx_wr_le16(rec + CX_DRAM_VALIDITY, valid);
-	log_record(m, ev->log, rec);
+	cx_wr_le16(rec + CX_MEV_VALIDITY, valid);
+	log_record(m, ev->media.log, rec);
 	return 0;
 }

@@ -146,14 +146,21 @@ int cx_event_log_parse(const char *s, enum cx_event_log *out);
 int cx_inject_poison(struct cx_memdev *m, uint64_t start, uint64_t len,
 		     cx_err *e);
 
-/* cxl-inject-general-media-event */
-struct cx_gm_event {
+/* What cxl-inject-general-media-event and cxl-inject-dram-event share:
+ * the fields both records hold at the same offsets. */
+struct cx_media_event {
 	enum cx_event_log log;
 	uint8_t flags;             /* event record flags byte 0 */
 	uint64_t dpa;              /* low bits carry the record's flags */
 	uint8_t descriptor, type, transaction_type;
-	bool has_channel, has_rank, has_device, has_component_id;
+	bool has_channel, has_rank;
 	uint8_t channel, rank;
+};
+
+/* cxl-inject-general-media-event */
+struct cx_gm_event {
+	struct cx_media_event media;
+	bool has_device, has_component_id;
 	uint32_t device;           /* 24 bits */
 	char component_id[16];     /* up to 16 bytes, not NUL terminated */
 };
@@ -162,13 +169,10 @@ int cx_inject_general_media(struct cx_memdev *m, const struct cx_gm_event *ev,
 
 /* cxl-inject-dram-event */
 struct cx_dram_event {
-	enum cx_event_log log;
-	uint8_t flags;
-	uint64_t dpa;
-	uint8_t descriptor, type, transaction_type;
-	bool has_channel, has_rank, has_nibble_mask, has_bank_group, has_bank,
-	     has_row, has_column, has_correction_mask;
-	uint8_t channel, rank, bank_group, bank;
+	struct cx_media_event media;
+	bool has_nibble_mask, has_bank_group, has_bank, has_row, has_column,
+	     has_correction_mask;
+	uint8_t bank_group, bank;
 	uint32_t nibble_mask, row; /* 24 bits each */
 	uint16_t column;
 	uint64_t correction_mask[4];

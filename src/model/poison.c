@@ -345,10 +345,10 @@ void cx_scan_media_complete(struct cx_mbox_state *st, bool aborted)
 		const struct cx_poison_rec *r = &st->scan_results.v[i];
 		uint8_t rec[CX_EVENT_RECORD_SIZE] = { 0 };
 		cx_event_header(rec, cx_event_uuid_general_media, CX_EVLOG_FAIL);
-		cx_wr_le64(rec + CX_GME_DPA, r->start);
-		rec[CX_GME_DESCRIPTOR] = CX_GME_DESC_UNCORRECTABLE;
-		rec[CX_GME_TYPE] = 0; /* media ECC error */
-		rec[CX_GME_TRANSACTION] = CX_GME_TRANS_SCAN_MEDIA;
+		cx_wr_le64(rec + CX_MEV_DPA, r->start);
+		rec[CX_MEV_DESCRIPTOR] = CX_GME_DESC_UNCORRECTABLE;
+		rec[CX_MEV_TYPE] = 0; /* media ECC error */
+		rec[CX_MEV_TRANSACTION] = CX_GME_TRANS_SCAN_MEDIA;
 		cx_events_add(st, CX_EVLOG_FAIL, rec);
 	}
 }

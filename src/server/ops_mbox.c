@@ -463,6 +463,22 @@ static void health_from(const struct kind *k, const struct pval *vals,
 					 h->cor_persistent);
 }
 
+/* The fields general-media and dram injections share. */
+static void media_from(const struct kind *k, const struct pval *vals,
+		       struct cx_media_event *c)
+{
+	c->log = (enum cx_event_log)pu(k, vals, "log", CX_EVLOG_INFO);
+	c->flags = (uint8_t)pu(k, vals, "flags", 0);
+	c->dpa = pu(k, vals, "dpa", 0);
+	c->descriptor = (uint8_t)pu(k, vals, "descriptor", 0);
+	c->type = (uint8_t)pu(k, vals, "type", 0);
+	c->transaction_type = (uint8_t)pu(k, vals, "transaction-type", 0);
+	c->has_channel = pv(k, vals, "channel")->set;
+	c->channel = (uint8_t)pu(k, vals, "channel", 0);
+	c->has_rank = pv(k, vals, "rank")->set;
+	c->rank = (uint8_t)pu(k, vals, "rank", 0);
+}
+
 static int do_inject(struct cx_memdev *m, const struct kind *k,
 		     const struct pval *vals, struct json_object *r, cx_err *e)
 {
@@ -481,17 +497,7 @@ static int do_inject(struct cx_memdev *m, const struct kind *k,
 	if (!strcmp(k->name, "general-media")) {
 		struct cx_gm_event ev;
 		memset(&ev, 0, sizeof(ev));
-		ev.log = (enum cx_event_log)pu(k, vals, "log", CX_EVLOG_INFO);
-		ev.flags = (uint8_t)pu(k, vals, "flags", 0);
-		ev.dpa = pu(k, vals, "dpa", 0);
-		ev.descriptor = (uint8_t)pu(k, vals, "descriptor", 0);
-		ev.type = (uint8_t)pu(k, vals, "type", 0);
-		ev.transaction_type = (uint8_t)pu(k, vals, "transaction-type",
-						  0);
-		ev.has_channel = pv(k, vals, "channel")->set;
-		ev.channel = (uint8_t)pu(k, vals, "channel", 0);
-		ev.has_rank = pv(k, vals, "rank")->set;
-		ev.rank = (uint8_t)pu(k, vals, "rank", 0);
+		media_from(k, vals, &ev.media);
 		ev.has_device = pv(k, vals, "device")->set;
 		ev.device = (uint32_t)pu(k, vals, "device", 0);
 		const struct pval *cid = pv(k, vals, "component-id");
@@ -499,23 +505,13 @@ static int do_inject(struct cx_memdev *m, const struct kind *k,
 			memcpy(ev.component_id, cid->str, strlen(cid->str));
 		if ((rc = cx_inject_general_media(m, &ev, e)))
 			return rc;
-		json_object_object_add(r, "dpa", json_object_new_uint64(ev.dpa));
+		json_object_object_add(r, "dpa", json_object_new_uint64(ev.media.dpa));
 		return 0;
 	}
 	if (!strcmp(k->name, "dram")) {
 		struct cx_dram_event ev;
 		memset(&ev, 0, sizeof(ev));
-		ev.log = (enum cx_event_log)pu(k, vals, "log", CX_EVLOG_INFO);
-		ev.flags = (uint8_t)pu(k, vals, "flags", 0);
-		ev.dpa = pu(k, vals, "dpa", 0);
-		ev.descriptor = (uint8_t)pu(k, vals, "descriptor", 0);
-		ev.type = (uint8_t)pu(k, vals, "type", 0);
-		ev.transaction_type = (uint8_t)pu(k, vals, "transaction-type",
-						  0);
-		ev.has_channel = pv(k, vals, "channel")->set;
-		ev.channel = (uint8_t)pu(k, vals, "channel", 0);
-		ev.has_rank = pv(k, vals, "rank")->set;
-		ev.rank = (uint8_t)pu(k, vals, "rank", 0);
+		media_from(k, vals, &ev.media);
 		ev.has_nibble_mask = pv(k, vals, "nibble-mask")->set;
 		ev.nibble_mask = (uint32_t)pu(k, vals, "nibble-mask", 0);
 		ev.has_bank_group = pv(k, vals, "bank-group")->set;
@@ -532,7 +528,7 @@ static int do_inject(struct cx_memdev *m, const struct kind *k,
 				ev.correction_mask[i] = cm->list[i];
 		if ((rc = cx_inject_dram(m, &ev, e)))
 			return rc;
-		json_object_object_add(r, "dpa", json_object_new_uint64(ev.dpa));
+		json_object_object_add(r, "dpa", json_object_new_uint64(ev.media.dpa));
 		return 0;
 	}
 	struct cx_health h;

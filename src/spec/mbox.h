@@ -201,43 +201,40 @@ enum cx_event_log {
 #define CX_EVR_MAINT_CLASS     0x20   /* u8 */
 #define CX_EVR_DATA            0x30   /* 0x50 B of record specific data */
 
-/* General Media Event Record (§8.2.9.2.1.1, Table 8-43) */
+/* Fields the General Media and DRAM event records share, at the same
+ * offsets (§8.2.9.2.1.1 Table 8-43, §8.2.9.2.1.2 Table 8-44). */
+#define CX_MEV_DPA             0x30   /* u64; [0] volatile, [1] not repairable */
+#define CX_MEV_DESCRIPTOR      0x38
+#define CX_MEV_TYPE            0x39
+#define CX_MEV_TRANSACTION     0x3a
+#define CX_MEV_VALIDITY        0x3b   /* u16 */
+#define   CX_MEV_VALID_CHANNEL (1u << 0)
+#define   CX_MEV_VALID_RANK    (1u << 1)
+#define CX_MEV_CHANNEL         0x3d
+#define CX_MEV_RANK            0x3e
+
+/* General Media Event Record (§8.2.9.2.1.1, Table 8-43): the CX_MEV_
+ * fields, then these. */
 extern const uint8_t cx_event_uuid_general_media[16];
-#define CX_GME_DPA             0x30   /* u64; [0] volatile, [1] not repairable */
-#define CX_GME_DESCRIPTOR      0x38
-#define   CX_GME_DESC_UNCORRECTABLE (1u << 0)
+#define   CX_GME_DESC_UNCORRECTABLE (1u << 0)   /* in CX_MEV_DESCRIPTOR */
 #define   CX_GME_DESC_THRESHOLD     (1u << 1)
 #define   CX_GME_DESC_POISON_OVERFLOW (1u << 2)
-#define CX_GME_TYPE            0x39   /* 0 ECC, 1 invalid address, 2 data path */
-#define CX_GME_TRANSACTION     0x3a   /* 3 = host scan media */
-#define   CX_GME_TRANS_SCAN_MEDIA 3
-#define CX_GME_VALIDITY        0x3b   /* u16 */
-#define   CX_GME_VALID_CHANNEL (1u << 0)
-#define   CX_GME_VALID_RANK    (1u << 1)
-#define   CX_GME_VALID_DEVICE  (1u << 2)
+/* CX_MEV_TYPE: 0 ECC, 1 invalid address, 2 data path */
+#define   CX_GME_TRANS_SCAN_MEDIA 3             /* in CX_MEV_TRANSACTION */
+#define   CX_GME_VALID_DEVICE  (1u << 2)        /* in CX_MEV_VALIDITY */
 #define   CX_GME_VALID_COMPONENT (1u << 3)
-#define CX_GME_CHANNEL         0x3d
-#define CX_GME_RANK            0x3e
 #define CX_GME_DEVICE          0x3f   /* u24 */
 #define CX_GME_COMPONENT_ID    0x42   /* 16 B */
 
-/* DRAM Event Record (§8.2.9.2.1.2, Table 8-44) */
+/* DRAM Event Record (§8.2.9.2.1.2, Table 8-44): the CX_MEV_ fields, then
+ * these. */
 extern const uint8_t cx_event_uuid_dram[16];
-#define CX_DRAM_DPA            0x30
-#define CX_DRAM_DESCRIPTOR     0x38
-#define CX_DRAM_TYPE           0x39
-#define CX_DRAM_TRANSACTION    0x3a
-#define CX_DRAM_VALIDITY       0x3b   /* u16 */
-#define   CX_DRAM_VALID_CHANNEL   (1u << 0)
-#define   CX_DRAM_VALID_RANK      (1u << 1)
-#define   CX_DRAM_VALID_NIBBLE    (1u << 2)
+#define   CX_DRAM_VALID_NIBBLE    (1u << 2)     /* in CX_MEV_VALIDITY */
 #define   CX_DRAM_VALID_BANK_GROUP (1u << 3)
 #define   CX_DRAM_VALID_BANK      (1u << 4)
 #define   CX_DRAM_VALID_ROW       (1u << 5)
 #define   CX_DRAM_VALID_COLUMN    (1u << 6)
 #define   CX_DRAM_VALID_CORRECTION (1u << 7)
-#define CX_DRAM_CHANNEL        0x3d
-#define CX_DRAM_RANK           0x3e
 #define CX_DRAM_NIBBLE_MASK    0x3f   /* u24 */
 #define CX_DRAM_BANK_GROUP     0x42
 #define CX_DRAM_BANK           0x43
