@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,16 +44,21 @@ static int media_map(struct cx_media *m, cx_err *e)
 int cx_media_new_memfd(const char *name, uint64_t size, struct cx_media **out,
 		       cx_err *e)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return cx_fail(e, errno, "media %s: memfd_create: %s", name,
 			       strerror(errno));
-	if (ftruncate(fd, (off_t)size) < 0) {
+	/* Sealed at its size: descriptors handed to mapping clients can
+	 * write the bytes but never shrink the media under the daemon's
+	 * own mapping (which would turn the daemon's next access into
+	 * SIGBUS) nor grow it. */
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		int err = errno;
 		close(fd);
-		return cx_fail(e, err, "media %s: cannot size memfd to %llu "
-			       "bytes: %s", name, (unsigned long long)size,
-			       strerror(err));
+		return cx_fail(e, err, "media %s: cannot size and seal a memfd "
+			       "of %llu bytes: %s", name,
+			       (unsigned long long)size, strerror(err));
 	}
 	struct cx_media *m = media_alloc(name, fd, 0, size);
 	int rc = media_map(m, e);
@@ -198,12 +205,79 @@ static int check_range(struct cx_media *m, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/*
+ * A shared backing file can be truncated by any program that can open it;
+ * the next access to the vanished pages raises SIGBUS.  Copies to and from
+ * media run under a guard that turns that into an error for the request,
+ * so a truncated file fails an access instead of killing the daemon.
+ * SIGBUS outside a guarded copy goes to the previous handler (or kills,
+ * as it would have).
+ */
+static __thread sigjmp_buf *guard_jmp;
+static struct sigaction prev_bus;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	if (guard_jmp)
+		siglongjmp(*guard_jmp, 1);
+	if (prev_bus.sa_flags & SA_SIGINFO && prev_bus.sa_sigaction) {
+		prev_bus.sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (prev_bus.sa_handler != SIG_DFL && prev_bus.sa_handler != SIG_IGN &&
+	    prev_bus.sa_handler) {
+		prev_bus.sa_handler(sig);
+		return;
+	}
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
+void cx_media_guard_install(void)
+{
+	struct sigaction sa, cur;
+	if (sigaction(SIGBUS, NULL, &cur) == 0 &&
+	    (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &prev_bus);
+}
+
+enum copy_op { COPY_IN, COPY_OUT, FILL_ZERO };
+
+static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
+		   void *buf, size_t len, cx_err *e)
+{
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 1)) {
+		guard_jmp = NULL;
+		return cx_fail(e, EIO, "media %s: bytes %#llx..%#llx are gone "
+			       "from its backing file%s%s (was it truncated by "
+			       "another program?)", m->name,
+			       (unsigned long long)off,
+			       (unsigned long long)(off + len),
+			       m->path ? " " : "", m->path ? m->path : "");
+	}
+	guard_jmp = &jb;
+	if (op == COPY_OUT)
+		memcpy(buf, m->map + off, len);
+	else if (op == COPY_IN)
+		memcpy(m->map + off, buf, len);
+	else
+		memset(m->map + off, 0, len);
+	guard_jmp = NULL;
+	return 0;
+}
+
 int cx_media_read(struct cx_media *m, uint64_t off, void *buf, size_t len,
 		  cx_err *e)
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
-		memcpy(buf, m->map + off, len);
+		rc = guarded(m, COPY_OUT, off, buf, len, e);
 	return rc;
 }
 
@@ -212,7 +286,7 @@ int cx_media_write(struct cx_media *m, uint64_t off, const void *buf,
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
-		memcpy(m->map + off, buf, len);
+		rc = guarded(m, COPY_IN, off, (void *)buf, len, e);
 	return rc;
 }
 
@@ -236,6 +310,6 @@ int cx_media_zero(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e)
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
-		memset(m->map + off, 0, len);
+		rc = guarded(m, FILL_ZERO, off, NULL, len, e);
 	return rc;
 }

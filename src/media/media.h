@@ -51,6 +51,15 @@ int cx_media_write(struct cx_media *m, uint64_t off, const void *buf,
 		   size_t len, cx_err *e);
 /* Make stores durable (msync) for file-backed media. */
 int cx_media_flush(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e);
+/*
+ * Make accesses to a shared backing file that another program truncated
+ * fail with -EIO instead of killing the process with SIGBUS: installs a
+ * SIGBUS handler that recovers faults inside media copies and hands any
+ * other SIGBUS to the handler that was there before.  cx_fabric_start
+ * installs it; a program that replaces SIGBUS handling afterwards must
+ * call it again.
+ */
+void cx_media_guard_install(void);
 /* Zero a range (used by sanitize and by tests). */
 int cx_media_zero(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e);
 

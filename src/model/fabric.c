@@ -392,6 +392,7 @@ int cx_fabric_start(struct cx_fabric *f, cx_err *e)
 	cx_fabric_finalize(f);
 	if (f->started)
 		return 0;
+	cx_media_guard_install();
 	for (int i = 0; i < f->hosts.n; i++) {
 		struct cx_host *h = f->hosts.v[i];
 		for (int j = 0; j < h->memdevs.n; j++) {
