@@ -33,6 +33,9 @@ struct cxlemu_dax;
 int cxlemu_dax_open(struct cxlemu *c, const char *device,
 		    struct cxlemu_dax **out, struct cxlemu_err *err);
 void cxlemu_dax_close(struct cxlemu_dax *d);
+/* After fork(), in the child: free this process's copy of the handle
+ * without telling the daemon (the parent's hold stays the parent's). */
+void cxlemu_dax_forget(struct cxlemu_dax *d);
 uint64_t cxlemu_dax_size(const struct cxlemu_dax *d);
 uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d);
 int cxlemu_dax_ways(const struct cxlemu_dax *d);

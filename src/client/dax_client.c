@@ -114,6 +114,14 @@ void cxlemu_dax_close(struct cxlemu_dax *d)
 	free(d);
 }
 
+void cxlemu_dax_forget(struct cxlemu_dax *d)
+{
+	if (!d)
+		return;
+	cx_dax_layout_release(&d->L);
+	free(d);
+}
+
 uint64_t cxlemu_dax_size(const struct cxlemu_dax *d) { return d->L.size; }
 uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d) { return d->L.gran; }
 int cxlemu_dax_ways(const struct cxlemu_dax *d) { return d->L.ways; }

@@ -8,10 +8,15 @@
  * answered by the fabric at $CXLEMU_SOCKET (default socket otherwise) as
  * host $CXLEMU_HOST (default: the first host): the program gets a
  * placeholder descriptor, and mmap() of that descriptor lays the emulated
- * device's media into its address space (cxlemu/dax.h).  Every other
- * path and descriptor goes to the C library untouched.  A device the host
- * does not have fails the open with ENOENT and a line on stderr saying
- * what the host has.
+ * device's media into its address space (cxlemu/dax.h).  Every other path
+ * and descriptor goes to the C library untouched.
+ *
+ * What real device-DAX does, this does: only shared mappings (MAP_PRIVATE
+ * is EINVAL); descriptors made by dup/dup2/dup3/fcntl(F_DUPFD) map the same
+ * device; the device stays open (its region cannot be destroyed) while
+ * any descriptor or any mapped byte remains, and a partial munmap keeps
+ * the rest.  After fork() the child holds nothing of the parent's; it
+ * opens the device again on its own connection if it maps it.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,52 +33,73 @@
 #include "cxlemu/dax.h"
 #include "util/util.h"
 
-#define MAX_TRACK 1024
+#define MAX_FDS 4096
+#define MAX_MAPS 4096
 
 struct tracked {
-	struct cxlemu_dax *dax;
-	int maps;           /* live mappings made through this descriptor */
-	bool closed;        /* the program closed it; release at last unmap */
+	char dev[32];              /* daxZ.M */
+	struct cxlemu_dax *dax;    /* NULL in a forked child until it maps */
+	int nfds;                  /* placeholder descriptors naming it */
+	int nmaps;                 /* mapped ranges */
 };
 struct mapping {
-	void *addr;
-	size_t len;
+	uintptr_t start, end;      /* [start, end) still mapped */
 	struct tracked *t;
 };
 
 /* recursive: the client library calls close() and mmap(), which land
  * back in this file while an open or mmap holds the lock */
 static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-static struct tracked *fds[MAX_TRACK]; /* by placeholder descriptor */
-static struct mapping maps[MAX_TRACK];
+static struct tracked *fds[MAX_FDS];
+static struct mapping maps[MAX_MAPS];
 static struct cxlemu *conn;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
 static int (*real_close)(int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static int (*real_fcntl)(int, int, ...);
 
-static void resolve(void)
+static void after_fork_child(void);
+
+static void resolve_once(void)
 {
-	if (real_open)
-		return;
 	real_openat = dlsym(RTLD_NEXT, "openat");
 	real_mmap = dlsym(RTLD_NEXT, "mmap");
 	real_munmap = dlsym(RTLD_NEXT, "munmap");
 	real_close = dlsym(RTLD_NEXT, "close");
+	real_dup = dlsym(RTLD_NEXT, "dup");
+	real_dup2 = dlsym(RTLD_NEXT, "dup2");
+	real_dup3 = dlsym(RTLD_NEXT, "dup3");
+	real_fcntl = dlsym(RTLD_NEXT, "fcntl");
 	real_open = dlsym(RTLD_NEXT, "open");
+	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
+static void resolve(void) { pthread_once(&once, resolve_once); }
+
+/* "/dev/daxZ.M" with Z and M small decimal numbers */
 static bool is_dax_path(const char *path, char *dev, size_t len)
 {
-	int z, m, n = 0;
+	const char *p;
+	char *end;
 	if (!path || strncmp(path, "/dev/dax", 8))
 		return false;
-	if (sscanf(path, "/dev/dax%d.%d%n", &z, &m, &n) != 2 || path[n] ||
-	    z < 0 || m < 0)
+	p = path + 8;
+	if (*p < '0' || *p > '9')
 		return false;
-	snprintf(dev, len, "dax%d.%d", z, m);
+	unsigned long z = strtoul(p, &end, 10);
+	if (*end != '.' || z > 1000000 || end[1] < '0' || end[1] > '9')
+		return false;
+	unsigned long m = strtoul(end + 1, &end, 10);
+	if (*end || m > 1000000)
+		return false;
+	snprintf(dev, len, "dax%u.%u", (unsigned)z, (unsigned)m);
 	return true;
 }
 
@@ -87,41 +113,63 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 }
 
+static struct tracked *tracked_of(int fd)
+{
+	return fd >= 0 && fd < MAX_FDS ? fds[fd] : NULL;
+}
+
+/* Nothing names the device any more: let the daemon know. */
+static void release_if_done(struct tracked *t)
+{
+	if (t->nfds > 0 || t->nmaps > 0)
+		return;
+	cxlemu_dax_close(t->dax);
+	free(t);
+}
+
+/* Open the device on this process's connection (t->dax). */
+static int attach(struct tracked *t, const char *path)
+{
+	struct cxlemu_err err;
+	if (!conn && cxlemu_connect(getenv("CXLEMU_SOCKET"),
+				    getenv("CXLEMU_HOST"), &conn, &err) < 0) {
+		say("%s: %s", path, err.msg);
+		return -ENOENT;
+	}
+	int rc = cxlemu_dax_open(conn, t->dev, &t->dax, &err);
+	if (rc < 0) {
+		say("%s: %s", path, err.msg);
+		return rc == -EBUSY ? -EBUSY : -ENOENT;
+	}
+	return 0;
+}
+
 /* Open the emulated device; returns a placeholder descriptor or -1. */
 static int dax_open(const char *path, int flags)
 {
-	char dev[32];
-	struct cxlemu_err err;
-	struct cxlemu_dax *d;
-
-	is_dax_path(path, dev, sizeof(dev));
+	struct tracked *t = cx_xcalloc(1, sizeof(*t));
+	is_dax_path(path, t->dev, sizeof(t->dev));
 	pthread_mutex_lock(&lock);
-	if (!conn && cxlemu_connect(getenv("CXLEMU_SOCKET"),
-				    getenv("CXLEMU_HOST"), &conn, &err) < 0) {
-		pthread_mutex_unlock(&lock);
-		say("%s: %s", path, err.msg);
-		errno = ENOENT;
-		return -1;
-	}
-	int rc = cxlemu_dax_open(conn, dev, &d, &err);
+	int rc = attach(t, path);
 	if (rc < 0) {
 		pthread_mutex_unlock(&lock);
-		say("%s: %s", path, err.msg);
-		errno = rc == -EBUSY ? EBUSY : ENOENT;
+		free(t);
+		errno = -rc;
 		return -1;
 	}
-	int fd = memfd_create(dev, (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
-	if (fd < 0 || fd >= MAX_TRACK) {
+	int fd = memfd_create(t->dev, (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd < 0 || fd >= MAX_FDS) {
 		int e = fd < 0 ? errno : EMFILE;
 		if (fd >= 0)
 			real_close(fd);
-		cxlemu_dax_close(d);
+		cxlemu_dax_close(t->dax);
+		free(t);
 		pthread_mutex_unlock(&lock);
 		errno = e;
 		return -1;
 	}
-	fds[fd] = cx_xcalloc(1, sizeof(struct tracked));
-	fds[fd]->dax = d;
+	t->nfds = 1;
+	fds[fd] = t;
 	pthread_mutex_unlock(&lock);
 	return fd;
 }
@@ -143,82 +191,151 @@ static mode_t va_mode(int flags, va_list ap)
 	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t m = va_mode(flags, ap);
-	va_end(ap);
-	return open_common(path, flags, m, AT_FDCWD, false);
-}
+#define OPEN_WRAPPER(name, at)                                              \
+	int name(const char *path, int flags, ...)                          \
+	{                                                                   \
+		va_list ap;                                                 \
+		va_start(ap, flags);                                        \
+		mode_t m = va_mode(flags, ap);                              \
+		va_end(ap);                                                 \
+		return open_common(path, flags, m, AT_FDCWD, at);           \
+	}
+OPEN_WRAPPER(open, false)
+OPEN_WRAPPER(open64, false)
 
-int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t m = va_mode(flags, ap);
-	va_end(ap);
-	return open_common(path, flags, m, AT_FDCWD, false);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t m = va_mode(flags, ap);
-	va_end(ap);
-	return open_common(path, flags, m, dirfd, true);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-	va_list ap;
-	va_start(ap, flags);
-	mode_t m = va_mode(flags, ap);
-	va_end(ap);
-	return open_common(path, flags, m, dirfd, true);
-}
+#define OPENAT_WRAPPER(name)                                                \
+	int name(int dirfd, const char *path, int flags, ...)               \
+	{                                                                   \
+		va_list ap;                                                 \
+		va_start(ap, flags);                                        \
+		mode_t m = va_mode(flags, ap);                              \
+		va_end(ap);                                                 \
+		return open_common(path, flags, m, dirfd, true);            \
+	}
+OPENAT_WRAPPER(openat)
+OPENAT_WRAPPER(openat64)
 
 int __open_2(const char *path, int flags) { return open_common(path, flags, 0, AT_FDCWD, false); }
 int __open64_2(const char *path, int flags) { return open_common(path, flags, 0, AT_FDCWD, false); }
 int __openat_2(int d, const char *path, int flags) { return open_common(path, flags, 0, d, true); }
 int __openat64_2(int d, const char *path, int flags) { return open_common(path, flags, 0, d, true); }
 
-/* A closed descriptor's device stays open while its mappings live. */
-static void release_if_done(struct tracked *t)
+/* ---- descriptors ---- */
+
+/* `fd` stops naming its device (close, or dup2 onto it). */
+static void forget_fd(int fd)
 {
-	if (t->closed && t->maps == 0) {
-		cxlemu_dax_close(t->dax);
-		free(t);
+	struct tracked *t = tracked_of(fd);
+	if (!t)
+		return;
+	fds[fd] = NULL;
+	t->nfds--;
+	release_if_done(t);
+}
+
+/* A successful dup of `old` made `new`. */
+static int dup_done(int old, int new)
+{
+	if (new < 0 || old == new)
+		return new;
+	pthread_mutex_lock(&lock);
+	struct tracked *t = tracked_of(old);
+	forget_fd(new); /* dup2/dup3 closed whatever `new` was */
+	if (t && new < MAX_FDS) {
+		fds[new] = t;
+		t->nfds++;
 	}
+	pthread_mutex_unlock(&lock);
+	return new;
+}
+
+int close(int fd)
+{
+	resolve();
+	if (tracked_of(fd)) {
+		pthread_mutex_lock(&lock);
+		forget_fd(fd);
+		pthread_mutex_unlock(&lock);
+	}
+	return real_close(fd);
+}
+
+int dup(int fd) { resolve(); return dup_done(fd, real_dup(fd)); }
+int dup2(int fd, int nfd) { resolve(); return dup_done(fd, real_dup2(fd, nfd)); }
+int dup3(int fd, int nfd, int fl) { resolve(); return dup_done(fd, real_dup3(fd, nfd, fl)); }
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	/* every fcntl argument fits in a pointer-sized vararg */
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	int rc = real_fcntl(fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return dup_done(fd, rc);
+	return rc;
+}
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+/* ---- mappings ---- */
+
+static void add_mapping(uintptr_t start, uintptr_t end, struct tracked *t)
+{
+	for (int i = 0; i < MAX_MAPS; i++) {
+		if (!maps[i].t) {
+			maps[i] = (struct mapping){ start, end, t };
+			t->nmaps++;
+			return;
+		}
+	}
+	/* out of slots: keep the hold (the device stays open) */
+	t->nmaps++;
 }
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	resolve();
-	if (fd < 0 || fd >= MAX_TRACK || !fds[fd])
+	struct tracked *t = tracked_of(fd);
+	if (!t)
 		return real_mmap(addr, len, prot, flags, fd, off);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	int type = flags & MAP_TYPE;
+	if (type != MAP_SHARED && type != MAP_SHARED_VALIDATE) {
+		say("%s: device-DAX is mapped shared only (MAP_PRIVATE and "
+		    "other types are refused, as by Linux)", t->dev);
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	if (!len || len > SIZE_MAX - pg || off < 0) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	size_t rlen = (len + pg - 1) & ~(pg - 1);
 	struct cxlemu_err err;
 	void *p;
-	long pg = sysconf(_SC_PAGESIZE);
-	size_t rlen = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
 	pthread_mutex_lock(&lock);
-	int rc = cxlemu_dax_map_at(fds[fd]->dax, (uint64_t)off, rlen, prot, addr,
+	if (!t->dax) { /* a forked child mapping an inherited descriptor */
+		char path[48];
+		snprintf(path, sizeof(path), "/dev/%s", t->dev);
+		int rc = attach(t, path);
+		if (rc < 0) {
+			pthread_mutex_unlock(&lock);
+			errno = -rc;
+			return MAP_FAILED;
+		}
+	}
+	int rc = cxlemu_dax_map_at(t->dax, (uint64_t)off, rlen, prot, addr,
 				   (flags & MAP_FIXED) != 0, &p, &err);
 	if (rc < 0) {
 		pthread_mutex_unlock(&lock);
-		say("mmap of %zu bytes at offset %lld: %s", len,
+		say("mmap of %zu bytes of %s at offset %lld: %s", len, t->dev,
 		    (long long)off, err.msg);
 		errno = rc == -ERANGE ? ENXIO : rc == -E2BIG ? ENOMEM : EINVAL;
 		return MAP_FAILED;
 	}
-	for (int i = 0; i < MAX_TRACK; i++) {
-		if (!maps[i].addr) {
-			maps[i] = (struct mapping){ p, rlen, fds[fd] };
-			fds[fd]->maps++;
-			break;
-		}
-	}
+	add_mapping((uintptr_t)p, (uintptr_t)p + rlen, t);
 	pthread_mutex_unlock(&lock);
 	return p;
 }
@@ -228,36 +345,71 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return mmap(addr, len, prot, flags, fd, off);
 }
 
+/* [a, b) is unmapped: trim, split or drop the ranges it touches. */
+static void unmapped(uintptr_t a, uintptr_t b)
+{
+	for (int i = 0; i < MAX_MAPS; i++) {
+		struct mapping *m = &maps[i];
+		if (!m->t || b <= m->start || a >= m->end)
+			continue;
+		struct tracked *t = m->t;
+		if (a > m->start && b < m->end) {       /* a hole: split */
+			uintptr_t tail = m->end;
+			m->end = a;
+			add_mapping(b, tail, t);
+			continue;
+		}
+		if (a > m->start)
+			m->end = a;                     /* the tail went */
+		else if (b < m->end)
+			m->start = b;                   /* the head went */
+		else {                                  /* all of it */
+			m->t = NULL;
+			t->nmaps--;
+			release_if_done(t);
+		}
+	}
+}
+
 int munmap(void *addr, size_t len)
 {
 	resolve();
 	int rc = real_munmap(addr, len);
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < MAX_TRACK; i++) {
-		if (maps[i].addr == addr) {
-			struct tracked *t = maps[i].t;
-			maps[i].addr = NULL;
-			t->maps--;
-			release_if_done(t);
-			break;
-		}
+	if (rc == 0 && len) {
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+		uintptr_t a = (uintptr_t)addr;
+		uintptr_t b = len > UINTPTR_MAX - a - pg ? UINTPTR_MAX
+			       : (a + len + pg - 1) & ~(uintptr_t)(pg - 1);
+		pthread_mutex_lock(&lock);
+		unmapped(a, b);
+		pthread_mutex_unlock(&lock);
 	}
-	pthread_mutex_unlock(&lock);
 	return rc;
 }
 
-int close(int fd)
+/*
+ * In a forked child: the connection, the open devices and the mapped
+ * ranges are the parent's holds.  Drop this process's copies without a
+ * word to the daemon; descriptors stay tracked (by device name) so that
+ * a child that maps one opens the device on its own connection.
+ */
+static void after_fork_child(void)
 {
-	resolve();
-	if (fd >= 0 && fd < MAX_TRACK) {
-		pthread_mutex_lock(&lock);
-		if (fds[fd]) {
-			struct tracked *t = fds[fd];
-			fds[fd] = NULL;
-			t->closed = true;
-			release_if_done(t);
+	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+	memcpy(&lock, &fresh, sizeof(lock));
+	for (int i = 0; i < MAX_MAPS; i++)
+		maps[i].t = NULL;
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		struct tracked *t = fds[fd];
+		if (t && t->dax) {
+			cxlemu_dax_forget(t->dax);
+			t->dax = NULL;
 		}
-		pthread_mutex_unlock(&lock);
+		if (t)
+			t->nmaps = 0;
 	}
-	return real_close(fd);
+	if (conn) {
+		cxlemu_close(conn);
+		conn = NULL;
+	}
 }
