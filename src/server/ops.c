@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,12 +97,30 @@ int cx_op_stop(struct cx_srv_call *c, cx_err *e)
 
 /* ---- helpers shared by handlers ---- */
 
+void cx_srv_names_add(struct cx_srv_names *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->used && l->used < sizeof(l->buf)) {
+		n = snprintf(l->buf + l->used, sizeof(l->buf) - l->used, ", ");
+		if (n > 0)
+			l->used += (size_t)n;
+	}
+	if (l->used >= sizeof(l->buf))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->used, sizeof(l->buf) - l->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->used += (size_t)n;
+}
+
 int cx_srv_region(struct cx_srv_call *c, const char *key,
 		  struct cx_region **out, cx_err *e)
 {
 	const char *name = NULL;
-	char list[256];
-	size_t used = 0;
+	struct cx_srv_names list = { .used = 0 };
 	int rc;
 
 	if ((rc = cx_proto_get_str(c->req, key, true, &name, e)))
@@ -109,19 +128,14 @@ int cx_srv_region(struct cx_srv_call *c, const char *key,
 	*out = cx_region_find(c->host, name);
 	if (*out)
 		return 0;
-	list[0] = 0;
-	for (int i = 0; i < c->host->regions.n && used < sizeof(list); i++) {
+	for (int i = 0; i < c->host->regions.n; i++) {
 		struct cx_region *r = c->host->regions.v[i];
-		int n = snprintf(list + used, sizeof(list) - used, "%sregion%d",
-				 i ? ", " : "", r->id);
-		if (n < 0)
-			break;
-		used += (size_t)n;
+		cx_srv_names_add(&list, "region%d", r->id);
 	}
 	return cx_fail(e, ENOENT, "host %s has no region '%s' (%s%s)",
 		       c->host->name, name,
 		       c->host->regions.n ? "regions: " : "it has no regions",
-		       list);
+		       list.buf);
 }
 
 int cx_srv_check_range(struct cx_region *r, uint64_t off, uint64_t len,

@@ -91,21 +91,16 @@ static int dax_device(struct cx_srv_call *c, struct cx_region **out, cx_err *e)
 		return rc;
 	struct cx_region *r = cx_dax_find(c->host, name);
 	if (!r || !r->committed) {
-		char list[256] = "";
-		size_t used = 0;
-		for (int i = 0; i < c->host->regions.n && used < sizeof(list); i++) {
+		struct cx_srv_names list = { .used = 0 };
+		for (int i = 0; i < c->host->regions.n; i++) {
 			struct cx_region *x = c->host->regions.v[i];
-			if (!x->committed)
-				continue;
-			int n = snprintf(list + used, sizeof(list) - used,
-					 "%sdax%d.0", used ? ", " : "", x->id);
-			if (n > 0)
-				used += (size_t)n;
+			if (x->committed)
+				cx_srv_names_add(&list, "dax%d.0", x->id);
 		}
 		return cx_fail(e, ENOENT, "host %s has no DAX device '%s' (%s%s)",
 			       c->host->name, name,
-			       used ? "it has: " : "it has none; create a region "
-			       "first", list);
+			       list.used ? "it has: " : "it has none; create a "
+			       "region first", list.buf);
 	}
 	*out = r;
 	return 0;

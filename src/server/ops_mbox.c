@@ -45,8 +45,7 @@ int cx_srv_memdev(struct cx_srv_call *c, const char *key,
 		  struct cx_memdev **out, cx_err *e)
 {
 	const char *name = NULL;
-	char list[256];
-	size_t used = 0;
+	struct cx_srv_names list = { .used = 0 };
 	int rc;
 
 	if ((rc = cx_proto_get_str(c->req, key, true, &name, e)))
@@ -57,20 +56,14 @@ int cx_srv_memdev(struct cx_srv_call *c, const char *key,
 	if (*out)
 		return cx_fail(e, ENXIO, "memdev %s has no mailbox (the fabric "
 			       "was not started)", name);
-	list[0] = 0;
-	for (int i = 0; i < c->host->memdevs.n && used < sizeof(list); i++) {
+	for (int i = 0; i < c->host->memdevs.n; i++) {
 		struct cx_memdev *m = c->host->memdevs.v[i];
-		int n = snprintf(list + used, sizeof(list) - used,
-				 "%smem%d (%s)", i ? ", " : "", m->index,
-				 m->qid);
-		if (n < 0)
-			break;
-		used += (size_t)n;
+		cx_srv_names_add(&list, "mem%d (%s)", m->index, m->qid);
 	}
 	return cx_fail(e, ENOENT, "host %s has no memdev '%s' (%s%s)",
 		       c->host->name, name,
 		       c->host->memdevs.n ? "memdevs: " : "it has no memdevs",
-		       list);
+		       list.buf);
 }
 
 static int hexval(int ch)

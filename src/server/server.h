@@ -105,6 +105,16 @@ void cx_srv_poll_devices(struct cx_fabric *f);
 int cx_srv_memdev(struct cx_srv_call *c, const char *key,
 		  struct cx_memdev **out, cx_err *e);
 
+/* A short list of names for "host X has no Y 'z' (it has: ...)" errors:
+ * cx_srv_names_add appends one name, after ", " when the list is not
+ * empty, and stops adding once the buffer is full. */
+struct cx_srv_names {
+	char buf[256];
+	size_t used;
+};
+void cx_srv_names_add(struct cx_srv_names *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Shared by handlers: the region a request names in `key`, or an error
  * naming the host and the regions it has. */
 int cx_srv_region(struct cx_srv_call *c, const char *key,
