@@ -128,11 +128,10 @@ int cx_parse_u64(const char *s, uint64_t *out, const char *what, cx_err *e)
 int cx_parse_size(const char *s, uint64_t *out, const char *what, cx_err *e)
 {
 	char *end;
-	uint64_t mul = 1;
-	double frac = 0;
+	uint64_t mul = 1, fnum = 0, fden = 1;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		goto bad;
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -141,10 +140,19 @@ int cx_parse_size(const char *s, uint64_t *out, const char *what, cx_err *e)
 	if (end == s)
 		goto bad;
 	if (*end == '.') {
-		/* QEMU accepts fractions of a unit, e.g. 1.5G (decimal only). */
+		/* QEMU accepts a decimal fraction of a unit (1.5G); digits
+		 * only: no exponent, no inf/nan, no hex fraction */
 		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 			goto bad;
-		frac = strtod(end, &end);
+		end++;
+		if (!isdigit((unsigned char)*end))
+			goto bad;
+		for (; isdigit((unsigned char)*end); end++) {
+			if (fden < 1000000000000000000ULL) {
+				fnum = fnum * 10 + (uint64_t)(*end - '0');
+				fden *= 10;
+			}
+		}
 	}
 	switch (toupper((unsigned char)*end)) {
 	case 'B': mul = 1; end++; break;
@@ -159,11 +167,16 @@ int cx_parse_size(const char *s, uint64_t *out, const char *what, cx_err *e)
 	}
 	if (*end)
 		goto bad;
-	if (frac != 0 && mul == 1)
-		goto bad;
+	if (fnum && mul == 1)
+		goto bad; /* a fraction of a byte */
 	if (v > UINT64_MAX / mul)
 		goto big;
-	*out = v * mul + (uint64_t)(frac * (double)mul);
+	/* fnum/fden < 1, so the fraction adds less than one unit; compute
+	 * it as (mul / fden) * fnum + (mul % fden) * fnum / fden, exactly */
+	uint64_t part = (mul / fden) * fnum + (mul % fden) * fnum / fden;
+	if (v * mul > UINT64_MAX - part)
+		goto big;
+	*out = v * mul + part;
 	return 0;
 bad:
 	return cx_fail(e, EINVAL,

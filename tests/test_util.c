@@ -1,0 +1,88 @@
+/*
+ * test_util.c - QEMU's spellings of sizes, numbers and booleans, including
+ * the hostile ones: exponents, infinities and values that wrap 64 bits
+ * must be refused, fractions of a unit must be exact.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util/util.h"
+
+static uint64_t size_ok(const char *s)
+{
+	uint64_t v = 0;
+	cx_err e;
+	int rc = cx_parse_size(s, &v, "size", &e);
+	if (rc)
+		fail_msg("'%s' refused: %s", s, e.msg);
+	return v;
+}
+
+static void size_bad(const char *s, int want)
+{
+	uint64_t v = 12345;
+	cx_err e;
+	assert_int_equal(cx_parse_size(s, &v, "size", &e), want);
+	assert_int_equal(v, 12345); /* untouched */
+	assert_non_null(strstr(e.msg, "size"));
+}
+
+static void test_sizes(void **state)
+{
+	assert_int_equal(size_ok("256M"), 256ULL << 20);
+	assert_int_equal(size_ok("4g"), 4ULL << 30);
+	assert_int_equal(size_ok("0x10M"), 16ULL << 20);
+	assert_int_equal(size_ok("1.5G"), 3ULL << 29);
+	assert_int_equal(size_ok("1.25K"), 1280);
+	assert_int_equal(size_ok("15E"), 15ULL << 60);
+	assert_int_equal(size_ok("4096"), 4096);
+	assert_int_equal(size_ok("18446744073709551615"), UINT64_MAX);
+	size_bad("1.5e3G", -EINVAL);      /* no exponents: E is exbibytes */
+	size_bad("1.5e400G", -EINVAL);
+	size_bad("inf", -EINVAL);
+	size_bad("nanG", -EINVAL);
+	size_bad("1.5", -EINVAL);          /* a fraction of a byte */
+	size_bad("0x1.8G", -EINVAL);
+	size_bad(".5G", -EINVAL);
+	size_bad("-1G", -EINVAL);
+	size_bad("4Q", -EINVAL);
+	size_bad("", -EINVAL);
+	size_bad("16E", -ERANGE);
+	size_bad("18446744073709551616", -ERANGE);
+	size_bad("15.99999999999999999999E1", -EINVAL);
+}
+
+static void test_bools_and_numbers(void **state)
+{
+	bool b;
+	uint64_t v;
+	cx_err e;
+	const char *yes[] = { "on", "yes", "true", "y" };
+	const char *no[] = { "off", "no", "false", "n" };
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(cx_parse_bool(yes[i], &b, "share", &e), 0);
+		assert_true(b);
+		assert_int_equal(cx_parse_bool(no[i], &b, "share", &e), 0);
+		assert_false(b);
+	}
+	assert_int_equal(cx_parse_bool("1", &b, "share", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "on/off"));
+	assert_int_equal(cx_parse_u64("0x1f", &v, "sn", &e), 0);
+	assert_int_equal(v, 31);
+	assert_int_equal(cx_parse_u64("12K", &v, "sn", &e), -EINVAL);
+	assert_int_equal(cx_parse_u64("-1", &v, "sn", &e), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_bools_and_numbers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
