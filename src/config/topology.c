@@ -2185,6 +2185,17 @@ static int after_finalize(struct ctx *c)
 		uint64_t start = cx_host_cxl_area_start(h);
 		for (int j = 0; j < h->windows.n; j++) {
 			struct cx_window *w = h->windows.v[j];
+			/* the layout is computed in 64 bits: a huge -m or
+			 * window size wraps it, which must not pass */
+			if (start < (1ULL << 32) ||
+			    w->size > UINT64_MAX - w->base ||
+			    (!w->legacy && w->base < start))
+				return werr(c, w, "window %d (size 0x%llx) does "
+					    "not fit below 2^64 after the guest's "
+					    "RAM and hotplug area (-m size, "
+					    "maxmem, slots); shrink them or the "
+					    "window", w->index,
+					    (unsigned long long)w->size);
 			if (w->legacy && w->base < start)
 				return werr(c, w, "window %d at 0x%llx lies "
 					    "below 0x%llx, inside the guest's "
