@@ -46,6 +46,12 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 int cli_bad_option(const char *cmd, const char *optstring, char **argv);
 /* The command's usage and option list on stdout (for --help). */
 int cli_help(const char *cmd, const char *options);
+/* For a command whose only option is -h/--help: parse argv with getopt
+ * string `optstring` ("h", or "+h" to stop at the first argument).
+ * Returns -1 to go on with argv[optind..]; otherwise the exit code (help
+ * printed, or the bad option reported). */
+int cli_help_only(const char *cmd, const char *help, const char *optstring,
+		  int argc, char **argv);
 
 const char *cli_socket(struct cli *cli);
 /* Connect as the selected host; on failure print why, return CLI_FAIL. */

@@ -55,19 +55,12 @@ static const char *plural(int n) { return n == 1 ? "" : "s"; }
 
 int cmd_check(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cx_fabric *f = NULL;
 	cx_err e;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (o == 'h')
-			return cli_help("check", NULL);
-		return cli_bad_option("check", "h", argv);
-	}
+	if ((o = cli_help_only("check", NULL, "h", argc, argv)) >= 0)
+		return o;
 	if (argc - optind != 1)
 		return cli_usage("check", "needs one topology FILE");
 	const char *file = argv[optind];

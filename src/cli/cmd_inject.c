@@ -54,24 +54,14 @@ static const char inject_help[] =
 
 int cmd_inject(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	struct cxlemu_reply rep;
 	char mbuf[32];
-	int o, rc;
+	int rc;
 
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'h':
-			return cli_help("inject", inject_help);
-		default:
-			return cli_bad_option("inject", "h", argv);
-		}
-	}
+	if ((rc = cli_help_only("inject", inject_help, "+h", argc, argv)) >= 0)
+		return rc;
 	if (argc - optind < 2)
 		return cli_usage("inject", "needs MEMDEV and what to inject "
 				 "(poison, general-media, dram, memory-module "

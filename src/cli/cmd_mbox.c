@@ -124,24 +124,14 @@ static const char mbox_help[] =
 
 int cmd_mbox(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	struct cxlemu_reply rep;
 	char mbuf[32];
-	int o, rc;
+	int rc;
 
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'h':
-			return cli_help("mbox", mbox_help);
-		default:
-			return cli_bad_option("mbox", "h", argv);
-		}
-	}
+	if ((rc = cli_help_only("mbox", mbox_help, "+h", argc, argv)) >= 0)
+		return rc;
 	if (argc - optind < 2)
 		return cli_usage("mbox", "needs MEMDEV and OPCODE");
 	const char *memdev = cli_memdev_arg(argv[optind], mbuf, sizeof(mbuf));

@@ -9,19 +9,12 @@
 
 int cmd_stop(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (o == 'h')
-			return cli_help("stop", NULL);
-		return cli_bad_option("stop", "h", argv);
-	}
+	if ((o = cli_help_only("stop", NULL, "h", argc, argv)) >= 0)
+		return o;
 	if (optind < argc)
 		return cli_usage("stop", "unexpected argument '%s'",
 				 argv[optind]);

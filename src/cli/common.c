@@ -77,6 +77,22 @@ int cli_help(const char *cmd, const char *options)
 	return CLI_OK;
 }
 
+int cli_help_only(const char *cmd, const char *help, const char *optstring,
+		  int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o = getopt_long(argc, argv, optstring, opts, NULL);
+
+	if (o == -1)
+		return -1;
+	if (o == 'h')
+		return cli_help(cmd, help);
+	return cli_bad_option(cmd, "h", argv);
+}
+
 const char *cli_socket(struct cli *cli)
 {
 	if (cli->socket)
