@@ -56,6 +56,10 @@ int cli_help_only(const char *cmd, const char *help, const char *optstring,
 const char *cli_socket(struct cli *cli);
 /* Connect as the selected host; on failure print why, return CLI_FAIL. */
 int cli_connect(struct cli *cli, struct cxlemu **out);
+/* All of file descriptor fd until end of file, or until more than `max`
+ * bytes are read (so a caller can tell "too big"); *out is malloc'd.
+ * Returns 0 or a negative errno. */
+int cli_slurp(int fd, uint64_t max, uint8_t **out, size_t *len);
 /* OFFSET/LENGTH/SIZE arguments: decimal, 0x-hex, QEMU size suffixes. */
 int cli_parse_size(const char *cmd, const char *what, const char *s,
 		   uint64_t *out);

@@ -138,38 +138,6 @@ static int lsa_write(struct cxlemu *c, const char *memdev, uint64_t off,
 	return 0;
 }
 
-/* All of a stream (at most `max` + 1 bytes, to tell "too big"). */
-static int slurp(FILE *f, uint64_t max, uint8_t **out, uint64_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0 || n > max)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		return -EIO;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int label_one(struct cxlemu *c, const char *memdev, enum label_op op,
 		     const struct label_args *a, FILE *f,
 		     struct cxlemu_err *err)
@@ -181,8 +149,9 @@ static int label_one(struct cxlemu *c, const char *memdev, enum label_op op,
 	if ((r = cli_label_size(c, memdev, &lsa, err)) < 0)
 		return r;
 	if (op == OP_WRITE) {
-		uint64_t len = 0;
-		if ((r = slurp(f, a->have_size ? a->size : lsa, &buf, &len))) {
+		size_t len = 0;
+		if ((r = cli_slurp(fileno(f), a->have_size ? a->size : lsa,
+				   &buf, &len))) {
 			snprintf(err->msg, sizeof(err->msg), "cannot read the "
 				 "labels to write: %s", strerror(-r));
 			return r;
@@ -190,7 +159,7 @@ static int label_one(struct cxlemu *c, const char *memdev, enum label_op op,
 		if (a->have_size && len < a->size) {
 			snprintf(err->msg, sizeof(err->msg), "the input holds "
 				 "%" PRIu64 " bytes, fewer than the %" PRIu64
-				 " asked for", len, a->size);
+				 " asked for", (uint64_t)len, a->size);
 			free(buf);
 			return -ENXIO;
 		}
@@ -198,7 +167,7 @@ static int label_one(struct cxlemu *c, const char *memdev, enum label_op op,
 			snprintf(err->msg, sizeof(err->msg), "the input (more "
 				 "than %" PRIu64 " bytes) is larger than %s's "
 				 "label storage area (%" PRIu64 " bytes)",
-				 len - 1, memdev, lsa);
+				 (uint64_t)len - 1, memdev, lsa);
 			free(buf);
 			return -EINVAL;
 		}

@@ -131,40 +131,6 @@ int cmd_read(int argc, char **argv, struct cli *cli)
 	return CLI_OK;
 }
 
-static int slurp_stdin(uint8_t **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(0, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = errno;
-			free(buf);
-			return -err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 int cmd_write(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -200,7 +166,7 @@ int cmd_write(int argc, char **argv, struct cli *cli)
 		return rc;
 	if (data) {
 		len = strlen(data);
-	} else if ((rc = slurp_stdin(&buf, &len)) < 0) {
+	} else if ((rc = cli_slurp(0, UINT64_MAX, &buf, &len)) < 0) {
 		return cli_error("write: cannot read stdin: %s",
 				 strerror(-rc));
 	}
