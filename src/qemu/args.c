@@ -362,13 +362,9 @@ static void note(struct gen *g, const char *fmt, ...)
 static void note(struct gen *g, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	cx_vec_vpushf(&g->out->notes, fmt, ap);
 	va_end(ap);
-	if (s)
-		cx_vec_push(&g->out->notes, s);
 }
 
 static const char *qemu_desc(const struct cx_qemu_caps *c)

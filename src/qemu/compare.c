@@ -59,13 +59,9 @@ static void diff(struct cmp *c, const char *fmt, ...)
 static void diff(struct cmp *c, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	cx_vec_vpushf(c->diffs, fmt, ap);
 	va_end(ap);
-	if (s)
-		cx_vec_push(c->diffs, s);
 	c->ndiff++;
 }
 

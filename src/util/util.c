@@ -88,6 +88,14 @@ void cx_vec_push(cx_vec *vec, void *p)
 	vec->v[vec->n++] = p;
 }
 
+void cx_vec_vpushf(cx_vec *vec, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) >= 0)
+		cx_vec_push(vec, s);
+}
+
 void cx_vec_remove(cx_vec *vec, void *p)
 {
 	for (int i = 0; i < vec->n; i++) {

@@ -40,6 +40,10 @@ typedef struct cx_vec {
 void cx_vec_push(cx_vec *vec, void *p);
 void cx_vec_remove(cx_vec *vec, void *p);
 void cx_vec_free(cx_vec *vec);
+/* Push a newly formatted string (the vector owns it); dropped if memory
+ * runs out. */
+void cx_vec_vpushf(cx_vec *vec, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 #define CX_VEC_AT(vec, type, i) ((type *)(vec).v[(i)])
 
 /*
