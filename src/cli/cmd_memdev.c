@@ -457,8 +457,6 @@ int cmd_wait_sanitize(int argc, char **argv, struct cli *cli)
 /* ---- update-firmware ---- */
 
 #define FW_PART (CX_MBOX_PAYLOAD_MAX - CX_TFW_HDR_LEN) /* 1920 B */
-#define FW_IMAGE_MAX (32u << 20) /* what a Transfer FW offset can reach
-				    on this device (CX_FW_MAX_SIZE) */
 
 static int fw_send(struct cxlemu *c, const char *memdev, uint8_t action,
 		   uint8_t slot, uint64_t off, const uint8_t *data,
@@ -624,11 +622,11 @@ int cmd_update_firmware(int argc, char **argv, struct cli *cli)
 			return cli_error("update-firmware: cannot size %s",
 					 file);
 		}
-		if (!len || len > FW_IMAGE_MAX) {
+		if (!len || len > CX_FW_MAX_SIZE) {
 			fclose(f);
 			return cli_error("update-firmware: %s holds %zu bytes; "
 					 "an image is 1 byte to %u MiB", file,
-					 len, FW_IMAGE_MAX >> 20);
+					 len, CX_FW_MAX_SIZE >> 20);
 		}
 		img = malloc(len);
 		if (!img || fread(img, 1, len, f) != len) {

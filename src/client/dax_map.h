@@ -17,9 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spec/spec.h"
 #include "util/util.h"
 
-#define CX_DAX_MAX_WAYS 16
+#define CX_DAX_MAX_WAYS CX_MAX_WAYS  /* a region's interleave ways */
 
 struct cx_dax_layout {
 	char name[32];          /* daxZ.0 */

@@ -32,8 +32,6 @@
  * every level, so a decoder may route on HPA bits 8..14. */
 #define HDM_IL_ADDR_LOW 8
 #define HDM_IL_ADDR_HIGH 14
-/* A switch (host bridge / upstream port) target list has 8 entries. */
-#define HDM_SWITCH_MAX_WAYS 8
 
 static const char *dname(const struct cx_decoder *d, char *buf, int len)
 {
@@ -91,11 +89,12 @@ int cx_decoder_check_interleave(const struct cx_decoder *d, int ways,
 			return cx_fail(e, ENXIO, "%s: a host bridge or switch "
 				       "decoder interleaves only a power of "
 				       "two ways, not %d", n, ways);
-		if (ways > HDM_SWITCH_MAX_WAYS || ways > d->nr_targets)
+		if (ways > CX_TARGETS_PER_DECODER || ways > d->nr_targets)
 			return cx_fail(e, ENXIO, "%s: %d interleave ways "
 				       "overflows its %d-entry target list", n,
-				       ways, d->nr_targets < HDM_SWITCH_MAX_WAYS ?
-				       d->nr_targets : HDM_SWITCH_MAX_WAYS);
+				       ways,
+				       d->nr_targets < CX_TARGETS_PER_DECODER ?
+				       d->nr_targets : CX_TARGETS_PER_DECODER);
 	}
 	if (eniw == 0 || eniw == 8)
 		return 0; /* no address bits select the way */
