@@ -70,7 +70,7 @@ run 2 mbox mem0 10000
 run 2 mbox mem0 4000 abc
 err_has "whole number of bytes"
 run 2 mbox mem0 4000 0g
-err_has "'g' is not a hex digit"
+err_has "payload: 'g' (at character 2) is not a hex digit"
 run 1 mbox mem9 4000
 err_has "no memdev 'mem9'"
 err_has "mem0 (mixed0)"

@@ -78,11 +78,33 @@ static void test_bools_and_numbers(void **state)
 	assert_int_equal(cx_parse_u64("-1", &v, "sn", &e), -EINVAL);
 }
 
+static void test_hex_decode(void **state)
+{
+	uint8_t b[4];
+	size_t n = 99;
+	cx_err e;
+
+	assert_int_equal(cx_hex_decode("0a:Bc\tff 01", b, 4, &n, &e), 0);
+	assert_int_equal(n, 4);
+	assert_memory_equal(b, "\x0a\xbc\xff\x01", 4);
+	assert_int_equal(cx_hex_decode("", NULL, 0, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(cx_hex_decode("0a0b0c", NULL, SIZE_MAX, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(cx_hex_decode("0a0b0c", b, 2, &n, &e), -E2BIG);
+	assert_int_equal(cx_hex_decode("0a 0", b, 4, &n, &e), -EINVAL);
+	assert_string_equal(e.msg, "3 hex digits is not a whole number of "
+			    "bytes");
+	assert_int_equal(cx_hex_decode("0a x1", b, 4, &n, &e), -EINVAL);
+	assert_string_equal(e.msg, "'x' (at character 4) is not a hex digit");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_bools_and_numbers),
+		cmocka_unit_test(test_hex_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,9 +94,6 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli);
 
 /* A memdev argument as the daemon names it: ndctl's bare "N" is memN. */
 const char *cli_memdev_arg(const char *arg, char *buf, size_t len);
-/* Hex digits (spaces and ':' between bytes ignored) into out; -EINVAL for
- * anything else or an odd digit, -E2BIG past cap. */
-int cli_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len);
 /* One mailbox command: 0 with the device's return code in *rc and its
  * output in out (*out_len: capacity in, length out; out may be NULL), or
  * a negative errno when the command never reached the mailbox. */

@@ -39,43 +39,6 @@ const char *cli_memdev_arg(const char *arg, char *buf, size_t len)
 	return arg;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
-int cli_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s; s++) {
-		int v = hexval((unsigned char)*s);
-		if (v < 0) {
-			if (isspace((unsigned char)*s) || *s == ':')
-				continue;
-			return -EINVAL;
-		}
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n == cap)
-			return -E2BIG;
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0)
-		return -EINVAL;
-	*len = n;
-	return 0;
-}
-
 int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
 	     const void *in, size_t in_len, uint8_t *out, size_t *out_len,
 	     uint16_t *rc, struct cxlemu_err *err)
@@ -97,7 +60,7 @@ int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
 		hex = json_object_get_string(jv);
 	size_t n = 0;
 	uint8_t tmp[CX_MBOX_PAYLOAD_MAX];
-	r = cli_hex_decode(hex, tmp, sizeof(tmp), &n);
+	r = cx_hex_decode(hex, tmp, sizeof(tmp), &n, NULL);
 	cxlemu_reply_release(&rep);
 	if (r < 0) {
 		if (err)
@@ -158,21 +121,11 @@ int cmd_mbox(int argc, char **argv, struct cli *cli)
 		strcat(hex, argv[i]);
 		strcat(hex, " ");
 	}
-	size_t digits_n = 0;
-	for (const char *p = hex; *p; p++) {
-		if (hexval((unsigned char)*p) >= 0)
-			digits_n++;
-		else if (!isspace((unsigned char)*p) && *p != ':') {
-			rc = cli_usage("mbox", "payload: '%c' is not a hex "
-				       "digit", *p);
-			free(hex);
-			return rc;
-		}
-	}
-	if (digits_n % 2) {
+	cx_err he;
+	size_t nbytes;
+	if (cx_hex_decode(hex, NULL, SIZE_MAX, &nbytes, &he)) {
 		free(hex);
-		return cli_usage("mbox", "payload: %zu hex digits is not a "
-				 "whole number of bytes", digits_n);
+		return cli_usage("mbox", "payload: %s", he.msg);
 	}
 
 	if ((rc = cli_connect(cli, &c))) {

@@ -66,52 +66,6 @@ int cx_srv_memdev(struct cx_srv_call *c, const char *key,
 		       list.buf);
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int hex_decode(const char *s, uint8_t **out, size_t *len, cx_err *e)
-{
-	size_t n = 0, digits = 0;
-	uint8_t *buf;
-	int hi = -1;
-
-	for (const char *p = s; *p; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == ':')
-			continue;
-		if (hexval((unsigned char)*p) < 0)
-			return cx_fail(e, EINVAL, "payload: '%c' (at character "
-				       "%zu) is not a hex digit", *p,
-				       (size_t)(p - s) + 1);
-		digits++;
-	}
-	if (digits % 2)
-		return cx_fail(e, EINVAL, "payload: %zu hex digits is not a "
-			       "whole number of bytes", digits);
-	buf = cx_xcalloc(1, digits / 2 + 1);
-	for (const char *p = s; *p; p++) {
-		int v = hexval((unsigned char)*p);
-		if (v < 0)
-			continue;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			buf[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static char *hex_encode(const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -147,8 +101,14 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	if (hex && c->data_len)
 		return cx_fail(e, EINVAL, "give the payload as hex or as the "
 			       "raw frame, not both");
-	if (hex && (rc = hex_decode(hex, &in, &in_len, e)))
-		return rc;
+	if (hex) {
+		if ((rc = cx_hex_decode(hex, NULL, SIZE_MAX, &in_len, e))) {
+			cx_err_prefix(e, "payload");
+			return rc;
+		}
+		in = cx_xcalloc(1, in_len + 1);
+		cx_hex_decode(hex, in, in_len, &in_len, NULL);
+	}
 	const uint8_t *src = hex ? in : c->data;
 	if (!hex)
 		in_len = c->data_len;

@@ -88,6 +88,50 @@ void cx_vec_push(cx_vec *vec, void *p)
 	vec->v[vec->n++] = p;
 }
 
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int cx_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len,
+		  cx_err *e)
+{
+	size_t n = 0, digits = 0;
+	int hi = -1;
+
+	for (const char *p = s; *p; p++) {
+		int v = hexval((unsigned char)*p);
+		if (v < 0) {
+			if (isspace((unsigned char)*p) || *p == ':')
+				continue;
+			return cx_fail(e, EINVAL, "'%c' (at character %zu) is "
+				       "not a hex digit", *p,
+				       (size_t)(p - s) + 1);
+		}
+		digits++;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		if (n == cap)
+			return cx_fail(e, E2BIG, "more than %zu bytes", cap);
+		if (out)
+			out[n] = (uint8_t)(hi << 4 | v);
+		n++;
+		hi = -1;
+	}
+	if (hi >= 0)
+		return cx_fail(e, EINVAL, "%zu hex digits is not a whole "
+			       "number of bytes", digits);
+	*len = n;
+	return 0;
+}
+
 void cx_vec_vpushf(cx_vec *vec, const char *fmt, va_list ap)
 {
 	char *s = NULL;

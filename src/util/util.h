@@ -57,6 +57,13 @@ int cx_parse_u64(const char *s, uint64_t *out, const char *what, cx_err *e);
 /* QEMU booleans: on/off, yes/no, true/false, y/n (and 1/0 is not QEMU). */
 int cx_parse_bool(const char *s, bool *out, const char *what, cx_err *e);
 
+/* Hex digits into bytes, white space and ':' allowed between digits.
+ * Writes at most cap bytes to out (out NULL: only check and count) and
+ * sets *len.  -EINVAL for any other character (e says which and where) or
+ * an odd number of digits; -E2BIG for more than cap bytes. */
+int cx_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len,
+		  cx_err *e);
+
 /* Render bytes the way people read them: "256 MiB", "4 GiB", "0x1000". */
 void cx_fmt_size(char *buf, size_t len, uint64_t v);
 
