@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "spec/mbox.h"   /* cx_rd_le32, cx_wr_le32 */
+
 const char *cx_proto_default_socket(char *buf, size_t len)
 {
 	const char *env = getenv("CXLEMU_SOCKET");
@@ -29,20 +31,6 @@ const char *cx_proto_default_socket(char *buf, size_t len)
 	else
 		snprintf(buf, len, "/tmp/cxlemu-%u.sock", (unsigned)getuid());
 	return buf;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
 }
 
 /* ---- sockets ---- */
@@ -159,7 +147,7 @@ int cx_proto_send_frame(int fd, const void *buf, size_t len, const int *fds,
 		return cx_fail(e, EMSGSIZE, "a frame of %zu bytes is larger "
 			       "than the protocol allows (%u)", len,
 			       CX_PROTO_MAX_FRAME);
-	put_le32(hdr, (uint32_t)len);
+	cx_wr_le32(hdr, (uint32_t)len);
 	return send_all(fd, hdr, buf, len, fds, nfds, e);
 }
 
@@ -254,7 +242,7 @@ static int recv_frame(int fd, uint8_t **out, size_t *len_out, size_t max,
 				       "connection");
 		return rc;
 	}
-	uint32_t len = get_le32(hdr);
+	uint32_t len = cx_rd_le32(hdr);
 	if (len > max)
 		return cx_fail(e, EMSGSIZE, "received a frame of %u bytes, "
 			       "more than the %zu allowed", len, max);
@@ -392,7 +380,7 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 			rx->hdr_got += (size_t)r;
 			if (rx->hdr_got < 4)
 				continue;
-			uint32_t len = get_le32(rx->hdr);
+			uint32_t len = cx_rd_le32(rx->hdr);
 			if (len > max)
 				return cx_fail(e, EMSGSIZE,
 					       "frame of %u bytes is larger "
