@@ -118,6 +118,8 @@ run 1 inject mem0 health media-status=12
 err_has "media status 12"
 run 1 inject mem0 meteor-strike
 err_has "kinds: poison, general-media, dram, memory-module, health"
+run 1 inject mem0 poison size=64
+err_has "poison: unknown parameter 'size' (it takes: start, length)"
 run 2 inject mem0 health life-used
 err_has "'life-used' is not KEY=VALUE"
 run 2 inject mem0 health life-used=1 life-used=2

@@ -211,34 +211,6 @@ static const struct kind kinds[] = {
 		{ NULL, 0, 0 } } },
 };
 
-static void key_list(const struct kind *k, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = 0;
-	for (int i = 0; k->p[i].key && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-				 k->p[i].key);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-static void kind_list(char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < CX_ARRAY_SIZE(kinds) && used < len; i++) {
-		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-				 kinds[i].name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
 static int parse_signed(const char *key, const char *s, int64_t *out,
 			cx_err *e)
 {
@@ -511,7 +483,7 @@ int cx_op_inject(struct cx_srv_call *c, cx_err *e)
 	struct json_object *params = NULL;
 	const struct kind *k = NULL;
 	struct pval vals[MAXP];
-	char list[512];
+	struct cx_srv_names list = { .used = 0 };
 	int rc;
 
 	if ((rc = cx_srv_memdev(c, "memdev", &m, e)) ||
@@ -521,9 +493,10 @@ int cx_op_inject(struct cx_srv_call *c, cx_err *e)
 		if (!strcmp(kinds[i].name, kname))
 			k = &kinds[i];
 	if (!k) {
-		kind_list(list, sizeof(list));
+		for (size_t i = 0; i < CX_ARRAY_SIZE(kinds); i++)
+			cx_srv_names_add(&list, "%s", kinds[i].name);
 		return cx_fail(e, EINVAL, "nothing to inject called '%s' (kinds: "
-			       "%s)", kname, list);
+			       "%s)", kname, list.buf);
 	}
 	if (json_object_object_get_ex(c->req, "params", &params) && params &&
 	    !json_object_is_type(params, json_type_object))
@@ -534,10 +507,12 @@ int cx_op_inject(struct cx_srv_call *c, cx_err *e)
 		json_object_object_foreach(params, key, val) {
 			int i = find_param(k, key);
 			if (i < 0) {
-				key_list(k, list, sizeof(list));
+				for (int j = 0; k->p[j].key; j++)
+					cx_srv_names_add(&list, "%s",
+							 k->p[j].key);
 				return cx_fail(e, EINVAL, "%s: unknown "
 					       "parameter '%s' (it takes: %s)",
-					       k->name, key, list);
+					       k->name, key, list.buf);
 			}
 			if ((rc = parse_value(&k->p[i], val, &vals[i], e))) {
 				cx_err_prefix(e, "%s", k->name);
