@@ -57,6 +57,8 @@ struct cx_server {
 	struct cx_fabric *fabric;
 	char *path;
 	int lfd;
+	int spare;                    /* held back to shed clients at EMFILE */
+	bool accept_paused;           /* out of descriptors: wait for a close */
 	dev_t dev;
 	ino_t ino;
 	cx_vec clients;               /* struct client * */
@@ -137,6 +139,7 @@ int cx_server_open(struct cx_fabric *f, const char *path,
 	s->fabric = f;
 	s->path = cx_xstrdup(path);
 	s->lfd = fd;
+	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->stop_client = -1;
@@ -485,13 +488,53 @@ static void client_read(struct cx_server *s, struct client *c)
 	}
 }
 
+/* Tell a connection we cannot serve why, and hang up. */
+static void shed(int fd, const char *why)
+{
+	struct json_object *r = cx_proto_reply_err(EMFILE, why);
+	cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, NULL);
+	json_object_put(r);
+	close(fd);
+}
+
 static void accept_clients(struct cx_server *s)
 {
 	for (;;) {
 		int fd = accept4(s->lfd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    s->spare >= 0) {
+			/* Out of descriptors: the pending connection would
+			 * keep the listening socket readable and poll() would
+			 * spin.  Use the spare descriptor to take it and hang
+			 * up, then hold a spare again. */
+			close(s->spare);
+			fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				shed(fd, "the fabric daemon is out of file "
+				     "descriptors; try again when other "
+				     "clients have gone");
+			s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				continue;
+		}
+		if (fd < 0) {
+			/* Still out of descriptors (the spare did not make
+			 * room): stop polling the listening socket until a
+			 * client goes, or poll() would return at once forever.
+			 * Newcomers wait in the listen backlog. */
+			if (errno == EMFILE || errno == ENFILE)
+				s->accept_paused = true;
 			return; /* EAGAIN, or a client that vanished */
+		}
+		if (s->clients.n >= CX_SERVER_MAX_CLIENTS) {
+			char why[128];
+			snprintf(why, sizeof(why), "the fabric daemon serves at "
+				 "most %d connections at once; try again when "
+				 "one has closed", CX_SERVER_MAX_CLIENTS);
+			shed(fd, why);
+			continue;
+		}
 		struct client *c = cx_xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->id = ++s->next_id;
@@ -533,7 +576,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			cap = n * 2;
 			pfd = cx_xrealloc(pfd, sizeof(*pfd) * (size_t)cap);
 		}
-		pfd[0].fd = s->stopping ? -1 : s->lfd;
+		pfd[0].fd = s->stopping || s->accept_paused ? -1 : s->lfd;
 		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		for (int i = 0; i < s->clients.n; i++) {
@@ -572,6 +615,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			struct client *c = s->clients.v[i];
 			if (c->dead && c->id != s->stop_client) {
 				cx_vec_remove(&s->clients, c);
+				s->accept_paused = false; /* a descriptor is free */
 				client_free(s, c);
 			}
 		}
@@ -591,6 +635,8 @@ void cx_server_close(struct cx_server *s)
 	    st.st_ino == s->ino)
 		unlink(s->path);
 	close(s->lfd);
+	if (s->spare >= 0)
+		close(s->spare);
 	run_hooks(s, -1);
 	cx_fabric_free(s->fabric);
 	for (int i = 0; i < s->clients.n; i++)

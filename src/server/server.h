@@ -24,6 +24,10 @@
 
 struct cx_server;
 
+/* Connections served at once; more are told so and closed.  Each may hold
+ * up to CX_PROTO_MAX_FRAME bytes of a request in flight. */
+#define CX_SERVER_MAX_CLIENTS 256
+
 /*
  * Bind and listen on `path`.  Refuses (-EADDRINUSE, "a fabric is already
  * being served on PATH") when a daemon answers there, replaces a stale
