@@ -9,16 +9,19 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct cx_region *cx_dax_find(struct cx_host *h, const char *name)
 {
-	int id;
-	char tail;
-	if (sscanf(name, "dax%d.0%c", &id, &tail) != 1 || id < 0)
+	char *end;
+	if (strncmp(name, "dax", 3) || name[3] < '0' || name[3] > '9')
+		return NULL;
+	unsigned long id = strtoul(name + 3, &end, 10);
+	if (strcmp(end, ".0") || id > 1000000)
 		return NULL;
 	char rname[32];
-	snprintf(rname, sizeof(rname), "region%d", id);
+	snprintf(rname, sizeof(rname), "region%lu", id);
 	return cx_region_find(h, rname);
 }
 

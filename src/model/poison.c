@@ -344,7 +344,7 @@ void cx_scan_media_complete(struct cx_mbox_state *st, bool aborted)
 	for (int i = 0; i < st->scan_results.n; i++) {
 		const struct cx_poison_rec *r = &st->scan_results.v[i];
 		uint8_t rec[CX_EVENT_RECORD_SIZE] = { 0 };
-		cx_event_header(rec, cx_event_uuid_general_media, CX_EVLOG_FAIL);
+		cx_event_header(rec, cx_event_uuid_general_media, CX_EVR_SEV_FAILURE);
 		cx_wr_le64(rec + CX_MEV_DPA, r->start);
 		rec[CX_MEV_DESCRIPTOR] = CX_GME_DESC_UNCORRECTABLE;
 		rec[CX_MEV_TYPE] = 0; /* media ECC error */

@@ -191,6 +191,11 @@ enum cx_event_log {
 #define CX_EVR_UUID            0x00   /* 16 B */
 #define CX_EVR_LENGTH          0x10   /* u8 = 0x80 */
 #define CX_EVR_FLAGS           0x11   /* 3 B; [1:0] severity */
+/* Event Record Flags [1:0]: severity */
+#define CX_EVR_SEV_INFO        0
+#define CX_EVR_SEV_WARNING     1
+#define CX_EVR_SEV_FAILURE     2
+#define CX_EVR_SEV_FATAL       3
 #define   CX_EVR_FLAG_PERMANENT     (1u << 2)
 #define   CX_EVR_FLAG_MAINT_NEEDED  (1u << 3)
 #define   CX_EVR_FLAG_PERF_DEGRADED (1u << 4)
