@@ -252,7 +252,9 @@ static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
 		   void *buf, size_t len, cx_err *e)
 {
 	sigjmp_buf jb;
-	if (sigsetjmp(jb, 1)) {
+	/* savemask 0: saving the mask is a syscall per copy, and the
+	 * handler runs with SA_NODEFER, so the mask needs no restoring */
+	if (sigsetjmp(jb, 0)) {
 		guard_jmp = NULL;
 		return cx_fail(e, EIO, "media %s: bytes %#llx..%#llx are gone "
 			       "from its backing file%s%s (was it truncated by "
