@@ -26,7 +26,7 @@
 #include "server/server.h"
 
 #define BUF (256ULL << 20)
-#define PASSES 5
+#define PASSES 7
 #define CHASE_STEPS (2u << 20)
 
 static const char topo[] =
