@@ -2,6 +2,7 @@
  * dax_map.c - mapping and exact access of a device-DAX layout (dax_map.h).
  */
 #include "dax_map.h"
+#include "model/dax.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +15,11 @@ static uint64_t page_size(void) { return (uint64_t)sysconf(_SC_PAGESIZE); }
 static void locate(const struct cx_dax_layout *L, uint64_t off, int *fd,
 		   uint64_t *fdoff, uint64_t *left)
 {
-	uint64_t k = off / L->gran, in = off % L->gran;
-	int j = (int)(k % (uint64_t)L->ways);
+	int j;
+	uint64_t adv;
+	cx_dax_period(off, L->gran, L->ways, &j, &adv, left);
 	*fd = L->ent_fd[j];
-	*fdoff = L->ent_off[j] + (k / (uint64_t)L->ways) * L->gran + in;
-	*left = L->gran - in;
+	*fdoff = L->ent_off[j] + adv;
 }
 
 static int check_range(const struct cx_dax_layout *L, uint64_t off,
@@ -84,7 +85,7 @@ uint64_t cx_dax_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len)
 /* How many more mappings this process may create. */
 static uint64_t maps_available(uint64_t *limit)
 {
-	uint64_t max = 65530, used = 0;
+	uint64_t max = 65530 /* Linux's default */, used = 0;
 	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
 	if (f) {
 		unsigned long long v;

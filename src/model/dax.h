@@ -30,14 +30,27 @@ struct cx_dax_recipe {
 
 int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
 			 cx_err *e);
+/*
+ * The interleave period, stated once: DAX offset `off` lies on position
+ * *ent, `*adv` bytes past that position's first byte, with `*left` bytes
+ * to the end of its granule.  (Used here and by the client's mapper.)
+ */
+static inline void cx_dax_period(uint64_t off, uint32_t gran, int ways,
+				 int *ent, uint64_t *adv, uint64_t *left)
+{
+	uint64_t k = off / gran, in = off % gran;
+	*ent = (int)(k % (uint64_t)ways);
+	*adv = (k / (uint64_t)ways) * gran + in;
+	*left = gran - in;
+}
+
 /* Where DAX offset `off` lives: media and offset; bytes left in granule. */
 static inline void cx_dax_locate(const struct cx_dax_recipe *rc, uint64_t off,
 				 int *ent, uint64_t *media_off, uint64_t *left)
 {
-	uint64_t k = off / rc->gran, in = off % rc->gran;
-	*ent = (int)(k % (uint64_t)rc->ways);
-	*media_off = rc->ent[*ent].off + (k / (uint64_t)rc->ways) * rc->gran + in;
-	*left = rc->gran - in;
+	uint64_t adv;
+	cx_dax_period(off, rc->gran, rc->ways, ent, &adv, left);
+	*media_off = rc->ent[*ent].off + adv;
 }
 /* "daxZ.0" -> region, or NULL */
 struct cx_region *cx_dax_find(struct cx_host *h, const char *name);
