@@ -1320,16 +1320,38 @@ static uint16_t cmd_get_security(struct cx_memdev *m, struct cx_mbox_state *st,
 }
 
 /* A wrong passphrase counts toward the retry limit. */
-static uint16_t wrong_pass(struct cx_mbox_state *st, bool master)
+/*
+ * The two passphrases (master and user) follow the same rules; a slot is
+ * one of them: its bytes, its failed-try count and its two state bits.
+ */
+struct pass_slot {
+	uint8_t *pass;
+	int *tries;
+	uint32_t set, plimit;
+};
+
+static struct pass_slot pass_slot(struct cx_mbox_state *st, bool master)
 {
-	if (master) {
-		if (++st->master_tries >= CX_PASS_TRY_LIMIT)
-			st->sec_state |= CX_SEC_MASTER_PLIMIT;
-	} else {
-		if (++st->user_tries >= CX_PASS_TRY_LIMIT)
-			st->sec_state |= CX_SEC_USER_PLIMIT;
+	if (master)
+		return (struct pass_slot){ st->master_pass, &st->master_tries,
+					   CX_SEC_MASTER_SET,
+					   CX_SEC_MASTER_PLIMIT };
+	return (struct pass_slot){ st->user_pass, &st->user_tries,
+				   CX_SEC_USER_SET, CX_SEC_USER_PLIMIT };
+}
+
+/* Compare `given` with the slot: a match clears the try count; a mismatch
+ * counts a try and, at the limit, blocks the slot. */
+static uint16_t pass_check(struct cx_mbox_state *st, const struct pass_slot *ps,
+			   const uint8_t *given)
+{
+	if (memcmp(given, ps->pass, CX_PASSPHRASE_LEN)) {
+		if (++*ps->tries >= CX_PASS_TRY_LIMIT)
+			st->sec_state |= ps->plimit;
+		return CX_RC_INCORRECT_PASSPHRASE;
 	}
-	return CX_RC_INCORRECT_PASSPHRASE;
+	*ps->tries = 0;
+	return CX_RC_SUCCESS;
 }
 
 static uint16_t cmd_set_passphrase(struct cx_memdev *m,
@@ -1339,34 +1361,22 @@ static uint16_t cmd_set_passphrase(struct cx_memdev *m,
 {
 	uint8_t type = in[CX_SETP_TYPE];
 	const uint8_t *cur = in + CX_SETP_CURRENT, *nw = in + CX_SETP_NEW;
+	uint16_t rc;
 
 	if (type != CX_PASS_MASTER && type != CX_PASS_USER)
 		return CX_RC_INVALID_INPUT;
-	if (st->sec_state & (CX_SEC_FROZEN | CX_SEC_LOCKED))
+	struct pass_slot ps = pass_slot(st, type == CX_PASS_MASTER);
+	if (st->sec_state & (CX_SEC_FROZEN | CX_SEC_LOCKED | ps.plimit))
 		return CX_RC_INVALID_SECURITY_STATE;
-	if (type == CX_PASS_MASTER) {
-		if (st->sec_state & CX_SEC_MASTER_PLIMIT)
-			return CX_RC_INVALID_SECURITY_STATE;
-		/* the master passphrase is only set while security is
-		 * disabled (no user passphrase) */
-		if (st->sec_state & CX_SEC_USER_SET)
-			return CX_RC_INVALID_SECURITY_STATE;
-		if ((st->sec_state & CX_SEC_MASTER_SET) &&
-		    memcmp(cur, st->master_pass, CX_PASSPHRASE_LEN))
-			return wrong_pass(st, true);
-		memcpy(st->master_pass, nw, CX_PASSPHRASE_LEN);
-		st->master_tries = 0;
-		st->sec_state |= CX_SEC_MASTER_SET;
-	} else {
-		if (st->sec_state & CX_SEC_USER_PLIMIT)
-			return CX_RC_INVALID_SECURITY_STATE;
-		if ((st->sec_state & CX_SEC_USER_SET) &&
-		    memcmp(cur, st->user_pass, CX_PASSPHRASE_LEN))
-			return wrong_pass(st, false);
-		memcpy(st->user_pass, nw, CX_PASSPHRASE_LEN);
-		st->user_tries = 0;
-		st->sec_state |= CX_SEC_USER_SET;
-	}
+	/* the master passphrase is only set while security is disabled
+	 * (no user passphrase) */
+	if (type == CX_PASS_MASTER && (st->sec_state & CX_SEC_USER_SET))
+		return CX_RC_INVALID_SECURITY_STATE;
+	if ((st->sec_state & ps.set) && (rc = pass_check(st, &ps, cur)))
+		return rc;
+	memcpy(ps.pass, nw, CX_PASSPHRASE_LEN);
+	*ps.tries = 0;
+	st->sec_state |= ps.set;
 	return CX_RC_SUCCESS;
 }
 
@@ -1376,31 +1386,19 @@ static uint16_t cmd_disable_passphrase(struct cx_memdev *m,
 				       uint8_t *out, size_t *out_len)
 {
 	uint8_t type = in[CX_DISP_TYPE];
-	const uint8_t *cur = in + CX_DISP_CURRENT;
+	uint16_t rc;
 
 	if (type != CX_PASS_MASTER && type != CX_PASS_USER)
 		return CX_RC_INVALID_INPUT;
-	if (st->sec_state & CX_SEC_FROZEN)
+	struct pass_slot ps = pass_slot(st, type == CX_PASS_MASTER);
+	if ((st->sec_state & (CX_SEC_FROZEN | ps.plimit)) ||
+	    !(st->sec_state & ps.set))
 		return CX_RC_INVALID_SECURITY_STATE;
-	if (type == CX_PASS_MASTER) {
-		if ((st->sec_state & CX_SEC_MASTER_PLIMIT) ||
-		    !(st->sec_state & CX_SEC_MASTER_SET))
-			return CX_RC_INVALID_SECURITY_STATE;
-		if (memcmp(cur, st->master_pass, CX_PASSPHRASE_LEN))
-			return wrong_pass(st, true);
-		memset(st->master_pass, 0, CX_PASSPHRASE_LEN);
-		st->master_tries = 0;
-		st->sec_state &= ~CX_SEC_MASTER_SET;
-	} else {
-		if ((st->sec_state & CX_SEC_USER_PLIMIT) ||
-		    !(st->sec_state & CX_SEC_USER_SET))
-			return CX_RC_INVALID_SECURITY_STATE;
-		if (memcmp(cur, st->user_pass, CX_PASSPHRASE_LEN))
-			return wrong_pass(st, false);
-		memset(st->user_pass, 0, CX_PASSPHRASE_LEN);
-		st->user_tries = 0;
-		st->sec_state &= ~(CX_SEC_USER_SET | CX_SEC_LOCKED);
-	}
+	if ((rc = pass_check(st, &ps, in + CX_DISP_CURRENT)))
+		return rc;
+	memset(ps.pass, 0, CX_PASSPHRASE_LEN);
+	/* without a user passphrase the device cannot stay locked */
+	st->sec_state &= ~(ps.set | (type == CX_PASS_USER ? CX_SEC_LOCKED : 0));
 	return CX_RC_SUCCESS;
 }
 
@@ -1408,13 +1406,14 @@ static uint16_t cmd_unlock(struct cx_memdev *m, struct cx_mbox_state *st,
 			   const uint8_t *in, size_t in_len, uint8_t *out,
 			   size_t *out_len)
 {
-	if ((st->sec_state & (CX_SEC_FROZEN | CX_SEC_USER_PLIMIT)) ||
-	    !(st->sec_state & CX_SEC_USER_SET) ||
-	    !(st->sec_state & CX_SEC_LOCKED))
+	struct pass_slot ps = pass_slot(st, false);
+	uint16_t rc;
+
+	if ((st->sec_state & (CX_SEC_FROZEN | ps.plimit)) ||
+	    !(st->sec_state & ps.set) || !(st->sec_state & CX_SEC_LOCKED))
 		return CX_RC_INVALID_SECURITY_STATE;
-	if (memcmp(in, st->user_pass, CX_PASSPHRASE_LEN))
-		return wrong_pass(st, false);
-	st->user_tries = 0;
+	if ((rc = pass_check(st, &ps, in)))
+		return rc;
 	st->sec_state &= ~CX_SEC_LOCKED;
 	return CX_RC_SUCCESS;
 }
@@ -1433,32 +1432,23 @@ static uint16_t cmd_passphrase_erase(struct cx_memdev *m,
 				     uint8_t *out, size_t *out_len)
 {
 	uint8_t type = in[CX_DISP_TYPE];
-	const uint8_t *cur = in + CX_DISP_CURRENT;
+	uint16_t rc;
 
 	if (type != CX_PASS_MASTER && type != CX_PASS_USER)
 		return CX_RC_INVALID_INPUT;
-	if (st->sec_state & CX_SEC_FROZEN)
+	struct pass_slot ps = pass_slot(st, type == CX_PASS_MASTER);
+	if (st->sec_state & (CX_SEC_FROZEN | ps.plimit))
 		return CX_RC_INVALID_SECURITY_STATE;
-	if (type == CX_PASS_MASTER) {
-		if (st->sec_state & CX_SEC_MASTER_PLIMIT)
-			return CX_RC_INVALID_SECURITY_STATE;
-		/* with the master passphrase disabled this erase is
-		 * invalid (r3.0 §8.2.9.8.6.3) */
-		if (!(st->sec_state & CX_SEC_MASTER_SET))
-			return CX_RC_INVALID_INPUT;
-	} else if (st->sec_state & CX_SEC_USER_PLIMIT) {
-		return CX_RC_INVALID_SECURITY_STATE;
-	}
+	/* with the master passphrase disabled this erase is invalid
+	 * (r3.0 §8.2.9.8.6.3) */
+	if (type == CX_PASS_MASTER && !(st->sec_state & ps.set))
+		return CX_RC_INVALID_INPUT;
 	if (cx_memdev_decoders_committed(m) > 0)
 		return CX_RC_BUSY;
-	if (type == CX_PASS_MASTER) {
-		if (memcmp(cur, st->master_pass, CX_PASSPHRASE_LEN))
-			return wrong_pass(st, true);
-		st->master_tries = 0;
-	} else if (st->sec_state & CX_SEC_USER_SET) {
-		if (memcmp(cur, st->user_pass, CX_PASSPHRASE_LEN))
-			return wrong_pass(st, false);
-	}
+	/* the user erase with no user passphrase set needs none */
+	if ((st->sec_state & ps.set) &&
+	    (rc = pass_check(st, &ps, in + CX_DISP_CURRENT)))
+		return rc;
 	/* erasing removes the user passphrase and unlocks */
 	memset(st->user_pass, 0, CX_PASSPHRASE_LEN);
 	st->user_tries = 0;
