@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "cxlemu/dax.h"
 #include "server/server.h"
+#include "daemon_fixture.h"
 
 /* host1: two bridges x two root ports x four 512 MiB file-backed devices
  * (volatile 256 MiB + persistent 256 MiB each), a 4 KiB window and a 256 B
@@ -62,63 +63,16 @@ static const char topo_fmt[] =
 	"-device cxl-type3,bus=rp0,volatile-memdev=v0,id=h2d0\n"
 	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G\n";
 
-struct srv {
-	char dir[64];
-	char sock[128];
-	pid_t pid;
-};
-static struct srv S;
+static struct fx_daemon S;
+static char *S_text;
 
-static void srv_start(void)
-{
-	int p[2];
-	char ready;
-	assert_int_equal(pipe(p), 0);
-	fflush(NULL);
-	S.pid = fork();
-	assert_true(S.pid >= 0);
-	if (S.pid == 0) {
-		struct cx_fabric *f = NULL;
-		struct cx_server *sv = NULL;
-		cx_err e;
-		char *text = cx_xasprintf(topo_fmt, S.dir);
-		close(p[0]);
-		if (cx_config_load_text("test-dax", text, &f, &e) ||
-		    cx_fabric_start(f, &e) || cx_server_open(f, S.sock, &sv, &e)) {
-			fprintf(stderr, "server: %s\n", e.msg);
-			_exit(3);
-		}
-		free(text);
-		if (write(p[1], "r", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		int rc = cx_server_run(sv, NULL, &e);
-		cx_server_close(sv);
-		exit(rc ? 5 : 0);
-	}
-	close(p[1]);
-	assert_int_equal(read(p[0], &ready, 1), 1);
-	close(p[0]);
-}
-
-static void srv_stop(void)
-{
-	struct cxlemu *c;
-	int st = -1;
-	if (cxlemu_connect(S.sock, NULL, &c, NULL) == 0) {
-		assert_int_equal(cxlemu_stop(c, NULL), 0);
-		cxlemu_close(c);
-	}
-	assert_int_equal(waitpid(S.pid, &st, 0), S.pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
+static void srv_start(void) { fx_daemon_start(&S, S_text, NULL, NULL); }
+static void srv_stop(void) { fx_daemon_stop(&S); }
 
 static int setup(void **state)
 {
-	snprintf(S.dir, sizeof(S.dir), "/tmp/cxlemu-test-dax-XXXXXX");
-	assert_non_null(mkdtemp(S.dir));
-	snprintf(S.sock, sizeof(S.sock), "%s/sock", S.dir);
+	fx_daemon_dir(&S, "dax");
+	S_text = cx_xasprintf(topo_fmt, S.dir);
 	srv_start();
 	return 0;
 }
@@ -126,9 +80,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	srv_stop();
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", S.dir);
-	assert_int_equal(system(cmd), 0);
+	fx_daemon_rmdir(&S);
+	free(S_text);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "cxlemu/cxlemu.h"
 #include "server/server.h"
 #include "spec/mbox.h"
+#include "daemon_fixture.h"
 
 /* two persistent devices with labels under one bridge, one 4 GiB window */
 static const char topo[] =
@@ -38,9 +39,7 @@ static const char topo[] =
 	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G\n";
 
 struct srv {
-	char dir[64];
-	char sock[128];
-	pid_t pid;
+	struct fx_daemon d;
 	struct cxlemu *c;
 };
 
@@ -48,45 +47,11 @@ static int srv_setup(void **state)
 {
 	struct srv *s = calloc(1, sizeof(*s));
 	struct cxlemu_err err;
-	int p[2];
-	char ready = 0;
 
 	assert_non_null(s);
-	snprintf(s->dir, sizeof(s->dir), "/tmp/cxlemu-mbsrv-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	snprintf(s->sock, sizeof(s->sock), "%s/sock", s->dir);
-	assert_int_equal(pipe(p), 0);
-	fflush(NULL);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		struct cx_fabric *f = NULL;
-		struct cx_server *sv = NULL;
-		cx_err e;
-		close(p[0]);
-		if (cx_config_load_text("mbox-topology", topo, &f, &e) ||
-		    cx_fabric_start(f, &e) ||
-		    cx_server_open(f, s->sock, &sv, &e)) {
-			fprintf(stderr, "server setup: %s\n", e.msg);
-			_exit(3);
-		}
-		if (write(p[1], "r", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		int rc = cx_server_run(sv, NULL, &e);
-		cx_server_close(sv);
-		free(s);
-		exit(rc ? 5 : 0);
-	}
-	close(p[1]);
-	ssize_t got = read(p[0], &ready, 1);
-	close(p[0]);
-	if (got != 1) {
-		waitpid(s->pid, NULL, 0);
-		free(s);
-		fail_msg("the server did not come up");
-	}
-	if (cxlemu_connect(s->sock, NULL, &s->c, &err))
+	fx_daemon_dir(&s->d, "mbsrv");
+	fx_daemon_start(&s->d, topo, NULL, NULL);
+	if (cxlemu_connect(s->d.sock, NULL, &s->c, &err))
 		fail_msg("connect: %s", err.msg);
 	*state = s;
 	return 0;
@@ -95,16 +60,10 @@ static int srv_setup(void **state)
 static int srv_teardown(void **state)
 {
 	struct srv *s = *state;
-	int status = -1;
-	char cmd[160];
 
-	assert_int_equal(cxlemu_stop(s->c, NULL), 0);
 	cxlemu_close(s->c);
-	assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
-	assert_int_equal(system(cmd), 0);
+	fx_daemon_stop(&s->d);
+	fx_daemon_rmdir(&s->d);
 	free(s);
 	return 0;
 }

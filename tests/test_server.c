@@ -25,6 +25,7 @@
 #include "cxlemu/cxlemu.h"
 #include "proto/proto.h"
 #include "server/server.h"
+#include "daemon_fixture.h"
 
 /* host1: one host bridge, two root ports: a volatile device on a shared
  * file and a persistent device on a private memfd, one 4 GiB window.
@@ -55,83 +56,29 @@ static const char topo_fmt[] =
 	"  -device cxl-type3,bus=rp0,volatile-memdev=shm,id=cxl-shared2 \\\n"
 	"  -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G\n";
 
-struct srv {
-	char dir[64];
-	char sock[128];
-	pid_t pid;
-};
-
-/* Fork a server; return once it listens. */
+/* Each test gets its own daemon (tests/daemon_fixture.h). */
 static int srv_setup(void **state)
 {
-	struct srv *s = calloc(1, sizeof(*s));
-	int p[2];
-	char ready = 0;
-
-	assert_non_null(s);
-	snprintf(s->dir, sizeof(s->dir), "/tmp/cxlemu-test-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	snprintf(s->sock, sizeof(s->sock), "%s/sock", s->dir);
-	assert_int_equal(pipe(p), 0);
-	fflush(NULL);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		struct cx_fabric *f = NULL;
-		struct cx_server *sv = NULL;
-		cx_err e;
-		char *text = cx_xasprintf(topo_fmt, s->dir, s->dir);
-		close(p[0]);
-		if (cx_config_load_text("test-topology", text, &f, &e) ||
-		    cx_fabric_start(f, &e) ||
-		    cx_server_open(f, s->sock, &sv, &e)) {
-			fprintf(stderr, "server setup: %s\n", e.msg);
-			_exit(3);
-		}
-		free(text);
-		if (write(p[1], "r", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		int rc = cx_server_run(sv, NULL, &e);
-		cx_server_close(sv);
-		free(s);
-		exit(rc ? 5 : 0); /* exit, not _exit: LeakSanitizer runs */
-	}
-	close(p[1]);
-	ssize_t got = read(p[0], &ready, 1);
-	close(p[0]);
-	if (got != 1) {
-		waitpid(s->pid, NULL, 0);
-		free(s);
-		fail_msg("the server did not come up");
-	}
-	*state = s;
+	struct fx_daemon *d = calloc(1, sizeof(*d));
+	assert_non_null(d);
+	fx_daemon_dir(d, "server");
+	char *text = cx_xasprintf(topo_fmt, d->dir, d->dir);
+	fx_daemon_start(d, text, NULL, NULL);
+	free(text);
+	*state = d;
 	return 0;
 }
 
 static int srv_teardown(void **state)
 {
-	struct srv *s = *state;
-	struct cxlemu *c;
-	int status = -1;
-
-	if (cxlemu_connect(s->sock, NULL, &c, NULL) == 0) {
-		assert_int_equal(cxlemu_stop(c, NULL), 0);
-		cxlemu_close(c);
-	}
-	assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
-	/* the server exited cleanly, leak-free, and removed its socket */
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(access(s->sock, F_OK), -1);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
-	assert_int_equal(system(cmd), 0);
-	free(s);
+	struct fx_daemon *d = *state;
+	fx_daemon_stop(d);
+	fx_daemon_rmdir(d);
+	free(d);
 	return 0;
 }
 
-static struct cxlemu *conn(struct srv *s, const char *host)
+static struct cxlemu *conn(struct fx_daemon *s, const char *host)
 {
 	struct cxlemu *c = NULL;
 	struct cxlemu_err err;
@@ -182,7 +129,7 @@ static struct json_object *create(struct cxlemu *c, const char *type,
 
 static void test_hello_and_hosts(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, NULL);
 	struct cxlemu_err err;
 
@@ -206,7 +153,7 @@ static void test_hello_and_hosts(void **state)
 
 static void test_list(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu *c2 = conn(s, "host2");
 	struct cxlemu_err err;
@@ -242,7 +189,7 @@ static void test_list(void **state)
 
 static void test_create_destroy(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	struct json_object *r, *opts, *out;
@@ -292,7 +239,7 @@ static void test_create_destroy(void **state)
 
 static void test_translate(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	struct json_object *r, *t = NULL;
@@ -344,7 +291,7 @@ static void test_translate(void **state)
 
 static void test_read_write(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	const char *m[] = { "mem1", "mem2" };
@@ -379,7 +326,7 @@ static void test_read_write(void **state)
 
 static void test_past_the_end(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	const char *m[] = { "mem1" };
@@ -411,7 +358,7 @@ static void test_past_the_end(void **state)
 
 /* ---- malformed frames ---- */
 
-static int raw_connect(struct srv *s)
+static int raw_connect(struct fx_daemon *s)
 {
 	int fd;
 	cx_err e;
@@ -441,7 +388,7 @@ static void send_text(int fd, const char *text)
 					     &e), 0);
 }
 
-static void assert_serving(struct srv *s)
+static void assert_serving(struct fx_daemon *s)
 {
 	struct cxlemu *c = conn(s, "host2");
 	assert_string_equal(cxlemu_host(c), "host2");
@@ -450,7 +397,7 @@ static void assert_serving(struct srv *s)
 
 static void test_malformed(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	char msg[CX_ERR_MAX];
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
@@ -537,7 +484,7 @@ static void test_malformed(void **state)
 
 static void test_disconnect_mid_frame(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	const char *m[] = { "mem1" };
@@ -582,7 +529,7 @@ static void test_disconnect_mid_frame(void **state)
 
 static void test_pipelined_and_slow_readers(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	const char *m[] = { "mem1" };
@@ -624,7 +571,7 @@ static void test_pipelined_and_slow_readers(void **state)
 
 static void test_shared_device(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cxlemu *h1 = conn(s, "host1"), *h2 = conn(s, "host2");
 	struct cxlemu_err err;
 	const char *m[] = { "mem0" };
@@ -667,7 +614,7 @@ static void test_shared_device(void **state)
 
 static void test_second_server_refused(void **state)
 {
-	struct srv *s = *state;
+	struct fx_daemon *s = *state;
 	struct cx_fabric *f = cx_fabric_new("empty");
 	struct cx_server *sv = NULL;
 	cx_err e;

@@ -26,6 +26,7 @@
 #include "cxlemu/cxlemu.h"
 #include "proto/proto.h"
 #include "server/server.h"
+#include "daemon_fixture.h"
 
 static const char topo[] =
 	"-machine q35,cxl=on\n"
@@ -35,44 +36,18 @@ static const char topo[] =
 	"-device cxl-type3,bus=rp0,volatile-memdev=v0,id=d0\n"
 	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G\n";
 
-static pid_t serve(const char *sock, int nofile)
+/* In the daemon: allow `nofile` more descriptors than it holds now. */
+static void limit_fds(void *arg)
 {
-	int p[2];
-	char ch;
-	assert_int_equal(pipe(p), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct cx_fabric *f;
-		struct cx_server *s;
-		cx_err e;
-		close(p[0]);
-		if (cx_config_load_text("limits", topo, &f, &e) ||
-		    cx_fabric_start(f, &e) || cx_server_open(f, sock, &s, &e))
-			_exit(3);
-		if (nofile) {
-			/* `nofile` more than the daemon holds now */
-			int open_fds = 0;
-			DIR *d = opendir("/proc/self/fd");
-			while (d && readdir(d))
-				open_fds++;
-			if (d)
-				closedir(d);
-			struct rlimit rl = { (rlim_t)open_fds + nofile,
-					     (rlim_t)open_fds + nofile };
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-		if (write(p[1], "r", 1) != 1)
-			_exit(4);
-		close(p[1]);
-		int rc = cx_server_run(s, NULL, &e);
-		cx_server_close(s);
-		exit(rc ? 5 : 0);
-	}
-	close(p[1]);
-	assert_int_equal(read(p[0], &ch, 1), 1);
-	close(p[0]);
-	return pid;
+	int nofile = *(int *)arg, open_fds = 0;
+	DIR *d = opendir("/proc/self/fd");
+	while (d && readdir(d))
+		open_fds++;
+	if (d)
+		closedir(d);
+	struct rlimit rl = { (rlim_t)(open_fds + nofile),
+			     (rlim_t)(open_fds + nofile) };
+	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 /* Open n connections without blocking (a daemon that is not accepting
@@ -122,67 +97,63 @@ static int flood(const char *sock, int *fds, int n, const char *why)
 	return told;
 }
 
-static void stop(const char *sock, pid_t pid)
+/* The daemon still serves a new client; then it stops cleanly. */
+static void stop(struct fx_daemon *d)
 {
 	struct cxlemu *c;
 	struct cxlemu_err err;
-	int st;
-	/* still serving */
-	assert_int_equal(cxlemu_connect(sock, NULL, &c, &err), 0);
-	assert_int_equal(cxlemu_stop(c, &err), 0);
+	assert_int_equal(cxlemu_connect(d->sock, NULL, &c, &err), 0);
 	cxlemu_close(c);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	fx_daemon_stop(d);
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	usleep(100000); /* let the daemon see them go */
 }
 
 static void test_out_of_descriptors(void **state)
 {
-	char dir[] = "/tmp/cxlemu-test-limits-XXXXXX", sock[128];
-	int fds[64];
-	assert_non_null(mkdtemp(dir));
-	snprintf(sock, sizeof(sock), "%s/s", dir);
+	struct fx_daemon d;
+	int fds[64], room;
+
+	fx_daemon_dir(&d, "limits");
 	alarm(120); /* a daemon that stops serving must not hang the suite */
 	/* a few descriptors of room: the spare lets it say why */
-	pid_t pid = serve(sock, 4);
-	int told = flood(sock, fds, 64, "out of file descriptors");
-	assert_true(told >= 1);
-	for (int i = 0; i < 64; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	usleep(100000); /* let the daemon see them go */
-	stop(sock, pid);
+	room = 4;
+	fx_daemon_start(&d, topo, limit_fds, &room);
+	assert_true(flood(d.sock, fds, 64, "out of file descriptors") >= 1);
+	close_all(fds, 64);
+	stop(&d);
 
-	/* no room at all (the limit below what it holds): newcomers wait,
-	 * and are served once others go */
-	pid = serve(sock, 0 - 3);
-	told = flood(sock, fds, 64, "out of file descriptors");
-	for (int i = 0; i < 64; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	usleep(100000);
-	stop(sock, pid);
+	/* no room at all (the limit below what it holds): newcomers wait in
+	 * the backlog, and a new client is served once the others go */
+	room = -3;
+	fx_daemon_start(&d, topo, limit_fds, &room);
+	flood(d.sock, fds, 64, "out of file descriptors");
+	close_all(fds, 64);
+	stop(&d);
 	alarm(0);
-	rmdir(dir);
+	fx_daemon_rmdir(&d);
 }
 
 static void test_connection_cap(void **state)
 {
-	char dir[] = "/tmp/cxlemu-test-limits-XXXXXX", sock[128];
+	struct fx_daemon d;
 	int n = CX_SERVER_MAX_CLIENTS + 4, *fds = calloc((size_t)n, sizeof(int));
-	assert_non_null(mkdtemp(dir));
-	snprintf(sock, sizeof(sock), "%s/s", dir);
+
+	fx_daemon_dir(&d, "limits");
 	alarm(120);
-	pid_t pid = serve(sock, 0);
-	assert_int_equal(flood(sock, fds, n, "at most"), 4);
-	for (int i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	usleep(100000);
-	stop(sock, pid);
+	fx_daemon_start(&d, topo, NULL, NULL);
+	assert_int_equal(flood(d.sock, fds, n, "at most"), 4);
+	close_all(fds, n);
+	stop(&d);
 	alarm(0);
 	free(fds);
-	rmdir(dir);
+	fx_daemon_rmdir(&d);
 }
 
 int main(void)
