@@ -34,6 +34,8 @@ err_has "root decoder"
 run 2 create-region -d decoder0.0 -t bogus mem0
 run 1 create-region -d decoder0.0 -s 12Q mem0
 err_has "12Q"
+run 1 create-region -d decoder0.0 -w 1K mem0
+err_has "ways: .1K. is not an unsigned integer"
 
 # refusals from the model carry its reason
 run 1 create-region -d decoder0.0 -t pmem -m mem7

@@ -6,6 +6,8 @@
  */
 #include "cli.h"
 
+#include "util/util.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,16 +55,18 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 		case 'd':
 			rq.root = optarg;
 			break;
-		case 'w':
-			if ((rc = cli_parse_size("create-region", "ways",
-						 optarg, &v)))
-				return rc;
+		case 'w': {
+			cx_err e;
+			/* a count, not a size: "1K" is not 1024 ways */
+			if (cx_parse_u64(optarg, &v, "ways", &e) < 0)
+				return cli_error("create-region: %s", e.msg);
 			if (v == 0 || v > 1024)
 				return cli_error("create-region: interleave "
 						 "ways %s is not a number of "
 						 "ways", optarg);
 			rq.ways = (int)v;
 			break;
+		}
 		case 'g':
 			if ((rc = cli_parse_size("create-region",
 						 "granularity", optarg,
