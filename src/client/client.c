@@ -107,12 +107,21 @@ int cxlemu_call(struct cxlemu *c, const char *op, struct json_object *args,
 			json_object_object_add(req, k, json_object_get(v));
 		json_object_put(args);
 	}
-	rc = cx_proto_send_msg(c->fd, req, data, data_len, NULL, 0, &e);
+	int sent = cx_proto_send_msg(c->fd, req, data, data_len, NULL, 0, &e);
 	json_object_put(req);
-	if (rc)
-		return fail(err, rc, &e);
-	if ((rc = cx_proto_recv_msg(c->fd, &m, &e)))
-		return fail(err, rc, &e);
+	if (sent && sent != -EPIPE)
+		return fail(err, sent, &e);
+	/* A daemon that hangs up on a newcomer (out of descriptors, too many
+	 * clients) says why first: report that rather than the bare broken
+	 * pipe our request ran into. */
+	cx_err re;
+	if ((rc = cx_proto_recv_msg(c->fd, &m, &re)))
+		return sent ? fail(err, sent, &e) : fail(err, rc, &re);
+	if (sent) {
+		rc = cx_proto_reply_result(m.json, &result, &re);
+		cx_proto_msg_release(&m);
+		return rc ? fail(err, rc, &re) : fail(err, sent, &e);
+	}
 	if ((rc = cx_proto_reply_result(m.json, &result, &e))) {
 		cx_proto_msg_release(&m);
 		return fail(err, rc, &e);
