@@ -7,6 +7,7 @@
  *   struct fx_daemon d;
  *   fx_daemon_dir(&d, "dax");              // /tmp/cxlemu-test-dax-XXXXXX
  *   fx_daemon_start(&d, text, NULL, NULL); // returns once it listens
+ *                                          // (and holds no extra fd)
  *   ... cxlemu_connect(d.sock, ...) ...
  *   fx_daemon_stop(&d);
  *   fx_daemon_rmdir(&d);
@@ -14,8 +15,11 @@
 #ifndef CXLEMU_TEST_DAEMON_FIXTURE_H
 #define CXLEMU_TEST_DAEMON_FIXTURE_H
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,12 +51,17 @@ static void fx_daemon_start(struct fx_daemon *d, const char *text,
 
 	assert_int_equal(pipe(p), 0);
 	fflush(NULL);
+	pid_t parent = getpid();
 	d->pid = fork();
 	assert_true(d->pid >= 0);
 	if (d->pid == 0) {
 		struct cx_fabric *f = NULL;
 		struct cx_server *sv = NULL;
 		cx_err e;
+		/* a test that fails or hangs must not leave its daemon behind
+		 * (holding the suite's output open) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(6);
 		close(p[0]);
 		if (cx_config_load_text("test-topology", text, &f, &e) ||
 		    cx_fabric_start(f, &e) || cx_server_open(f, d->sock, &sv, &e)) {
@@ -70,6 +79,10 @@ static void fx_daemon_start(struct fx_daemon *d, const char *text,
 	}
 	close(p[1]);
 	ssize_t got = read(p[0], &ready, 1);
+	/* then end of file: the daemon has closed its end, so its descriptor
+	 * table stays as it is until it accepts (tests count on that) */
+	while (got == 1 && read(p[0], &ready, 1) > 0)
+		;
 	close(p[0]);
 	if (got != 1) {
 		waitpid(d->pid, NULL, 0);
@@ -80,13 +93,27 @@ static void fx_daemon_start(struct fx_daemon *d, const char *text,
 static void fx_daemon_stop(struct fx_daemon *d)
 {
 	struct cxlemu *c;
-	int st = -1;
+	struct cxlemu_err err;
+	int st = -1, rc, tries = 0;
 
-	if (cxlemu_connect(d->sock, NULL, &c, NULL) == 0) {
+	/* a daemon that has not yet seen earlier clients go may turn us away
+	 * (-EMFILE, with its reason): come back, as any client would */
+	while ((rc = cxlemu_connect(d->sock, NULL, &c, &err)) == -EMFILE &&
+	       ++tries < 3000)
+		usleep(10000);
+	if (rc == 0) {
 		assert_int_equal(cxlemu_stop(c, NULL), 0);
 		cxlemu_close(c);
-	}
-	assert_int_equal(waitpid(d->pid, &st, 0), d->pid);
+		assert_int_equal(waitpid(d->pid, &st, 0), d->pid);
+	} else if (waitpid(d->pid, &st, WNOHANG) != d->pid) {
+		/* alive but unreachable: never wait on a daemon nobody could
+		 * ask to stop */
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = -1;
+		fail_msg("cannot reach the test daemon to stop it: %s",
+			 err.msg);
+	} /* else it had exited already: its status tells how */
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(access(d->sock, F_OK), -1);

@@ -1,26 +1,35 @@
 /*
- * test_server_limits.c - the daemon at its limits: out of file
+ * test_server_limits.c - the daemon at its limits.  Out of file
  * descriptors, it tells each newcomer why and hangs up instead of
- * spinning on a listening socket it cannot accept from; past its
- * connection cap, likewise; and afterwards it serves as before.
+ * spinning on a listening socket it cannot accept from; with no room at
+ * all, newcomers wait in the backlog and are served as soon as room comes
+ * back, even when no client left to make it; past its connection cap it
+ * tells newcomers so; and afterwards it serves as before.
+ *
+ * Limits are set from outside with prlimit(2) on the daemon, counted on
+ * the descriptor numbers it holds (RLIMIT_NOFILE bounds the number a new
+ * descriptor may get, not how many are open).  Waits have deadlines, and
+ * a test that hangs says where.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "config/config.h"
 #include "cxlemu/cxlemu.h"
@@ -36,75 +45,147 @@ static const char topo[] =
 	"-device cxl-type3,bus=rp0,volatile-memdev=v0,id=d0\n"
 	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G\n";
 
-/* In the daemon: allow `nofile` more descriptors than it holds now. */
-static void limit_fds(void *arg)
+#define DEADLINE_S 30 /* generous: a slow machine is not a failure */
+
+/* ---- a hang names its step instead of an anonymous "Alarm clock" ---- */
+
+static const char *volatile step = "start";
+
+static void on_alarm(int sig)
 {
-	int nofile = *(int *)arg, open_fds = 0;
-	DIR *d = opendir("/proc/self/fd");
-	while (d && readdir(d))
-		open_fds++;
-	if (d)
-		closedir(d);
-	struct rlimit rl = { (rlim_t)(open_fds + nofile),
-			     (rlim_t)(open_fds + nofile) };
-	setrlimit(RLIMIT_NOFILE, &rl);
+	(void)sig;
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "test_server_limits: no progress "
+			 "for %d s while: %s\n", 4 * DEADLINE_S, step);
+	if (write(2, msg, (size_t)n) < 0)
+		_exit(2);
+	_exit(1); /* our daemon dies with us (PR_SET_PDEATHSIG) */
 }
 
-/* Open n connections without blocking (a daemon that is not accepting
- * fills its listen backlog); count those it answered with an error
- * containing `why` (and close them). */
-static int flood(const char *sock, int *fds, int n, const char *why)
+static void watchdog(const char *what)
+{
+	step = what;
+	alarm(4 * DEADLINE_S);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ---- the daemon's descriptor table, read from /proc ---- */
+
+#define MAXFD 4096
+
+/* Set the daemon's soft RLIMIT_NOFILE so that exactly `room` descriptor
+ * numbers below it are free, the next number up being free too (the hard limit stays, so it can rise again).
+ * Returns the limit set. */
+static rlim_t set_room(pid_t pid, int room)
+{
+	static unsigned char held[MAXFD];
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	memset(held, 0, sizeof(held));
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (*end == 0 && end != de->d_name && fd >= 0 && fd < MAXFD)
+			held[fd] = 1;
+	}
+	closedir(d);
+
+	/* the limit sits on the (room+1)-th free number */
+	int lim = 0, free_below = 0;
+	for (; lim < MAXFD; lim++)
+		if (!held[lim] && free_below++ == room)
+			break;
+	assert_true(lim < MAXFD);
+	struct rlimit old, rl;
+	assert_int_equal(prlimit(pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl.rlim_cur = (rlim_t)lim;
+	rl.rlim_max = old.rlim_max;
+	assert_int_equal(prlimit(pid, RLIMIT_NOFILE, &rl, NULL), 0);
+	return (rlim_t)lim;
+}
+
+static void raise_limit(pid_t pid, rlim_t to)
+{
+	struct rlimit old, rl;
+	assert_int_equal(prlimit(pid, RLIMIT_NOFILE, NULL, &old), 0);
+	rl.rlim_cur = to;
+	rl.rlim_max = old.rlim_max;
+	assert_int_equal(prlimit(pid, RLIMIT_NOFILE, &rl, NULL), 0);
+}
+
+/* ---- clients ---- */
+
+/* Connect without blocking on a full backlog; retry until the deadline
+ * (a daemon that accepts drains it). */
+static int connect_nb(const char *sock)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int told = 0;
+	double until = now_s() + DEADLINE_S;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	for (int i = 0; i < n; i++) {
-		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		assert_true(fds[i] >= 0);
-		int rc, tries = 0;
-		/* a full backlog says EAGAIN: give the daemon a moment to
-		 * accept, but not forever (a paused daemon never will) */
-		while ((rc = connect(fds[i], (struct sockaddr *)&sa,
-				     sizeof(sa))) < 0 && errno == EAGAIN &&
-		       ++tries < 100)
-			usleep(2000);
-		if (rc < 0) {
-			close(fds[i]); /* never connected */
-			fds[i] = -1;
-		}
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno != EAGAIN || now_s() > until)
+			fail_msg("connect %s: %s", sock, strerror(errno));
+		usleep(2000);
 	}
-	/* a refusal is sent as the daemon accepts: wait once for all */
-	assert_true(n > 0);
-	struct pollfd *pf = calloc((size_t)(unsigned)n, sizeof(*pf));
-	for (int i = 0; i < n; i++)
-		pf[i] = (struct pollfd){ fds[i], POLLIN, 0 };
-	usleep(300000);
-	poll(pf, (nfds_t)n, 0);
-	for (int i = 0; i < n; i++) {
-		if (fds[i] < 0 || !(pf[i].revents & POLLIN))
-			continue; /* accepted (or queued) and waiting */
-		char buf[512];
-		ssize_t got = read(fds[i], buf, sizeof(buf) - 1);
-		if (got > 4) {
-			buf[got] = 0;
-			if (strstr(buf + 4, why))
-				told++;
-		}
-		close(fds[i]);
-		fds[i] = -1;
+	return fd;
+}
+
+/* If the daemon answered fds[i], count it when the answer is an error
+ * containing `why`, and close it. */
+static int take_answer(int *fd, const char *why)
+{
+	char buf[512];
+	ssize_t got = read(*fd, buf, sizeof(buf) - 1);
+	int told = 0;
+
+	if (got > 4) { /* 4-byte frame header, then JSON */
+		buf[got] = 0;
+		told = strstr(buf + 4, why) != NULL;
 	}
-	free(pf);
+	close(*fd);
+	*fd = -1;
 	return told;
 }
 
-/* The daemon still serves a new client; then it stops cleanly. */
-static void stop(struct fx_daemon *d)
+/* Open n connections; wait until `expect` of them have been told `why`
+ * (or the deadline); return how many were.  Those the daemon accepted
+ * and keeps stay open in fds[]. */
+static int flood(const char *sock, int *fds, int n, const char *why,
+		 int expect)
 {
-	struct cxlemu *c;
-	struct cxlemu_err err;
-	assert_int_equal(cxlemu_connect(d->sock, NULL, &c, &err), 0);
-	cxlemu_close(c);
-	fx_daemon_stop(d);
+	struct pollfd *pf = calloc((size_t)n, sizeof(*pf));
+	double until;
+	int told = 0;
+
+	assert_non_null(pf);
+	for (int i = 0; i < n; i++)
+		fds[i] = connect_nb(sock);
+	until = now_s() + DEADLINE_S;
+	while (told < expect && now_s() < until) {
+		for (int i = 0; i < n; i++)
+			pf[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+		if (poll(pf, (nfds_t)n, 100) <= 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (fds[i] >= 0 && (pf[i].revents & (POLLIN | POLLHUP)))
+				told += take_answer(&fds[i], why);
+	}
+	free(pf);
+	return told;
 }
 
 static void close_all(int *fds, int n)
@@ -112,55 +193,120 @@ static void close_all(int *fds, int n)
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	usleep(100000); /* let the daemon see them go */
 }
 
+static void start(struct fx_daemon *d)
+{
+	fx_daemon_dir(d, "limits");
+	watchdog("starting the daemon");
+	fx_daemon_start(d, topo, NULL, NULL);
+}
+
+/* A new client is served once the daemon has seen the others go (until
+ * then it may be told to come back, as any client would be); then the
+ * daemon stops cleanly. */
+static void served_then_stop(struct fx_daemon *d)
+{
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	double until = now_s() + DEADLINE_S;
+	int rc;
+
+	watchdog("a new client connects after the others left");
+	while ((rc = cxlemu_connect(d->sock, NULL, &c, &err)) == -EMFILE &&
+	       now_s() < until)
+		usleep(10000);
+	if (rc)
+		fail_msg("a new client: %s", err.msg);
+	cxlemu_close(c);
+	watchdog("stopping the daemon");
+	fx_daemon_stop(d);
+	fx_daemon_rmdir(d);
+	alarm(0);
+}
+
+/* One descriptor of room: the first newcomer takes it; each of the
+ * others is told why on the spare descriptor and hung up on. */
 static void test_out_of_descriptors(void **state)
 {
+	enum { N = 16 };
 	struct fx_daemon d;
-	int fds[64], room;
+	int fds[N];
 
-	fx_daemon_dir(&d, "limits");
-	alarm(120); /* a daemon that stops serving must not hang the suite */
-	/* a few descriptors of room: the spare lets it say why */
-	room = 4;
-	fx_daemon_start(&d, topo, limit_fds, &room);
-	assert_true(flood(d.sock, fds, 64, "out of file descriptors") >= 1);
-	close_all(fds, 64);
-	stop(&d);
+	(void)state;
+	start(&d);
+	set_room(d.pid, 1);
+	watchdog("flooding a daemon with one descriptor of room");
+	assert_int_equal(flood(d.sock, fds, N, "out of file descriptors",
+			       N - 1), N - 1);
+	/* the library reports the daemon's reason, not a broken pipe, however
+	 * the hang-up and its hello crossed */
+	struct cxlemu *c = NULL;
+	struct cxlemu_err err;
+	assert_int_equal(cxlemu_connect(d.sock, NULL, &c, &err), -EMFILE);
+	assert_non_null(strstr(err.msg, "out of file descriptors"));
+	close_all(fds, N);
+	served_then_stop(&d);
+}
 
-	/* no room at all (the limit below what it holds): newcomers wait in
-	 * the backlog, and a new client is served once the others go */
-	room = -3;
-	fx_daemon_start(&d, topo, limit_fds, &room);
-	flood(d.sock, fds, 64, "out of file descriptors");
-	close_all(fds, 64);
-	stop(&d);
-	alarm(0);
-	fx_daemon_rmdir(&d);
+/* No room at all, not even with the spare given back: a newcomer waits
+ * in the backlog and its request is answered once the limit rises,
+ * though no client ever left to make room. */
+static void test_no_room_until_limit_rises(void **state)
+{
+	struct fx_daemon d;
+	struct cx_proto_msg m;
+	cx_err e;
+	int fd;
+
+	(void)state;
+	start(&d);
+	rlim_t lim = set_room(d.pid, 0);
+
+	watchdog("a client asks a daemon with no room");
+	assert_int_equal(cx_proto_connect(d.sock, &fd, &e), 0);
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("hello"));
+	assert_int_equal(cx_proto_send_msg(fd, req, NULL, 0, NULL, 0, &e), 0);
+	json_object_put(req);
+	struct pollfd pf = { fd, POLLIN, 0 };
+	/* it cannot have been taken in: nothing comes back */
+	assert_int_equal(poll(&pf, 1, 300), 0);
+
+	raise_limit(d.pid, lim + 16);
+	watchdog("the waiting client after the limit rose");
+	pf.revents = 0;
+	assert_int_equal(poll(&pf, 1, DEADLINE_S * 1000), 1);
+	assert_int_equal(cx_proto_recv_msg(fd, &m, &e), 0);
+	struct json_object *result = NULL;
+	assert_int_equal(cx_proto_reply_result(m.json, &result, &e), 0);
+	assert_non_null(result);
+	cx_proto_msg_release(&m);
+	close(fd);
+	served_then_stop(&d);
 }
 
 static void test_connection_cap(void **state)
 {
+	enum { N = CX_SERVER_MAX_CLIENTS + 4 };
+	static int fds[N];
 	struct fx_daemon d;
-	int n = CX_SERVER_MAX_CLIENTS + 4, *fds = calloc((size_t)n, sizeof(int));
 
-	fx_daemon_dir(&d, "limits");
-	alarm(120);
-	fx_daemon_start(&d, topo, NULL, NULL);
-	assert_int_equal(flood(d.sock, fds, n, "at most"), 4);
-	close_all(fds, n);
-	stop(&d);
-	alarm(0);
-	free(fds);
-	fx_daemon_rmdir(&d);
+	(void)state;
+	start(&d);
+	watchdog("flooding past the connection cap");
+	assert_int_equal(flood(d.sock, fds, N, "at most", 4), 4);
+	close_all(fds, N);
+	served_then_stop(&d);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_out_of_descriptors),
+		cmocka_unit_test(test_no_room_until_limit_rises),
 		cmocka_unit_test(test_connection_cap),
 	};
+	signal(SIGALRM, on_alarm);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct out_seg {
@@ -59,6 +60,7 @@ struct cx_server {
 	int lfd;
 	int spare;                    /* held back to shed clients at EMFILE */
 	bool accept_paused;           /* out of descriptors: wait for a close */
+	struct timespec retry_at;     /* ... or until then (limits can rise) */
 	dev_t dev;
 	ino_t ino;
 	cx_vec clients;               /* struct client * */
@@ -497,6 +499,41 @@ static void shed(int fd, const char *why)
 	close(fd);
 }
 
+/* Out of descriptors even with the spare given back: stop polling the
+ * listening socket, or poll() would return at once forever.  Newcomers
+ * wait in the listen backlog.  A client leaving lifts the pause; so does
+ * the clock, since descriptors can come back without one leaving (the
+ * limit raised, another descriptor closed) and a daemon with no clients
+ * must not stay deaf. */
+#define CX_ACCEPT_RETRY_MS 500
+
+static void pause_accept(struct cx_server *s)
+{
+	s->accept_paused = true;
+	clock_gettime(CLOCK_MONOTONIC, &s->retry_at);
+	s->retry_at.tv_nsec += CX_ACCEPT_RETRY_MS * 1000000L;
+	if (s->retry_at.tv_nsec >= 1000000000L) {
+		s->retry_at.tv_sec++;
+		s->retry_at.tv_nsec -= 1000000000L;
+	}
+}
+
+static void resume_accept(struct cx_server *s)
+{
+	s->accept_paused = false;
+	if (s->spare < 0) /* take the spare back while there is room */
+		s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static bool accept_retry_due(const struct cx_server *s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > s->retry_at.tv_sec ||
+	       (now.tv_sec == s->retry_at.tv_sec &&
+		now.tv_nsec >= s->retry_at.tv_nsec);
+}
+
 static void accept_clients(struct cx_server *s)
 {
 	for (;;) {
@@ -519,12 +556,10 @@ static void accept_clients(struct cx_server *s)
 				continue;
 		}
 		if (fd < 0) {
-			/* Still out of descriptors (the spare did not make
-			 * room): stop polling the listening socket until a
-			 * client goes, or poll() would return at once forever.
-			 * Newcomers wait in the listen backlog. */
+			/* Still out of descriptors: the spare did not make
+			 * room (or is gone). */
 			if (errno == EMFILE || errno == ENFILE)
-				s->accept_paused = true;
+				pause_accept(s);
 			return; /* EAGAIN, or a client that vanished */
 		}
 		if (s->clients.n >= CX_SERVER_MAX_CLIENTS) {
@@ -586,7 +621,8 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 					    (s->stopping ? 0 : POLLIN);
 			pfd[i + 1].revents = 0;
 		}
-		int r = poll(pfd, (nfds_t)n, 1000);
+		int r = poll(pfd, (nfds_t)n,
+			     s->accept_paused ? CX_ACCEPT_RETRY_MS : 1000);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -596,6 +632,10 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 		}
 		cx_srv_poll_devices(s->fabric); /* background operations */
 		int nclients = s->clients.n; /* accept appends after these */
+		if (s->accept_paused && accept_retry_due(s)) {
+			resume_accept(s);
+			accept_clients(s); /* the backlog may hold some */
+		}
 		if (pfd[0].revents & POLLIN)
 			accept_clients(s);
 		for (int i = 0; i < nclients; i++) {
@@ -615,8 +655,9 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			struct client *c = s->clients.v[i];
 			if (c->dead && c->id != s->stop_client) {
 				cx_vec_remove(&s->clients, c);
-				s->accept_paused = false; /* a descriptor is free */
-				client_free(s, c);
+				client_free(s, c); /* a descriptor is free */
+				if (s->accept_paused)
+					resume_accept(s);
 			}
 		}
 	}
