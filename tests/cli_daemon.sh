@@ -89,7 +89,7 @@ pid=$(daemon_pid)
 [ -n "$pid" ] || fail "cannot find the daemon's pid"
 kill -9 "$pid"
 i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -107,7 +107,7 @@ pid=$(daemon_pid)
 [ -n "$pid" ] || fail "cannot find the daemon's pid"
 kill -TERM "$pid"
 i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -131,7 +131,7 @@ run 0 stop
 "$CXLEMU_BIN" start --foreground "$T/two.topo" >"$T/fg.out" 2>"$T/fg.err" &
 fg=$!
 i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 200 ]; do
+while [ ! -S "$SOCK" ] && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done

@@ -274,7 +274,7 @@ static void test_dead_client_releases_mapping(void **state)
 	waitpid(pid, NULL, 0);
 	/* the daemon notices the closed connection; then destroy works */
 	int rc = -1;
-	for (int i = 0; i < 100 && rc; i++) {
+	for (int i = 0; i < 3000 && rc; i++) {
 		rc = destroy(c, id, &err);
 		if (rc)
 			usleep(10000);
