@@ -191,9 +191,9 @@ static void log_record(struct cx_memdev *m, enum cx_event_log log,
 		       const uint8_t *rec)
 {
 	struct cx_mbox_state *st = m->mbox;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	cx_events_add(st, log, rec);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 }
 
 /* Writes the header and the fields General Media and DRAM records share;

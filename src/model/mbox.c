@@ -224,10 +224,11 @@ static void bg_complete(struct cx_mbox_state *st, bool aborted)
 	st->bg.rc = aborted ? CX_RC_ABORTED : CX_RC_SUCCESS;
 	switch (st->bg.opcode) {
 	case CX_OP_SANITIZE:
+		st->dev->sanitizing = NULL;
 		if (!aborted) {
 			sanitize_media(m, st);
 			cx_events_clear_all(st);
-			st->media_disabled = false;
+			st->dev->media_disabled = false;
 			st->sanitize_done = true;
 		}
 		/* an interrupted sanitize leaves the media disabled until a
@@ -252,11 +253,16 @@ static void bg_complete(struct cx_mbox_state *st, bool aborted)
 	}
 }
 
+/* Complete what is due on every head of the device: a sanitize started
+ * through one head ends for all of them. */
 static void poll_locked(struct cx_mbox_state *st)
 {
-	if (st->bg.running &&
-	    cx_mbox_now(st) - st->bg.start_ns >= st->bg.duration_ns)
-		bg_complete(st, false);
+	for (int i = 0; i < st->dev->heads.n; i++) {
+		struct cx_mbox_state *h = st->dev->heads.v[i];
+		if (h->bg.running &&
+		    cx_mbox_now(h) - h->bg.start_ns >= h->bg.duration_ns)
+			bg_complete(h, false);
+	}
 }
 
 /* ---- DPA access ---- */
@@ -453,12 +459,38 @@ static int apply_partition(struct cx_memdev *m, struct cx_mbox_state *st,
 
 /* ---- lifecycle ---- */
 
-int cx_mbox_init(struct cx_memdev *m, cx_err *e)
+static struct cx_mbox_device *device_new(void)
+{
+	struct cx_mbox_device *dev = cx_xcalloc(1, sizeof(*dev));
+	pthread_mutex_init(&dev->lock, NULL);
+	return dev;
+}
+
+static void device_leave(struct cx_mbox_state *st)
+{
+	struct cx_mbox_device *dev = st->dev;
+
+	cx_vec_remove(&dev->heads, st);
+	if (dev->sanitizing == st)
+		dev->sanitizing = NULL; /* the media stays disabled */
+	if (dev->heads.n)
+		return;
+	cx_poison_dev_free(dev);
+	cx_vec_free(&dev->heads);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+/* A new head of `dev`, or the first head of a device of its own. */
+static int mbox_init_head(struct cx_memdev *m, struct cx_mbox_device *dev,
+			  cx_err *e)
 {
 	if (m->mbox)
 		return 0;
 	struct cx_mbox_state *st = cx_xcalloc(1, sizeof(*st));
-	pthread_mutex_init(&st->lock, NULL);
+	st->dev = dev ? dev : device_new();
+	st->lock = &st->dev->lock;
+	cx_vec_push(&st->dev->heads, st);
 	st->m = m;
 	st->clock = monotonic_ns;
 	st->sidecar = sidecar_path(m);
@@ -497,7 +529,7 @@ int cx_mbox_init(struct cx_memdev *m, cx_err *e)
 		if (sv.have_part && st->partitionable) {
 			int rc = apply_partition(m, st, sv.part_vol, e);
 			if (rc) {
-				pthread_mutex_destroy(&st->lock);
+				device_leave(st);
 				free(st->sidecar);
 				free(st);
 				return rc;
@@ -522,6 +554,26 @@ int cx_mbox_init(struct cx_memdev *m, cx_err *e)
 	return 0;
 }
 
+int cx_mbox_init(struct cx_memdev *m, cx_err *e)
+{
+	return mbox_init_head(m, NULL, e);
+}
+
+/* Heads of one device hold the same backend media (a file shared between
+ * hosts), at the same offset (the pre-7.1 size= carve-outs of one file
+ * are different devices). */
+static bool same_device(const struct cx_memdev *a, const struct cx_memdev *b)
+{
+	if (a->pmem_be && b->pmem_be)
+		return a->pmem_be->media && a->pmem_be->media ==
+		       b->pmem_be->media &&
+		       a->legacy_offset == b->legacy_offset;
+	if (a->vmem_be && b->vmem_be && !a->pmem_be && !b->pmem_be)
+		return a->vmem_be->media &&
+		       a->vmem_be->media == b->vmem_be->media;
+	return false;
+}
+
 void cx_mbox_free(struct cx_memdev *m)
 {
 	struct cx_mbox_state *st = m ? m->mbox : NULL;
@@ -533,7 +585,7 @@ void cx_mbox_free(struct cx_memdev *m)
 	cx_poison_state_free(st);
 	free(st->bg.ranges);
 	free(st->sidecar);
-	pthread_mutex_destroy(&st->lock);
+	device_leave(st);
 	free(st);
 	m->mbox = NULL;
 }
@@ -543,7 +595,19 @@ int cx_mbox_init_fabric(struct cx_fabric *f, cx_err *e)
 	for (int i = 0; i < f->hosts.n; i++) {
 		struct cx_host *h = f->hosts.v[i];
 		for (int j = 0; j < h->memdevs.n; j++) {
-			int rc = cx_mbox_init(h->memdevs.v[j], e);
+			struct cx_memdev *m = h->memdevs.v[j];
+			struct cx_mbox_device *dev = NULL;
+			/* an earlier head of the same device, on any host */
+			for (int k = 0; k <= i && !dev; k++) {
+				struct cx_host *o = f->hosts.v[k];
+				for (int l = 0; l < o->memdevs.n && !dev; l++) {
+					struct cx_memdev *om = o->memdevs.v[l];
+					if (om != m && om->mbox &&
+					    same_device(m, om))
+						dev = om->mbox->dev;
+				}
+			}
+			int rc = mbox_init_head(m, dev, e);
 			if (rc)
 				return rc;
 		}
@@ -567,10 +631,10 @@ void cx_mbox_set_clock(struct cx_memdev *m, cx_mbox_clock_fn fn, void *ctx)
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	st->clock = fn ? fn : monotonic_ns;
 	st->clock_ctx = fn ? ctx : NULL;
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 }
 
 void cx_mbox_set_timing(struct cx_memdev *m, const struct cx_mbox_timing *t)
@@ -578,9 +642,9 @@ void cx_mbox_set_timing(struct cx_memdev *m, const struct cx_mbox_timing *t)
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	st->timing = *t;
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 }
 
 void cx_mbox_poll(struct cx_memdev *m)
@@ -588,9 +652,9 @@ void cx_mbox_poll(struct cx_memdev *m)
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	poll_locked(st);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 }
 
 int cx_mbox_status(struct cx_memdev *m, struct cx_mbox_status *out)
@@ -598,19 +662,19 @@ int cx_mbox_status(struct cx_memdev *m, struct cx_mbox_status *out)
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return -EINVAL;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	poll_locked(st);
 	memset(out, 0, sizeof(*out));
 	out->bg_running = st->bg.running;
 	out->bg_opcode = st->bg.opcode;
 	out->bg_percent = bg_percent(st);
 	out->bg_rc = st->bg.running ? 0 : st->bg.rc;
-	out->media_status = st->media_disabled ? 3 : 1;
+	out->media_status = st->dev->media_disabled ? 3 : 1;
 	for (int i = 0; i < CX_EVLOG_COUNT; i++)
 		if (st->logs[i].n)
 			out->event_status |= 1u << i;
 	out->sanitize_done = st->sanitize_done;
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return 0;
 }
 
@@ -621,12 +685,17 @@ int cx_mbox_access_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 	int rc = 0;
 	if (!st)
 		return 0;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	poll_locked(st);
-	if (st->media_disabled)
+	struct cx_mbox_state *san = st->dev->sanitizing;
+	if (st->dev->media_disabled && san && san != st)
 		rc = cx_fail(e, ENXIO, "memdev %s: media is disabled (sanitize "
-			     "%s)", m->qid, st->bg.running &&
-			     st->bg.opcode == CX_OP_SANITIZE ? "in progress" :
+			     "in progress through host %s's %s, a head of the "
+			     "same device)", m->qid, san->m->host->name,
+			     san->m->qid);
+	else if (st->dev->media_disabled)
+		rc = cx_fail(e, ENXIO, "memdev %s: media is disabled (sanitize "
+			     "%s)", m->qid, san ? "in progress" :
 			     "did not complete");
 	else if ((st->sec_state & CX_SEC_LOCKED) && m->pmem_size &&
 		 dpa + len > m->vmem_size)
@@ -640,7 +709,7 @@ int cx_mbox_access_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 			     (unsigned long long)bad,
 			     (unsigned long long)(bad & ~(CX_CACHELINE - 1)));
 	}
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return rc;
 }
 
@@ -650,9 +719,9 @@ int cx_poison_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return 0;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	int r = cx_poison_find(st, dpa, len, first_bad);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return r;
 }
 
@@ -661,7 +730,7 @@ void cx_mbox_reset(struct cx_memdev *m)
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	if (st->bg.running)
 		bg_complete(st, true);
 	if (st->sec_state & CX_SEC_USER_SET)
@@ -676,7 +745,7 @@ void cx_mbox_reset(struct cx_memdev *m)
 	st->fw.transferring = false;
 	st->scan_has_run = false;
 	sidecar_save(st);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 }
 
 /* ---- dispatch ---- */
@@ -694,7 +763,7 @@ int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
 			*out_len = 0;
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	poll_locked(st);
 	int i = cmd_index(opcode);
 	if (i < 0) {
@@ -709,7 +778,7 @@ int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
 		   st->bg.running) {
 		r = CX_RC_BUSY;
 	} else if ((cmd_impl[i].flags & F_BLOCK_DISABLED) &&
-		   st->media_disabled) {
+		   st->dev->media_disabled) {
 		r = CX_RC_MEDIA_DISABLED;
 	} else {
 		/* handlers read from a private copy, so `in` and `out` may
@@ -728,7 +797,7 @@ int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
 		if (out && produced)
 			memcpy(out, st->obuf, produced < cap ? produced : cap);
 	}
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	if (out_len)
 		*out_len = produced;
 	if (rc)
@@ -1214,13 +1283,94 @@ static uint64_t sanitize_ms(struct cx_mbox_state *st, uint64_t bytes)
 	return 14400 * 1000;
 }
 
-/* What refuses an erase of all user data: security state, then (Linux's
- * rule, which the device enforces here) committed decoders. */
+/* The media is in use: a head of the device (this one, or another host's)
+ * maps it with a committed decoder (Linux's rule for erases, which the
+ * device enforces here for every head), or another head's sanitize runs. */
+static bool media_in_use(struct cx_mbox_state *st)
+{
+	struct cx_mbox_device *dev = st->dev;
+
+	if (dev->sanitizing && dev->sanitizing != st)
+		return true;
+	for (int i = 0; i < dev->heads.n; i++) {
+		struct cx_mbox_state *h = dev->heads.v[i];
+		if (cx_memdev_decoders_committed(h->m) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* Another head maps part of [dpa, dpa+len) with a committed decoder: a
+ * ranged erase through this head would pull memory from under that host. */
+static bool range_mapped_elsewhere(struct cx_mbox_state *st, uint64_t dpa,
+				   uint64_t len)
+{
+	for (int i = 0; i < st->dev->heads.n; i++) {
+		struct cx_mbox_state *h = st->dev->heads.v[i];
+		for (int j = 0; h != st && j < CX_DECODERS_PER_PORT; j++) {
+			const struct cx_decoder *d = &h->m->decoders[j];
+			if (cx_hdm_committed(&d->regs) && d->dpa_size &&
+			    dpa < d->dpa_base + d->dpa_size &&
+			    d->dpa_base < dpa + len)
+				return true;
+		}
+	}
+	return false;
+}
+
+int cx_mbox_busy_reason(struct cx_memdev *m, char *buf, size_t len)
+{
+	struct cx_mbox_state *st = m->mbox;
+	int busy = 1;
+
+	if (len)
+		buf[0] = 0;
+	if (!st)
+		return 0;
+	pthread_mutex_lock(st->lock);
+	poll_locked(st);
+	struct cx_mbox_device *dev = st->dev;
+	const char *op = cx_mbox_opcode_name(st->bg.opcode);
+	if (st->bg.running) {
+		snprintf(buf, len, "%s (%#06x) is running in the background "
+			 "(%u%% done)", op ? op : "an operation",
+			 st->bg.opcode, bg_percent(st));
+	} else if (dev->sanitizing && dev->sanitizing != st) {
+		snprintf(buf, len, "host %s's %s, a head of the same device, "
+			 "is sanitizing it", dev->sanitizing->m->host->name,
+			 dev->sanitizing->m->qid);
+	} else {
+		busy = 0;
+		for (int i = 0; i < dev->heads.n && !busy; i++) {
+			struct cx_memdev *hm =
+				((struct cx_mbox_state *)dev->heads.v[i])->m;
+			if (cx_memdev_decoders_committed(hm) == 0)
+				continue;
+			busy = 1;
+			if (hm == m)
+				snprintf(buf, len, "it has committed decoders "
+					 "(an active region); destroy its "
+					 "regions before erasing it");
+			else
+				snprintf(buf, len, "host %s's %s, a head of the "
+					 "same device, has committed decoders "
+					 "(an active region there); destroy "
+					 "that region before erasing the "
+					 "device", hm->host->name, hm->qid);
+		}
+	}
+	pthread_mutex_unlock(st->lock);
+	return busy;
+}
+
+/* What refuses an erase of all user data: security state, then the media
+ * in use. */
 static uint16_t erase_allowed(struct cx_memdev *m, struct cx_mbox_state *st)
 {
+	(void)m;
 	if (st->sec_state & (CX_SEC_USER_SET | CX_SEC_LOCKED))
 		return CX_RC_INVALID_SECURITY_STATE;
-	if (cx_memdev_decoders_committed(m) > 0)
+	if (media_in_use(st))
 		return CX_RC_BUSY;
 	return CX_RC_SUCCESS;
 }
@@ -1232,7 +1382,8 @@ static uint16_t cmd_sanitize(struct cx_memdev *m, struct cx_mbox_state *st,
 	uint16_t r = erase_allowed(m, st);
 	if (r)
 		return r;
-	st->media_disabled = true;
+	st->dev->media_disabled = true;
+	st->dev->sanitizing = st;
 	cx_mbox_bg_start(st, CX_OP_SANITIZE,
 			 sanitize_ms(st, cx_mbox_capacity(m)));
 	return CX_RC_BG_STARTED;
@@ -1296,6 +1447,12 @@ static uint16_t cmd_media_ops(struct cx_memdev *m, struct cx_mbox_state *st,
 	}
 	if (!n)
 		return CX_RC_SUCCESS;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *r = in + CX_MOP_RANGES + i * CX_MOP_RANGE_SIZE;
+		if (range_mapped_elsewhere(st, cx_rd_le64(r),
+					   cx_rd_le64(r + 8)))
+			return CX_RC_BUSY;
+	}
 	st->bg.ranges = cx_xcalloc(n, sizeof(*st->bg.ranges));
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *r = in + CX_MOP_RANGES + i * CX_MOP_RANGE_SIZE;
@@ -1443,7 +1600,7 @@ static uint16_t cmd_passphrase_erase(struct cx_memdev *m,
 	 * (r3.0 §8.2.9.8.6.3) */
 	if (type == CX_PASS_MASTER && !(st->sec_state & ps.set))
 		return CX_RC_INVALID_INPUT;
-	if (cx_memdev_decoders_committed(m) > 0)
+	if (media_in_use(st))
 		return CX_RC_BUSY;
 	/* the user erase with no user passphrase set needs none */
 	if ((st->sec_state & ps.set) &&
@@ -1473,9 +1630,9 @@ int cx_inject_health(struct cx_memdev *m, const struct cx_health *h,
 		return cx_fail(e, EINVAL, "memdev %s: life used %u%% is over "
 			       "100 (0xff means not implemented)", m->qid,
 			       h->life_used);
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	st->health = *h;
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return 0;
 }
 
@@ -1484,9 +1641,9 @@ int cx_get_health(struct cx_memdev *m, struct cx_health *h)
 	struct cx_mbox_state *st = m->mbox;
 	if (!st)
 		return -EINVAL;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	*h = st->health;
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return 0;
 }
 
@@ -1507,10 +1664,10 @@ int cx_inject_memory_module(struct cx_memdev *m, const struct cx_mm_event *ev,
 		return rc;
 	cx_event_header(rec, cx_event_uuid_memory_module, ev->flags);
 	rec[CX_MME_TYPE] = ev->type;
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	health_payload(st, rec + CX_MME_HEALTH, &ev->health,
 		       ev->additional_status);
 	cx_events_add(st, ev->log, rec);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return 0;
 }

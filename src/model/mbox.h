@@ -24,8 +24,9 @@
  * LSA is not file backed).  Without any file-backed media they live only
  * as long as the fabric.
  *
- * Thread safety: every public function takes the memdev's mailbox lock,
- * so the data path (cx_mbox_access_check) may run beside commands.
+ * Thread safety: every public function takes the device's lock (shared by
+ * the heads of a multi-headed device), so the data path
+ * (cx_mbox_access_check) may run beside commands.
  *
  * Files: mbox.c (dispatch, CEL, background operations, identify,
  * partitions, LSA, timestamps, firmware, health, alerts, sanitize,
@@ -59,7 +60,9 @@ int cx_mbox_init(struct cx_memdev *m, cx_err *e);
  * cx_fabric_free() does not call this: the owner of the fabric must call
  * it (or cx_mbox_free_fabric()) before freeing the fabric. */
 void cx_mbox_free(struct cx_memdev *m);
-/* cx_mbox_init / cx_mbox_free for every memdev of every host. */
+/* cx_mbox_init / cx_mbox_free for every memdev of every host; memdevs
+ * whose backends share media become heads of one device
+ * (struct cx_mbox_device). */
 int cx_mbox_init_fabric(struct cx_fabric *f, cx_err *e);
 void cx_mbox_free_fabric(struct cx_fabric *f);
 
@@ -118,6 +121,12 @@ int cx_mbox_access_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
  * 0 when clean or the memdev has no mailbox state. */
 int cx_poison_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 		    uint64_t *first_bad);
+
+/* Why this memdev's media cannot be erased now (what makes Sanitize or
+ * Secure Erase return Busy), as a sentence naming the head that holds it:
+ * a background operation, a committed decoder on this or another head of
+ * the device, another head's sanitize.  0 and "" when nothing does. */
+int cx_mbox_busy_reason(struct cx_memdev *m, char *buf, size_t len);
 
 /* Conventional reset: abort a background command, lock the device if a
  * user passphrase is set, clear freeze and retry counts, activate a staged
@@ -239,8 +248,31 @@ struct cx_poison_list {
 	int n, cap;
 };
 
-struct cx_mbox_state {
+/*
+ * What the heads of one device share: the state of the media itself.
+ * Hosts whose backends name one file hold heads of one device (a
+ * multi-headed device); each head keeps its own mailbox state (event
+ * logs, security, firmware, partitions, health), but a poisoned line is
+ * poisoned for every head, a sanitize disables and clears the media under
+ * all of them, and an erase is refused while any head has the media
+ * mapped by a committed decoder.  One lock covers every head's state.
+ */
+struct cx_mbox_device {
 	pthread_mutex_t lock;
+	cx_vec heads;              /* struct cx_mbox_state *, init order */
+	/* poison */
+	struct cx_poison_list poison;      /* what Get Poison List reports */
+	struct cx_poison_list poison_bkp;  /* beyond the list limit */
+	bool poison_overflow;
+	uint64_t poison_overflow_ts;
+	/* sanitize running (on `sanitizing`) or not yet successful */
+	bool media_disabled;
+	struct cx_mbox_state *sanitizing;
+};
+
+struct cx_mbox_state {
+	pthread_mutex_t *lock;     /* the device's */
+	struct cx_mbox_device *dev;
 	struct cx_memdev *m;
 	cx_mbox_clock_fn clock;
 	void *clock_ctx;
@@ -261,17 +293,12 @@ struct cx_mbox_state {
 		uint8_t fw_action, fw_slot;
 	} bg;
 
-	bool media_disabled;       /* sanitize running or not yet successful */
 	bool sanitize_done;
 
 	/* events */
 	struct cx_event_log_state logs[CX_EVLOG_COUNT];
 
-	/* poison */
-	struct cx_poison_list poison;      /* what Get Poison List reports */
-	struct cx_poison_list poison_bkp;  /* beyond the list limit */
-	bool poison_overflow;
-	uint64_t poison_overflow_ts;
+	/* poison (the list itself is the device's) */
 	struct cx_poison_list scan_results;
 	bool scan_has_run;
 	bool scan_stopped;         /* aborted: results are partial */
@@ -356,7 +383,8 @@ void cx_event_header(uint8_t *rec, const uint8_t *uuid, uint8_t flags);
 cx_mbox_handler cx_cmd_get_poison_list, cx_cmd_inject_poison,
 	cx_cmd_clear_poison, cx_cmd_get_scan_media_caps, cx_cmd_scan_media,
 	cx_cmd_get_scan_media_results;
-void cx_poison_state_free(struct cx_mbox_state *st);
+void cx_poison_state_free(struct cx_mbox_state *st);   /* per head */
+void cx_poison_dev_free(struct cx_mbox_device *dev);   /* the list */
 void cx_poison_clear_all(struct cx_mbox_state *st);   /* after sanitize */
 void cx_scan_media_complete(struct cx_mbox_state *st, bool aborted);
 int cx_poison_find(struct cx_mbox_state *st, uint64_t dpa, uint64_t len,

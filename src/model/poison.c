@@ -56,19 +56,19 @@ static bool overlaps(const struct cx_poison_rec *r, uint64_t s, uint64_t len)
 
 static void set_overflow(struct cx_mbox_state *st)
 {
-	if (!st->poison_overflow) {
-		st->poison_overflow = true;
-		st->poison_overflow_ts = cx_mbox_timestamp(st);
+	if (!st->dev->poison_overflow) {
+		st->dev->poison_overflow = true;
+		st->dev->poison_overflow_ts = cx_mbox_timestamp(st);
 	}
 }
 
 /* Add a record: to the list while it has room, else aside (overflow). */
 static void poison_add(struct cx_mbox_state *st, struct cx_poison_rec r)
 {
-	if (st->poison.n < CX_POISON_LIST_MAX) {
-		list_insert(&st->poison, r);
-	} else if (st->poison_bkp.n < CX_POISON_BACKUP_MAX) {
-		list_insert(&st->poison_bkp, r);
+	if (st->dev->poison.n < CX_POISON_LIST_MAX) {
+		list_insert(&st->dev->poison, r);
+	} else if (st->dev->poison_bkp.n < CX_POISON_BACKUP_MAX) {
+		list_insert(&st->dev->poison_bkp, r);
 		set_overflow(st);
 	} else {
 		set_overflow(st);
@@ -112,7 +112,7 @@ static void list_cut(struct cx_mbox_state *st, struct cx_poison_list *l,
 int cx_poison_find(struct cx_mbox_state *st, uint64_t dpa, uint64_t len,
 		   uint64_t *first_bad)
 {
-	const struct cx_poison_list *ls[] = { &st->poison, &st->poison_bkp };
+	const struct cx_poison_list *ls[] = { &st->dev->poison, &st->dev->poison_bkp };
 	bool found = false;
 	uint64_t best = 0;
 
@@ -135,20 +135,30 @@ int cx_poison_find(struct cx_mbox_state *st, uint64_t dpa, uint64_t len,
 
 void cx_poison_clear_all(struct cx_mbox_state *st)
 {
-	st->poison.n = 0;
-	st->poison_bkp.n = 0;
-	st->scan_results.n = 0;
-	st->poison_overflow = false;
-	st->poison_overflow_ts = 0;
-	st->gpl.active = false;
-	st->smr.next = 0;
+	struct cx_mbox_device *dev = st->dev;
+
+	dev->poison.n = 0;
+	dev->poison_bkp.n = 0;
+	dev->poison_overflow = false;
+	dev->poison_overflow_ts = 0;
+	/* what every head scanned or was listing is gone with it */
+	for (int i = 0; i < dev->heads.n; i++) {
+		struct cx_mbox_state *h = dev->heads.v[i];
+		h->scan_results.n = 0;
+		h->gpl.active = false;
+		h->smr.next = 0;
+	}
 }
 
 void cx_poison_state_free(struct cx_mbox_state *st)
 {
-	list_free(&st->poison);
-	list_free(&st->poison_bkp);
 	list_free(&st->scan_results);
+}
+
+void cx_poison_dev_free(struct cx_mbox_device *dev)
+{
+	list_free(&dev->poison);
+	list_free(&dev->poison_bkp);
 }
 
 /* Common checks of a DPA range given as address + 64-byte units. */
@@ -191,8 +201,8 @@ uint16_t cx_cmd_get_poison_list(struct cx_memdev *m, struct cx_mbox_state *st,
 	int skip = 0, n = 0, total = 0;
 	if (st->gpl.active && st->gpl.dpa == dpa && st->gpl.len == len)
 		skip = st->gpl.next;
-	for (int i = 0; i < st->poison.n; i++) {
-		const struct cx_poison_rec *rec = &st->poison.v[i];
+	for (int i = 0; i < st->dev->poison.n; i++) {
+		const struct cx_poison_rec *rec = &st->dev->poison.v[i];
 		if (!overlaps(rec, dpa, len))
 			continue;
 		if (total++ < skip || n == MAX_RECS)
@@ -211,9 +221,9 @@ uint16_t cx_cmd_get_poison_list(struct cx_memdev *m, struct cx_mbox_state *st,
 	} else {
 		st->gpl.active = false;
 	}
-	if (st->poison_overflow) {
+	if (st->dev->poison_overflow) {
 		flags |= CX_GPL_FLAG_OVERFLOW;
-		cx_wr_le64(out + CX_GPL_OVERFLOW_TS, st->poison_overflow_ts);
+		cx_wr_le64(out + CX_GPL_OVERFLOW_TS, st->dev->poison_overflow_ts);
 	}
 	if (scan_running(st))
 		flags |= CX_GPL_FLAG_SCANNING;
@@ -236,7 +246,7 @@ uint16_t cx_cmd_inject_poison(struct cx_memdev *m, struct cx_mbox_state *st,
 		return CX_RC_SUCCESS; /* already poisoned */
 	if (scan_running(st))
 		return CX_RC_SUCCESS; /* the list is frozen while scanning */
-	if (st->poison.n >= CX_POISON_LIST_MAX)
+	if (st->dev->poison.n >= CX_POISON_LIST_MAX)
 		return CX_RC_INJECT_POISON_LIMIT;
 	struct cx_poison_rec rec = { dpa, CX_CACHELINE, CX_POISON_INJECTED };
 	poison_add(st, rec);
@@ -256,8 +266,8 @@ uint16_t cx_cmd_clear_poison(struct cx_memdev *m, struct cx_mbox_state *st,
 		return CX_RC_INTERNAL;
 	if (scan_running(st))
 		return CX_RC_SUCCESS; /* the list is frozen while scanning */
-	list_cut(st, &st->poison, true, dpa, CX_CACHELINE);
-	list_cut(st, &st->poison_bkp, false, dpa, CX_CACHELINE);
+	list_cut(st, &st->dev->poison, true, dpa, CX_CACHELINE);
+	list_cut(st, &st->dev->poison_bkp, false, dpa, CX_CACHELINE);
 	return CX_RC_SUCCESS;
 }
 
@@ -299,7 +309,7 @@ uint16_t cx_cmd_scan_media(struct cx_memdev *m, struct cx_mbox_state *st,
 
 	st->scan_results.n = 0;
 	st->smr.next = 0;
-	const struct cx_poison_list *ls[] = { &st->poison, &st->poison_bkp };
+	const struct cx_poison_list *ls[] = { &st->dev->poison, &st->dev->poison_bkp };
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < ls[k]->n; i++) {
 			struct cx_poison_rec rec = ls[k]->v[i];
@@ -311,13 +321,13 @@ uint16_t cx_cmd_scan_media(struct cx_memdev *m, struct cx_mbox_state *st,
 			struct cx_poison_rec clip = { a, b - a, rec.source };
 			list_insert(&st->scan_results, clip);
 		}
-	for (int i = 0; i < st->poison_bkp.n; i++) {
-		if (st->poison.n >= CX_POISON_LIST_MAX)
+	for (int i = 0; i < st->dev->poison_bkp.n; i++) {
+		if (st->dev->poison.n >= CX_POISON_LIST_MAX)
 			break;
-		if (!overlaps(&st->poison_bkp.v[i], dpa, len))
+		if (!overlaps(&st->dev->poison_bkp.v[i], dpa, len))
 			continue;
-		list_insert(&st->poison, st->poison_bkp.v[i]);
-		list_del(&st->poison_bkp, i--);
+		list_insert(&st->dev->poison, st->dev->poison_bkp.v[i]);
+		list_del(&st->dev->poison_bkp, i--);
 	}
 	st->gpl.active = false;
 	st->scan_dpa = dpa;
@@ -335,9 +345,9 @@ void cx_scan_media_complete(struct cx_mbox_state *st, bool aborted)
 	if (aborted)
 		return;
 	/* only a scan clears the overflow: once nothing is left aside */
-	if (st->poison_overflow && st->poison_bkp.n == 0) {
-		st->poison_overflow = false;
-		st->poison_overflow_ts = 0;
+	if (st->dev->poison_overflow && st->dev->poison_bkp.n == 0) {
+		st->dev->poison_overflow = false;
+		st->dev->poison_overflow_ts = 0;
 	}
 	if (st->scan_no_event_log)
 		return;
@@ -405,7 +415,7 @@ int cx_inject_poison(struct cx_memdev *m, uint64_t start, uint64_t len,
 			       "past its capacity %#llx", m->qid,
 			       (unsigned long long)start,
 			       (unsigned long long)len, (unsigned long long)cap);
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(st->lock);
 	int rc = 0;
 	if (cx_poison_find(st, start, len, NULL)) {
 		rc = cx_fail(e, EBUSY, "memdev %s: poison %#llx+%#llx overlaps "
@@ -415,6 +425,6 @@ int cx_inject_poison(struct cx_memdev *m, uint64_t start, uint64_t len,
 		struct cx_poison_rec r = { start, len, CX_POISON_INTERNAL };
 		poison_add(st, r);
 	}
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(st->lock);
 	return rc;
 }
