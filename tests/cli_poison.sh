@@ -7,7 +7,9 @@
 # readable again.  Sanitize is refused while the region is committed,
 # runs after destroy-region, and zeroes media and labels: the daemon
 # completes it on its own (the backing file turns to zeros with no
-# request in between), and wait-sanitize returns once it has.
+# request in between), and wait-sanitize returns once it has.  On a device
+# two hosts share, poison and sanitize are the device's, and an erase
+# waits until the other host's region is gone, saying whose it is.
 . "$(dirname "$0")/clilib.sh"
 
 cat >"$T/p.topo" <<EOT
@@ -136,4 +138,42 @@ run 0 read region1 0 64
 cmp -s "$T/want" "$T/out" || fail "sanitized media reads back non-zero"
 # wait-sanitize with nothing running returns at once
 run 0 wait-sanitize mem1 -t 0
+run 0 stop
+
+# Two hosts whose backends name one file hold two heads of one device:
+# poison injected through host1 fails host2's read of that line, and a
+# sanitize through host1 is refused while host2's region maps the media.
+cp "$T/data" "$T/sh.raw"
+for h in host1 host2; do
+	cat <<EOT
+[host $h]
+-machine q35,cxl=on
+-object memory-backend-file,id=m,mem-path=$T/sh.raw,size=256M,share=on
+-device pxb-cxl,id=cxl.1,bus=pcie.0,bus_nr=12
+-device cxl-rp,id=rp0,bus=cxl.1,port=0,chassis=0,slot=0
+-device cxl-type3,bus=rp0,volatile-memdev=m,id=shared
+-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
+EOT
+done >"$T/sh.topo"
+run 0 start "$T/sh.topo"
+run 0 --host host2 create-region -d decoder0.0 -t ram -m mem0
+run 0 --host host2 read region0 0x40 64
+run 0 --host host1 inject mem0 poison start=64 length=64
+run 1 --host host2 read region0 0x40 64
+err_has "DPA 0x40 is poisoned"
+run 0 --host host2 list -L -m mem0
+out_has '"offset":64'
+run 1 --host host1 sanitize-memdev mem0
+err_has "mem0: busy: host host2's shared, a head of the same device, has committed decoders"
+head -c "$(wc -c <"$T/data")" "$T/sh.raw" | cmp -s - "$T/data" ||
+	fail "a refused sanitize changed the shared device"
+run 0 --host host2 destroy-region region0
+run 0 --host host1 sanitize-memdev mem0
+# host1's sanitize runs: host2 cannot start another, nor map the media
+run 1 --host host2 sanitize-memdev mem0
+err_has "busy: host host1's shared, a head of the same device, is sanitizing it"
+run 0 --host host2 create-region -d decoder0.0 -t ram -m mem0
+run 1 --host host2 read region1 0 64
+err_has "sanitize in progress through host host1's shared"
+run 0 stop
 echo "cli_poison: ok"

@@ -58,6 +58,11 @@ int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
 		*rc = (uint16_t)json_object_get_int(jv);
 	if (json_object_object_get_ex(rep.result, "payload_out", &jv))
 		hex = json_object_get_string(jv);
+	if (err)
+		err->msg[0] = 0;
+	if (err && json_object_object_get_ex(rep.result, "busy_reason", &jv))
+		snprintf(err->msg, sizeof(err->msg), "%s",
+			 json_object_get_string(jv));
 	size_t n = 0;
 	uint8_t tmp[CX_MBOX_PAYLOAD_MAX];
 	r = cx_hex_decode(hex, tmp, sizeof(tmp), &n, NULL);

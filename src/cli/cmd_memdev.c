@@ -311,7 +311,6 @@ static int sanitize_one(struct cxlemu *c, const char *memdev, bool erase,
 			struct cxlemu_err *err)
 {
 	uint16_t op = erase ? CX_OP_SECURE_ERASE : CX_OP_SANITIZE, rc = 0;
-	struct bg_state s;
 	int r;
 
 	if ((r = cli_mbox(c, memdev, op, NULL, 0, NULL, NULL, &rc, err)) < 0)
@@ -319,18 +318,13 @@ static int sanitize_one(struct cxlemu *c, const char *memdev, bool erase,
 	if (rc == CX_RC_SUCCESS || rc == CX_RC_BG_STARTED)
 		return 0;
 	if (rc == CX_RC_BUSY) {
-		if (bg_status(c, memdev, &s, err) == 0 && s.running) {
-			const char *name = cx_mbox_opcode_name(s.opcode);
-			snprintf(err->msg, sizeof(err->msg), "%s: busy: %s "
-				 "(%#06x) is running in the background (%u%% "
-				 "done)", memdev, name ? name : "an operation",
-				 s.opcode, s.percent);
-		} else {
-			snprintf(err->msg, sizeof(err->msg), "%s: busy: it has "
-				 "committed decoders (an active region); "
-				 "destroy its regions before erasing it",
-				 memdev);
-		}
+		/* the daemon says what holds the media (cli_mbox) */
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg[0] ? err->msg :
+			 "the device returned Busy, and what held it has let "
+			 "go since; try again");
+		snprintf(err->msg, sizeof(err->msg), "%s: busy: %.*s", memdev,
+			 (int)sizeof(err->msg) - 64, why);
 		return -EBUSY;
 	}
 	return mbox_fail(memdev, op, rc, err);
