@@ -1,17 +1,19 @@
 /*
  * fuzz_mbox.c - libFuzzer target for the memdev mailbox.
  *
- * One small fabric (a memdev with 256 MiB volatile and 256 MiB persistent
- * memfd media and a 4 KiB LSA) is built once; every input starts from
- * fresh mailbox state and a fake clock at 0, then runs a sequence of
- * steps:
+ * One small fabric is built once: host0's memdev has 256 MiB volatile
+ * and 256 MiB persistent memfd media and a 4 KiB LSA; host1's memdev is a
+ * second head of the same device (same media, its own LSA).  Every input
+ * starts from fresh mailbox state and a fake clock at 0, with commands
+ * going to host0's head, then runs a sequence of steps:
  *
  *   sel < 0xf0   command table entry sel % n, or with sel & 1 clear and
  *                sel >= 0x80 a raw opcode from the next two bytes;
  *                then a 16-bit length (up to 2100, past the payload
  *                size on purpose) and that many payload bytes
  *   0xf0..0xff   side doors: toggle a committed decoder, inject poison,
- *                inject events or health, check an access, reset, poll
+ *                inject events or health, check an access, reset, poll,
+ *                switch to the other head
  *
  * followed by one byte of clock advance (x 50 ms), so background commands
  * start, run, complete and get aborted.  Anything outside the media, a
@@ -25,7 +27,7 @@
 #include "model/mbox.h"
 
 static struct cx_fabric *fab;
-static struct cx_memdev *mem;
+static struct cx_memdev *heads[2], *mem; /* mem: the head in use */
 static uint64_t now_ns;
 
 static uint64_t fake_clock(void *ctx)
@@ -45,34 +47,49 @@ static struct cx_backend *backend(struct cx_host *h, const char *id,
 	return b;
 }
 
-static void build(void)
+/* One host with a host bridge, a root port, a window and a memdev; the
+ * memdev's vmem and pmem backends are `share`'s when given (a second head
+ * of that device), new memfds otherwise. */
+static struct cx_memdev *host(const char *name, struct cx_memdev *share)
 {
-	cx_err e;
-	fab = cx_fabric_new("fuzz");
-	struct cx_host *h = cx_host_new(fab, "host0", 0);
+	struct cx_host *h = cx_host_new(fab, name, 0);
 	h->cxl_on = true;
 	struct cx_port *hb = cx_port_new(h, CX_PORT_HB, "cxl.1", 0);
 	hb->bus_nr = 12;
 	struct cx_port *rp = cx_port_new(h, CX_PORT_RP, "rp0", 0);
 	cx_port_attach(hb, rp);
-	mem = cx_memdev_new(h, "mem0", 0);
-	mem->parent = rp;
-	rp->memdev = mem;
-	mem->vmem_be = backend(h, "v", 256 << 20);
-	mem->vmem_size = 256 << 20;
-	mem->pmem_be = backend(h, "p", 256 << 20);
-	mem->pmem_size = 256 << 20;
-	mem->lsa_be = backend(h, "l", 4096);
-	mem->lsa_size = 4096;
+	struct cx_memdev *m = cx_memdev_new(h, "mem0", 0);
+	m->parent = rp;
+	rp->memdev = m;
+	m->vmem_be = share ? share->vmem_be : backend(h, "v", 256 << 20);
+	m->vmem_size = 256 << 20;
+	m->pmem_be = share ? share->pmem_be : backend(h, "p", 256 << 20);
+	m->pmem_size = 256 << 20;
+	m->lsa_be = backend(h, "l", 4096);
+	m->lsa_size = 4096;
 	struct cx_window *w = cx_window_new(h, 0, 0);
 	w->size = 1ULL << 30;
 	w->ways = 1;
 	w->targets[0] = hb;
+	return m;
+}
+
+static void build(void)
+{
+	cx_err e;
+	fab = cx_fabric_new("fuzz");
+	heads[0] = host("host0", NULL);
+	heads[1] = host("host1", heads[0]);
 	cx_fabric_finalize(fab);
 	if (cx_fabric_start(fab, &e)) {
 		fprintf(stderr, "fuzz setup: %s\n", e.msg);
 		abort();
 	}
+	if (heads[0]->mbox->dev != heads[1]->mbox->dev) {
+		fprintf(stderr, "fuzz setup: the heads are not one device\n");
+		abort();
+	}
+	cx_mbox_free_fabric(fab); /* each input starts afresh */
 }
 
 struct reader {
@@ -90,7 +107,8 @@ static uint8_t u8(struct reader *r)
 
 static uint16_t u16(struct reader *r)
 {
-	return (uint16_t)(u8(r) | u8(r) << 8);
+	uint16_t lo = u8(r); /* two statements: operands of | are unsequenced */
+	return (uint16_t)(lo | u8(r) << 8);
 }
 
 static uint64_t u64(struct reader *r)
@@ -117,16 +135,17 @@ static void side_door(uint8_t sel, struct reader *r)
 		break;
 	}
 	case 0xf2: {
-		struct cx_gm_event g = { .log = (enum cx_event_log)(u8(r) % 6),
-					 .flags = u8(r), .dpa = u64(r) };
+		struct cx_gm_event g = { .media = {
+			.log = (enum cx_event_log)(u8(r) % 6),
+			.flags = u8(r), .dpa = u64(r) } };
 		g.has_component_id = u8(r) & 1;
 		cx_inject_general_media(mem, &g, &e);
 		break;
 	}
 	case 0xf3: {
-		struct cx_dram_event d = { .log = (enum cx_event_log)(u8(r) % 6),
-					   .dpa = u64(r), .has_row = true,
-					   .row = (uint32_t)u64(r) };
+		struct cx_dram_event d = { .media = {
+			.log = (enum cx_event_log)(u8(r) % 6), .dpa = u64(r) },
+			.has_row = true, .row = (uint32_t)u64(r) };
 		cx_inject_dram(mem, &d, &e);
 		break;
 	}
@@ -154,6 +173,9 @@ static void side_door(uint8_t sel, struct reader *r)
 		cx_mbox_status(mem, &s);
 		break;
 	}
+	case 0xf9:
+		mem = heads[mem == heads[0]];
+		break;
 	case 0xf8: {
 		uint8_t buf[512];
 		size_t len;
@@ -176,11 +198,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fab)
 		build();
 	now_ns = 0;
-	if (cx_mbox_init(mem, &e))
+	if (cx_mbox_init_fabric(fab, &e))
 		abort();
-	cx_mbox_set_clock(mem, fake_clock, NULL);
-	cx_hdm_set_ctrl_bits(&mem->decoders[0].regs, CX_HDM_CTRL_COMMITTED,
-			     false);
+	for (int i = 0; i < 2; i++) {
+		cx_mbox_set_clock(heads[i], fake_clock, NULL);
+		cx_hdm_set_ctrl_bits(&heads[i]->decoders[0].regs,
+				     CX_HDM_CTRL_COMMITTED, false);
+	}
+	mem = heads[0];
 
 	for (int steps = 0; r.n && steps < 64; steps++) {
 		uint8_t sel = u8(&r);
@@ -206,6 +231,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		now_ns += (uint64_t)u8(&r) * 50000000ULL;
 	}
-	cx_mbox_free(mem);
+	cx_mbox_free_fabric(fab);
 	return 0;
 }
