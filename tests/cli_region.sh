@@ -32,9 +32,9 @@ out_lacks "region0"
 run 2 create-region -w 2 mem0 mem1
 err_has "root decoder"
 run 2 create-region -d decoder0.0 -t bogus mem0
-run 1 create-region -d decoder0.0 -s 12Q mem0
+run 2 create-region -d decoder0.0 -s 12Q mem0
 err_has "12Q"
-run 1 create-region -d decoder0.0 -w 1K mem0
+run 2 create-region -d decoder0.0 -w 1K mem0
 err_has "ways: .1K. is not an unsigned integer"
 
 # refusals from the model carry its reason

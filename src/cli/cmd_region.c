@@ -59,9 +59,9 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 			cx_err e;
 			/* a count, not a size: "1K" is not 1024 ways */
 			if (cx_parse_u64(optarg, &v, "ways", &e) < 0)
-				return cli_error("create-region: %s", e.msg);
+				return cli_usage("create-region", "%s", e.msg);
 			if (v == 0 || v > 1024)
-				return cli_error("create-region: interleave "
+				return cli_usage("create-region", "interleave "
 						 "ways %s is not a number of "
 						 "ways", optarg);
 			rq.ways = (int)v;

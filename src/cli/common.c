@@ -152,6 +152,6 @@ int cli_parse_size(const char *cmd, const char *what, const char *s,
 	cx_err e;
 
 	if (cx_parse_size(s, out, what, &e) < 0)
-		return cli_error("%s: %s", cmd, e.msg);
+		return cli_usage(cmd, "%s", e.msg); /* malformed: exit 2 */
 	return CLI_OK;
 }
