@@ -112,7 +112,7 @@ run 1 read region0 512M 1
 err_has "region0"
 run 1 read region0 0 0x20000001
 [ ! -s "$T/out" ] || fail "a refused read printed bytes"
-run 1 read region0 12Q 1
+run 2 read region0 12Q 1
 err_has "12Q"
 run 1 write region7 0 --data x
 err_has "region7"
