@@ -83,6 +83,30 @@ run 0 stop
 [ ! -e "$SOCK" ] || fail "socket still there after stop"
 run 1 list
 
+# --log: connections, what changed the fabric and what was refused, with
+# the peer's pid; read-only requests that succeed are not logged
+run 1 start --log "$T/nodir/log" "$T/two.topo"
+err_has "cannot open log file $T/nodir/log"
+[ ! -e "$SOCK" ] || fail "a start with a bad log file left a socket"
+run 0 start --log "$T/log" "$T/two.topo"
+run 0 --host beta create-region -d decoder0.0 -t ram -m mem0
+run 1 --host beta create-region -d decoder0.0 -t ram -m mem7
+run 0 --host beta list -R
+run 0 stop
+grep -q 'cxlemu\[[0-9]*\]: serving .*two.topo' "$T/log" || fail "log: start"
+grep -q 'client 1 connected (pid [0-9]*, uid [0-9]*)' "$T/log" ||
+	fail "log: connection"
+grep -q 'host beta: {"op":"create-region".*"mem0"' "$T/log" ||
+	fail "log: create-region"
+grep -q 'host beta: refused .*mem7.*: .*mem7' "$T/log" ||
+	fail "log: the refusal and its reason"
+grep -q '"op":"list"' "$T/log" && fail "log: a read-only list was logged"
+grep -q 'host alpha: {"op":"stop"}' "$T/log" || fail "log: stop"
+tail -n 1 "$T/log" | grep -q ': stopped$' || fail "log: last line"
+[ "$(grep -c '^20[0-9-]*T[0-9:.]*Z cxlemu' "$T/log")" = \
+  "$(wc -l <"$T/log")" ] || fail "log: a line without time and pid"
+
+
 # a daemon killed without cleanup leaves a stale socket: start replaces it
 run 0 --socket "$SOCK" start "$T/two.topo"
 pid=$(daemon_pid)
@@ -142,6 +166,8 @@ wait "$fg"
 rc=$?
 [ "$rc" = 0 ] || { cat "$T/fg.err"; fail "foreground daemon exited $rc"; }
 grep -q "serving" "$T/fg.err" || fail "foreground daemon did not say so"
+grep -q "client [0-9]* connected" "$T/fg.err" ||
+	fail "the foreground daemon does not log to stderr"
 
 # a regular file where the socket should be is never replaced
 : >"$T/plain"

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -66,6 +67,31 @@ static void report(int fd, char type, const char *text)
 	free(buf);
 }
 
+/* One log line: UTC time to the millisecond, the pid, the daemon's words.
+ * One write() to an O_APPEND file, so lines from two daemons sharing a
+ * log do not interleave. */
+static void log_line(void *ctx, const char *text)
+{
+	int fd = *(int *)ctx;
+	struct timespec ts;
+	struct tm tm;
+	char buf[800];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = (int)strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, ".%03ldZ cxlemu[%d]: "
+		      "%s\n", ts.tv_nsec / 1000000, (int)getpid(), text);
+	if (n >= (int)sizeof(buf)) {
+		n = (int)sizeof(buf);
+		buf[n - 1] = '\n';
+	}
+	if (write(fd, buf, (size_t)n) < 0)
+		return; /* a full disk must not stop the fabric */
+}
+
+static int log_fd = -1;
+
 /* Load, start and bind; report warnings and the outcome on `rfd` (or
  * print them when rfd < 0). */
 static int bring_up(const char *topo, const char *path, int rfd,
@@ -110,6 +136,8 @@ static int bring_up(const char *topo, const char *path, int rfd,
 	}
 	if (n > 0 && (size_t)n < sizeof(line))
 		snprintf(line + n, sizeof(line) - (size_t)n, ") on %s", path);
+	if (rfd >= 0 && log_fd >= 0)
+		log_line(&log_fd, line);
 	if (rfd >= 0)
 		report(rfd, 'O', line);
 	else
@@ -120,7 +148,14 @@ static int bring_up(const char *topo, const char *path, int rfd,
 static int serve(struct cx_server *s)
 {
 	cx_err e;
+	if (log_fd >= 0)
+		cx_server_set_log(s, log_line, &log_fd);
 	int rc = cx_server_run(s, &quit, &e);
+	if (log_fd >= 0) {
+		char line[CX_ERR_MAX + 32];
+		snprintf(line, sizeof(line), "%s", rc ? e.msg : "stopped");
+		log_line(&log_fd, line);
+	}
 
 	cx_server_close(s);
 	return rc ? CLI_FAIL : CLI_OK;
@@ -128,7 +163,7 @@ static int serve(struct cx_server *s)
 
 /* A daemon must not hold its caller's descriptors (a pipe a shell waits
  * on, say): close everything above stderr except `keep`. */
-static void close_inherited(int keep)
+static void close_inherited(int keep, int keep2)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
@@ -137,7 +172,7 @@ static void close_inherited(int keep)
 		return;
 	while ((de = readdir(d))) {
 		int fd = atoi(de->d_name);
-		if (fd > 2 && fd != keep && fd != dirfd(d))
+		if (fd > 2 && fd != keep && fd != keep2 && fd != dirfd(d))
 			close(fd);
 	}
 	closedir(d);
@@ -157,7 +192,7 @@ static int daemonize(const char *topo, const char *path)
 	if (pid == 0) {
 		struct cx_server *s = NULL;
 		close(p[0]);
-		close_inherited(p[1]);
+		close_inherited(p[1], log_fd);
 		setsid();
 		install_signals();
 		if (bring_up(topo, path, p[1], &s))
@@ -223,24 +258,41 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool foreground = false;
+	const char *log_path = getenv("CXLEMU_LOG");
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fl:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			foreground = true;
 			break;
+		case 'l':
+			log_path = optarg;
+			break;
 		case 'h':
 			return cli_help("start",
 				"  -f, --foreground   stay in the foreground "
-				"(stop with Ctrl-C or cxlemu stop)\n");
+				"(stop with Ctrl-C or cxlemu stop); logs to "
+				"stderr\n"
+				"  -l, --log=FILE     append what the daemon does "
+				"to FILE (default: $CXLEMU_LOG)\n");
 		default:
-			return cli_bad_option("start", "fh", argv);
+			return cli_bad_option("start", "fl:h", argv);
 		}
+	}
+	if (log_path && *log_path) {
+		log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT |
+			      O_CLOEXEC, 0644);
+		if (log_fd < 0)
+			return cli_error("cannot open log file %s: %s",
+					 log_path, strerror(errno));
+	} else if (foreground) {
+		log_fd = 2;
 	}
 	if (argc - optind > 1)
 		return cli_usage("start", "one topology file at most");

@@ -18,21 +18,21 @@
 #include "proto/json.h"
 
 const struct cx_op cx_server_ops[] = {
-	{ "hello", cx_op_hello },
-	{ "list", cx_op_list },
-	{ "create-region", cx_op_create_region },
-	{ "destroy-region", cx_op_destroy_region },
-	{ "translate", cx_op_translate },
-	{ "read", cx_op_read },
-	{ "write", cx_op_write },
-	{ "stop", cx_op_stop },
-	{ "dax-list", cx_op_dax_list },
-	{ "dax-reconfigure", cx_op_dax_reconfigure },
-	{ "dax-map", cx_op_dax_map },
-	{ "dax-unmap", cx_op_dax_unmap },
-	{ "mbox", cx_op_mbox },
-	{ "inject", cx_op_inject },
-	{ NULL, NULL },
+	{ "hello", cx_op_hello, false },
+	{ "list", cx_op_list, false },
+	{ "create-region", cx_op_create_region, true },
+	{ "destroy-region", cx_op_destroy_region, true },
+	{ "translate", cx_op_translate, false },
+	{ "read", cx_op_read, false },
+	{ "write", cx_op_write, true },
+	{ "stop", cx_op_stop, true },
+	{ "dax-list", cx_op_dax_list, false },
+	{ "dax-reconfigure", cx_op_dax_reconfigure, true },
+	{ "dax-map", cx_op_dax_map, true },
+	{ "dax-unmap", cx_op_dax_unmap, true },
+	{ "mbox", cx_op_mbox, true },
+	{ "inject", cx_op_inject, true },
+	{ NULL, NULL, false },
 };
 
 const struct cx_op *cx_server_find_op(const char *name)

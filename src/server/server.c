@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct out_seg {
 struct client {
 	int id;
 	int fd;
+	const char *host;             /* named by its last request (logs) */
 	struct cx_frame_rx rx;
 	struct json_object *parked;   /* request waiting for its raw frame */
 	uint64_t parked_len;
@@ -68,7 +70,41 @@ struct cx_server {
 	int next_id;
 	int stop_client;              /* id that asked to stop, or -1 */
 	bool stopping;
+	cx_server_log_fn log;         /* cx_server_set_log */
+	void *log_ctx;
 };
+
+void cx_server_set_log(struct cx_server *s, cx_server_log_fn fn, void *ctx)
+{
+	s->log = fn;
+	s->log_ctx = ctx;
+}
+
+#define CX_LOG_LINE_MAX 600
+
+static void slog(struct cx_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void slog(struct cx_server *s, const char *fmt, ...)
+{
+	char line[CX_LOG_LINE_MAX];
+	va_list ap;
+
+	if (!s->log)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line)) /* say that it was cut */
+		memcpy(line + sizeof(line) - 4, "...", 4);
+	s->log(s->log_ctx, line);
+}
+
+/* The request as logged: its JSON without the host (logged apart). */
+static const char *req_text(struct json_object *req)
+{
+	json_object_object_del(req, "host");
+	return json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+}
 
 const char *cx_server_path(const struct cx_server *s) { return s->path; }
 struct cx_fabric *cx_server_fabric(struct cx_server *s) { return s->fabric; }
@@ -387,6 +423,7 @@ static void dispatch(struct cx_server *s, struct client *c,
 	call.req = req;
 	call.data = data;
 	call.data_len = data_len;
+	c->host = call.host->name;
 	rc = op->fn(&call, &e);
 	if (rc < 0) {
 		json_object_put(call.result);
@@ -395,6 +432,9 @@ static void dispatch(struct cx_server *s, struct client *c,
 			close(call.fds[i]);
 		goto fail;
 	}
+	if (op->changes && s->log)
+		slog(s, "client %d host %s: %s", c->id, call.host->name,
+		     req_text(req));
 	if (call.stop) {
 		s->stopping = true;
 		s->stop_client = c->id;
@@ -405,9 +445,20 @@ static void dispatch(struct cx_server *s, struct client *c,
 	free(data);
 	return;
 fail:
+	if (s->log)
+		slog(s, "client %d host %s: refused %s: %s", c->id,
+		     c->host ? c->host : "-", req_text(req), e.msg);
 	reply_error(c, rc, e.msg);
 	json_object_put(req);
 	free(data);
+}
+
+/* A frame that is not a request: say why, in the reply and the log. */
+static void proto_error(struct cx_server *s, struct client *c, int rc,
+			const char *msg)
+{
+	slog(s, "client %d: bad frame: %s", c->id, msg);
+	reply_error(c, rc, msg);
 }
 
 /* A complete frame arrived. */
@@ -429,7 +480,7 @@ static void on_frame(struct cx_server *s, struct client *c, uint8_t *buf,
 				     "but the request announced data_len %llu; "
 				     "nothing was done", len,
 				     (unsigned long long)c->parked_len);
-			reply_error(c, rc, e.msg);
+			proto_error(s, c, rc, e.msg);
 			return;
 		}
 		dispatch(s, c, req, buf, len);
@@ -438,12 +489,12 @@ static void on_frame(struct cx_server *s, struct client *c, uint8_t *buf,
 	rc = cx_proto_parse(buf, len, &req, &e);
 	free(buf);
 	if (rc) {
-		reply_error(c, rc, e.msg);
+		proto_error(s, c, rc, e.msg);
 		return;
 	}
 	if ((rc = cx_proto_get_u64(req, "data_len", false, &dlen, &e))) {
 		json_object_put(req);
-		reply_error(c, rc, e.msg);
+		proto_error(s, c, rc, e.msg);
 		return;
 	}
 	if (dlen > CX_PROTO_MAX_FRAME) {
@@ -451,7 +502,7 @@ static void on_frame(struct cx_server *s, struct client *c, uint8_t *buf,
 		rc = cx_fail(&e, EMSGSIZE, "data_len %llu is larger than the "
 			     "%u bytes a frame may hold",
 			     (unsigned long long)dlen, CX_PROTO_MAX_FRAME);
-		reply_error(c, rc, e.msg);
+		proto_error(s, c, rc, e.msg);
 		c->close_when_flushed = true;
 		return;
 	}
@@ -474,7 +525,7 @@ static void client_read(struct cx_server *s, struct client *c)
 		if (rc == 0)
 			return;
 		if (rc == -EMSGSIZE) {
-			reply_error(c, rc, e.msg);
+			proto_error(s, c, rc, e.msg);
 			c->close_when_flushed = true;
 			return;
 		}
@@ -491,8 +542,9 @@ static void client_read(struct cx_server *s, struct client *c)
 }
 
 /* Tell a connection we cannot serve why, and hang up. */
-static void shed(int fd, const char *why)
+static void shed(struct cx_server *s, int fd, const char *why)
 {
+	slog(s, "turned a connection away: %s", why);
 	struct json_object *r = cx_proto_reply_err(EMFILE, why);
 	cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, NULL);
 	json_object_put(r);
@@ -548,7 +600,7 @@ static void accept_clients(struct cx_server *s)
 			close(s->spare);
 			fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
-				shed(fd, "the fabric daemon is out of file "
+				shed(s, fd, "the fabric daemon is out of file "
 				     "descriptors; try again when other "
 				     "clients have gone");
 			s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -567,13 +619,23 @@ static void accept_clients(struct cx_server *s)
 			snprintf(why, sizeof(why), "the fabric daemon serves at "
 				 "most %d connections at once; try again when "
 				 "one has closed", CX_SERVER_MAX_CLIENTS);
-			shed(fd, why);
+			shed(s, fd, why);
 			continue;
 		}
 		struct client *c = cx_xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->id = ++s->next_id;
 		cx_vec_push(&s->clients, c);
+		if (s->log) {
+			struct ucred who;
+			socklen_t wl = sizeof(who);
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &who,
+				       &wl) == 0)
+				slog(s, "client %d connected (pid %d, uid %u)",
+				     c->id, (int)who.pid, (unsigned)who.uid);
+			else
+				slog(s, "client %d connected", c->id);
+		}
 	}
 }
 
@@ -654,6 +716,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 		for (int i = s->clients.n - 1; i >= 0; i--) {
 			struct client *c = s->clients.v[i];
 			if (c->dead && c->id != s->stop_client) {
+				slog(s, "client %d closed", c->id);
 				cx_vec_remove(&s->clients, c);
 				client_free(s, c); /* a descriptor is free */
 				if (s->accept_paused)

@@ -47,6 +47,17 @@ const char *cx_server_path(const struct cx_server *s);
 struct cx_fabric *cx_server_fabric(struct cx_server *s);
 
 /*
+ * What the daemon did, one line at a time (no timestamp, no newline):
+ * connections opened and closed (with the peer's pid and uid), every
+ * request that changed the fabric and every request refused (op, host,
+ * the request, the reason), newcomers turned away, and the stop.
+ * Read-only requests that succeed are not logged.  Without a log
+ * function nothing is formatted.
+ */
+typedef void (*cx_server_log_fn)(void *ctx, const char *line);
+void cx_server_set_log(struct cx_server *s, cx_server_log_fn fn, void *ctx);
+
+/*
  * What is at `path`: 1 when a fabric answers, 0 when nothing or a stale
  * socket is there, negative when something else is in the way.
  */
@@ -75,6 +86,7 @@ typedef int (*cx_op_fn)(struct cx_srv_call *c, cx_err *e);
 struct cx_op {
 	const char *name;
 	cx_op_fn fn;
+	bool changes;                /* changes the fabric: logged when done */
 };
 /* The table, ended by a row with a NULL name. */
 extern const struct cx_op cx_server_ops[];
