@@ -109,6 +109,20 @@ static uint16_t run(struct cx_memdev *m, uint16_t op, const void *in,
 	return rc;
 }
 
+/* Media Operations, sanitize class, one range. */
+static uint16_t ranged_erase(struct cx_memdev *m, uint8_t sub, uint64_t dpa,
+			     uint64_t len)
+{
+	uint8_t mop[CX_MOP_HDR_LEN + CX_MOP_RANGE_SIZE] = { 0 };
+
+	mop[CX_MOP_CLASS] = CX_MOP_CLASS_SANITIZE;
+	mop[CX_MOP_SUBCLASS] = sub;
+	cx_wr_le32(mop + CX_MOP_RANGE_COUNT, 1);
+	cx_wr_le64(mop + CX_MOP_RANGES, dpa);
+	cx_wr_le64(mop + CX_MOP_RANGES + 8, len);
+	return run(m, CX_OP_MEDIA_OPERATIONS, mop, sizeof(mop), NULL, NULL);
+}
+
 /* Records Get Poison List reports over the whole device. */
 static int poison_listed(struct cx_memdev *m)
 {
@@ -179,7 +193,6 @@ static void test_erase_waits_for_every_head(void **state)
 				     .mode = CX_MODE_RAM };
 	struct cx_region *r2 = NULL;
 	uint8_t fill[1 << 16];
-	uint8_t mop[CX_MOP_HDR_LEN + CX_MOP_RANGE_SIZE] = { 0 };
 
 	memset(fill, 0x5a, sizeof(fill));
 	for (uint64_t off = 0; off < w->m1->vmem_size; off += sizeof(fill))
@@ -194,13 +207,8 @@ static void test_erase_waits_for_every_head(void **state)
 	assert_int_equal(run(w->m1, CX_OP_SECURE_ERASE, NULL, 0, NULL, NULL),
 			 CX_RC_BUSY);
 	/* a ranged sanitize over host2's DPA through host1, likewise */
-	mop[CX_MOP_CLASS] = CX_MOP_CLASS_SANITIZE;
-	mop[CX_MOP_SUBCLASS] = CX_MOP_SANITIZE_ZERO;
-	cx_wr_le32(mop + CX_MOP_RANGE_COUNT, 1);
-	cx_wr_le64(mop + CX_MOP_RANGES, 0x100000);
-	cx_wr_le64(mop + CX_MOP_RANGES + 8, 64);
-	assert_int_equal(run(w->m1, CX_OP_MEDIA_OPERATIONS, mop, sizeof(mop),
-			     NULL, NULL), CX_RC_BUSY);
+	assert_int_equal(ranged_erase(w->m1, CX_MOP_SANITIZE_ZERO, 0x100000,
+				      64), CX_RC_BUSY);
 	/* host3's device is not in use */
 	assert_int_equal(run(w->m3, CX_OP_SECURE_ERASE, NULL, 0, NULL, NULL),
 			 CX_RC_SUCCESS);
@@ -232,6 +240,127 @@ static void test_erase_waits_for_every_head(void **state)
 	assert_true(st1.sanitize_done);
 }
 
+/* host2's ranged erase is pending: host1's sanitize would be written
+ * over when both complete, so it waits, and says for whom. */
+static void test_sanitize_waits_for_a_pending_ranged_erase(void **state)
+{
+	struct world *w = *state;
+	char why[256];
+
+	assert_int_equal(ranged_erase(w->m2, CX_MOP_SANITIZE_SANITIZE, 0,
+				      4096), CX_RC_BG_STARTED);
+	assert_int_equal(run(w->m1, CX_OP_SANITIZE, NULL, 0, NULL, NULL),
+			 CX_RC_BUSY);
+	assert_int_equal(cx_mbox_busy_reason(w->m1, CX_OP_SANITIZE, why,
+					     sizeof(why)), 1);
+	assert_non_null(strstr(why, "host host2's cxl-mem0"));
+	assert_non_null(strstr(why, "Media Operations"));
+	/* once it is done, the sanitize runs and its zeros stay */
+	w->now += 3600ULL * 1000000000ULL;
+	cx_mbox_poll(w->m1);
+	assert_int_equal(run(w->m1, CX_OP_SANITIZE, NULL, 0, NULL, NULL),
+			 CX_RC_BG_STARTED);
+	w->now += 3600ULL * 1000000000ULL;
+	cx_mbox_poll(w->m2);
+	assert_true(media_is(w->m1, 0));
+}
+
+/* A ranged erase through host1 is refused over host2's region only; the
+ * reason names host2, not host1's own region. */
+static void test_ranged_erase_reason_names_the_other_head(void **state)
+{
+	struct world *w = *state;
+	struct cx_region_req req = { .root = "decoder0.0",
+				     .mode = CX_MODE_RAM };
+	struct cx_region *r1 = NULL, *r2 = NULL;
+	char why[256];
+
+	if (cx_region_create(cx_host_find(w->f, "host1"), &req, &r1, &w->e) ||
+	    cx_region_create(cx_host_find(w->f, "host2"), &req, &r2, &w->e))
+		fail_msg("%s", w->e.msg);
+	assert_int_equal(cx_mbox_busy_reason(w->m1, CX_OP_MEDIA_OPERATIONS,
+					     why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "host host2's cxl-mem0"));
+	assert_int_equal(cx_mbox_busy_reason(w->m1, CX_OP_SANITIZE, why,
+					     sizeof(why)), 1);
+	assert_non_null(strstr(why, "it has committed decoders"));
+	assert_int_equal(cx_region_destroy(r2, false, &w->e), 0);
+	/* only host1's own region left: no reason for a ranged erase */
+	assert_int_equal(cx_mbox_busy_reason(w->m1, CX_OP_MEDIA_OPERATIONS,
+					     why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(cx_region_destroy(r1, false, &w->e), 0);
+}
+
+/* A scan through host1 freezes the device's poison list for host2 too. */
+static void test_scan_freezes_the_list_for_every_head(void **state)
+{
+	struct world *w = *state;
+	uint8_t sm[CX_SM_IN_LEN] = { 0 }, ip[CX_IP_IN_LEN] = { 0 };
+	uint8_t gpl[CX_GPL_IN_LEN] = { 0 }, out[CX_MBOX_PAYLOAD_MAX];
+
+	cx_wr_le64(sm + CX_SM_LENGTH, 1024);
+	assert_int_equal(run(w->m1, CX_OP_SCAN_MEDIA, sm, sizeof(sm), NULL,
+			     NULL), CX_RC_BG_STARTED);
+	cx_wr_le64(ip + CX_IP_DPA, 0x2000);
+	assert_int_equal(run(w->m2, CX_OP_INJECT_POISON, ip, sizeof(ip), NULL,
+			     NULL), CX_RC_SUCCESS);
+	cx_wr_le64(gpl + CX_GPL_LENGTH, 1024);
+	assert_int_equal(run(w->m2, CX_OP_GET_POISON_LIST, gpl, sizeof(gpl),
+			     out, NULL), CX_RC_SUCCESS);
+	assert_int_equal(cx_rd_le16(out + CX_GPL_COUNT), 0); /* not added */
+	assert_true(out[CX_GPL_FLAGS] & CX_GPL_FLAG_SCANNING);
+	w->now += 3600ULL * 1000000000ULL;
+	assert_int_equal(run(w->m2, CX_OP_INJECT_POISON, ip, sizeof(ip), NULL,
+			     NULL), CX_RC_SUCCESS);
+	assert_int_equal(poison_listed(w->m1), 1);
+}
+
+/* Memdevs that only overlap in one file, at different DPAs, are two
+ * devices: poison at host B's DPA 0 is not host A's DPA 0. */
+static void test_overlapping_layouts_are_separate_devices(void **state)
+{
+	char dir[] = "/tmp/cxlemu-shared-XXXXXX", text[2048], cmd[128];
+	struct cx_fabric *f = NULL;
+	cx_err e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+		 "[host a]\n-machine q35,cxl=on\n"
+		 "-object memory-backend-ram,id=r,size=256M\n"
+		 "-object memory-backend-ram,id=l,size=64K\n"
+		 "-object memory-backend-file,id=p,mem-path=%s/p.raw,"
+		 "size=256M,share=on\n"
+		 "-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
+		 "-device cxl-rp,id=rp0,bus=cxl.0,port=0,chassis=0,slot=0\n"
+		 "-device cxl-type3,bus=rp0,volatile-memdev=r,"
+		 "persistent-memdev=p,lsa=l,id=d\n"
+		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n"
+		 "[host b]\n-machine q35,cxl=on\n"
+		 "-object memory-backend-ram,id=l,size=64K\n"
+		 "-object memory-backend-file,id=p,mem-path=%s/p.raw,"
+		 "size=256M,share=on\n"
+		 "-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
+		 "-device cxl-rp,id=rp0,bus=cxl.0,port=0,chassis=0,slot=0\n"
+		 "-device cxl-type3,bus=rp0,persistent-memdev=p,lsa=l,id=d\n"
+		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n", dir, dir);
+	if (cx_config_load_text("overlap.topo", text, &f, &e) ||
+	    cx_fabric_start(f, &e))
+		fail_msg("%s", e.msg);
+	struct cx_memdev *a = cx_memdev_find(cx_host_find(f, "a"), "mem0");
+	struct cx_memdev *b = cx_memdev_find(cx_host_find(f, "b"), "mem0");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a->mbox->dev, b->mbox->dev);
+	assert_int_equal(cx_inject_poison(b, 0, 64, &e), 0);
+	assert_int_equal(cx_poison_check(a, 0, 64, NULL), 0);
+	cx_mbox_free_fabric(f);
+	cx_fabric_free(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +368,16 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_waits_for_every_head,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sanitize_waits_for_a_pending_ranged_erase, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ranged_erase_reason_names_the_other_head, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_scan_freezes_the_list_for_every_head, setup,
+			teardown),
+		cmocka_unit_test(test_overlapping_layouts_are_separate_devices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -466,14 +466,19 @@ static struct cx_mbox_device *device_new(void)
 	return dev;
 }
 
+/* Leave the device (under its lock: other heads may be running); the last
+ * head out frees it. */
 static void device_leave(struct cx_mbox_state *st)
 {
 	struct cx_mbox_device *dev = st->dev;
 
+	pthread_mutex_lock(&dev->lock);
 	cx_vec_remove(&dev->heads, st);
 	if (dev->sanitizing == st)
 		dev->sanitizing = NULL; /* the media stays disabled */
-	if (dev->heads.n)
+	int left = dev->heads.n;
+	pthread_mutex_unlock(&dev->lock);
+	if (left)
 		return;
 	cx_poison_dev_free(dev);
 	cx_vec_free(&dev->heads);
@@ -559,19 +564,21 @@ int cx_mbox_init(struct cx_memdev *m, cx_err *e)
 	return mbox_init_head(m, NULL, e);
 }
 
-/* Heads of one device hold the same backend media (a file shared between
- * hosts), at the same offset (the pre-7.1 size= carve-outs of one file
- * are different devices). */
+/* Heads of one device hold the same backend media in the same layout:
+ * the same volatile and persistent backends (or none), sizes and offset,
+ * at least one of them shared.  Memdevs that merely overlap in one file
+ * (the pre-7.1 size= carve-outs, or a file that is one host's persistent
+ * media behind another host's volatile capacity) put its bytes at
+ * different DPAs, so they stay separate devices. */
 static bool same_device(const struct cx_memdev *a, const struct cx_memdev *b)
 {
-	if (a->pmem_be && b->pmem_be)
-		return a->pmem_be->media && a->pmem_be->media ==
-		       b->pmem_be->media &&
-		       a->legacy_offset == b->legacy_offset;
-	if (a->vmem_be && b->vmem_be && !a->pmem_be && !b->pmem_be)
-		return a->vmem_be->media &&
-		       a->vmem_be->media == b->vmem_be->media;
-	return false;
+	const struct cx_media *av = a->vmem_be ? a->vmem_be->media : NULL,
+			      *bv = b->vmem_be ? b->vmem_be->media : NULL,
+			      *ap = a->pmem_be ? a->pmem_be->media : NULL,
+			      *bp = b->pmem_be ? b->pmem_be->media : NULL;
+	return (av || ap) && av == bv && ap == bp &&
+	       a->vmem_size == b->vmem_size && a->pmem_size == b->pmem_size &&
+	       a->legacy_offset == b->legacy_offset;
 }
 
 void cx_mbox_free(struct cx_memdev *m)
@@ -1283,6 +1290,16 @@ static uint64_t sanitize_ms(struct cx_mbox_state *st, uint64_t bytes)
 	return 14400 * 1000;
 }
 
+/* Head h, not st, has a background operation that will write the media
+ * when it completes (a ranged erase): an erase through st now would be
+ * overwritten by it. */
+static bool other_head_writing(const struct cx_mbox_state *st,
+			       const struct cx_mbox_state *h)
+{
+	return h != st && h->bg.running &&
+	       h->bg.opcode == CX_OP_MEDIA_OPERATIONS;
+}
+
 /* The media is in use: a head of the device (this one, or another host's)
  * maps it with a committed decoder (Linux's rule for erases, which the
  * device enforces here for every head), or another head's sanitize runs. */
@@ -1294,7 +1311,8 @@ static bool media_in_use(struct cx_mbox_state *st)
 		return true;
 	for (int i = 0; i < dev->heads.n; i++) {
 		struct cx_mbox_state *h = dev->heads.v[i];
-		if (cx_memdev_decoders_committed(h->m) > 0)
+		if (cx_memdev_decoders_committed(h->m) > 0 ||
+		    other_head_writing(st, h))
 			return true;
 	}
 	return false;
@@ -1318,7 +1336,8 @@ static bool range_mapped_elsewhere(struct cx_mbox_state *st, uint64_t dpa,
 	return false;
 }
 
-int cx_mbox_busy_reason(struct cx_memdev *m, char *buf, size_t len)
+int cx_mbox_busy_reason(struct cx_memdev *m, uint16_t opcode, char *buf,
+			size_t len)
 {
 	struct cx_mbox_state *st = m->mbox;
 	int busy = 1;
@@ -1340,11 +1359,22 @@ int cx_mbox_busy_reason(struct cx_memdev *m, char *buf, size_t len)
 			 "is sanitizing it", dev->sanitizing->m->host->name,
 			 dev->sanitizing->m->qid);
 	} else {
+		/* a ranged erase is refused only over other heads' ranges */
+		bool own = opcode != CX_OP_MEDIA_OPERATIONS;
 		busy = 0;
 		for (int i = 0; i < dev->heads.n && !busy; i++) {
-			struct cx_memdev *hm =
-				((struct cx_mbox_state *)dev->heads.v[i])->m;
-			if (cx_memdev_decoders_committed(hm) == 0)
+			struct cx_mbox_state *h = dev->heads.v[i];
+			struct cx_memdev *hm = h->m;
+			if (other_head_writing(st, h)) {
+				busy = 1;
+				snprintf(buf, len, "host %s's %s, a head of the "
+					 "same device, has a Media Operations "
+					 "erase running that will write the "
+					 "media", hm->host->name, hm->qid);
+				break;
+			}
+			if (cx_memdev_decoders_committed(hm) == 0 ||
+			    (hm == m && !own))
 				continue;
 			busy = 1;
 			if (hm == m)

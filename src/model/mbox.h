@@ -122,11 +122,14 @@ int cx_mbox_access_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 int cx_poison_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 		    uint64_t *first_bad);
 
-/* Why this memdev's media cannot be erased now (what makes Sanitize or
- * Secure Erase return Busy), as a sentence naming the head that holds it:
- * a background operation, a committed decoder on this or another head of
- * the device, another head's sanitize.  0 and "" when nothing does. */
-int cx_mbox_busy_reason(struct cx_memdev *m, char *buf, size_t len);
+/* Why this memdev's media cannot be erased now (what makes Sanitize,
+ * Secure Erase or, for `opcode` Media Operations, a ranged erase return
+ * Busy), as a sentence naming the head that holds it: a background
+ * operation, a committed decoder on this or (for a ranged erase, only)
+ * another head of the device, another head's sanitize or ranged erase.
+ * 0 and "" when nothing does. */
+int cx_mbox_busy_reason(struct cx_memdev *m, uint16_t opcode, char *buf,
+			size_t len);
 
 /* Conventional reset: abort a background command, lock the device if a
  * user passphrase is set, clear freeze and retry counts, activate a staged

@@ -188,6 +188,15 @@ static bool scan_running(struct cx_mbox_state *st)
 	return st->bg.running && st->bg.opcode == CX_OP_SCAN_MEDIA;
 }
 
+/* The poison list is the device's: a scan through any head freezes it. */
+static bool device_scanning(struct cx_mbox_state *st)
+{
+	for (int i = 0; i < st->dev->heads.n; i++)
+		if (scan_running(st->dev->heads.v[i]))
+			return true;
+	return false;
+}
+
 /* 4300h Get Poison List */
 uint16_t cx_cmd_get_poison_list(struct cx_memdev *m, struct cx_mbox_state *st,
 				const uint8_t *in, size_t in_len,
@@ -225,7 +234,7 @@ uint16_t cx_cmd_get_poison_list(struct cx_memdev *m, struct cx_mbox_state *st,
 		flags |= CX_GPL_FLAG_OVERFLOW;
 		cx_wr_le64(out + CX_GPL_OVERFLOW_TS, st->dev->poison_overflow_ts);
 	}
-	if (scan_running(st))
+	if (device_scanning(st))
 		flags |= CX_GPL_FLAG_SCANNING;
 	out[CX_GPL_FLAGS] = flags;
 	cx_wr_le16(out + CX_GPL_COUNT, (uint16_t)n);
@@ -244,7 +253,7 @@ uint16_t cx_cmd_inject_poison(struct cx_memdev *m, struct cx_mbox_state *st,
 		return r;
 	if (cx_poison_find(st, dpa, CX_CACHELINE, NULL))
 		return CX_RC_SUCCESS; /* already poisoned */
-	if (scan_running(st))
+	if (device_scanning(st))
 		return CX_RC_SUCCESS; /* the list is frozen while scanning */
 	if (st->dev->poison.n >= CX_POISON_LIST_MAX)
 		return CX_RC_INJECT_POISON_LIMIT;
@@ -264,7 +273,7 @@ uint16_t cx_cmd_clear_poison(struct cx_memdev *m, struct cx_mbox_state *st,
 		return r;
 	if (cx_dpa_write(m, dpa, in + CX_CP_DATA, CX_CACHELINE, NULL))
 		return CX_RC_INTERNAL;
-	if (scan_running(st))
+	if (device_scanning(st))
 		return CX_RC_SUCCESS; /* the list is frozen while scanning */
 	list_cut(st, &st->dev->poison, true, dpa, CX_CACHELINE);
 	list_cut(st, &st->dev->poison_bkp, false, dpa, CX_CACHELINE);

@@ -131,7 +131,8 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	json_object_object_add(r, "rc_name", json_object_new_string(
 				       cx_mbox_rc_name(rc16)));
 	char why[256];
-	if (rc16 == CX_RC_BUSY && cx_mbox_busy_reason(m, why, sizeof(why)))
+	if (rc16 == CX_RC_BUSY && cx_mbox_busy_reason(m, (uint16_t)opcode, why,
+						   sizeof(why)))
 		json_object_object_add(r, "busy_reason",
 				       json_object_new_string(why));
 	json_object_object_add(r, "payload_in_len",
