@@ -104,7 +104,17 @@ static void fx_daemon_stop(struct fx_daemon *d)
 	if (rc == 0) {
 		assert_int_equal(cxlemu_stop(c, NULL), 0);
 		cxlemu_close(c);
-		assert_int_equal(waitpid(d->pid, &st, 0), d->pid);
+		/* it exits once the reply is out: give it 30 s, not forever */
+		for (tries = 0; waitpid(d->pid, &st, WNOHANG) == 0; tries++) {
+			if (tries == 3000) {
+				kill(d->pid, SIGKILL);
+				waitpid(d->pid, NULL, 0);
+				d->pid = -1;
+				fail_msg("the test daemon did not exit 30 s "
+					 "after stop");
+			}
+			usleep(10000);
+		}
 	} else if (waitpid(d->pid, &st, WNOHANG) != d->pid) {
 		/* alive but unreachable: never wait on a daemon nobody could
 		 * ask to stop */

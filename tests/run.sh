@@ -13,14 +13,18 @@ export CXLEMU_BIN="$PWD/$san/cxlemu"
 export CXLEMU_OPT_BIN="$PWD/$opt/cxlemu"
 export CXLEMU_BUILD="$PWD/$opt"
 export CXLEMU_SRC="$PWD"
+# a test that hangs fails after this long instead of stopping the suite
+limit=${CXLEMU_TEST_LIMIT:-600}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for t in "$san"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
-	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$tmp/out" 2>&1
+	CMOCKA_MESSAGE_OUTPUT=stdout timeout -k 10 "$limit" "$t" \
+		>"$tmp/out" 2>&1
 	rc=$?
+	[ $rc = 124 ] && echo "$name: no end after $limit s: killed" >>"$tmp/out"
 	p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/out" | tail -1)
 	f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/out" | tail -1)
 	p=${p:-0}
@@ -38,7 +42,7 @@ done
 for t in tests/cli_*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
-	if sh "$t" >"$tmp/out" 2>&1; then
+	if timeout -k 10 "$limit" sh "$t" >"$tmp/out" 2>&1; then
 		passed=$((passed + 1))
 		echo "$name: ok"
 	else

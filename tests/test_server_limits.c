@@ -300,12 +300,77 @@ static void test_connection_cap(void **state)
 	served_then_stop(&d);
 }
 
+/* A daemon that answers the hello, then says why it is hanging up and
+ * hangs up: the client's next request runs into a broken pipe, and the
+ * library must report the reason already queued, not the pipe. */
+static void test_client_reports_the_reason_for_a_hang_up(void **state)
+{
+	char dir[] = "/tmp/cxlemu-test-hangup-XXXXXX", sock[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd, p[2];
+	cx_err e;
+
+	(void)state;
+	watchdog("a daemon that hangs up after the hello");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct cx_proto_msg m;
+		char go;
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0 || cx_proto_recv_msg(fd, &m, &e))
+			_exit(3);
+		cx_proto_msg_release(&m);
+		struct json_object *hello = json_object_new_object();
+		json_object_object_add(hello, "host",
+				       json_object_new_string("host0"));
+		struct json_object *r = cx_proto_reply_ok(hello);
+		if (cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, &e))
+			_exit(4);
+		json_object_put(r);
+		if (read(p[0], &go, 1) != 1) /* the client is connected */
+			_exit(5);
+		r = cx_proto_reply_err(ENOSPC, "the test daemon is leaving");
+		if (cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, &e))
+			_exit(6);
+		json_object_put(r);
+		_exit(0); /* closes fd with the reason queued */
+	}
+	close(p[0]);
+	close(lfd);
+
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	struct json_object *out = NULL;
+	int st;
+	assert_int_equal(cxlemu_connect(sock, NULL, &c, &err), 0);
+	assert_int_equal(write(p[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid); /* it has hung up */
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(cxlemu_list(c, NULL, &out, &err), -ENOSPC);
+	assert_string_equal(err.msg, "the test daemon is leaving");
+	cxlemu_close(c);
+	close(p[1]);
+	unlink(sock);
+	rmdir(dir);
+	alarm(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_out_of_descriptors),
 		cmocka_unit_test(test_no_room_until_limit_rises),
 		cmocka_unit_test(test_connection_cap),
+		cmocka_unit_test(test_client_reports_the_reason_for_a_hang_up),
 	};
 	signal(SIGALRM, on_alarm);
 	return cmocka_run_group_tests(tests, NULL, NULL);

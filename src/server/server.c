@@ -694,7 +694,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 		}
 		cx_srv_poll_devices(s->fabric); /* background operations */
 		int nclients = s->clients.n; /* accept appends after these */
-		if (s->accept_paused && accept_retry_due(s)) {
+		if (s->accept_paused && !s->stopping && accept_retry_due(s)) {
 			resume_accept(s);
 			accept_clients(s); /* the backlog may hold some */
 		}
@@ -718,9 +718,11 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			if (c->dead && c->id != s->stop_client) {
 				slog(s, "client %d closed", c->id);
 				cx_vec_remove(&s->clients, c);
-				client_free(s, c); /* a descriptor is free */
-				if (s->accept_paused)
-					resume_accept(s);
+				client_free(s, c);
+				/* a descriptor is free: it is for the next
+				 * newcomer, not for the spare (the timed
+				 * retry takes the spare back) */
+				s->accept_paused = false;
 			}
 		}
 	}
