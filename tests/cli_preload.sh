@@ -1,7 +1,7 @@
 #!/bin/sh
 # The preload library against what real device-DAX programs do: shared
-# mappings only, dup()ed descriptors, fork, partial munmap, bad lengths;
-# a device stays held exactly while something still names it.
+# mappings only, dup()ed descriptors, fork, partial munmap, mremap, bad
+# lengths; a device stays held exactly while something still names it.
 . "$(dirname "$0")/clilib.sh"
 : "${CXLEMU_BUILD:?run through tests/run.sh}"
 PRELOAD=$CXLEMU_BUILD/libcxlemu-preload.so
@@ -59,6 +59,14 @@ cur() { "$CXLEMU_BIN" dax list | sed -n 's/.*"chardev":"dax\([0-9]*\.0\)".*/\1/p
 dax "$(cur)" partial || { cat $T/hold.log; fail "partial case failed"; }
 out_has "partial: held=yes"
 grep -q "partial: after all unmapped held=no" $T/out || { cat $T/hold.log; fail "still held"; }
+
+# mremap: growing is refused; a moved mapping keeps the device held
+# until the moved range is unmapped
+dax "$(cur)" mremap || { cat "$T/out" "$T/err"; fail "mremap case failed"; }
+out_has "mremap grow: errno=22"
+err_has "can shrink or move, not grow"
+out_has "mremap move: moved along held=yes"
+out_has "mremap: after the moved range unmapped held=no"
 
 dax "$(cur)" bounds || fail "bounds case failed"
 out_has "len0: errno=22"

@@ -1,8 +1,8 @@
 /*
  * prog_dax_edges.c - a plain device-DAX program doing what real programs
  * sometimes do, for tests/cli_preload.sh to run under the preload library:
- * MAP_PRIVATE, a dup()ed descriptor, fork, partial munmap, odd lengths
- * and offsets.  It prints one line per case; $HOLD_CHECK is a command
+ * MAP_PRIVATE, a dup()ed descriptor, fork, partial munmap, mremap, odd
+ * lengths and offsets.  It prints one line per case; $HOLD_CHECK is a command
  * (cxlemu destroy-region ...) whose exit status shows whether the device
  * is still held.  Not linked with cxlemu: it is what users run.
  *
@@ -79,6 +79,27 @@ int main(int argc, char **argv)
 		printf("partial: held=%s\n", hold_check() ? "yes" : "no");
 		munmap(p + 8192, L - 8192);             /* the rest */
 		printf("partial: after all unmapped held=%s\n",
+		       hold_check() ? "yes" : "no");
+	} else if (!strcmp(c, "mremap")) {
+		char *p = mmap(NULL, L, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		char *spot = mmap(NULL, L / 2, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED || spot == MAP_FAILED)
+			return 1;
+		close(fd);
+		strcpy(p + 4096, "moved along");
+		char *g = mremap(p, L, 2 * L, MREMAP_MAYMOVE);
+		printf("mremap grow: errno=%d\n", g == MAP_FAILED ? errno : 0);
+		char *q = mremap(p, L, L / 2, MREMAP_MAYMOVE | MREMAP_FIXED,
+				 spot);
+		if (q == MAP_FAILED) {
+			printf("mremap move: errno=%d\n", errno);
+			return 1;
+		}
+		printf("mremap move: %s held=%s\n", q + 4096,
+		       hold_check() ? "yes" : "no");
+		munmap(q, L / 2);
+		printf("mremap: after the moved range unmapped held=%s\n",
 		       hold_check() ? "yes" : "no");
 	} else if (!strcmp(c, "bounds")) {
 		void *p;

@@ -15,7 +15,7 @@
  * is EINVAL); descriptors made by dup/dup2/dup3/fcntl(F_DUPFD) map the same
  * device; the device stays open (its region cannot be destroyed) while
  * any descriptor or any mapped byte remains, and a partial munmap keeps
- * the rest.  After fork() the child holds nothing of the parent's; it
+ * the rest; mremap may shrink or move a mapping (growing is refused).  After fork() the child holds nothing of the parent's; it
  * opens the device again on its own connection if it maps it.
  */
 #include <dlfcn.h>
@@ -59,6 +59,7 @@ static int (*real_open)(const char *, int, ...);
 static int (*real_openat)(int, const char *, int, ...);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_munmap)(void *, size_t);
+static void *(*real_mremap)(void *, size_t, size_t, int, ...);
 static int (*real_close)(int);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
@@ -72,6 +73,7 @@ static void resolve_once(void)
 	real_openat = dlsym(RTLD_NEXT, "openat");
 	real_mmap = dlsym(RTLD_NEXT, "mmap");
 	real_munmap = dlsym(RTLD_NEXT, "munmap");
+	real_mremap = dlsym(RTLD_NEXT, "mremap");
 	real_close = dlsym(RTLD_NEXT, "close");
 	real_dup = dlsym(RTLD_NEXT, "dup");
 	real_dup2 = dlsym(RTLD_NEXT, "dup2");
@@ -385,6 +387,67 @@ int munmap(void *addr, size_t len)
 		pthread_mutex_unlock(&lock);
 	}
 	return rc;
+}
+
+/* The device mapped at some byte of [a, b), or NULL. */
+static struct tracked *mapped_in(uintptr_t a, uintptr_t b)
+{
+	for (int i = 0; i < MAX_MAPS; i++)
+		if (maps[i].t && a < maps[i].end && maps[i].start < b)
+			return maps[i].t;
+	return NULL;
+}
+
+/*
+ * mremap of a DAX mapping: shrinking it and moving it are followed (the
+ * hold moves with the bytes); growing it is refused, since the bytes past
+ * the mapping in the media need not be the device's next ones (another
+ * partition, another granule's position).  MREMAP_DONTUNMAP would leave
+ * the old range mapped to nothing the device answers for: refused too.
+ */
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *want = NULL;
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+		va_start(ap, flags);
+		want = va_arg(ap, void *);
+		va_end(ap);
+	}
+	resolve();
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)old;
+	size_t old_r = (old_len + pg - 1) & ~(pg - 1);
+	size_t new_r = (new_len + pg - 1) & ~(pg - 1);
+	pthread_mutex_lock(&lock);
+	struct tracked *t = old_len && old_len <= SIZE_MAX - pg &&
+			    a <= UINTPTR_MAX - old_r ?
+			    mapped_in(a, a + old_r) : NULL;
+	if (!t) {
+		pthread_mutex_unlock(&lock);
+		return real_mremap(old, old_len, new_len, flags, want);
+	}
+	if (new_len > old_len || (flags & MREMAP_DONTUNMAP)) {
+		pthread_mutex_unlock(&lock);
+		say("mremap of %s: a DAX mapping can shrink or move, not %s; "
+		    "mmap the range you need instead", t->dev,
+		    new_len > old_len ? "grow" : "stay mapped behind "
+		    "(MREMAP_DONTUNMAP)");
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	void *p = real_mremap(old, old_len, new_len, flags, want);
+	if (p != MAP_FAILED && new_len) {
+		if ((uintptr_t)p != a) {
+			/* hold the new place before letting go of the old */
+			add_mapping((uintptr_t)p, (uintptr_t)p + new_r, t);
+			unmapped(a, a + old_r);
+		} else {
+			unmapped(a + new_r, a + old_r);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return p;
 }
 
 /*
