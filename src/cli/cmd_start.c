@@ -212,12 +212,10 @@ static int daemonize(const char *topo, const char *path)
 
 	/* read the child's report until it closes the pipe */
 	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
+	char *buf = cx_xrealloc(NULL, cap);
 	for (;;) {
 		if (len + 1 >= cap)
-			buf = realloc(buf, cap *= 2);
-		if (!buf)
-			return cli_error("out of memory");
+			buf = cx_xrealloc(buf, cap *= 2);
 		ssize_t r = read(p[0], buf + len, cap - len - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
