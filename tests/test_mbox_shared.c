@@ -361,6 +361,47 @@ static void test_overlapping_layouts_are_separate_devices(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Two devices on one host whose backends name one file are two heads of
+ * one device: a region interleaving them would map each DPA twice, so it
+ * is refused, naming both. */
+static void test_no_region_over_two_heads_of_one_device(void **state)
+{
+	char dir[] = "/tmp/cxlemu-shared-XXXXXX", text[2048], cmd[128];
+	struct cx_fabric *f = NULL;
+	struct cx_region *r = NULL;
+	struct cx_region_req req = { .root = "decoder0.0",
+				     .mode = CX_MODE_RAM };
+	cx_err e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+		 "-machine q35,cxl=on\n"
+		 "-object memory-backend-file,id=a,mem-path=%s/d.raw,"
+		 "size=256M,share=on\n"
+		 "-object memory-backend-file,id=b,mem-path=%s/d.raw,"
+		 "size=256M,share=on\n"
+		 "-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
+		 "-device cxl-rp,id=rp0,bus=cxl.0,port=0,chassis=0,slot=0\n"
+		 "-device cxl-rp,id=rp1,bus=cxl.0,port=1,chassis=0,slot=1\n"
+		 "-device cxl-type3,bus=rp0,volatile-memdev=a,id=d0\n"
+		 "-device cxl-type3,bus=rp1,volatile-memdev=b,id=d1\n"
+		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n", dir, dir);
+	if (cx_config_load_text("twice.topo", text, &f, &e) ||
+	    cx_fabric_start(f, &e))
+		fail_msg("%s", e.msg);
+	struct cx_host *h = f->hosts.v[0];
+	assert_int_equal(cx_region_create(h, &req, &r, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "mem0 and mem1 are heads of one device"));
+	/* each alone is fine */
+	req.memdevs[0] = "mem1";
+	req.nmemdevs = 1;
+	assert_int_equal(cx_region_create(h, &req, &r, &e), 0);
+	cx_fabric_free(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +419,7 @@ int main(void)
 			test_scan_freezes_the_list_for_every_head, setup,
 			teardown),
 		cmocka_unit_test(test_overlapping_layouts_are_separate_devices),
+		cmocka_unit_test(test_no_region_over_two_heads_of_one_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -417,6 +417,24 @@ int cx_fabric_start(struct cx_fabric *f, cx_err *e)
 	return 0;
 }
 
+/* Heads of one device hold the same backend media in the same layout:
+ * the same volatile and persistent backends (or none), sizes and offset,
+ * at least one of them shared.  Memdevs that merely overlap in one file
+ * (the pre-7.1 size= carve-outs, or a file that is one host's persistent
+ * media behind another host's volatile capacity) put its bytes at
+ * different DPAs, so they stay separate devices. */
+bool cx_memdev_same_device(const struct cx_memdev *a,
+			   const struct cx_memdev *b)
+{
+	const struct cx_media *av = a->vmem_be ? a->vmem_be->media : NULL,
+			      *bv = b->vmem_be ? b->vmem_be->media : NULL,
+			      *ap = a->pmem_be ? a->pmem_be->media : NULL,
+			      *bp = b->pmem_be ? b->pmem_be->media : NULL;
+	return (av || ap) && av == bv && ap == bp &&
+	       a->vmem_size == b->vmem_size && a->pmem_size == b->pmem_size &&
+	       a->legacy_offset == b->legacy_offset;
+}
+
 /* ---- lookup ---- */
 
 struct cx_host *cx_host_find(struct cx_fabric *f, const char *name)

@@ -564,23 +564,6 @@ int cx_mbox_init(struct cx_memdev *m, cx_err *e)
 	return mbox_init_head(m, NULL, e);
 }
 
-/* Heads of one device hold the same backend media in the same layout:
- * the same volatile and persistent backends (or none), sizes and offset,
- * at least one of them shared.  Memdevs that merely overlap in one file
- * (the pre-7.1 size= carve-outs, or a file that is one host's persistent
- * media behind another host's volatile capacity) put its bytes at
- * different DPAs, so they stay separate devices. */
-static bool same_device(const struct cx_memdev *a, const struct cx_memdev *b)
-{
-	const struct cx_media *av = a->vmem_be ? a->vmem_be->media : NULL,
-			      *bv = b->vmem_be ? b->vmem_be->media : NULL,
-			      *ap = a->pmem_be ? a->pmem_be->media : NULL,
-			      *bp = b->pmem_be ? b->pmem_be->media : NULL;
-	return (av || ap) && av == bv && ap == bp &&
-	       a->vmem_size == b->vmem_size && a->pmem_size == b->pmem_size &&
-	       a->legacy_offset == b->legacy_offset;
-}
-
 void cx_mbox_free(struct cx_memdev *m)
 {
 	struct cx_mbox_state *st = m ? m->mbox : NULL;
@@ -610,7 +593,7 @@ int cx_mbox_init_fabric(struct cx_fabric *f, cx_err *e)
 				for (int l = 0; l < o->memdevs.n && !dev; l++) {
 					struct cx_memdev *om = o->memdevs.v[l];
 					if (om != m && om->mbox &&
-					    same_device(m, om))
+					    cx_memdev_same_device(m, om))
 						dev = om->mbox->dev;
 				}
 			}

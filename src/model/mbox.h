@@ -57,8 +57,8 @@
  * from the sidecar file); idempotent. */
 int cx_mbox_init(struct cx_memdev *m, cx_err *e);
 /* Record a clean shutdown in the sidecar and free the state; NULL-safe.
- * cx_fabric_free() does not call this: the owner of the fabric must call
- * it (or cx_mbox_free_fabric()) before freeing the fabric. */
+ * cx_fabric_free() calls cx_mbox_free_fabric() itself; calling it first
+ * is harmless. */
 void cx_mbox_free(struct cx_memdev *m);
 /* cx_mbox_init / cx_mbox_free for every memdev of every host; memdevs
  * whose backends share media become heads of one device

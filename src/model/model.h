@@ -213,6 +213,11 @@ uint64_t cx_host_cxl_area_start(const struct cx_host *h);
 /* Open (create/size) every backend's media; heads whose file backends name
  * the same path share one media object. */
 int cx_fabric_start(struct cx_fabric *f, cx_err *e);
+/* Two memdevs are heads of one device: the same backend media in the same
+ * layout (same volatile and persistent backends, sizes and offset), at
+ * least one of them shared.  Valid once the fabric has started. */
+bool cx_memdev_same_device(const struct cx_memdev *a,
+			   const struct cx_memdev *b);
 
 /* ---- lookup ---- */
 struct cx_host *cx_host_find(struct cx_fabric *f, const char *name);

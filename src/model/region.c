@@ -257,6 +257,16 @@ static int resolve(struct cx_host *h, const struct cx_region_req *req,
 		return cx_fail(e, EINVAL, "interleave ways %d is less than the "
 			       "number of memdevs %s (%d)", ways, how, n);
 	n = ways;
+	/* two heads of one device would put two granules on one DPA */
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (cx_memdev_same_device(pl->pos[i].m, pl->pos[j].m))
+				return cx_fail(e, EINVAL, "mem%d and mem%d are "
+					"heads of one device (their backends "
+					"name the same media): interleaving "
+					"them would map each DPA twice",
+					pl->pos[j].m->index,
+					pl->pos[i].m->index);
 	if (!cx_ways_valid(ways))
 		return cx_fail(e, EINVAL, "interleave ways %d is not a valid "
 			       "encoding (1, 2, 3, 4, 6, 8, 12 or 16)", ways);
