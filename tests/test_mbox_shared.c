@@ -316,17 +316,41 @@ static void test_scan_freezes_the_list_for_every_head(void **state)
 	assert_int_equal(poison_listed(w->m1), 1);
 }
 
+/* Load and start topology `fmt`, whose two %s name a fresh temporary
+ * directory (filled in `dir`); unload_tmp() undoes it. */
+static struct cx_fabric *load_tmp(char *dir, const char *fmt)
+{
+	char text[4096];
+	struct cx_fabric *f = NULL;
+	cx_err e;
+
+	strcpy(dir, "/tmp/cxlemu-shared-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text), fmt, dir, dir);
+	if (cx_config_load_text("shared.topo", text, &f, &e) ||
+	    cx_fabric_start(f, &e))
+		fail_msg("%s", e.msg);
+	return f;
+}
+
+static void unload_tmp(struct cx_fabric *f, const char *dir)
+{
+	char cmd[128];
+
+	cx_fabric_free(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Memdevs that only overlap in one file, at different DPAs, are two
  * devices: poison at host B's DPA 0 is not host A's DPA 0. */
 static void test_overlapping_layouts_are_separate_devices(void **state)
 {
-	char dir[] = "/tmp/cxlemu-shared-XXXXXX", text[2048], cmd[128];
-	struct cx_fabric *f = NULL;
+	char dir[32];
 	cx_err e;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(text, sizeof(text),
+	struct cx_fabric *f = load_tmp(dir,
 		 "[host a]\n-machine q35,cxl=on\n"
 		 "-object memory-backend-ram,id=r,size=256M\n"
 		 "-object memory-backend-ram,id=l,size=64K\n"
@@ -344,10 +368,7 @@ static void test_overlapping_layouts_are_separate_devices(void **state)
 		 "-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
 		 "-device cxl-rp,id=rp0,bus=cxl.0,port=0,chassis=0,slot=0\n"
 		 "-device cxl-type3,bus=rp0,persistent-memdev=p,lsa=l,id=d\n"
-		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n", dir, dir);
-	if (cx_config_load_text("overlap.topo", text, &f, &e) ||
-	    cx_fabric_start(f, &e))
-		fail_msg("%s", e.msg);
+		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n");
 	struct cx_memdev *a = cx_memdev_find(cx_host_find(f, "a"), "mem0");
 	struct cx_memdev *b = cx_memdev_find(cx_host_find(f, "b"), "mem0");
 	assert_non_null(a);
@@ -355,10 +376,7 @@ static void test_overlapping_layouts_are_separate_devices(void **state)
 	assert_ptr_not_equal(a->mbox->dev, b->mbox->dev);
 	assert_int_equal(cx_inject_poison(b, 0, 64, &e), 0);
 	assert_int_equal(cx_poison_check(a, 0, 64, NULL), 0);
-	cx_mbox_free_fabric(f);
-	cx_fabric_free(f);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	unload_tmp(f, dir);
 }
 
 /* Two devices on one host whose backends name one file are two heads of
@@ -366,16 +384,14 @@ static void test_overlapping_layouts_are_separate_devices(void **state)
  * is refused, naming both. */
 static void test_no_region_over_two_heads_of_one_device(void **state)
 {
-	char dir[] = "/tmp/cxlemu-shared-XXXXXX", text[2048], cmd[128];
-	struct cx_fabric *f = NULL;
+	char dir[32];
 	struct cx_region *r = NULL;
 	struct cx_region_req req = { .root = "decoder0.0",
 				     .mode = CX_MODE_RAM };
 	cx_err e;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(text, sizeof(text),
+	struct cx_fabric *f = load_tmp(dir,
 		 "-machine q35,cxl=on\n"
 		 "-object memory-backend-file,id=a,mem-path=%s/d.raw,"
 		 "size=256M,share=on\n"
@@ -386,10 +402,7 @@ static void test_no_region_over_two_heads_of_one_device(void **state)
 		 "-device cxl-rp,id=rp1,bus=cxl.0,port=1,chassis=0,slot=1\n"
 		 "-device cxl-type3,bus=rp0,volatile-memdev=a,id=d0\n"
 		 "-device cxl-type3,bus=rp1,volatile-memdev=b,id=d1\n"
-		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n", dir, dir);
-	if (cx_config_load_text("twice.topo", text, &f, &e) ||
-	    cx_fabric_start(f, &e))
-		fail_msg("%s", e.msg);
+		 "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n");
 	struct cx_host *h = f->hosts.v[0];
 	assert_int_equal(cx_region_create(h, &req, &r, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "mem0 and mem1 are heads of one device"));
@@ -397,9 +410,7 @@ static void test_no_region_over_two_heads_of_one_device(void **state)
 	req.memdevs[0] = "mem1";
 	req.nmemdevs = 1;
 	assert_int_equal(cx_region_create(h, &req, &r, &e), 0);
-	cx_fabric_free(f);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	unload_tmp(f, dir);
 }
 
 int main(void)
