@@ -62,7 +62,7 @@ $(B)/cxlemu: $(CLI_OBJ) $(B)/libcxlemu.a
 $(BS)/cxlemu: $(CLI_OBJ_S) $(BS)/libcxlemu.a
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BS)/tests/%: tests/%.c $(BS)/libcxlemu.a $(wildcard tests/*.h fuzz/*.c)
+$(BS)/tests/%: tests/%.c $(BS)/libcxlemu.a $(wildcard tests/*.h fuzz/*.c fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -Itests -o $@ $< $(BS)/libcxlemu.a $(PKG_LIBS) -lcmocka -lpthread
 

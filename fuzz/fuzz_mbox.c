@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "model/mbox.h"
+#include "fuzz_input.h"
 
 static struct cx_fabric *fab;
 static struct cx_memdev *heads[2], *mem; /* mem: the head in use */
@@ -92,34 +93,7 @@ static void build(void)
 	cx_mbox_free_fabric(fab); /* each input starts afresh */
 }
 
-struct reader {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t u8(struct reader *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint16_t u16(struct reader *r)
-{
-	uint16_t lo = u8(r); /* two statements: operands of | are unsequenced */
-	return (uint16_t)(lo | u8(r) << 8);
-}
-
-static uint64_t u64(struct reader *r)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)u8(r) << (8 * i);
-	return v;
-}
-
-static void side_door(uint8_t sel, struct reader *r)
+static void side_door(uint8_t sel, struct fz_in *r)
 {
 	cx_err e;
 	uint64_t bad;
@@ -130,37 +104,37 @@ static void side_door(uint8_t sel, struct reader *r)
 				     !cx_hdm_committed(&mem->decoders[0].regs));
 		break;
 	case 0xf1: {
-		uint64_t s = u64(r) % (600ULL << 20), l = u16(r) * 64ULL;
+		uint64_t s = fz_u64(r) % (600ULL << 20), l = fz_u16(r) * 64ULL;
 		cx_inject_poison(mem, s & ~63ULL, l, &e);
 		break;
 	}
 	case 0xf2: {
 		struct cx_gm_event g = { .media = {
-			.log = (enum cx_event_log)(u8(r) % 6),
-			.flags = u8(r), .dpa = u64(r) } };
-		g.has_component_id = u8(r) & 1;
+			.log = (enum cx_event_log)(fz_u8(r) % 6),
+			.flags = fz_u8(r), .dpa = fz_u64(r) } };
+		g.has_component_id = fz_u8(r) & 1;
 		cx_inject_general_media(mem, &g, &e);
 		break;
 	}
 	case 0xf3: {
 		struct cx_dram_event d = { .media = {
-			.log = (enum cx_event_log)(u8(r) % 6), .dpa = u64(r) },
-			.has_row = true, .row = (uint32_t)u64(r) };
+			.log = (enum cx_event_log)(fz_u8(r) % 6), .dpa = fz_u64(r) },
+			.has_row = true, .row = (uint32_t)fz_u64(r) };
 		cx_inject_dram(mem, &d, &e);
 		break;
 	}
 	case 0xf4: {
-		struct cx_mm_event mm = { .log = (enum cx_event_log)(u8(r) % 6) };
-		mm.health.media_status = u8(r) % 12;
-		mm.health.life_used = u8(r);
-		mm.health.temperature = (int16_t)u16(r);
-		mm.health.cor_volatile = (uint32_t)u64(r);
+		struct cx_mm_event mm = { .log = (enum cx_event_log)(fz_u8(r) % 6) };
+		mm.health.media_status = fz_u8(r) % 12;
+		mm.health.life_used = fz_u8(r);
+		mm.health.temperature = (int16_t)fz_u16(r);
+		mm.health.cor_volatile = (uint32_t)fz_u64(r);
 		cx_inject_memory_module(mem, &mm, &e);
 		break;
 	}
 	case 0xf5: {
-		uint64_t d = u64(r) % (600ULL << 20), l = u16(r);
-		cx_mbox_access_check(mem, d, l, u8(r) & 1, &bad, &e);
+		uint64_t d = fz_u64(r) % (600ULL << 20), l = fz_u16(r);
+		cx_mbox_access_check(mem, d, l, fz_u8(r) & 1, &bad, &e);
 		cx_poison_check(mem, d, l, &bad);
 		break;
 	}
@@ -179,7 +153,7 @@ static void side_door(uint8_t sel, struct reader *r)
 	case 0xf8: {
 		uint8_t buf[512];
 		size_t len;
-		cx_cdat_build(mem, buf, u8(r) % 2 ? sizeof(buf) : 64, &len, &e);
+		cx_cdat_build(mem, buf, fz_u8(r) % 2 ? sizeof(buf) : 64, &len, &e);
 		break;
 	}
 	default:
@@ -192,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t in[2200], out[CX_MBOX_PAYLOAD_MAX];
 	const struct cx_mbox_cmd_info *tab;
 	int ncmd = cx_mbox_commands(&tab);
-	struct reader r = { data, size };
+	struct fz_in r = { data, size };
 	cx_err e;
 
 	if (!fab)
@@ -208,14 +182,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mem = heads[0];
 
 	for (int steps = 0; r.n && steps < 64; steps++) {
-		uint8_t sel = u8(&r);
+		uint8_t sel = fz_u8(&r);
 		if (sel >= 0xf0) {
 			side_door(sel, &r);
 		} else {
 			uint16_t op = tab[sel % ncmd].opcode;
 			if (sel >= 0x80 && !(sel & 1))
-				op = u16(&r);
-			size_t len = u16(&r) % 2100;
+				op = fz_u16(&r);
+			size_t len = fz_u16(&r) % 2100;
 			if (len > r.n)
 				len = r.n;
 			memcpy(in, r.p, len);
@@ -229,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (rc != 0 && rc != 1 && olen != 0))
 				abort();
 		}
-		now_ns += (uint64_t)u8(&r) * 50000000ULL;
+		now_ns += (uint64_t)fz_u8(&r) * 50000000ULL;
 	}
 	cx_mbox_free_fabric(fab);
 	return 0;

@@ -86,6 +86,7 @@
 #include "model/dax.h"
 #include "model/mbox.h"
 #include "server/server.h"
+#include "fuzz_input.h"
 
 #define FZ_MAX_REQS 32
 #define FZ_MiB (1ULL << 20)
@@ -259,33 +260,6 @@ static int fz_count_fds(void)
 }
 
 /* ---- input bytes ---- */
-
-struct fz_in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t fz_u8(struct fz_in *r)
-{
-	if (!r->n)
-		return 0;
-	r->n--;
-	return *r->p++;
-}
-
-static uint16_t fz_u16(struct fz_in *r)
-{
-	uint16_t lo = fz_u8(r);
-	return (uint16_t)(lo | fz_u8(r) << 8);
-}
-
-static uint64_t fz_u64(struct fz_in *r)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)fz_u8(r) << (8 * i);
-	return v;
-}
 
 #define FZ_PICK(r, tab) (tab[fz_u8(r) % (sizeof(tab) / sizeof(tab[0]))])
 
