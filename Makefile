@@ -16,7 +16,7 @@ OPT     := -O2 -g
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(wildcard src/util/*.c src/spec/*.c src/media/*.c src/model/*.c \
-                      src/config/*.c src/proto/*.c src/server/*.c src/client/*.c \
+                      src/sysfs/*.c src/config/*.c src/proto/*.c src/server/*.c src/client/*.c \
                       src/qemu/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -88,6 +88,7 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory build $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+	@for b in bench/*.sh; do echo "== $$b"; sh $$b $(B) || exit 1; done
 
 clean:
 	rm -rf build

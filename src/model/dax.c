@@ -25,6 +25,21 @@ struct cx_region *cx_dax_find(struct cx_host *h, const char *name)
 	return cx_region_find(h, rname);
 }
 
+/*
+ * target_node: Linux gives each CXL window that SRAT does not describe a
+ * NUMA node of its own, numbered after the RAM node(s); QEMU describes
+ * none, so with one RAM node window N is node 1 + N (node 1 in the
+ * captures).  Regions in the same window share its node.
+ */
+int cx_region_target_node(const struct cx_region *r)
+{
+	struct cx_host *h = r->host;
+	for (int i = 0; h && i < h->windows.n; i++)
+		if (h->windows.v[i] == r->win)
+			return 1 + i;
+	return 1;
+}
+
 static int check_granule(struct cx_region *r, const struct cx_dax_recipe *rc,
 			 uint64_t k, cx_err *e)
 {

@@ -52,6 +52,8 @@ static inline void cx_dax_locate(const struct cx_dax_recipe *rc, uint64_t off,
 	cx_dax_period(off, rc->gran, rc->ways, ent, &adv, left);
 	*media_off = rc->ent[*ent].off + adv;
 }
+/* The NUMA node Linux gives the region's memory (daxctl's target_node). */
+int cx_region_target_node(const struct cx_region *r);
 /* "daxZ.0" -> region, or NULL */
 struct cx_region *cx_dax_find(struct cx_host *h, const char *name);
 

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/dax.h"
 #include "model/mbox.h"
 
 #define PRINT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -1144,21 +1145,6 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 /* ---- DAX ---- */
 
 /*
- * target_node: Linux gives each CXL window that SRAT does not describe a
- * NUMA node of its own, numbered after the RAM node(s); QEMU describes
- * none, so with one RAM node window N is node 1 + N (node 1 in the
- * captures).  Regions in the same window share its node.
- */
-static int region_target_node(const struct cx_region *r)
-{
-	struct cx_host *h = r->host;
-	for (int i = 0; h && i < h->windows.n; i++)
-		if (h->windows.v[i] == r->win)
-			return 1 + i;
-	return 1;
-}
-
-/*
  * One device, daxZ.0, over the whole region, 2 MiB aligned.  Linux does
  * this for ram regions; for pmem regions it goes through an nvdimm
  * namespace whose metadata takes a few MiB (250 of 256 MiB in the
@@ -1176,7 +1162,7 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags)
 	snprintf(name, sizeof(name), "dax%d.0", r->id);
 	add_str(j, "chardev", name);
 	add(j, "size", j_size(r->size, human));
-	add_int(j, "target_node", region_target_node(r));
+	add_int(j, "target_node", cx_region_target_node(r));
 	add(j, "align", j_size(2ULL << 20, human));
 	add_str(j, "mode", r->dax_system_ram ? "system-ram" : "devdax");
 	if (r->dax_system_ram) {

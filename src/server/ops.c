@@ -32,6 +32,9 @@ const struct cx_op cx_server_ops[] = {
 	{ "dax-unmap", cx_op_dax_unmap, true },
 	{ "mbox", cx_op_mbox, true },
 	{ "inject", cx_op_inject, true },
+	{ "sysfs-stat", cx_op_sysfs_stat, false },
+	{ "sysfs-read", cx_op_sysfs_read, false },
+	{ "sysfs-list", cx_op_sysfs_list, false },
 	{ NULL, NULL, false },
 };
 

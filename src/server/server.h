@@ -110,6 +110,10 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_map(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
+/* a host's sysfs view (ops_sysfs.c) */
+int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
+int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
+int cx_op_sysfs_list(struct cx_srv_call *c, cx_err *e);
 /* device management (ops_mbox.c) */
 int cx_op_mbox(struct cx_srv_call *c, cx_err *e);
 int cx_op_inject(struct cx_srv_call *c, cx_err *e);

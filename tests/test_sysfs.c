@@ -1,0 +1,216 @@
+/*
+ * test_sysfs.c - a host's sysfs view (src/sysfs): what device-DAX programs
+ * find there, and path resolution with the kernel's rules.
+ *
+ * A region's DAX device must appear under /sys/bus/dax/devices, as
+ * /sys/dev/char/252:MINOR and as /dev/daxZ.0 with the region's size,
+ * address and alignment; realpath of its `subsystem` must be /sys/bus/dax
+ * (what fio and PMDK test); links must read as the relative text Linux
+ * writes; a device in system-ram mode is bound to kmem; a destroyed
+ * region's device is gone.  Resolution follows links in the middle of a
+ * path and at its end (not with nofollow, unless a trailing slash asks),
+ * climbs ".." from where a link led, and ends loops with ELOOP.
+ */
+#include <errno.h>
+
+#include "fixture.h"
+#include "sysfs/sysfs.h"
+
+static struct fx *one_region(struct cx_region **r)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 1, 2, 0, 256 * FX_MiB, 0);
+	fx_win_all(x, 4 * FX_GiB, 4096);
+	fx_start(x);
+	*r = fx_create_ok(x, "decoder0.0", "mem0,mem1", CX_MODE_RAM, 0);
+	(*r)->dax_system_ram = false;
+	return x;
+}
+
+static void expect_read(struct cx_sysfs *t, const char *path,
+			const char *want)
+{
+	struct cx_sysfs_node *n;
+	cx_err e;
+	char buf[CX_SYSFS_ATTR_MAX];
+	int rc = cx_sysfs_lookup(t, path, false, &n, NULL, 0, &e);
+	if (rc)
+		fail_msg("%s: %s", path, e.msg);
+	int len = cx_sysfs_read(n, buf, sizeof(buf), &e);
+	assert_true(len >= 0);
+	buf[len] = 0;
+	assert_string_equal(buf, want);
+}
+
+static void expect_canon(struct cx_sysfs *t, const char *path, bool nofollow,
+			 const char *want)
+{
+	struct cx_sysfs_node *n;
+	cx_err e;
+	char canon[CX_SYSFS_PATH_MAX];
+	int rc = cx_sysfs_lookup(t, path, nofollow, &n, canon, sizeof(canon),
+				 &e);
+	if (rc)
+		fail_msg("%s: %s", path, e.msg);
+	assert_string_equal(canon, want);
+}
+
+static int lookup_rc(struct cx_sysfs *t, const char *path, cx_err *e)
+{
+	struct cx_sysfs_node *n;
+	return cx_sysfs_lookup(t, path, false, &n, NULL, 0, e);
+}
+
+#define DEVDIR "/sys/devices/platform/ACPI0017:00/root0/decoder0.0/" \
+	       "region0/dax_region0/dax0.0"
+
+static void test_dax_device(void **state)
+{
+	struct cx_region *r;
+	struct fx *x = one_region(&r);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	char buf[64];
+
+	/* what fio, PMDK and libdaxctl look at */
+	expect_canon(t, "/sys/dev/char/252:0/subsystem", false, "/sys/bus/dax");
+	expect_canon(t, "/sys/bus/dax/devices/dax0.0", false, DEVDIR);
+	expect_canon(t, "/sys/dev/char/252:0", false, DEVDIR);
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)r->size);
+	expect_read(t, "/sys/dev/char/252:0/size", buf);
+	expect_read(t, "/sys/dev/char/252:0/align", "2097152\n");
+	expect_read(t, "/sys/bus/dax/devices/dax0.0/dev", "252:0\n");
+	snprintf(buf, sizeof(buf), "0x%llx\n", (unsigned long long)r->base);
+	expect_read(t, "/sys/bus/dax/devices/dax0.0/resource", buf);
+	expect_read(t, "/sys/bus/dax/devices/dax0.0/mapping0/page_offset",
+		    "0x0\n");
+	expect_read(t, "/sys/bus/dax/devices/dax0.0/target_node", "1\n");
+	expect_read(t, DEVDIR "/../dax_region/id", "0\n");
+	expect_canon(t, "/sys/bus/dax/devices/dax0.0/driver", false,
+		     "/sys/bus/dax/drivers/device_dax");
+
+	/* the device node */
+	struct cx_sysfs_node *n;
+	cx_err e;
+	assert_int_equal(cx_sysfs_lookup(t, "/dev/dax0.0", false, &n, NULL, 0,
+					 &e), 0);
+	assert_int_equal(n->type, CX_SYSFS_CHR);
+	assert_int_equal(n->major, 252);
+	assert_int_equal(n->minor, 0);
+	assert_int_equal(cx_sysfs_st_mode(n), 0020600);
+
+	/* links read as Linux writes them: relative */
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/dax/devices/dax0.0", true,
+					 &n, NULL, 0, &e), 0);
+	assert_int_equal(n->type, CX_SYSFS_LINK);
+	char text[CX_SYSFS_PATH_MAX];
+	cx_sysfs_readlink(n, text, sizeof(text));
+	assert_string_equal(text, "../../../devices/platform/ACPI0017:00/root0/"
+			    "decoder0.0/region0/dax_region0/dax0.0");
+	assert_int_equal(cx_sysfs_lookup(t, DEVDIR "/subsystem", true, &n,
+					 NULL, 0, &e), 0);
+	cx_sysfs_readlink(n, text, sizeof(text));
+	assert_string_equal(text, "../../../../../../../../bus/dax");
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/dev/char/252:0", true, &n,
+					 NULL, 0, &e), 0);
+	cx_sysfs_readlink(n, text, sizeof(text));
+	assert_string_equal(text, "../../devices/platform/ACPI0017:00/root0/"
+			    "decoder0.0/region0/dax_region0/dax0.0");
+	cx_sysfs_free(t);
+
+	/* system-ram: bound to kmem */
+	r->dax_system_ram = true;
+	t = cx_sysfs_build(x->h);
+	expect_canon(t, "/sys/bus/dax/devices/dax0.0/driver", false,
+		     "/sys/bus/dax/drivers/kmem");
+	expect_canon(t, "/sys/bus/dax/drivers/kmem/dax0.0", false, DEVDIR);
+	assert_int_equal(lookup_rc(t, "/sys/bus/dax/drivers/device_dax/dax0.0",
+				   &e), -ENOENT);
+	cx_sysfs_free(t);
+
+	/* destroyed: gone everywhere */
+	fx_destroy_ok(x, r);
+	t = cx_sysfs_build(x->h);
+	assert_int_equal(lookup_rc(t, "/dev/dax0.0", &e), -ENOENT);
+	assert_int_equal(lookup_rc(t, "/sys/dev/char/252:0", &e), -ENOENT);
+	assert_int_equal(lookup_rc(t, "/sys/bus/dax/devices/dax0.0", &e),
+			 -ENOENT);
+	assert_int_equal(lookup_rc(t, "/sys/bus/dax/devices", &e), 0);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
+static void test_minor_numbers(void **state)
+{
+	struct cx_region *r;
+	struct fx *x = one_region(&r);
+	fx_destroy_ok(x, r);
+	/* the next region is region1: dax1.0 is 252:256 */
+	r = fx_create_ok(x, "decoder0.0", "mem0,mem1", CX_MODE_RAM, 0);
+	assert_int_equal(r->id, 1);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	expect_read(t, "/sys/bus/dax/devices/dax1.0/dev", "252:256\n");
+	expect_canon(t, "/sys/dev/char/252:256", false,
+		     "/sys/devices/platform/ACPI0017:00/root0/decoder0.0/"
+		     "region1/dax_region1/dax1.0");
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
+static void test_resolution_rules(void **state)
+{
+	struct cx_region *r;
+	struct fx *x = one_region(&r);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	cx_err e;
+
+	/* a trailing slash follows the last link even with nofollow */
+	expect_canon(t, "/sys/dev/char/252:0", true, "/sys/dev/char/252:0");
+	expect_canon(t, "/sys/dev/char/252:0/", true, DEVDIR);
+	/* ".." climbs from where the link led, not from the link */
+	expect_canon(t, "/sys/bus/dax/devices/dax0.0/..", false,
+		     "/sys/devices/platform/ACPI0017:00/root0/decoder0.0/"
+		     "region0/dax_region0");
+	expect_canon(t, "//sys/./bus//dax/", false, "/sys/bus/dax");
+	expect_canon(t, "/..", false, "/");
+
+	assert_int_equal(lookup_rc(t, "/sys/bus/dax/nothing", &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "nothing"));
+	assert_int_equal(lookup_rc(t, "/sys/dev/char/252:0/size/x", &e),
+			 -ENOTDIR);
+	assert_int_equal(lookup_rc(t, "sys/bus", &e), -ENOENT);
+
+	/* reading: directories and write-only attributes refuse */
+	struct cx_sysfs_node *n;
+	char buf[CX_SYSFS_ATTR_MAX];
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/dax", false, &n, NULL, 0,
+					 &e), 0);
+	assert_int_equal(cx_sysfs_read(n, buf, sizeof(buf), &e), -EISDIR);
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/dax/drivers/kmem/bind",
+					 false, &n, NULL, 0, &e), 0);
+	assert_int_equal(cx_sysfs_read(n, buf, sizeof(buf), &e), -EACCES);
+
+	/* a loop of links ends */
+	struct cx_sysfs_node *d = cx_sysfs_mkdirs(t, "/loop");
+	cx_sysfs_link(d, "a", "/loop/b");
+	cx_sysfs_link(d, "b", "/loop/a");
+	assert_int_equal(lookup_rc(t, "/loop/a", &e), -ELOOP);
+	assert_int_equal(lookup_rc(t, "/loop/a/x", &e), -ELOOP);
+	/* inode numbers: stable, distinct, never 0 */
+	struct cx_sysfs_node *p, *q;
+	assert_int_equal(cx_sysfs_lookup(t, "/loop/a", true, &p, NULL, 0, &e), 0);
+	assert_int_equal(cx_sysfs_lookup(t, "/loop/b", true, &q, NULL, 0, &e), 0);
+	assert_true(cx_sysfs_ino(p) != cx_sysfs_ino(q));
+	assert_true(cx_sysfs_ino(p) != 0);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dax_device),
+		cmocka_unit_test(test_minor_numbers),
+		cmocka_unit_test(test_resolution_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
