@@ -1,11 +1,13 @@
 #!/bin/sh
-# The preload library against what real device-DAX programs do: shared
-# mappings only, dup()ed descriptors, fork, partial munmap, mremap, bad
-# lengths; a device stays held exactly while something still names it.
+# The preload library against what real device-DAX programs do, with
+# Linux device-DAX's answers: shared mappings only, lengths, offsets and
+# splits at multiples of the 2 MiB align, SIGBUS past the end, EINVAL for
+# read/write/fsync/msync, dup()ed descriptors, fork, threads, partial
+# munmap, mremap; a device stays held exactly while something names it.
 . "$(dirname "$0")/clilib.sh"
 : "${CXLEMU_BUILD:?run through tests/run.sh}"
 PRELOAD=$CXLEMU_BUILD/libcxlemu-preload.so
-cc -std=c11 -D_GNU_SOURCE -O1 -o "$T/edges" "$(dirname "$0")/prog_dax_edges.c" ||
+cc -std=c11 -D_GNU_SOURCE -O1 -o "$T/edges" "$(dirname "$0")/prog_dax_edges.c" -lpthread ||
 	fail "cannot build prog_dax_edges"
 
 cat >"$T/one.topo" <<TOPO
@@ -51,12 +53,14 @@ dax 0.0 dup || fail "dup case failed"
 out_has "dup: through a dup"
 
 dax 0.0 fork || fail "fork case failed"
-out_has "fork: child=0 parent-held=yes seen=child"
+out_has "fork: child=0 parent-held=yes seen=child inherited"
 
 # the region is recreated by HOLD_CHECK whenever it was free, so dax0.0
 # may now be dax1.0 etc.: find the current device
 cur() { "$CXLEMU_BIN" dax list | sed -n 's/.*"chardev":"dax\([0-9]*\.0\)".*/\1/p' | head -1; }
 dax "$(cur)" partial || { cat $T/hold.log; fail "partial case failed"; }
+out_has "partial: unaligned errno=22"
+err_has "not a multiple of its align"
 out_has "partial: held=yes"
 grep -q "partial: after all unmapped held=no" $T/out || { cat $T/hold.log; fail "still held"; }
 
@@ -65,6 +69,8 @@ grep -q "partial: after all unmapped held=no" $T/out || { cat $T/hold.log; fail 
 dax "$(cur)" mremap || { cat "$T/out" "$T/err"; fail "mremap case failed"; }
 out_has "mremap grow: errno=22"
 err_has "can shrink or move, not grow"
+out_has "mremap unaligned shrink: errno=22"
+out_has "mremap unaligned destination: errno=22"
 out_has "mremap move: moved along held=yes"
 out_has "mremap: after the moved range unmapped held=no"
 
@@ -72,5 +78,29 @@ dax "$(cur)" bounds || fail "bounds case failed"
 out_has "len0: errno=22"
 out_has "lenmax: errno=22"
 out_has "negative: errno=22"
-out_has "past end: errno=6"
+out_has "unaligned length: errno=22"
+out_has "unaligned offset: errno=22"
+out_has "unaligned fixed address: errno=22"
+err_has "multiples of the device's align (2048 KiB)"
+out_has "address aligned: yes"
+# Linux maps past the end of a device-DAX device; the bytes fault
+out_has "past end: mapped, touch=SIGBUS"
+err_has "touching those pages raises SIGBUS"
+
+dax "$(cur)" linux || fail "linux case failed"
+out_has "fstat: chr 252:[0-9]* size=0"
+for call in read write pread pwrite fsync ftruncate msync; do
+	out_has "^$call: errno=22"
+done
+err_has "cannot be read or written with system calls"
+err_has "msync(MS_SYNC) of a mapping"
+out_has "lseek: 0"
+out_has "madvise remove: errno=19"
+out_has "madvise dontneed: 0 kept"
+out_has "mprotect unaligned: errno=22"
+out_has "mprotect aligned: 0"
+out_has "dup then close: kept"
+
+dax "$(cur)" threads || fail "threads case failed"
+out_has "threads: failed=0 seen=abcdefgh"
 run 0 stop

@@ -37,6 +37,9 @@ void cxlemu_dax_close(struct cxlemu_dax *d);
  * without telling the daemon (the parent's hold stays the parent's). */
 void cxlemu_dax_forget(struct cxlemu_dax *d);
 uint64_t cxlemu_dax_size(const struct cxlemu_dax *d);
+/* The device's alignment (daxctl's align): Linux maps device-DAX only in
+ * multiples of it; cxlemu_dax_map itself needs only page alignment. */
+uint64_t cxlemu_dax_align(const struct cxlemu_dax *d);
 uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d);
 int cxlemu_dax_ways(const struct cxlemu_dax *d);
 

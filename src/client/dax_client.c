@@ -55,13 +55,14 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 	struct cxlemu_dax *d = cx_xcalloc(1, sizeof(*d));
 	struct cx_dax_layout *L = &d->L;
 	struct json_object *res = rep.result, *ents, *lens;
-	uint64_t size, gran, ways;
+	uint64_t size, gran, ways, align;
 	d->conn = c;
 	for (int i = 0; i < CX_DAX_MAX_WAYS; i++)
 		L->fds[i] = -1;
 	snprintf(L->name, sizeof(L->name), "%s", device);
 	if (!get_u64(res, "size", &size) || !get_u64(res, "granularity", &gran) ||
 	    !get_u64(res, "ways", &ways) || ways < 1 || ways > CX_DAX_MAX_WAYS ||
+	    !get_u64(res, "align", &align) || !cx_is_pow2(align) ||
 	    gran == 0 || !json_object_object_get_ex(res, "entries", &ents) ||
 	    !json_object_object_get_ex(res, "fd_len", &lens) ||
 	    (int)json_object_array_length(ents) != (int)ways ||
@@ -71,6 +72,7 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 		goto fail;
 	}
 	L->size = size;
+	L->align = align;
 	L->gran = (uint32_t)gran;
 	L->ways = (int)ways;
 	L->nfds = rep.nfds;
@@ -123,6 +125,7 @@ void cxlemu_dax_forget(struct cxlemu_dax *d)
 }
 
 uint64_t cxlemu_dax_size(const struct cxlemu_dax *d) { return d->L.size; }
+uint64_t cxlemu_dax_align(const struct cxlemu_dax *d) { return d->L.align; }
 uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d) { return d->L.gran; }
 int cxlemu_dax_ways(const struct cxlemu_dax *d) { return d->L.ways; }
 

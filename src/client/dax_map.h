@@ -25,6 +25,7 @@
 struct cx_dax_layout {
 	char name[32];          /* daxZ.0 */
 	uint64_t size;
+	uint64_t align;         /* mappings are multiples of this (device-DAX) */
 	uint32_t gran;
 	int ways;
 	int nfds;

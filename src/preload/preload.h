@@ -1,0 +1,114 @@
+/*
+ * preload.h - what the files of libcxlemu-preload.so share: the devices
+ * and descriptors they track, the lock, the fabric connection, and how
+ * they reach the C library's own functions.
+ *
+ *   preload.c        open of /dev/daxZ.M, descriptors (close, dup, fcntl),
+ *                    fork
+ *   preload_map.c    mmap, munmap, mremap, mprotect, madvise, msync with
+ *                    device-DAX's rules
+ *   preload_io.c     the I/O calls device-DAX refuses (read, write, ...)
+ *   preload_stat.c   stat, lstat, fstat, statx, access and their variants
+ *   preload_sysfs.c  the fabric's /sys paths: open, fopen, opendir,
+ *                    readdir, readlink, realpath, scandir
+ */
+#ifndef CXLEMU_PRELOAD_H
+#define CXLEMU_PRELOAD_H
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "client/sysfs_client.h"
+#include "cxlemu/dax.h"
+
+#define CX_PL_MAX_FDS 4096
+
+/* The C library's next definition of `name` (resolved once). */
+#define CX_PL_NEXT(name)                                                    \
+	({                                                                  \
+		static __typeof__(&name) next_;                             \
+		__typeof__(&name) f_ = __atomic_load_n(&next_,              \
+						       __ATOMIC_ACQUIRE);   \
+		if (!f_) {                                                  \
+			f_ = (__typeof__(&name))dlsym(RTLD_NEXT, #name);    \
+			__atomic_store_n(&next_, f_, __ATOMIC_RELEASE);     \
+		}                                                           \
+		f_;                                                         \
+	})
+
+/* One emulated DAX device opened by this process. */
+struct cx_pl_dev {
+	char name[32];              /* daxZ.M */
+	unsigned major, minor;
+	struct cxlemu_dax *dax;     /* NULL in a forked child until it maps */
+	int nfds;                   /* descriptors naming it */
+	int nmaps;                  /* mapped ranges */
+};
+
+/* What a tracked descriptor is. */
+struct cx_pl_fd {
+	struct cx_pl_dev *dev;      /* an open DAX device, or */
+	char *dir;                  /* a directory of the fabric's sysfs */
+};
+
+/* Recursive: the client library calls close() and mmap(), which land
+ * back in the preload while it holds the lock. */
+extern pthread_mutex_t cx_pl_lock;
+extern struct cx_pl_fd cx_pl_fds[CX_PL_MAX_FDS];
+
+void cx_pl_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Say it once per process (per place in the code). */
+#define CX_PL_SAY_ONCE(...)                                                 \
+	do {                                                                \
+		static int said_;                                           \
+		if (!__atomic_exchange_n(&said_, 1, __ATOMIC_RELAXED))      \
+			cx_pl_say(__VA_ARGS__);                             \
+	} while (0)
+
+/* The fabric connection (made on first use), or NULL with *rc set and a
+ * line said once about why. */
+struct cxlemu *cx_pl_conn(int *rc);
+/* Run with cx_pl_lock held. */
+static inline void cx_pl_lock_take(void) { pthread_mutex_lock(&cx_pl_lock); }
+static inline void cx_pl_lock_drop(void) { pthread_mutex_unlock(&cx_pl_lock); }
+
+/* The DAX device behind fd, or NULL (no lock needed to ask). */
+struct cx_pl_dev *cx_pl_dev_of(int fd);
+/* A directory of the fabric's sysfs behind fd, or NULL. */
+const char *cx_pl_dir_of(int fd);
+/* Open the device on this process's connection (dev->dax). Lock held. */
+int cx_pl_attach(struct cx_pl_dev *d, const char *path);
+/* Nothing names the device any more: let it go. Lock held. */
+void cx_pl_release_if_done(struct cx_pl_dev *d);
+/* A descriptor that behaves as device-DAX does for what the preload does
+ * not see (raw syscalls): read/write/lseek... fail, mmap fails. */
+int cx_pl_placeholder(bool cloexec);
+/* Track fd as a sysfs directory (path copied). */
+int cx_pl_track_dir(int fd, const char *path);
+
+/* /dev/daxZ.M: fills name, major, minor. */
+bool cx_pl_is_dax_path(const char *path, char *name, size_t len,
+		       unsigned *major, unsigned *minor);
+/* A path the fabric answers for: /dev/daxZ.M and its sysfs (DAX bus,
+ * /sys/dev/char/252:*, the CXL platform device). */
+bool cx_pl_claims(const char *path);
+/* Resolve `path` relative to dirfd into buf when it is one the fabric
+ * answers for; returns buf or NULL. */
+const char *cx_pl_claimed_at(int dirfd, const char *path, char *buf,
+			     size_t len);
+
+/* stat of a tracked device descriptor or a claimed path */
+void cx_pl_stat_dev(const struct cx_pl_dev *d, struct stat *st);
+int cx_pl_stat_path(const char *path, bool nofollow, struct stat *st);
+/* Open a claimed sysfs path (not /dev/dax): a descriptor holding the
+ * attribute's text, or a tracked directory descriptor; -1 with errno. */
+int cx_pl_sysfs_open(const char *path, int flags);
+
+/* mmap bookkeeping, preload_map.c: forget the process's mappings in a
+ * forked child. */
+void cx_pl_maps_forget(void);
+
+#endif

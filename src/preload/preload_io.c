@@ -1,0 +1,144 @@
+/*
+ * preload_io.c - the calls Linux device-DAX answers without moving data.
+ *
+ * A device-DAX character device has no read, write, fsync, fallocate or
+ * splice operations, so read(2), write(2) and their vector, positioned,
+ * fortified and file-to-file forms fail with EINVAL, as do fsync and
+ * ftruncate; lseek succeeds and stays at 0 (noop_llseek).  The placeholder
+ * descriptor (an epoll instance) already refuses most of these even when
+ * a program bypasses the C library; these wrappers make every one of them
+ * give Linux's errno and say once why.  Descriptors that are not DAX
+ * devices go straight to the C library.
+ */
+#include "preload/preload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int refuse(int fd, const char *call)
+{
+	struct cx_pl_dev *d = cx_pl_dev_of(fd);
+	CX_PL_SAY_ONCE("%s on /dev/%s: device-DAX cannot be read or written "
+		       "with system calls (Linux gives EINVAL); map it with "
+		       "mmap(MAP_SHARED) instead", call, d ? d->name : "dax");
+	errno = EINVAL;
+	return -1;
+}
+
+#define DAX(fd) (cx_pl_dev_of(fd) != NULL)
+
+/* A call whose first argument is the descriptor: refused on a DAX device,
+ * passed on otherwise.  PARAMS and ARGS are parenthesised lists. */
+#define ON_FD(ret, name, shown, params, args)                               \
+	ret name params                                                     \
+	{                                                                   \
+		return DAX(fd) ? refuse(fd, shown) : CX_PL_NEXT(name) args; \
+	}
+
+/* the fortified forms glibc's headers call; not declared by them */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+
+ON_FD(ssize_t, read, "read", (int fd, void *b, size_t n), (fd, b, n))
+ON_FD(ssize_t, __read_chk, "read", (int fd, void *b, size_t n, size_t bl),
+      (fd, b, n, bl))
+ON_FD(ssize_t, write, "write", (int fd, const void *b, size_t n), (fd, b, n))
+ON_FD(ssize_t, pread, "pread", (int fd, void *b, size_t n, off_t o),
+      (fd, b, n, o))
+ON_FD(ssize_t, pread64, "pread", (int fd, void *b, size_t n, off_t o),
+      (fd, b, n, o))
+ON_FD(ssize_t, __pread_chk, "pread",
+      (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl))
+ON_FD(ssize_t, __pread64_chk, "pread",
+      (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl))
+ON_FD(ssize_t, pwrite, "pwrite", (int fd, const void *b, size_t n, off_t o),
+      (fd, b, n, o))
+ON_FD(ssize_t, pwrite64, "pwrite", (int fd, const void *b, size_t n, off_t o),
+      (fd, b, n, o))
+ON_FD(ssize_t, readv, "readv", (int fd, const struct iovec *v, int n),
+      (fd, v, n))
+ON_FD(ssize_t, writev, "writev", (int fd, const struct iovec *v, int n),
+      (fd, v, n))
+ON_FD(ssize_t, preadv, "preadv", (int fd, const struct iovec *v, int n,
+      off_t o), (fd, v, n, o))
+ON_FD(ssize_t, preadv64, "preadv", (int fd, const struct iovec *v, int n,
+      off_t o), (fd, v, n, o))
+ON_FD(ssize_t, pwritev, "pwritev", (int fd, const struct iovec *v, int n,
+      off_t o), (fd, v, n, o))
+ON_FD(ssize_t, pwritev64, "pwritev", (int fd, const struct iovec *v, int n,
+      off_t o), (fd, v, n, o))
+ON_FD(ssize_t, preadv2, "preadv2", (int fd, const struct iovec *v, int n,
+      off_t o, int fl), (fd, v, n, o, fl))
+ON_FD(ssize_t, pwritev2, "pwritev2", (int fd, const struct iovec *v, int n,
+      off_t o, int fl), (fd, v, n, o, fl))
+ON_FD(int, ftruncate, "ftruncate", (int fd, off_t len), (fd, len))
+ON_FD(int, ftruncate64, "ftruncate", (int fd, off_t len), (fd, len))
+ON_FD(int, fsync, "fsync", (int fd), (fd))
+ON_FD(int, fdatasync, "fdatasync", (int fd), (fd))
+
+ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	if (DAX(in) || DAX(out))
+		return refuse(DAX(in) ? in : out, "sendfile");
+	return CX_PL_NEXT(sendfile)(out, in, off, n);
+}
+
+ssize_t sendfile64(int out, int in, off_t *off, size_t n)
+{
+	if (DAX(in) || DAX(out))
+		return refuse(DAX(in) ? in : out, "sendfile");
+	return CX_PL_NEXT(sendfile64)(out, in, off, n);
+}
+
+ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off,
+			size_t n, unsigned fl)
+{
+	if (DAX(in) || DAX(out))
+		return refuse(DAX(in) ? in : out, "copy_file_range");
+	return CX_PL_NEXT(copy_file_range)(in, in_off, out, out_off, n, fl);
+}
+
+ssize_t splice(int in, off_t *in_off, int out, off_t *out_off, size_t n,
+	       unsigned fl)
+{
+	if (DAX(in) || DAX(out))
+		return refuse(DAX(in) ? in : out, "splice");
+	return CX_PL_NEXT(splice)(in, in_off, out, out_off, n, fl);
+}
+
+
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	if (DAX(fd)) {
+		errno = ENODEV;   /* not a regular file or block device */
+		return -1;
+	}
+	return CX_PL_NEXT(fallocate)(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	if (DAX(fd)) {
+		errno = ENODEV;
+		return -1;
+	}
+	return CX_PL_NEXT(fallocate64)(fd, mode, off, len);
+}
+
+
+
+/* noop_llseek: the position never moves from 0 */
+off_t lseek(int fd, off_t off, int whence)
+{
+	return DAX(fd) ? 0 : CX_PL_NEXT(lseek)(fd, off, whence);
+}
+
+off_t lseek64(int fd, off_t off, int whence)
+{
+	return DAX(fd) ? 0 : CX_PL_NEXT(lseek64)(fd, off, whence);
+}
