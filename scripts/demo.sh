@@ -73,20 +73,19 @@ printf '%s\n' "$got"
 # from system-ram (where Linux puts a new ram region) to device-DAX, and
 # two unmodified devdax programs exchange a message through mmap.
 build=$(dirname "$bin")
-preload=$build/libcxlemu-preload.so
 for h in host1 host2; do
 	step "cxlemu --host $h reconfigure-device dax0.0 -m devdax"
 	cx --host $h reconfigure-device dax0.0 -m devdax
 done
 cx --host host1 write region0 0 --data "................................"
 
-step "LD_PRELOAD=$preload CXLEMU_HOST=host1 daxwriter \"$msg\""
-CXLEMU_SOCKET=$sock LD_PRELOAD=$preload CXLEMU_HOST=host1 \
-	"$build/examples/daxwriter" "$msg"
+# `cxlemu run`: the program runs with the preload library, so
+# /dev/dax0.0 (its stat, its sysfs, its mmap) is the host's device
+step "cxlemu run --host host1 -- daxwriter \"$msg\""
+cx --host host1 run -- "$build/examples/daxwriter" "$msg"
 
-step "LD_PRELOAD=$preload CXLEMU_HOST=host2 daxreader"
-out=$(CXLEMU_SOCKET=$sock LD_PRELOAD=$preload CXLEMU_HOST=host2 \
-	"$build/examples/daxreader")
+step "cxlemu run --host host2 -- daxreader"
+out=$(cx --host host2 run -- "$build/examples/daxreader")
 cx stop
 running=0
 [ "$(printf '%s\n' "$out" | tail -1)" = "$msg" ] ||

@@ -79,6 +79,7 @@ int cmd_host_nodes(int argc, char **argv, struct cli *cli);
 int cmd_lab(int argc, char **argv, struct cli *cli);
 int cmd_dax(int argc, char **argv, struct cli *cli);
 int cmd_reconfigure_device(int argc, char **argv, struct cli *cli);
+int cmd_run(int argc, char **argv, struct cli *cli);
 /* device management (cmd_mbox.c, cmd_inject.c, cmd_labels.c,
  * cmd_memdev.c) */
 int cmd_mbox(int argc, char **argv, struct cli *cli);

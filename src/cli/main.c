@@ -45,6 +45,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "reconfigure-device", cmd_reconfigure_device,
 	  "DEVICE -m devdax|system-ram [-u]",
 	  "Switch a DAX device between device-DAX and system-ram." },
+	{ "run", cmd_run, "[--host NAME] [--] PROGRAM [ARGS...]",
+	  "Run an unmodified program as a host (the preload library)." },
 	{ "mbox", cmd_mbox, "MEMDEV OPCODE [HEX-PAYLOAD]",
 	  "Send one raw command to a memdev's mailbox." },
 	{ "inject", cmd_inject, "MEMDEV KIND [KEY=VALUE...]",
