@@ -7,6 +7,9 @@ set -e
 # accepted by the installed QEMU.  The lab's own packages (kernel, busybox,
 # ndctl) are installed by scripts/lab/deps.sh for make check-lab.
 need="gcc make pkg-config libjson-c-dev libcmocka-dev qemu-system-x86"
+# tests/cli_daxprogs.sh runs real device-DAX programs under the preload
+# library: Python's mmap, fio, PMDK's daxio (pmdk-tools), memtester
+need="$need python3 fio pmdk-tools memtester"
 # `scripts/deps.sh fuzz`: also clang and its libFuzzer runtime (make fuzz)
 [ "${1:-}" = fuzz ] && need="$need clang libclang-rt-14-dev"
 missing=""
