@@ -95,6 +95,8 @@ done
 err_has "cannot be read or written with system calls"
 err_has "msync(MS_SYNC) of a mapping"
 out_has "lseek: 0"
+out_has "ioctl: errno=25"
+out_has "getfl: rdwr=1 rdonly=1"
 out_has "madvise remove: errno=19"
 out_has "madvise dontneed: 0 kept"
 out_has "mprotect unaligned: errno=22"

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -207,6 +208,12 @@ int main(int argc, char **argv)
 		printf("fsync: errno=%d\n", fsync(fd) < 0 ? errno : 0);
 		printf("ftruncate: errno=%d\n", ftruncate(fd, L) < 0 ? errno : 0);
 		printf("lseek: %lld\n", (long long)lseek(fd, 4096, SEEK_SET));
+		printf("ioctl: errno=%d\n", ioctl(fd, FIONREAD, &r) < 0 ? errno : 0);
+		int ro = open(dev, O_RDONLY);
+		printf("getfl: rdwr=%d rdonly=%d\n",
+		       (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR,
+		       (fcntl(ro, F_GETFL) & O_ACCMODE) == O_RDONLY);
+		close(ro);
 		char *p = mmap(NULL, 2 * L, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
 			return 1;

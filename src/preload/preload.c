@@ -200,6 +200,7 @@ static int dax_open(const char *path, int flags)
 	}
 	d->nfds = 1;
 	cx_pl_fds[fd].dev = d;
+	cx_pl_fds[fd].acc = flags & O_ACCMODE;
 	cx_pl_lock_drop();
 	return fd;
 }
@@ -281,6 +282,7 @@ static int dup_done(int old, int new)
 		struct cx_pl_dev *d = cx_pl_fds[old].dev;
 		if (d) {
 			cx_pl_fds[new].dev = d;
+			cx_pl_fds[new].acc = cx_pl_fds[old].acc;
 			d->nfds++;
 		}
 		if (cx_pl_fds[old].dir)
@@ -314,6 +316,9 @@ int fcntl(int fd, int cmd, ...)
 	int rc = CX_PL_NEXT(fcntl)(fd, cmd, arg);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return dup_done(fd, rc);
+	if (cmd == F_GETFL && rc >= 0 && cx_pl_dev_of(fd))
+		/* the placeholder is O_RDWR; show how the device was opened */
+		rc = (rc & ~O_ACCMODE) | cx_pl_fds[fd].acc | O_LARGEFILE;
 	return rc;
 }
 int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));

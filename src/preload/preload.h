@@ -52,6 +52,7 @@ struct cx_pl_dev {
 struct cx_pl_fd {
 	struct cx_pl_dev *dev;      /* an open DAX device, or */
 	char *dir;                  /* a directory of the fabric's sysfs */
+	int acc;                    /* dev: O_RDONLY, O_WRONLY or O_RDWR */
 };
 
 /* Recursive: the client library calls close() and mmap(), which land

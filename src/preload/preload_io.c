@@ -4,7 +4,8 @@
  * A device-DAX character device has no read, write, fsync, fallocate or
  * splice operations, so read(2), write(2) and their vector, positioned,
  * fortified and file-to-file forms fail with EINVAL, as do fsync and
- * ftruncate; lseek succeeds and stays at 0 (noop_llseek).  The placeholder
+ * ftruncate; lseek succeeds and stays at 0 (noop_llseek); ioctl is ENOTTY
+ * but for the generic FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC.  The placeholder
  * descriptor (an epoll instance) already refuses most of these even when
  * a program bypasses the C library; these wrappers make every one of them
  * give Linux's errno and say once why.  Descriptors that are not DAX
@@ -14,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -141,4 +144,20 @@ off_t lseek(int fd, off_t off, int whence)
 off_t lseek64(int fd, off_t off, int whence)
 {
 	return DAX(fd) ? 0 : CX_PL_NEXT(lseek64)(fd, off, whence);
+}
+
+/* Device-DAX has no ioctls: the generic ones every file takes work, any
+ * other is ENOTTY (the placeholder's own epoll ioctls would say EINVAL). */
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if (DAX(fd) && req != FIOCLEX && req != FIONCLEX && req != FIONBIO &&
+	    req != FIOASYNC) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return CX_PL_NEXT(ioctl)(fd, req, arg);
 }
