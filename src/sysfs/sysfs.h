@@ -16,8 +16,8 @@
  * the physical directory reached, and a loop of links ends with ELOOP.
  *
  * Device numbers (documented in the README): DAX devices are character
- * devices of major CX_SYSFS_DAX_MAJOR, daxZ.M having minor Z * 256 + M,
- * stable across restarts.
+ * devices of major CX_SYSFS_DAX_MAJOR, daxZ.M having minor Z * 256 + M;
+ * memdevs /dev/cxl/memN are CX_SYSFS_MEM_MAJOR:N; stable across restarts.
  */
 #ifndef CXLEMU_SYSFS_H
 #define CXLEMU_SYSFS_H
@@ -30,6 +30,8 @@
 
 #define CX_SYSFS_DAX_MAJOR 252u
 #define CX_SYSFS_DAX_MINOR(region, dev) ((unsigned)(region) * 256u + (unsigned)(dev))
+/* CXL memdevs: /dev/cxl/memN is 240:N (Linux's major is dynamic) */
+#define CX_SYSFS_MEM_MAJOR 240u
 #define CX_SYSFS_PATH_MAX 512
 #define CX_SYSFS_ATTR_MAX 4096      /* a sysfs attribute is one page */
 
@@ -114,5 +116,6 @@ struct cx_sysfs_node *cx_sysfs_child(const struct cx_sysfs_node *dir,
 
 /* ---- the buses (one file each) ---- */
 void cx_sysfs_add_dax(struct cx_sysfs *t);
+void cx_sysfs_add_cxl(struct cx_sysfs *t);
 
 #endif

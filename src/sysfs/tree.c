@@ -122,6 +122,7 @@ struct cx_sysfs *cx_sysfs_build(struct cx_host *h)
 	struct cx_sysfs *t = cx_xcalloc(1, sizeof(*t));
 	t->host = h;
 	t->root = node_new(NULL, "", CX_SYSFS_DIR, 0755);
+	cx_sysfs_add_cxl(t);
 	cx_sysfs_add_dax(t);
 	return t;
 }
