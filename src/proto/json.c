@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "model/dax.h"
+#include "model/view.h"
 #include "model/mbox.h"
 
 #define PRINT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -157,164 +158,6 @@ static struct json_object *pick(struct json_object *child,
 	return child ? child : container;
 }
 
-/* ---- the Linux view: CXL ports ---- */
-
-enum xp_kind { XP_ROOT, XP_SWITCH, XP_ENDPOINT };
-
-struct xport {
-	enum xp_kind kind;
-	struct cx_host *h;
-	struct cx_port *p;      /* XP_SWITCH: HB or USP */
-	struct cx_memdev *m;    /* XP_ENDPOINT */
-};
-
-static struct xport xp_root(struct cx_host *h)
-{
-	return (struct xport){ .kind = XP_ROOT, .h = h };
-}
-
-static struct xport xp_switch(struct cx_port *p)
-{
-	return (struct xport){ .kind = XP_SWITCH, .h = p->host, .p = p };
-}
-
-static struct xport xp_endpoint(struct cx_memdev *m)
-{
-	return (struct xport){ .kind = XP_ENDPOINT, .h = m->host, .m = m };
-}
-
-static int xp_id(const struct xport *x)
-{
-	switch (x->kind) {
-	case XP_ROOT: return 0;
-	case XP_SWITCH: return x->p->port_id;
-	default: return x->m->endpoint_id;
-	}
-}
-
-static void xp_name(const struct xport *x, char *buf, size_t len)
-{
-	switch (x->kind) {
-	case XP_ROOT: snprintf(buf, len, "root0"); break;
-	case XP_SWITCH: snprintf(buf, len, "port%d", x->p->port_id); break;
-	default: snprintf(buf, len, "endpoint%d", x->m->endpoint_id); break;
-	}
-}
-
-static void pci_addr(const struct cx_port *p, char *buf, size_t len)
-{
-	snprintf(buf, len, "0000:%02x:%02x.0", p->pci_bus & 0xff,
-		 p->pci_dev & 0xff);
-}
-
-/* The device a port's "host" key names (Linux: the port's uport). */
-static void xp_host(const struct xport *x, char *buf, size_t len)
-{
-	switch (x->kind) {
-	case XP_ROOT:
-		snprintf(buf, len, "ACPI0017:00");
-		break;
-	case XP_SWITCH:
-		if (x->p->kind == CX_PORT_HB)
-			snprintf(buf, len, "ACPI0016:%02x", x->p->hb_index);
-		else
-			pci_addr(x->p, buf, len);
-		break;
-	default:
-		snprintf(buf, len, "mem%d", x->m->index);
-		break;
-	}
-}
-
-/* The CXL port a dport (root port or downstream port) belongs to. */
-static bool port_of_dport(struct cx_port *d, struct xport *out)
-{
-	if (!d || !d->parent)
-		return false;
-	if (d->kind == CX_PORT_RP || d->kind == CX_PORT_DSP) {
-		*out = xp_switch(d->parent);
-		return true;
-	}
-	return false;
-}
-
-static bool xp_parent(const struct xport *x, struct xport *out)
-{
-	switch (x->kind) {
-	case XP_ROOT:
-		return false;
-	case XP_SWITCH:
-		if (x->p->kind == CX_PORT_HB) {
-			*out = xp_root(x->h);
-			return true;
-		}
-		return port_of_dport(x->p->parent, out);
-	default:
-		return port_of_dport(x->m->parent, out);
-	}
-}
-
-static bool xp_same(const struct xport *a, const struct xport *b)
-{
-	return a->kind == b->kind && a->h == b->h && a->p == b->p &&
-	       a->m == b->m;
-}
-
-/* Is `x` the memdev's endpoint or one of its ancestors? */
-static bool xp_hosts_memdev(const struct xport *x, struct cx_memdev *m)
-{
-	struct xport it;
-
-	if (m->host != x->h || !m->parent)
-		return false;
-	it = xp_endpoint(m);
-	for (;;) {
-		if (xp_same(&it, x))
-			return true;
-		struct xport up;
-		if (!xp_parent(&it, &up))
-			return false;
-		it = up;
-	}
-}
-
-/* Does a dport (HB for root0, else RP/DSP) lead to the memdev? */
-static bool dport_maps_memdev(struct cx_port *d, struct cx_memdev *m)
-{
-	if (d->host != m->host)
-		return false;
-	for (struct cx_port *p = m->parent; p; p = p->parent)
-		if (p == d)
-			return true;
-	return false;
-}
-
-/* dports of a CXL port, in order: HBs of root0, RPs of an HB, DSPs of a
- * USP.  Returns the count; fills up to `max`. */
-static int xp_dports(const struct xport *x, struct cx_port **out, int max)
-{
-	const cx_vec *v;
-	int n = 0;
-
-	if (x->kind == XP_ROOT)
-		v = &x->h->hbs;
-	else if (x->kind == XP_SWITCH)
-		v = &x->p->children;
-	else
-		return 0;
-	for (int i = 0; i < v->n; i++) {
-		if (n < max)
-			out[n] = v->v[i];
-		n++;
-	}
-	return n;
-}
-
-static int dport_id(const struct cx_port *d)
-{
-	return d->kind == CX_PORT_HB ? d->bus_nr : d->port_num;
-}
-
 /* ---- filter tokens ---- */
 
 /*
@@ -417,29 +260,29 @@ static bool bus_match(const char *ident)
 /* port: "all", "root", "switch", "endpoint", N, portN, name, host */
 static bool port_tok(const char *tok, const void *ctx)
 {
-	const struct xport *x = ctx;
+	const struct cx_vport *x = ctx;
 	char name[64], host[64];
 
 	if (!strcmp(tok, "all"))
 		return true;
 	if (!strcmp(tok, "root"))
-		return x->kind == XP_ROOT;
+		return x->kind == CX_VPORT_ROOT;
 	if (!strcmp(tok, "switch"))
-		return x->kind == XP_SWITCH;
+		return x->kind == CX_VPORT_SWITCH;
 	if (!strcmp(tok, "endpoint"))
-		return x->kind == XP_ENDPOINT;
-	if (tok_id(tok, "port", xp_id(x)))
+		return x->kind == CX_VPORT_ENDPOINT;
+	if (tok_id(tok, "port", cx_vport_id(x)))
 		return true;
-	xp_name(x, name, sizeof(name));
-	xp_host(x, host, sizeof(host));
+	cx_vport_name(x, name, sizeof(name));
+	cx_vport_host(x, host, sizeof(host));
 	return !strcmp(tok, name) || !strcmp(tok, host);
 }
 
 /* ndctl's port filter: the port itself, or (ancestry mode, without -S)
  * any of its ancestors. */
-static bool port_filter(const struct xport *x, const char *ident, bool single)
+static bool port_filter(const struct cx_vport *x, const char *ident, bool single)
 {
-	struct xport it = *x;
+	struct cx_vport it = *x;
 
 	if (!ident)
 		return true;
@@ -448,8 +291,8 @@ static bool port_filter(const struct xport *x, const char *ident, bool single)
 			return true;
 		if (single)
 			return false;
-		struct xport up;
-		if (!xp_parent(&it, &up))
+		struct cx_vport up;
+		if (!cx_vport_parent(&it, &up))
 			return false;
 		it = up;
 	}
@@ -577,7 +420,7 @@ static bool dec_maps_memdev(const struct cx_decoder *d, struct cx_memdev *m)
 		return d->memdev == m;
 	int n = dec_targets(d, t);
 	for (int i = 0; i < n; i++)
-		if (t[i] && dport_maps_memdev(t[i], m))
+		if (t[i] && cx_view_dport_maps_memdev(t[i], m))
 			return true;
 	return false;
 }
@@ -990,11 +833,11 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 	return j;
 }
 
-static void dports_append(struct json_object *j, const struct xport *x,
+static void dports_append(struct json_object *j, const struct cx_vport *x,
 			  const struct cx_list_opts *o)
 {
 	struct cx_port *d[64];
-	int n = xp_dports(x, d, 64);
+	int n = cx_vport_dports(x, d, 64);
 	char buf[64];
 
 	if (!n || !o->targets)
@@ -1007,7 +850,7 @@ static void dports_append(struct json_object *j, const struct xport *x,
 			struct cx_memdev *m = x->h->memdevs.v[k];
 			keep = memdev_match(m, o->memdev_filter,
 					    o->serial_filter) &&
-			       dport_maps_memdev(d[i], m);
+			       cx_view_dport_maps_memdev(d[i], m);
 		}
 		if (!keep)
 			continue;
@@ -1020,16 +863,16 @@ static void dports_append(struct json_object *j, const struct xport *x,
 				 d[i]->bus_nr & 0xff);
 			add_str(jd, "alias", buf);
 		} else {
-			pci_addr(d[i], buf, sizeof(buf));
+			cx_view_pci_addr(d[i], buf, sizeof(buf));
 			add_str(jd, "dport", buf);
 		}
-		add(jd, "id", j_hex((uint64_t)dport_id(d[i]), o->human));
+		add(jd, "id", j_hex((uint64_t)cx_view_dport_id(d[i]), o->human));
 		json_object_array_add(arr, jd);
 	}
 	add(j, "dports", arr);
 }
 
-static struct json_object *bus_json(const struct xport *root,
+static struct json_object *bus_json(const struct cx_vport *root,
 				    const struct cx_list_opts *o)
 {
 	struct json_object *j = json_object_new_object();
@@ -1040,18 +883,18 @@ static struct json_object *bus_json(const struct xport *root,
 	return j;
 }
 
-static struct json_object *port_json(const struct xport *x,
+static struct json_object *port_json(const struct cx_vport *x,
 				     const struct cx_list_opts *o)
 {
 	struct json_object *j = json_object_new_object();
 	char buf[64];
 
-	xp_name(x, buf, sizeof(buf));
-	add_str(j, x->kind == XP_ENDPOINT ? "endpoint" : "port", buf);
-	xp_host(x, buf, sizeof(buf));
+	cx_vport_name(x, buf, sizeof(buf));
+	add_str(j, x->kind == CX_VPORT_ENDPOINT ? "endpoint" : "port", buf);
+	cx_vport_host(x, buf, sizeof(buf));
 	add_str(j, "host", buf);
-	add_int(j, "depth", x->kind == XP_ENDPOINT ? x->m->depth : x->p->depth);
-	if (x->kind != XP_ENDPOINT)
+	add_int(j, "depth", x->kind == CX_VPORT_ENDPOINT ? x->m->depth : x->p->depth);
+	if (x->kind != CX_VPORT_ENDPOINT)
 		dports_append(j, x, o);
 	return j;
 }
@@ -1118,7 +961,7 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 			struct cx_memdev *m = h->memdevs.v[k];
 			keep = memdev_match(m, o->memdev_filter,
 					    o->serial_filter) &&
-			       dport_maps_memdev(t[i], m);
+			       cx_view_dport_maps_memdev(t[i], m);
 		}
 		if (!keep)
 			continue;
@@ -1131,11 +974,11 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 				 t[i]->bus_nr & 0xff);
 			add_str(jt, "alias", buf);
 		} else {
-			pci_addr(t[i], buf, sizeof(buf));
+			cx_view_pci_addr(t[i], buf, sizeof(buf));
 			add_str(jt, "target", buf);
 		}
 		add_int(jt, "position", i);
-		add(jt, "id", j_hex((uint64_t)dport_id(t[i]), human));
+		add(jt, "id", j_hex((uint64_t)cx_view_dport_id(t[i]), human));
 		json_object_array_add(arr, jt);
 	}
 	add(j, "targets", arr);
@@ -1256,13 +1099,13 @@ static bool memdev_pass(const struct walk *w, const struct cx_memdev *m)
 	return memdev_match(m, w->o->memdev_filter, w->o->serial_filter);
 }
 
-static bool port_filter_by_memdev(const struct walk *w, const struct xport *x)
+static bool port_filter_by_memdev(const struct walk *w, const struct cx_vport *x)
 {
 	if (!any_memdev_filter(w))
 		return true;
 	for (int i = 0; i < w->h->memdevs.n; i++) {
 		struct cx_memdev *m = w->h->memdevs.v[i];
-		if (memdev_pass(w, m) && xp_hosts_memdev(x, m))
+		if (memdev_pass(w, m) && cx_vport_hosts_memdev(x, m))
 			return true;
 	}
 	return false;
@@ -1338,18 +1181,18 @@ static bool memdev_filter_by_port(const struct walk *w, struct cx_memdev *m)
 		return true;
 	if (bus_match(bus))
 		return true; /* root0 matches itself and leads to every memdev */
-	struct xport root = xp_root(h);
+	struct cx_vport root = cx_vport_root(h);
 	if (port_filter(&root, port, true))
 		return true;
 	for (int i = 0; i < h->ports.n; i++) {
 		struct cx_port *p = h->ports.v[i];
 		if (p->kind != CX_PORT_HB && p->kind != CX_PORT_USP)
 			continue;
-		struct xport x = xp_switch(p);
+		struct cx_vport x = cx_vport_switch(p);
 		if (!port_filter(&x, port, true))
 			continue;
 		for (int c = 0; c < p->children.n; c++)
-			if (dport_maps_memdev(p->children.v[c], m))
+			if (cx_view_dport_maps_memdev(p->children.v[c], m))
 				return true;
 	}
 	return false;
@@ -1359,7 +1202,7 @@ static void walk_regions(struct walk *w, struct cx_window *win,
 			 struct json_object *jregions)
 {
 	const struct cx_list_opts *o = w->o;
-	struct xport root = xp_root(w->h);
+	struct cx_vport root = cx_vport_root(w->h);
 
 	for (int i = 0; i < w->h->regions.n; i++) {
 		struct cx_region *r = w->h->regions.v[i];
@@ -1379,7 +1222,7 @@ static void walk_regions(struct walk *w, struct cx_window *win,
 	}
 }
 
-static void walk_one_decoder(struct walk *w, const struct xport *x,
+static void walk_one_decoder(struct walk *w, const struct cx_vport *x,
 			     struct cx_decoder *d, struct json_object *jdecoders,
 			     struct json_object *jregions)
 {
@@ -1395,28 +1238,28 @@ static void walk_one_decoder(struct walk *w, const struct xport *x,
 		if (!o->idle && dec_size(d) == 0)
 			return;
 		jdecoder = decoder_json(d, w->h, o);
-		if (o->regions && x->kind == XP_ROOT)
+		if (o->regions && x->kind == CX_VPORT_ROOT)
 			jchildregions = json_object_new_array();
 		json_object_array_add(jdecoders, jdecoder);
 	}
-	if (!o->regions || x->kind != XP_ROOT)
+	if (!o->regions || x->kind != CX_VPORT_ROOT)
 		return;
 	walk_regions(w, d->window, pick(jchildregions, jregions));
 	add_child_array(jdecoder, "regions", name, jchildregions);
 }
 
-static void walk_decoders(struct walk *w, const struct xport *x,
+static void walk_decoders(struct walk *w, const struct cx_vport *x,
 			  struct json_object *jdecoders,
 			  struct json_object *jregions)
 {
 	switch (x->kind) {
-	case XP_ROOT:
+	case CX_VPORT_ROOT:
 		for (int i = 0; i < w->h->windows.n; i++) {
 			struct cx_window *win = w->h->windows.v[i];
 			walk_one_decoder(w, x, &win->dec, jdecoders, jregions);
 		}
 		break;
-	case XP_SWITCH:
+	case CX_VPORT_SWITCH:
 		for (int i = 0; i < x->p->ndecoders; i++)
 			walk_one_decoder(w, x, &x->p->decoders[i], jdecoders,
 					 jregions);
@@ -1429,7 +1272,7 @@ static void walk_decoders(struct walk *w, const struct xport *x,
 	}
 }
 
-static void walk_endpoints(struct walk *w, const struct xport *parent,
+static void walk_endpoints(struct walk *w, const struct cx_vport *parent,
 			   struct json_object *jeps, struct json_object *jdevs,
 			   struct json_object *jdecoders)
 {
@@ -1438,15 +1281,15 @@ static void walk_endpoints(struct walk *w, const struct xport *parent,
 	for (int i = 0; i < w->h->memdevs.n; i++) {
 		struct cx_memdev *m = w->h->memdevs.v[i];
 		struct json_object *jep = NULL, *jchilddecoders = NULL;
-		struct xport ep, up;
+		struct cx_vport ep, up;
 		char name[32];
 
 		if (!m->parent)
 			continue;
-		ep = xp_endpoint(m);
-		if (!xp_parent(&ep, &up) || !xp_same(&up, parent))
+		ep = cx_vport_endpoint(m);
+		if (!cx_vport_parent(&ep, &up) || !cx_vport_same(&up, parent))
 			continue;
-		xp_name(&ep, name, sizeof(name));
+		cx_vport_name(&ep, name, sizeof(name));
 		if (o->endpoint_filter &&
 		    !any_token(o->endpoint_filter, endpoint_tok, m))
 			continue;
@@ -1482,18 +1325,18 @@ static void walk_endpoints(struct walk *w, const struct xport *parent,
 }
 
 /* Switch ports whose parent CXL port is `parent`, in topology order. */
-static int child_ports(const struct xport *parent, struct cx_port **out,
+static int child_ports(const struct cx_vport *parent, struct cx_port **out,
 		       int max)
 {
 	struct cx_host *h = parent->h;
 	int n = 0;
 
-	if (parent->kind == XP_ROOT) {
+	if (parent->kind == CX_VPORT_ROOT) {
 		for (int i = 0; i < h->hbs.n && n < max; i++)
 			out[n++] = h->hbs.v[i];
 		return n;
 	}
-	if (parent->kind != XP_SWITCH)
+	if (parent->kind != CX_VPORT_SWITCH)
 		return 0;
 	for (int d = 0; d < parent->p->children.n; d++) {
 		struct cx_port *dp = parent->p->children.v[d];
@@ -1506,7 +1349,7 @@ static int child_ports(const struct xport *parent, struct cx_port **out,
 	return n;
 }
 
-static void walk_child_ports(struct walk *w, const struct xport *parent,
+static void walk_child_ports(struct walk *w, const struct cx_vport *parent,
 			     struct json_object *jports,
 			     struct json_object *jportdecoders,
 			     struct json_object *jeps,
@@ -1518,13 +1361,13 @@ static void walk_child_ports(struct walk *w, const struct xport *parent,
 	int n = child_ports(parent, kids, 256);
 
 	for (int i = 0; i < n; i++) {
-		struct xport x = xp_switch(kids[i]);
+		struct cx_vport x = cx_vport_switch(kids[i]);
 		struct json_object *jport = NULL, *jchildports = NULL,
 				   *jchilddevs = NULL, *jchildeps = NULL,
 				   *jchilddecoders = NULL;
 		char name[32];
 
-		xp_name(&x, name, sizeof(name));
+		cx_vport_name(&x, name, sizeof(name));
 		if (!port_filter_by_memdev(w, &x))
 			continue;
 		if (port_filter(&x, o->port_filter, w->single) &&
@@ -1591,13 +1434,13 @@ struct json_object *cx_json_list(struct cx_host *h,
 		"regions",
 	};
 	struct json_object *top[NTOP];
-	struct xport root;
+	struct cx_vport root;
 
 	if (!h) {
 		cx_fail(e, EINVAL, "listing: no host to list");
 		return NULL;
 	}
-	root = xp_root(h);
+	root = cx_vport_root(h);
 	w.rflags = (o->human ? CX_JSON_HUMAN : 0) |
 		   (o->targets ? CX_JSON_MAPPINGS : 0) |
 		   (o->dax ? CX_JSON_DAX : 0) |
