@@ -151,3 +151,96 @@ int cx_view_dport_id(const struct cx_port *d)
 {
 	return d->kind == CX_PORT_HB ? d->bus_nr : d->port_num;
 }
+
+/* ---- decoders ---- */
+
+uint64_t cx_view_dec_base(const struct cx_decoder *d)
+{
+	return d->kind == CX_DEC_ROOT ? d->window->base : cx_hdm_base(&d->regs);
+}
+
+uint64_t cx_view_dec_size(const struct cx_decoder *d)
+{
+	return d->kind == CX_DEC_ROOT ? d->window->size : cx_hdm_size(&d->regs);
+}
+
+int cx_view_dec_ways(const struct cx_decoder *d)
+{
+	if (d->kind == CX_DEC_ROOT)
+		return d->window->ways;
+	int w = cx_eniw_to_ways(cx_hdm_iw(&d->regs));
+	return w > 0 ? w : 1;
+}
+
+uint32_t cx_view_dec_gran(const struct cx_decoder *d)
+{
+	if (d->kind == CX_DEC_ROOT)
+		return d->window->gran;
+	return cx_eig_to_gran(cx_hdm_ig(&d->regs));
+}
+
+/* The region a switch or endpoint decoder belongs to.  Falls back to the
+ * host's region with exactly this HPA range, in case region assembly did
+ * not record it on intermediate decoders. */
+struct cx_region *cx_view_dec_region(const struct cx_decoder *d)
+{
+	struct cx_host *h;
+
+	if (d->kind == CX_DEC_ROOT)
+		return NULL;
+	if (d->region)
+		return d->region;
+	uint64_t size = cx_view_dec_size(d);
+	if (!size)
+		return NULL;
+	h = d->kind == CX_DEC_SWITCH ? d->port->host : d->memdev->host;
+	for (int i = 0; i < h->regions.n; i++) {
+		struct cx_region *r = h->regions.v[i];
+		if (r->base == cx_view_dec_base(d) && r->size == size)
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * A decoder's targets as Linux lists them (target_list): the window's host
+ * bridges for a root decoder; for a switch decoder, one dport per
+ * programmed way, looked up by the port number in the register's target
+ * list (a passthrough decoder always targets its only root port).
+ */
+int cx_view_dec_targets(const struct cx_decoder *d, struct cx_port **out)
+{
+	int n = 0, ways = cx_view_dec_ways(d);
+
+	if (d->kind == CX_DEC_ROOT) {
+		for (int i = 0; i < ways && i < CX_MAX_WAYS; i++)
+			out[n++] = d->window->targets[i];
+		return n;
+	}
+	if (d->kind != CX_DEC_SWITCH)
+		return 0;
+	if (d->passthrough) {
+		if (d->port->children.n > 0)
+			out[n++] = d->port->children.v[0];
+		return n;
+	}
+	for (int i = 0; i < ways && i < CX_TARGETS_PER_DECODER; i++) {
+		struct cx_port *t = NULL;
+		if (i < d->nr_targets_set && d->targets[i]) {
+			t = d->targets[i];
+		} else {
+			int num = cx_hdm_target(&d->regs, i);
+			for (int c = 0; c < d->port->children.n; c++) {
+				struct cx_port *dp = d->port->children.v[c];
+				if (dp->port_num == num) {
+					t = dp;
+					break;
+				}
+			}
+		}
+		if (!t)
+			break;
+		out[n++] = t;
+	}
+	return n;
+}

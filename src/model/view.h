@@ -49,4 +49,15 @@ bool cx_view_dport_maps_memdev(struct cx_port *d, struct cx_memdev *m);
 /* a dport's id: an HB's bus number (ACPI UID), a port's number */
 int cx_view_dport_id(const struct cx_port *d);
 
+/* ---- decoders as Linux shows them (start, size, ways, granularity,
+ * region, target_list) ---- */
+uint64_t cx_view_dec_base(const struct cx_decoder *d);
+uint64_t cx_view_dec_size(const struct cx_decoder *d);
+int cx_view_dec_ways(const struct cx_decoder *d);
+uint32_t cx_view_dec_gran(const struct cx_decoder *d);
+/* the region a switch or endpoint decoder decodes for, or NULL */
+struct cx_region *cx_view_dec_region(const struct cx_decoder *d);
+/* a root or switch decoder's targets in position order; returns count */
+int cx_view_dec_targets(const struct cx_decoder *d, struct cx_port **out);
+
 #endif

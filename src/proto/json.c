@@ -321,104 +321,13 @@ static bool region_match(const struct cx_region *r, const char *ident)
 
 /* ---- decoders ---- */
 
-static uint64_t dec_base(const struct cx_decoder *d)
-{
-	return d->kind == CX_DEC_ROOT ? d->window->base : cx_hdm_base(&d->regs);
-}
-
-static uint64_t dec_size(const struct cx_decoder *d)
-{
-	return d->kind == CX_DEC_ROOT ? d->window->size : cx_hdm_size(&d->regs);
-}
-
-static int dec_ways(const struct cx_decoder *d)
-{
-	if (d->kind == CX_DEC_ROOT)
-		return d->window->ways;
-	int w = cx_eniw_to_ways(cx_hdm_iw(&d->regs));
-	return w > 0 ? w : 1;
-}
-
-static uint32_t dec_gran(const struct cx_decoder *d)
-{
-	if (d->kind == CX_DEC_ROOT)
-		return d->window->gran;
-	return cx_eig_to_gran(cx_hdm_ig(&d->regs));
-}
-
-/* The region a switch or endpoint decoder belongs to.  Falls back to the
- * host's region with exactly this HPA range, in case region assembly did
- * not record it on intermediate decoders. */
-static struct cx_region *dec_region(const struct cx_decoder *d)
-{
-	struct cx_host *h;
-
-	if (d->kind == CX_DEC_ROOT)
-		return NULL;
-	if (d->region)
-		return d->region;
-	uint64_t size = dec_size(d);
-	if (!size)
-		return NULL;
-	h = d->kind == CX_DEC_SWITCH ? d->port->host : d->memdev->host;
-	for (int i = 0; i < h->regions.n; i++) {
-		struct cx_region *r = h->regions.v[i];
-		if (r->base == dec_base(d) && r->size == size)
-			return r;
-	}
-	return NULL;
-}
-
-/*
- * A decoder's targets as Linux lists them (target_list): the window's host
- * bridges for a root decoder; for a switch decoder, one dport per
- * programmed way, looked up by the port number in the register's target
- * list (a passthrough decoder always targets its only root port).
- */
-static int dec_targets(const struct cx_decoder *d, struct cx_port **out)
-{
-	int n = 0, ways = dec_ways(d);
-
-	if (d->kind == CX_DEC_ROOT) {
-		for (int i = 0; i < ways && i < CX_MAX_WAYS; i++)
-			out[n++] = d->window->targets[i];
-		return n;
-	}
-	if (d->kind != CX_DEC_SWITCH)
-		return 0;
-	if (d->passthrough) {
-		if (d->port->children.n > 0)
-			out[n++] = d->port->children.v[0];
-		return n;
-	}
-	for (int i = 0; i < ways && i < CX_TARGETS_PER_DECODER; i++) {
-		struct cx_port *t = NULL;
-		if (i < d->nr_targets_set && d->targets[i]) {
-			t = d->targets[i];
-		} else {
-			int num = cx_hdm_target(&d->regs, i);
-			for (int c = 0; c < d->port->children.n; c++) {
-				struct cx_port *dp = d->port->children.v[c];
-				if (dp->port_num == num) {
-					t = dp;
-					break;
-				}
-			}
-		}
-		if (!t)
-			break;
-		out[n++] = t;
-	}
-	return n;
-}
-
 static bool dec_maps_memdev(const struct cx_decoder *d, struct cx_memdev *m)
 {
 	struct cx_port *t[CX_MAX_WAYS];
 
 	if (d->kind == CX_DEC_ENDPOINT)
 		return d->memdev == m;
-	int n = dec_targets(d, t);
+	int n = cx_view_dec_targets(d, t);
 	for (int i = 0; i < n; i++)
 		if (t[i] && cx_view_dport_maps_memdev(t[i], m))
 			return true;
@@ -905,20 +814,20 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 {
 	struct json_object *j = json_object_new_object();
 	bool human = o->human;
-	uint64_t size = dec_size(d);
-	int ways = dec_ways(d);
+	uint64_t size = cx_view_dec_size(d);
+	int ways = cx_view_dec_ways(d);
 	char buf[64];
 
 	cx_decoder_name(d, buf, sizeof(buf));
 	add_str(j, "decoder", buf);
 	if (size) {
-		add(j, "resource", j_hex(dec_base(d), human));
+		add(j, "resource", j_hex(cx_view_dec_base(d), human));
 		add(j, "size", j_size(size, human));
 	}
 	add_int(j, "interleave_ways", ways);
 	if (ways > 1)
-		add_int(j, "interleave_granularity", (int)dec_gran(d));
-	struct cx_region *r = dec_region(d);
+		add_int(j, "interleave_granularity", (int)cx_view_dec_gran(d));
+	struct cx_region *r = cx_view_dec_region(d);
 	if (r) {
 		snprintf(buf, sizeof(buf), "region%d", r->id);
 		add_str(j, "region", buf);
@@ -948,7 +857,7 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 	/* targets: nr_targets always, the list with -T, highest position
 	 * first as libcxl keeps them */
 	struct cx_port *t[CX_MAX_WAYS];
-	int n = dec_targets(d, t);
+	int n = cx_view_dec_targets(d, t);
 	add_int(j, "nr_targets", n);
 	if (!o->targets || !n)
 		return j;
@@ -1139,7 +1048,7 @@ static bool decoder_filter_by_region(const struct walk *w,
 		}
 		return false;
 	}
-	struct cx_region *r = dec_region(d);
+	struct cx_region *r = cx_view_dec_region(d);
 	return r && region_match(r, ident);
 }
 
@@ -1235,7 +1144,7 @@ static void walk_one_decoder(struct walk *w, const struct cx_vport *x,
 	    bus_match(o->bus_filter) &&
 	    port_filter(x, o->port_filter, w->single) &&
 	    decoder_filter_by_memdev(w, d) && decoder_filter_by_region(w, d)) {
-		if (!o->idle && dec_size(d) == 0)
+		if (!o->idle && cx_view_dec_size(d) == 0)
 			return;
 		jdecoder = decoder_json(d, w->h, o);
 		if (o->regions && x->kind == CX_VPORT_ROOT)
