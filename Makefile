@@ -10,15 +10,18 @@
 CC      ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+# libfuse3: `cxlemu shell` serves /sys with it (only the command links it)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-CPPFLAGS_ALL := -Isrc -Iinclude $(PKG_CFLAGS)
+CPPFLAGS_ALL := -Isrc -Iinclude $(PKG_CFLAGS) $(FUSE_CFLAGS)
 OPT     := -O2 -g
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(wildcard src/util/*.c src/spec/*.c src/media/*.c src/model/*.c \
                       src/sysfs/*.c src/config/*.c src/proto/*.c src/server/*.c src/client/*.c \
                       src/qemu/*.c)
-CLI_SRC := $(wildcard src/cli/*.c)
+CLI_SRC := $(wildcard src/cli/*.c src/shell/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
@@ -58,9 +61,9 @@ $(BS)/libcxlemu.a: $(LIB_OBJ_S)
 	ar rcs $@ $^
 
 $(B)/cxlemu: $(CLI_OBJ) $(B)/libcxlemu.a
-	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) $(FUSE_LIBS) -lpthread
 $(BS)/cxlemu: $(CLI_OBJ_S) $(BS)/libcxlemu.a
-	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) $(FUSE_LIBS) -lpthread
 
 $(BS)/tests/%: tests/%.c $(BS)/libcxlemu.a $(wildcard tests/*.h fuzz/*.c fuzz/*.h)
 	@mkdir -p $(dir $@)

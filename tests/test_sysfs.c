@@ -205,12 +205,80 @@ static void test_resolution_rules(void **state)
 	fx_free(x);
 }
 
+/* The CXL bus as libcxl walks it: 2 bridges x 2 root ports, a 2-way
+ * window, one region over two memdevs. */
+static void test_cxl_bus(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 2, 2, 0, 256 * FX_MiB, 0);
+	fx_win_all(x, 4 * FX_GiB, 4096);
+	fx_start(x);
+	struct cx_region *r = fx_create_ok(x, "decoder0.0", "mem0,mem2",
+					   CX_MODE_RAM, 0);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	char buf[128];
+	cx_err e;
+	struct cx_sysfs_node *n;
+
+	/* devices listed on the bus, each a link to its place */
+	expect_canon(t, "/sys/bus/cxl/devices/root0", false,
+		     "/sys/devices/platform/ACPI0017:00/root0");
+	expect_canon(t, "/sys/bus/cxl/devices/port1/uport", false,
+		     "/sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0016:00");
+	/* a memdev sits below its PCI function, below its root port */
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/cxl/devices/mem0", false,
+					 &n, buf, sizeof(buf), &e), 0);
+	assert_non_null(strstr(buf, "/sys/devices/pci0000:0c/0000:0c:00.0/"));
+	assert_non_null(strstr(buf, "/mem0"));
+	/* the endpoint's uport is that memdev */
+	char ep[CX_SYSFS_PATH_MAX];
+	snprintf(ep, sizeof(ep), "/sys/bus/cxl/devices/endpoint%d/uport",
+		 fx_m(x, 0)->endpoint_id);
+	expect_canon(t, ep, false, buf);
+	expect_read(t, "/sys/bus/cxl/devices/mem0/dev", "240:0\n");
+	expect_read(t, "/sys/bus/cxl/devices/mem0/ram/size", "0x10000000\n");
+	expect_read(t, "/sys/bus/cxl/devices/mem0/pmem/size", "0x0\n");
+	expect_read(t, "/sys/bus/cxl/devices/mem0/payload_max", "2048\n");
+	expect_canon(t, "/sys/bus/cxl/devices/mem0/driver", false,
+		     "/sys/bus/cxl/drivers/cxl_mem");
+	expect_canon(t, "/dev/cxl/mem0", false, "/dev/cxl/mem0");
+	/* the root decoder: the window, its bridges by UID, the next region */
+	snprintf(buf, sizeof(buf), "0x%llx\n", (unsigned long long)r->win->base);
+	expect_read(t, "/sys/bus/cxl/devices/decoder0.0/start", buf);
+	expect_read(t, "/sys/bus/cxl/devices/decoder0.0/target_list", "12,28\n");
+	expect_read(t, "/sys/bus/cxl/devices/decoder0.0/create_ram_region",
+		    "region1\n");
+	/* the region, its targets, committed and bound */
+	expect_read(t, "/sys/bus/cxl/devices/region0/commit", "1\n");
+	expect_read(t, "/sys/bus/cxl/devices/region0/mode", "ram\n");
+	expect_read(t, "/sys/bus/cxl/devices/region0/interleave_ways", "2\n");
+	char dec[32];
+	cx_decoder_name(r->targets[1], dec, sizeof(dec));
+	snprintf(buf, sizeof(buf), "%s\n", dec);
+	expect_read(t, "/sys/bus/cxl/devices/region0/target1", buf);
+	snprintf(buf, sizeof(buf), "/sys/bus/cxl/devices/%s/region", dec);
+	expect_read(t, buf, "region0\n");
+	expect_canon(t, "/sys/bus/cxl/devices/region0/driver", false,
+		     "/sys/bus/cxl/drivers/cxl_region");
+	/* the bus' flush takes "1" only; read-only attributes refuse */
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/cxl/flush", false, &n,
+					 NULL, 0, &e), 0);
+	assert_int_equal(cx_sysfs_write(n, "1\n", 2, &e), 0);
+	assert_int_equal(cx_sysfs_write(n, "2", 1, &e), -EINVAL);
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/cxl/devices/mem0/serial",
+					 false, &n, NULL, 0, &e), 0);
+	assert_int_equal(cx_sysfs_write(n, "5", 1, &e), -EACCES);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dax_device),
 		cmocka_unit_test(test_minor_numbers),
 		cmocka_unit_test(test_resolution_rules),
+		cmocka_unit_test(test_cxl_bus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

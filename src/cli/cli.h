@@ -64,6 +64,14 @@ int cli_slurp(int fd, uint64_t max, uint8_t **out, size_t *len);
 int cli_parse_size(const char *cmd, const char *what, const char *s,
 		   uint64_t *out);
 
+/* The preload library's absolute path ($CXLEMU_PRELOAD, beside this
+ * command or one directory up); on failure say why, return CLI_FAIL. */
+int cli_find_preload(const char *cmd, char *out, size_t len);
+/* The environment a program needs to run as c's host: LD_PRELOAD (the
+ * library first, an existing value kept after it), CXLEMU_SOCKET (an
+ * absolute path) and CXLEMU_HOST. */
+int cli_program_env(const char *cmd, struct cxlemu *c);
+
 /* The subcommands. */
 int cmd_start(int argc, char **argv, struct cli *cli);
 int cmd_stop(int argc, char **argv, struct cli *cli);
@@ -80,6 +88,7 @@ int cmd_lab(int argc, char **argv, struct cli *cli);
 int cmd_dax(int argc, char **argv, struct cli *cli);
 int cmd_reconfigure_device(int argc, char **argv, struct cli *cli);
 int cmd_run(int argc, char **argv, struct cli *cli);
+int cmd_shell(int argc, char **argv, struct cli *cli);
 /* device management (cmd_mbox.c, cmd_inject.c, cmd_labels.c,
  * cmd_memdev.c) */
 int cmd_mbox(int argc, char **argv, struct cli *cli);

@@ -110,17 +110,10 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 	if (optind < argc)
 		return cli_usage("list", "unexpected argument '%s'",
 				 argv[optind]);
-	/* ndctl's verbosity levels, each adding to the one below */
-	if (verbose >= 3) {
-		o.health = o.partition = o.firmware = true;
-		o.alert = o.dax = o.media_errors = true;
-	}
-	if (verbose >= 2)
-		o.idle = true;
-	if (verbose >= 1) {
-		o.buses = o.ports = o.endpoints = true;
-		o.decoders = o.targets = o.regions = true;
-	}
+	/* as ndctl: the defaults (-R -M when nothing is selected) first,
+	 * then what each verbosity level adds, so -v keeps the memdevs */
+	cx_list_opts_defaults(&o);
+	cx_list_opts_verbose(&o, verbose);
 	if ((rc = cli_connect(cli, &c)))
 		return rc;
 	rc = cxlemu_list(c, cx_list_opts_to_json(&o), &arr, &err);

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,5 +154,63 @@ int cli_parse_size(const char *cmd, const char *what, const char *s,
 
 	if (cx_parse_size(s, out, what, &e) < 0)
 		return cli_usage(cmd, "%s", e.msg); /* malformed: exit 2 */
+	return CLI_OK;
+}
+
+#define PRELOAD_NAME "libcxlemu-preload.so"
+
+/* The preload library: $CXLEMU_PRELOAD, else beside /proc/self/exe or in
+ * its parent directory (build/san/cxlemu uses build/'s library, which is
+ * not built with sanitizers: it is loaded into programs that are not). */
+int cli_find_preload(const char *cmd, char *out, size_t len)
+{
+	const char *env = getenv("CXLEMU_PRELOAD");
+	if (env && *env) {
+		if (!realpath(env, out) || access(out, R_OK))
+			return cli_error("%s: CXLEMU_PRELOAD=%s: %s", cmd, env,
+					 strerror(errno));
+		return CLI_OK;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return cli_error("%s: cannot find this command's directory: "
+				 "%s", cmd, strerror(errno));
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	const char *tries[] = { "%s/" PRELOAD_NAME, "%s/../" PRELOAD_NAME };
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		char cand[PATH_MAX + 64];
+		snprintf(cand, sizeof(cand), tries[i], exe);
+		if (!access(cand, R_OK) && realpath(cand, out))
+			return CLI_OK;
+	}
+	return cli_error("%s: %s is not beside %s/cxlemu or in its parent "
+			 "directory; build it (make) or set CXLEMU_PRELOAD",
+			 cmd, PRELOAD_NAME, exe);
+}
+
+int cli_program_env(const char *cmd, struct cxlemu *c)
+{
+	char preload[PATH_MAX], sock[PATH_MAX];
+	int rc = cli_find_preload(cmd, preload, sizeof(preload));
+	if (rc)
+		return rc;
+	const char *s = cxlemu_socket(c);
+	if (s[0] == '/' || !realpath(s, sock))
+		snprintf(sock, sizeof(sock), "%s", s);
+	const char *old = getenv("LD_PRELOAD");
+	char *ld = NULL;
+	if (old && *old ? asprintf(&ld, "%s %s", preload, old) < 0
+			: asprintf(&ld, "%s", preload) < 0)
+		return cli_error("%s: out of memory", cmd);
+	rc = setenv("LD_PRELOAD", ld, 1) || setenv("CXLEMU_SOCKET", sock, 1) ||
+	     setenv("CXLEMU_HOST", cxlemu_host(c), 1);
+	free(ld);
+	if (rc)
+		return cli_error("%s: cannot set the environment: %s", cmd,
+				 strerror(errno));
 	return CLI_OK;
 }

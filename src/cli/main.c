@@ -47,6 +47,8 @@ const struct cli_cmd cli_cmds[] = {
 	  "Switch a DAX device between device-DAX and system-ram." },
 	{ "run", cmd_run, "[--host NAME] [--] PROGRAM [ARGS...]",
 	  "Run an unmodified program as a host (the preload library)." },
+	{ "shell", cmd_shell, "[--host NAME] [--] [CMD [ARGS...]]",
+	  "A shell where /sys and /dev show the host (ndctl works in it)." },
 	{ "mbox", cmd_mbox, "MEMDEV OPCODE [HEX-PAYLOAD]",
 	  "Send one raw command to a memdev's mailbox." },
 	{ "inject", cmd_inject, "MEMDEV KIND [KEY=VALUE...]",

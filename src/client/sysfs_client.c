@@ -143,3 +143,16 @@ int cx_sysfs_clist(struct cxlemu *c, const char *path,
 	cxlemu_reply_release(&rep);
 	return 0;
 }
+
+int cx_sysfs_cwrite(struct cxlemu *c, const char *path, const char *data,
+		    struct cxlemu_err *err)
+{
+	struct cxlemu_reply rep;
+	struct json_object *a = path_args(path);
+	json_object_object_add(a, "data", json_object_new_string(data));
+	int rc = cxlemu_call(c, "sysfs-write", a, NULL, 0, &rep, err);
+	if (rc)
+		return rc;
+	cxlemu_reply_release(&rep);
+	return 0;
+}

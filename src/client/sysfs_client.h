@@ -46,4 +46,8 @@ int cx_sysfs_clist(struct cxlemu *c, const char *path,
 		   struct cx_sysfs_centry **ents, int *n,
 		   struct cxlemu_err *err);
 
+/* Write `data` (text) to an attribute, as a store in the kernel acts. */
+int cx_sysfs_cwrite(struct cxlemu *c, const char *path, const char *data,
+		    struct cxlemu_err *err);
+
 #endif

@@ -3,7 +3,8 @@
  *
  * The preload claims /sys/bus/dax, /sys/class/dax, /sys/dev/char/252:*,
  * the CXL platform device /sys/devices/platform/ACPI0017:00 and the nodes
- * /dev/daxZ.M: for these the daemon's view of the host (sysfs/sysfs.h) is
+ * /dev/daxZ.M and /dev/cxl/memN (only the nodes in `cxlemu shell`, whose
+ * filesystem serves /sys): for these the daemon's view of the host (sysfs/sysfs.h) is
  * the truth, whatever this machine's own /sys holds.  Each call asks the
  * daemon, so a program sees the fabric as it is at that moment:
  *
@@ -47,13 +48,25 @@ static bool under(const char *path, const char *root)
 	return !strncmp(path, root, l) && (path[l] == 0 || path[l] == '/');
 }
 
+/* In `cxlemu shell` a filesystem serves the fabric's /sys: leave it be. */
+static bool sysfs_served(void)
+{
+	static int served = -1;
+	if (served < 0)
+		served = getenv("CXLEMU_SHELL") != NULL;
+	return served;
+}
+
 bool cx_pl_claims(const char *path)
 {
 	char prefix[32];
 	if (!path || path[0] != '/')
 		return false;
-	if (cx_pl_is_dax_path(path, NULL, 0, NULL, NULL))
+	if (cx_pl_is_dax_path(path, NULL, 0, NULL, NULL) ||
+	    under(path, "/dev/cxl"))
 		return true;
+	if (sysfs_served())
+		return false;
 	for (int i = 0; claimed_roots[i]; i++)
 		if (under(path, claimed_roots[i]))
 			return true;

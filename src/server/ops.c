@@ -35,6 +35,7 @@ const struct cx_op cx_server_ops[] = {
 	{ "sysfs-stat", cx_op_sysfs_stat, false },
 	{ "sysfs-read", cx_op_sysfs_read, false },
 	{ "sysfs-list", cx_op_sysfs_list, false },
+	{ "sysfs-write", cx_op_sysfs_write, true },
 	{ NULL, NULL, false },
 };
 

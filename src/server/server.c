@@ -72,7 +72,19 @@ struct cx_server {
 	bool stopping;
 	cx_server_log_fn log;         /* cx_server_set_log */
 	void *log_ctx;
+	struct cx_srv_sysfs_cache *sysfs; /* ops_sysfs.c */
+	uint64_t generation;          /* bumped by every changing request */
 };
+
+struct cx_srv_sysfs_cache **cx_server_sysfs_cache(struct cx_server *s)
+{
+	return &s->sysfs;
+}
+
+uint64_t cx_server_generation(const struct cx_server *s)
+{
+	return s->generation;
+}
 
 void cx_server_set_log(struct cx_server *s, cx_server_log_fn fn, void *ctx)
 {
@@ -425,6 +437,8 @@ static void dispatch(struct cx_server *s, struct client *c,
 	call.data_len = data_len;
 	c->host = call.host->name;
 	rc = op->fn(&call, &e);
+	if (op->changes)
+		s->generation++;  /* a refusal changes nothing, but be safe */
 	if (rc < 0) {
 		json_object_put(call.result);
 		free(call.out_data);
@@ -744,6 +758,7 @@ void cx_server_close(struct cx_server *s)
 	if (s->spare >= 0)
 		close(s->spare);
 	run_hooks(s, -1);
+	cx_srv_sysfs_cache_free(s->sysfs);
 	cx_fabric_free(s->fabric);
 	for (int i = 0; i < s->clients.n; i++)
 		client_free(s, s->clients.v[i]);

@@ -96,6 +96,14 @@ const struct cx_op *cx_server_find_op(const char *name);
 void cx_server_on_close(struct cx_server *s, int client,
 			void (*fn)(void *arg), void *arg);
 
+/* The host sysfs views built for requests, kept until the fabric
+ * changes (ops_sysfs.c); the server owns the slot. */
+struct cx_srv_sysfs_cache;
+struct cx_srv_sysfs_cache **cx_server_sysfs_cache(struct cx_server *s);
+void cx_srv_sysfs_cache_free(struct cx_srv_sysfs_cache *c);
+/* How many changing requests the server has run: what a cache keys on. */
+uint64_t cx_server_generation(const struct cx_server *s);
+
 /* handlers (ops_*.c) */
 int cx_op_hello(struct cx_srv_call *c, cx_err *e);
 int cx_op_list(struct cx_srv_call *c, cx_err *e);
@@ -114,6 +122,7 @@ int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_list(struct cx_srv_call *c, cx_err *e);
+int cx_op_sysfs_write(struct cx_srv_call *c, cx_err *e);
 /* device management (ops_mbox.c) */
 int cx_op_mbox(struct cx_srv_call *c, cx_err *e);
 int cx_op_inject(struct cx_srv_call *c, cx_err *e);

@@ -1,21 +1,438 @@
 /*
- * cxl.c - the CXL bus in a host's sysfs view, as Linux 6.x lays it out.
+ * cxl.c - the CXL bus in a host's sysfs view, as Linux 6.x's drivers/cxl
+ * lays it out on a QEMU machine, so that libcxl (ndctl's `cxl`) finds the
+ * fabric where it looks:
  *
- * So far: the memdevs' character devices, /dev/cxl/memN (240:N), which
- * the mailbox ioctls are sent to.
+ *   /sys/devices/platform/ACPI0017:00/root0/         the CXL root
+ *       dportN -> ACPI0016 host bridge companions  (N: the bridge's UID)
+ *       decoder0.N/      root decoders (the windows), regions below them
+ *       portP/           host bridge ports: uport -> ACPI0016:NN,
+ *           dportK -> root port PCI functions, decoderP.M,
+ *           portQ/       switch upstream ports (uport -> the USP function)
+ *           endpointE/   uport -> memN, decoderE.M
+ *   /sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0016:NN  physical_node ->
+ *   /sys/devices/pci0000:BB/0000:BB:DD.0/.../0000:SS:00.0/memN
+ *       dev, serial, payload_max, label_storage_size, firmware_version,
+ *       numa_node, ram/size, pmem/size, security/state, driver, subsystem
+ *   /sys/bus/cxl/{devices,drivers}/..., /sys/bus/cxl/flush
+ *   /sys/dev/char/240:N -> memN,  /dev/cxl/memN (240:N)
+ *
+ * Names come from model/view.h, the same that `cxlemu list` prints.
+ * Hexadecimal values are written as the kernel's %#llx writes them: 0 is
+ * "0x0" (C's printf would write "0").
+ * Values that only the device knows (firmware version, security state)
+ * are asked of its mailbox when read.
  */
 #include "sysfs/sysfs.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/mbox.h"
+#include "model/view.h"
+
+#define ROOT_DIR "/sys/devices/platform/ACPI0017:00"
+#define ACPI_BUS "/sys/devices/LNXSYSTM:00/LNXSYBUS:00"
+
+/* modalias types (Linux's CXL_DEVICE_*) */
+enum { T_PORT = 3, T_ROOT = 4, T_MEMDEV = 5, T_REGION = 6 };
+
+static void bus_link(struct cx_sysfs *t, const struct cx_sysfs_node *dev)
+{
+	char path[CX_SYSFS_PATH_MAX];
+	cx_sysfs_path(dev, path, sizeof(path));
+	cx_sysfs_link(cx_sysfs_mkdirs(t, "/sys/bus/cxl/devices"), dev->name,
+		      path);
+}
+
+/* bound to a driver of the cxl bus: driver link both ways */
+static void bind(struct cx_sysfs *t, struct cx_sysfs_node *dev,
+		 const char *driver)
+{
+	char path[CX_SYSFS_PATH_MAX], drv[96];
+	snprintf(drv, sizeof(drv), "/sys/bus/cxl/drivers/%s", driver);
+	cx_sysfs_link(dev, "driver", drv);
+	cx_sysfs_path(dev, path, sizeof(path));
+	cx_sysfs_link(cx_sysfs_mkdirs(t, drv), dev->name, path);
+}
+
+/* what every device of the cxl bus has */
+static void cxl_device(struct cx_sysfs *t, struct cx_sysfs_node *dev,
+		       const char *devtype, int type, const char *driver)
+{
+	cx_sysfs_text(dev, "devtype", 0444, "%s\n", devtype);
+	cx_sysfs_text(dev, "modalias", 0444, "cxl:t%d\n", type);
+	cx_sysfs_text(dev, "uevent", 0644, "DEVTYPE=%s\n%s%s%sMODALIAS=cxl:t%d\n",
+		      devtype, driver ? "DRIVER=" : "", driver ? driver : "",
+		      driver ? "\n" : "", type);
+	cx_sysfs_link(dev, "subsystem", "/sys/bus/cxl");
+	if (driver)
+		bind(t, dev, driver);
+	bus_link(t, dev);
+}
+
+/* ---- decoders ---- */
+
+static void target_list(struct cx_sysfs_node *dir, const struct cx_decoder *d)
+{
+	struct cx_port *tg[CX_MAX_WAYS];
+	char buf[256] = "";
+	size_t used = 0;
+	int n = cx_view_dec_targets(d, tg);
+	for (int i = 0; i < n && used < sizeof(buf); i++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%d",
+					 i ? "," : "", cx_view_dport_id(tg[i]));
+	cx_sysfs_text(dir, "target_list", 0444, "%s\n", buf);
+}
+
+static void region_attr(struct cx_sysfs_node *dir, const struct cx_decoder *d)
+{
+	struct cx_region *r = cx_view_dec_region(d);
+	if (r)
+		cx_sysfs_text(dir, "region", 0444, "region%d\n", r->id);
+	else
+		cx_sysfs_text(dir, "region", 0444, "\n");
+}
+
+static struct cx_sysfs_node *decoder(struct cx_sysfs *t,
+				     struct cx_sysfs_node *port,
+				     const struct cx_decoder *d)
+{
+	char name[32];
+	static const char *const devtype[] = {
+		[CX_DEC_ROOT] = "cxl_decoder_root",
+		[CX_DEC_SWITCH] = "cxl_decoder_switch",
+		[CX_DEC_ENDPOINT] = "cxl_decoder_endpoint",
+	};
+	cx_decoder_name(d, name, sizeof(name));
+	struct cx_sysfs_node *n = cx_sysfs_dir(port, name);
+	cx_sysfs_text(n, "start", 0444, "0x%llx\n",
+		      (unsigned long long)cx_view_dec_base(d));
+	cx_sysfs_text(n, "size", 0444, "0x%llx\n",
+		      (unsigned long long)cx_view_dec_size(d));
+	cx_sysfs_text(n, "interleave_ways", 0444, "%d\n", cx_view_dec_ways(d));
+	cx_sysfs_text(n, "interleave_granularity", 0444, "%u\n",
+		      cx_view_dec_gran(d));
+	cx_sysfs_text(n, "locked", 0444, "0\n");
+	cx_sysfs_text(n, "devtype", 0444, "%s\n", devtype[d->kind]);
+	cx_sysfs_text(n, "uevent", 0644, "DEVTYPE=%s\n", devtype[d->kind]);
+	cx_sysfs_link(n, "subsystem", "/sys/bus/cxl");
+	bus_link(t, n);
+	switch (d->kind) {
+	case CX_DEC_ROOT:
+		/* QEMU's windows allow every kind of memory */
+		cx_sysfs_text(n, "cap_pmem", 0444, "1\n");
+		cx_sysfs_text(n, "cap_ram", 0444, "1\n");
+		cx_sysfs_text(n, "cap_type2", 0444, "1\n");
+		cx_sysfs_text(n, "cap_type3", 0444, "1\n");
+		target_list(n, d);
+		cx_sysfs_text(n, "create_pmem_region", 0644, "region%d\n",
+			      t->host->next_region_id);
+		cx_sysfs_text(n, "create_ram_region", 0644, "region%d\n",
+			      t->host->next_region_id);
+		cx_sysfs_text(n, "delete_region", 0200, "%s", "");
+		break;
+	case CX_DEC_SWITCH:
+		cx_sysfs_text(n, "target_type", 0444, "expander\n");
+		target_list(n, d);
+		region_attr(n, d);
+		break;
+	case CX_DEC_ENDPOINT:
+		cx_sysfs_text(n, "target_type", 0444, "expander\n");
+		cx_sysfs_text(n, "mode", 0644, "%s\n", cx_mode_name(d->mode));
+		cx_sysfs_text(n, "dpa_resource", 0400, "0x%llx\n",
+			      (unsigned long long)(d->dpa_size ? d->dpa_base : 0));
+		cx_sysfs_text(n, "dpa_size", 0644, "0x%llx\n",
+			      (unsigned long long)d->dpa_size);
+		region_attr(n, d);
+		break;
+	}
+	return n;
+}
+
+/* ---- memdevs and their PCI functions ---- */
+
+static void memdev_pci_addr(const struct cx_memdev *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "0000:%02x:00.0", m->pci_bus & 0xff);
+}
+
+/* The directory of a PCI function below a host bridge: root port, then
+ * switch upstream and downstream ports, as QEMU enumerates them. */
+static struct cx_sysfs_node *pci_dir(struct cx_sysfs *t, struct cx_port *p)
+{
+	char a[32];
+	if (p->kind == CX_PORT_HB) {
+		char path[64];
+		snprintf(path, sizeof(path), "/sys/devices/pci0000:%02x",
+			 p->bus_nr & 0xff);
+		return cx_sysfs_mkdirs(t, path);
+	}
+	struct cx_sysfs_node *up = pci_dir(t, p->parent);
+	cx_view_pci_addr(p, a, sizeof(a));
+	return cx_sysfs_dir(up, a);
+}
+
+/* A query command's output, at least `need` bytes of it: true if so. */
+static bool ask(struct cx_memdev *m, uint16_t opcode, uint8_t *out,
+		size_t need)
+{
+	size_t out_len = CX_MBOX_PAYLOAD_MAX;
+	uint16_t rc = 0;
+	return m->mbox && cx_mbox_exec(m, opcode, NULL, 0, out, &out_len,
+				       &rc) == 0 && rc == CX_RC_SUCCESS &&
+	       out_len >= need;
+}
+
+static int show_fw_version(const struct cx_sysfs_node *n, char *buf,
+			   size_t len, cx_err *e)
+{
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	char rev[CX_FW_REV_LEN + 1] = "";
+	if (ask(n->obj, CX_OP_IDENTIFY_MEMDEV, out, CX_ID_FW_REV + CX_FW_REV_LEN))
+		memcpy(rev, out + CX_ID_FW_REV, CX_FW_REV_LEN);
+	return snprintf(buf, len, "%s\n", rev);
+}
+
+static int show_security(const struct cx_sysfs_node *n, char *buf,
+			 size_t len, cx_err *e)
+{
+	struct cx_memdev *m = n->obj;
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	uint32_t st = 0;
+	struct cx_mbox_status bg;
+	if (m->mbox && cx_mbox_status(m, &bg) == 0 && bg.bg_running &&
+	    bg.bg_opcode == CX_OP_SANITIZE)
+		return snprintf(buf, len, "sanitize\n");
+	if (ask(m, CX_OP_GET_SECURITY_STATE, out, CX_SEC_STATE_LEN))
+		st = cx_rd_le32(out);
+	const char *s = !(st & CX_SEC_USER_SET) ? "disabled"
+			: (st & (CX_SEC_FROZEN | CX_SEC_USER_PLIMIT |
+				 CX_SEC_MASTER_PLIMIT)) ? "frozen"
+			: (st & CX_SEC_LOCKED) ? "locked" : "unlocked";
+	return snprintf(buf, len, "%s\n", s);
+}
+
+static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
+{
+	char a[32], name[32];
+	if (!m->parent)
+		return NULL;
+	struct cx_sysfs_node *fn = pci_dir(t, m->parent);
+	memdev_pci_addr(m, a, sizeof(a));
+	fn = cx_sysfs_dir(fn, a);
+	cx_sysfs_text(fn, "class", 0444, "0x050210\n");  /* CXL memory device */
+	snprintf(name, sizeof(name), "mem%d", m->index);
+	struct cx_sysfs_node *n = cx_sysfs_dir(fn, name);
+	cx_sysfs_text(n, "dev", 0444, "%u:%d\n", CX_SYSFS_MEM_MAJOR, m->index);
+	cx_sysfs_text(n, "serial", 0444, "0x%llx\n",
+		      (unsigned long long)(m->has_sn ? m->sn : 0));
+	cx_sysfs_text(n, "payload_max", 0444, "%u\n", CX_MBOX_PAYLOAD_MAX);
+	cx_sysfs_text(n, "label_storage_size", 0444, "%llu\n",
+		      (unsigned long long)m->lsa_size);
+	cx_sysfs_text(n, "numa_node", 0444, "-1\n");
+	cx_sysfs_attr(n, "firmware_version", 0444, show_fw_version, m);
+	cx_sysfs_text(cx_sysfs_dir(n, "ram"), "size", 0444, "0x%llx\n",
+		      (unsigned long long)m->vmem_size);
+	cx_sysfs_text(cx_sysfs_dir(n, "pmem"), "size", 0444, "0x%llx\n",
+		      (unsigned long long)m->pmem_size);
+	struct cx_sysfs_node *sec = cx_sysfs_dir(n, "security");
+	cx_sysfs_attr(sec, "state", 0444, show_security, m);
+	cx_sysfs_text(n, "uevent", 0644, "MAJOR=%u\nMINOR=%d\nDEVNAME=cxl/%s\n"
+		      "DEVTYPE=cxl_memdev\nDRIVER=cxl_mem\nMODALIAS=cxl:t%d\n",
+		      CX_SYSFS_MEM_MAJOR, m->index, name, T_MEMDEV);
+	cx_sysfs_text(n, "devtype", 0444, "cxl_memdev\n");
+	cx_sysfs_text(n, "modalias", 0444, "cxl:t%d\n", T_MEMDEV);
+	cx_sysfs_link(n, "subsystem", "/sys/bus/cxl");
+	bind(t, n, "cxl_mem");
+	bus_link(t, n);
+
+	char path[CX_SYSFS_PATH_MAX], num[32];
+	cx_sysfs_path(n, path, sizeof(path));
+	snprintf(num, sizeof(num), "%u:%d", CX_SYSFS_MEM_MAJOR, m->index);
+	cx_sysfs_link(cx_sysfs_mkdirs(t, "/sys/dev/char"), num, path);
+	cx_sysfs_chr(cx_sysfs_mkdirs(t, "/dev/cxl"), name, 0600,
+		     CX_SYSFS_MEM_MAJOR, (unsigned)m->index);
+	return n;
+}
+
+/* ---- ports ---- */
+
+static void acpi_host_bridge(struct cx_sysfs *t, struct cx_port *hb,
+			     char *path, size_t len)
+{
+	snprintf(path, len, ACPI_BUS "/ACPI0016:%02x", hb->hb_index);
+	struct cx_sysfs_node *n = cx_sysfs_mkdirs(t, path);
+	char pci[64];
+	snprintf(pci, sizeof(pci), "/sys/devices/pci0000:%02x",
+		 hb->bus_nr & 0xff);
+	cx_sysfs_mkdirs(t, pci);
+	cx_sysfs_link(n, "physical_node", pci);
+	cx_sysfs_text(n, "uid", 0444, "%d\n", hb->bus_nr);
+	cx_sysfs_text(n, "hid", 0444, "ACPI0016\n");
+	cx_sysfs_link(cx_sysfs_mkdirs(t, pci), "firmware_node", path);
+}
+
+/* the CXL port's directory, with its ancestors' */
+static struct cx_sysfs_node *port_dir(struct cx_sysfs *t,
+				      const struct cx_vport *x)
+{
+	char name[32];
+	struct cx_vport up;
+	if (!cx_vport_parent(x, &up))
+		return cx_sysfs_mkdirs(t, ROOT_DIR "/root0");
+	struct cx_sysfs_node *parent = port_dir(t, &up);
+	cx_vport_name(x, name, sizeof(name));
+	return cx_sysfs_dir(parent, name);
+}
+
+static void port(struct cx_sysfs *t, const struct cx_vport *x,
+		 struct cx_sysfs_node **memdirs)
+{
+	struct cx_sysfs_node *n = port_dir(t, x);
+	char path[CX_SYSFS_PATH_MAX], name[32];
+	struct cx_port *dp[64];
+	int nd = cx_vport_dports(x, dp, 64);
+
+	for (int i = 0; i < nd && i < 64; i++) {
+		snprintf(name, sizeof(name), "dport%d", cx_view_dport_id(dp[i]));
+		if (dp[i]->kind == CX_PORT_HB)
+			acpi_host_bridge(t, dp[i], path, sizeof(path));
+		else
+			cx_sysfs_path(pci_dir(t, dp[i]), path, sizeof(path));
+		cx_sysfs_link(n, name, path);
+	}
+	switch (x->kind) {
+	case CX_VPORT_ROOT:
+		cx_sysfs_link(n, "uport", ROOT_DIR);
+		cxl_device(t, n, "cxl_port", T_ROOT, NULL);
+		for (int i = 0; i < x->h->windows.n; i++) {
+			struct cx_window *w = x->h->windows.v[i];
+			decoder(t, n, &w->dec);
+		}
+		break;
+	case CX_VPORT_SWITCH:
+		if (x->p->kind == CX_PORT_HB)
+			acpi_host_bridge(t, x->p, path, sizeof(path));
+		else
+			cx_sysfs_path(pci_dir(t, x->p), path, sizeof(path));
+		cx_sysfs_link(n, "uport", path);
+		cxl_device(t, n, "cxl_port", T_PORT, "cxl_port");
+		for (int i = 0; i < x->p->ndecoders; i++)
+			decoder(t, n, &x->p->decoders[i]);
+		break;
+	case CX_VPORT_ENDPOINT:
+		cx_sysfs_path(memdirs[x->m->index], path, sizeof(path));
+		cx_sysfs_link(n, "uport", path);
+		cxl_device(t, n, "cxl_port", T_PORT, "cxl_port");
+		for (int i = 0; i < CX_DECODERS_PER_PORT; i++)
+			decoder(t, n, &x->m->decoders[i]);
+		break;
+	}
+	if (x->kind == CX_VPORT_SWITCH)
+		cx_sysfs_text(n, "decoders_committed", 0444, "%d\n",
+			      cx_port_decoders_committed(x->p));
+	if (x->kind == CX_VPORT_ENDPOINT)
+		cx_sysfs_text(n, "decoders_committed", 0444, "%d\n",
+			      cx_memdev_decoders_committed(x->m));
+}
+
+/* ---- regions ---- */
+
+static void region(struct cx_sysfs *t, struct cx_region *r)
+{
+	char name[32], dec[32];
+	cx_decoder_name(&r->win->dec, dec, sizeof(dec));
+	struct cx_sysfs_node *rd = cx_sysfs_mkdirs(t, ROOT_DIR "/root0");
+	rd = cx_sysfs_dir(rd, dec);
+	snprintf(name, sizeof(name), "region%d", r->id);
+	struct cx_sysfs_node *n = cx_sysfs_dir(rd, name);
+	cx_sysfs_text(n, "uuid", 0644, "%s\n",
+		      r->mode == CX_MODE_PMEM ? r->uuid : "");
+	cx_sysfs_text(n, "interleave_ways", 0644, "%d\n", r->ways);
+	cx_sysfs_text(n, "interleave_granularity", 0644, "%u\n", r->gran);
+	cx_sysfs_text(n, "size", 0644, "0x%llx\n", (unsigned long long)r->size);
+	cx_sysfs_text(n, "resource", 0400, "0x%llx\n", (unsigned long long)
+		      (r->size ? r->base : ~0ULL));
+	cx_sysfs_text(n, "mode", 0444, "%s\n", cx_mode_name(r->mode));
+	cx_sysfs_text(n, "commit", 0644, "%d\n", r->committed ? 1 : 0);
+	for (int i = 0; i < r->ways; i++) {
+		char tn[24], dn[32] = "";
+		snprintf(tn, sizeof(tn), "target%d", i);
+		if (r->targets[i])
+			cx_decoder_name(r->targets[i], dn, sizeof(dn));
+		cx_sysfs_text(n, tn, 0644, "%s\n", dn);
+	}
+	cxl_device(t, n, "cxl_region", T_REGION,
+		   r->committed ? "cxl_region" : NULL);
+}
+
+static int store_flush(struct cx_sysfs_node *n, const char *buf, size_t len,
+		       cx_err *e)
+{
+	if (strcmp(buf, "1") && strcmp(buf, "1\n"))
+		return cx_fail(e, EINVAL, "/sys/bus/cxl/flush: '%s' is not 1",
+			       buf);
+	return 0;
+}
 
 void cx_sysfs_add_cxl(struct cx_sysfs *t)
 {
-	struct cx_sysfs_node *dev = cx_sysfs_mkdirs(t, "/dev/cxl");
-	for (int i = 0; i < t->host->memdevs.n; i++) {
-		struct cx_memdev *m = t->host->memdevs.v[i];
-		char name[32];
-		snprintf(name, sizeof(name), "mem%d", m->index);
-		cx_sysfs_chr(dev, name, 0600, CX_SYSFS_MEM_MAJOR,
-			     (unsigned)m->index);
+	struct cx_host *h = t->host;
+	struct cx_sysfs_node *bus = cx_sysfs_mkdirs(t, "/sys/bus/cxl");
+	cx_sysfs_dir(bus, "devices");
+	struct cx_sysfs_node *drivers = cx_sysfs_dir(bus, "drivers");
+	static const char *const drv[] = {
+		"cxl_port", "cxl_mem", "cxl_region", "cxl_dax_region",
+	};
+	for (size_t i = 0; i < sizeof(drv) / sizeof(drv[0]); i++) {
+		struct cx_sysfs_node *d = cx_sysfs_dir(drivers, drv[i]);
+		cx_sysfs_text(d, "bind", 0200, "%s", "");
+		cx_sysfs_text(d, "unbind", 0200, "%s", "");
+		cx_sysfs_text(d, "uevent", 0200, "%s", "");
 	}
+	/* libcxl writes flush before every walk to wait for probing,
+	 * which here is always done */
+	cx_sysfs_on_write(cx_sysfs_text(bus, "flush", 0200, "%s", ""),
+			  store_flush, NULL, 0);
+	cx_sysfs_text(bus, "drivers_autoprobe", 0644, "1\n");
+	cx_sysfs_text(bus, "drivers_probe", 0200, "%s", "");
+	cx_sysfs_text(bus, "uevent", 0200, "%s", "");
+	cx_sysfs_mkdirs(t, "/dev/cxl");
+
+	/* memdevs first: endpoints point at them */
+	struct cx_sysfs_node **memdirs = cx_xcalloc((size_t)h->memdevs.n + 1,
+						    sizeof(*memdirs));
+	for (int i = 0; i < h->memdevs.n; i++) {
+		struct cx_memdev *m = h->memdevs.v[i];
+		if (m->index <= h->memdevs.n)
+			memdirs[m->index] = memdev(t, m);
+	}
+	/* a host without host bridges has no CXL root */
+	if (h->hbs.n) {
+		struct cx_vport root = cx_vport_root(h);
+		cx_sysfs_mkdirs(t, ROOT_DIR);
+		cx_sysfs_text(cx_sysfs_mkdirs(t, ROOT_DIR), "modalias", 0444,
+			      "acpi:ACPI0017:\n");
+		port(t, &root, memdirs);
+		for (int i = 0; i < h->ports.n; i++) {
+			struct cx_port *p = h->ports.v[i];
+			if (p->kind == CX_PORT_HB || p->kind == CX_PORT_USP) {
+				struct cx_vport x = cx_vport_switch(p);
+				port(t, &x, memdirs);
+			}
+		}
+		for (int i = 0; i < h->memdevs.n; i++) {
+			struct cx_memdev *m = h->memdevs.v[i];
+			if (m->parent && memdirs[m->index]) {
+				struct cx_vport x = cx_vport_endpoint(m);
+				port(t, &x, memdirs);
+			}
+		}
+		for (int i = 0; i < h->regions.n; i++)
+			region(t, h->regions.v[i]);
+	}
+	free(memdirs);
 }

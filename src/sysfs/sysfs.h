@@ -47,6 +47,11 @@ struct cx_sysfs_node;
  * length or a negative errno (e says why). */
 typedef int (*cx_sysfs_show_fn)(const struct cx_sysfs_node *n, char *buf,
 				size_t len, cx_err *e);
+/* Act on a write of `buf` (len bytes, NUL-terminated) to an attribute;
+ * 0 or a negative errno as the kernel's store would return it, with e
+ * saying what rule the value broke. */
+typedef int (*cx_sysfs_store_fn)(struct cx_sysfs_node *n, const char *buf,
+				 size_t len, cx_err *e);
 
 struct cx_sysfs_node {
 	char *name;
@@ -58,7 +63,9 @@ struct cx_sysfs_node {
 	unsigned major, minor;         /* CHR */
 	cx_sysfs_show_fn show;         /* ATTR: rendered on read ... */
 	char *text;                    /* ... or fixed text */
-	void *obj;                     /* what show acts on */
+	cx_sysfs_store_fn store;       /* ATTR: writable when set */
+	void *obj;                     /* what show and store act on */
+	long arg;                      /* and a number they may need */
 };
 
 struct cx_sysfs {
@@ -85,6 +92,13 @@ int cx_sysfs_lookup(const struct cx_sysfs *t, const char *path, bool nofollow,
  * write-only attribute). */
 int cx_sysfs_read(const struct cx_sysfs_node *n, char *buf, size_t len,
 		  cx_err *e);
+/* Write an attribute: -EACCES for a read-only one, -EISDIR for a
+ * directory, else what its store returns. */
+int cx_sysfs_write(struct cx_sysfs_node *n, const char *buf, size_t len,
+		   cx_err *e);
+/* Make an attribute writable (its store and what it acts on). */
+void cx_sysfs_on_write(struct cx_sysfs_node *n, cx_sysfs_store_fn store,
+		       void *obj, long arg);
 /* A link's target as readlink(2) shows it: relative to the link. */
 void cx_sysfs_readlink(const struct cx_sysfs_node *n, char *buf, size_t len);
 /* The node's absolute path. */

@@ -13,10 +13,23 @@
 
 #define MAX_LINK_HOPS 40  /* Linux's MAXSYMLINKS */
 
+static void node_free(struct cx_sysfs_node *n);
+
+/* A new node; one of the same name in `parent` is replaced (a link or an
+ * attribute described twice, e.g. a host bridge reached as a dport and
+ * as a port's uport, is one node). */
 static struct cx_sysfs_node *node_new(struct cx_sysfs_node *parent,
 				      const char *name,
 				      enum cx_sysfs_type type, unsigned mode)
 {
+	for (int i = 0; parent && i < parent->children.n; i++) {
+		struct cx_sysfs_node *old = parent->children.v[i];
+		if (!strcmp(old->name, name)) {
+			cx_vec_remove(&parent->children, old);
+			node_free(old);
+			break;
+		}
+	}
 	struct cx_sysfs_node *n = cx_xcalloc(1, sizeof(*n));
 	n->name = cx_xstrdup(name);
 	n->type = type;
@@ -246,6 +259,26 @@ int cx_sysfs_read(const struct cx_sysfs_node *n, char *buf, size_t len,
 		return w < 0 ? 0 : (size_t)w >= len ? (int)len - 1 : w;
 	}
 	return n->show(n, buf, len, e);
+}
+
+void cx_sysfs_on_write(struct cx_sysfs_node *n, cx_sysfs_store_fn store,
+		       void *obj, long arg)
+{
+	n->store = store;
+	n->obj = obj;
+	n->arg = arg;
+}
+
+int cx_sysfs_write(struct cx_sysfs_node *n, const char *buf, size_t len,
+		   cx_err *e)
+{
+	char path[CX_SYSFS_PATH_MAX];
+	cx_sysfs_path(n, path, sizeof(path));
+	if (n->type == CX_SYSFS_DIR)
+		return cx_fail(e, EISDIR, "%s is a directory", path);
+	if (n->type != CX_SYSFS_ATTR || !n->store || !(n->mode & 0222))
+		return cx_fail(e, EACCES, "%s is read-only", path);
+	return n->store(n, buf, len, e);
 }
 
 void cx_sysfs_readlink(const struct cx_sysfs_node *n, char *buf, size_t len)
