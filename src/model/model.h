@@ -157,6 +157,9 @@ struct cx_region {
 	char uuid[37];              /* pmem regions */
 	struct cx_decoder *targets[CX_MAX_WAYS]; /* endpoint decoders by pos */
 	bool committed;
+	bool disabled;              /* committed but not bound to the region
+				       driver (a region built through sysfs,
+				       before cxl_region/bind): no DAX */
 	/* device-DAX view (issue 3) */
 	bool dax_system_ram;        /* mode "system-ram" vs "devdax" */
 	int mapped;                 /* clients holding a mapping */
@@ -263,6 +266,44 @@ struct cx_region_req {
 int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 		     struct cx_region **out, cx_err *e);
 int cx_region_destroy(struct cx_region *r, bool force, cx_err *e);
+/* A region assembled through sysfs (region_stage.c): commit its attached
+ * targets (dry: check only), reset its decode keeping the targets, and
+ * count the targets set. */
+int cx_region_commit_targets(struct cx_region *r, bool dry, cx_err *e);
+int cx_region_decommit(struct cx_region *r, cx_err *e);
+int cx_region_targets_set(const struct cx_region *r);
+/* Does the region serve memory (committed and enabled): has it a DAX
+ * device? */
+static inline bool cx_region_serves(const struct cx_region *r)
+{
+	return r->committed && !r->disabled;
+}
+/* First fit, ascending, 256 MiB aligned, in the window's free HPA. */
+bool cx_window_alloc_hpa(const struct cx_window *w, uint64_t size,
+			 uint64_t *base);
+
+/* ---- regions through sysfs (region_stage.c): Linux's region and
+ * endpoint decoder attributes, with the kernel's rules and errnos ---- */
+/* create_{ram,pmem}_region: `id` must be the next region id */
+int cx_region_stage_create(struct cx_host *h, struct cx_window *w,
+			   enum cx_mode mode, int id, struct cx_region **out,
+			   cx_err *e);
+int cx_region_set_ways(struct cx_region *r, int ways, cx_err *e);
+int cx_region_set_gran(struct cx_region *r, uint32_t gran, cx_err *e);
+int cx_region_set_uuid(struct cx_region *r, const char *uuid, cx_err *e);
+/* allocates the HPA (0 frees it) */
+int cx_region_set_size(struct cx_region *r, uint64_t size, cx_err *e);
+/* targetN: attach an endpoint decoder at pos, or detach (d NULL) */
+int cx_region_set_target(struct cx_region *r, int pos, struct cx_decoder *d,
+			 cx_err *e);
+int cx_region_set_commit(struct cx_region *r, bool commit, cx_err *e);
+/* bind/unbind to the region driver */
+int cx_region_set_enabled(struct cx_region *r, bool on, cx_err *e);
+/* delete_region: decode reset, targets detached (they keep their DPA) */
+int cx_region_stage_delete(struct cx_region *r, cx_err *e);
+int cx_decoder_set_mode(struct cx_decoder *d, enum cx_mode mode, cx_err *e);
+/* allocates DPA in decoder order (0 frees it, in reverse order) */
+int cx_decoder_set_dpa_size(struct cx_decoder *d, uint64_t size, cx_err *e);
 /* Largest free extent of a window (max_available_extent). */
 uint64_t cx_window_max_extent(const struct cx_window *w);
 

@@ -64,6 +64,9 @@ struct plan {
 	struct plan_pos pos[CX_MAX_WAYS];
 	struct plan_port pp[MAX_PLAN_PORTS];
 	int npp;
+	/* endpoint decoders already holding the DPA (a region assembled
+	 * through sysfs); NULL: allocate at program time */
+	struct cx_decoder *pre[CX_MAX_WAYS];
 };
 
 static const char *port_kind_name(const struct cx_port *p)
@@ -134,7 +137,7 @@ uint64_t cx_window_max_extent(const struct cx_window *w)
 }
 
 /* First fit, ascending, 256 MiB aligned. */
-static bool alloc_hpa(const struct cx_window *w, uint64_t size, uint64_t *base)
+bool cx_window_alloc_hpa(const struct cx_window *w, uint64_t size, uint64_t *base)
 {
 	static __thread struct cx_region *rs[MAX_WIN_REGIONS];
 	int n = window_regions(w, rs, MAX_WIN_REGIONS);
@@ -634,9 +637,11 @@ static int program_and_commit(struct plan *pl, struct cx_region *r, cx_err *e)
 		if ((rc = cx_decoder_check_interleave(&m->decoders[0],
 						      pl->ways, pl->gran, e)))
 			return rc;
-		rc = cx_decoder_alloc_dpa(m, pl->mode,
-					  pl->size / (uint64_t)pl->ways, &d, e);
-		if (rc) {
+		if (pl->pre[i])
+			d = pl->pre[i];
+		else if ((rc = cx_decoder_alloc_dpa(m, pl->mode,
+						    pl->size / (uint64_t)pl->ways,
+						    &d, e))) {
 			cx_err_prefix(e, "position %d", i);
 			return rc;
 		}
@@ -697,7 +702,7 @@ int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 
 	if ((rc = resolve(h, req, pl, e)))
 		goto out;
-	if (!alloc_hpa(pl->w, pl->size, &pl->base)) {
+	if (!cx_window_alloc_hpa(pl->w, pl->size, &pl->base)) {
 		rc = cx_fail(e, ENOSPC, "decoder0.%d: no free %#llx bytes in "
 			     "the window", pl->w->index,
 			     (unsigned long long)pl->size);
@@ -741,6 +746,60 @@ out:
 	free(ss.s);
 	free(pl);
 	return rc;
+}
+
+/*
+ * Commit a region assembled through sysfs (region_stage.c): its HPA, ways,
+ * granularity and attached endpoint decoders (holding their DPA) are set;
+ * plan the ports as cx_region_create does and program and commit every
+ * decoder, all or nothing.  `dry` only checks (Linux validates positions
+ * when the last target is attached).
+ */
+int cx_region_commit_targets(struct cx_region *r, bool dry, cx_err *e)
+{
+	struct plan *pl = cx_xcalloc(1, sizeof(*pl));
+	struct snapshot ss = { 0 };
+	int rc = 0;
+
+	pl->h = r->host;
+	pl->w = r->win;
+	pl->mode = r->mode;
+	pl->ways = r->ways;
+	pl->gran = r->gran;
+	pl->base = r->base;
+	pl->size = r->size;
+	for (int i = 0; i < r->ways; i++) {
+		if (!r->targets[i]) {
+			rc = cx_fail(e, ENXIO, "region%d: target%d is not set; "
+				     "%d of %d targets attached", r->id, i,
+				     cx_region_targets_set(r), r->ways);
+			goto out;
+		}
+		pl->pos[i].m = r->targets[i]->memdev;
+		pl->pre[i] = r->targets[i];
+	}
+	if ((rc = walk_paths(pl, e)) || (rc = plan_ports(pl, e)) || dry)
+		goto out;
+	snapshot_plan(pl, &ss);
+	if ((rc = program_and_commit(pl, r, e))) {
+		snap_restore(&ss);
+		goto out;
+	}
+	r->committed = true;
+out:
+	if (rc)
+		cx_err_prefix(e, "region%d", r->id);
+	free(ss.s);
+	free(pl);
+	return rc;
+}
+
+int cx_region_targets_set(const struct cx_region *r)
+{
+	int n = 0;
+	for (int i = 0; i < r->ways && i < CX_MAX_WAYS; i++)
+		n += r->targets[i] != NULL;
+	return n;
 }
 
 /* ---- destroy ---- */
@@ -846,5 +905,50 @@ int cx_region_destroy(struct cx_region *r, bool force, cx_err *e)
 	}
 	cx_vec_remove(&r->host->regions, r);
 	free(r);
+	return 0;
+}
+
+/*
+ * Reset a committed region's decoders from the top (Linux's commit = 0):
+ * the targets stay attached and keep their DPA, so it can be committed
+ * again.
+ */
+int cx_region_decommit(struct cx_region *r, cx_err *e)
+{
+	struct cx_decoder *pd[MAX_PLAN_PORTS];
+	int npd, rc;
+
+	if (!r->committed)
+		return 0;
+	if (r->mapped > 0)
+		return cx_fail(e, EBUSY, "region%d is mapped by %d client%s; "
+			       "its decode cannot be reset under them", r->id,
+			       r->mapped, r->mapped == 1 ? "" : "s");
+	npd = region_port_decoders(r, pd, MAX_PLAN_PORTS);
+	for (int i = 0; i < npd; i++)
+		if (cx_hdm_committed(&pd[i]->regs) &&
+		    (rc = check_top(r, pd[i], e)))
+			return rc;
+	for (int i = 0; i < r->ways; i++) {
+		struct cx_decoder *d = r->targets[i];
+		if (!d || !cx_hdm_committed(&d->regs))
+			continue;
+		int c = cx_memdev_decoders_committed(d->memdev);
+		if (d->id != c - 1)
+			return cx_fail(e, EBUSY, "region%d: decoder%d.%d cannot "
+				       "be reset while decoder%d.%d above it "
+				       "is committed; reset the newer region "
+				       "first", r->id, d->port_id, d->id,
+				       d->port_id, c - 1);
+	}
+	for (int i = 0; i < npd; i++) {
+		if ((rc = cx_decoder_reset(pd[i], e)))
+			return rc;
+		pd[i]->region = NULL;
+	}
+	for (int i = 0; i < r->ways; i++)
+		if (r->targets[i] && (rc = cx_decoder_reset(r->targets[i], e)))
+			return rc;
+	r->committed = false;
 	return 0;
 }

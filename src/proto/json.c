@@ -964,7 +964,7 @@ struct json_object *cx_json_region(struct cx_region *r, unsigned flags)
 	add_int(j, "interleave_ways", r->ways);
 	add_int(j, "interleave_granularity", (int)r->gran);
 	add_str(j, "decode_state", r->committed ? "commit" : "reset");
-	if (!r->committed)
+	if (!cx_region_serves(r))
 		add_str(j, "state", "disabled");
 	if (flags & CX_JSON_MEDIA_ERRORS)
 		add_opt(j, "media_errors", region_media_errors(r, human));
@@ -984,7 +984,7 @@ struct json_object *cx_json_region(struct cx_region *r, unsigned flags)
 		}
 		add(j, "mappings", arr);
 	}
-	if ((flags & CX_JSON_DAX) && r->committed)
+	if ((flags & CX_JSON_DAX) && cx_region_serves(r))
 		add(j, "daxregion", dax_region_json(r, flags));
 	return j;
 }
@@ -1125,7 +1125,7 @@ static void walk_regions(struct walk *w, struct cx_window *win,
 			continue;
 		if (!decoder_match(&win->dec, o->decoder_filter))
 			continue;
-		if (!o->idle && !r->committed)
+		if (!o->idle && !cx_region_serves(r))
 			continue;
 		json_object_array_add(jregions, cx_json_region(r, w->rflags));
 	}

@@ -90,11 +90,11 @@ static int dax_device(struct cx_srv_call *c, struct cx_region **out, cx_err *e)
 	if (rc)
 		return rc;
 	struct cx_region *r = cx_dax_find(c->host, name);
-	if (!r || !r->committed) {
+	if (!r || !cx_region_serves(r)) {
 		struct cx_srv_names list = { .used = 0 };
 		for (int i = 0; i < c->host->regions.n; i++) {
 			struct cx_region *x = c->host->regions.v[i];
-			if (x->committed)
+			if (cx_region_serves(x))
 				cx_srv_names_add(&list, "dax%d.0", x->id);
 		}
 		return cx_fail(e, ENOENT, "host %s has no DAX device '%s' (%s%s)",
@@ -115,7 +115,7 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e)
 	struct json_object *a = json_object_new_array();
 	for (int i = 0; i < c->host->regions.n; i++) {
 		struct cx_region *r = c->host->regions.v[i];
-		if (r->committed)
+		if (cx_region_serves(r))
 			json_object_array_add(a, cx_json_dax_device(r,
 					      human ? CX_JSON_HUMAN : 0));
 	}

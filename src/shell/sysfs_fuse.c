@@ -12,7 +12,10 @@
  * moment of the read, writes go to the attribute's store in the daemon
  * (so `echo region0 > create_ram_region` acts on the fabric); nothing is
  * cached by the kernel (zero timeouts, direct I/O), so every access shows
- * the fabric's present state.  A daemon that has gone away makes the
+ * the fabric's present state.  The machine's own sysfs is read-only in
+ * the shell (EROFS): its tools act on the fabric, never on the machine
+ * (daxctl would otherwise offline this machine's memory blocks).  A
+ * daemon that has gone away makes the
  * fabric's paths fail with ENOENT (EIO for writes); nothing waits on it.
  *
  * One thread serves the filesystem; requests to the daemon go one at a
@@ -171,6 +174,11 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		fi->fh = OURS;
 		return 0;
 	}
+	/* the machine's own sysfs is read-only here: the shell is one
+	 * host of the fabric, and its tools must not reconfigure the
+	 * machine (daxctl would offline this machine's memory blocks) */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return -EROFS;
 	int fd = openat(fs_of()->real, rel(path),
 			(fi->flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
 	if (fd < 0)
@@ -206,10 +214,8 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	if (fi->fh != OURS) {
-		ssize_t n = pwrite((int)fi->fh, buf, size, off);
-		return n < 0 ? -errno : (int)n;
-	}
+	if (fi->fh != OURS)
+		return -EROFS;
 	char p[CX_SYSFS_CLIENT_PATH_MAX];
 	struct cxlemu_err err;
 	abs_path(path, p, sizeof(p));
@@ -230,14 +236,7 @@ static int fs_truncate(const char *path, off_t size,
 	struct cx_sysfs_cstat s;
 	if (ours(path, false, &s) == 0)
 		return 0;      /* `echo x > attr` truncates first, as sysfs allows */
-	if (fi && fi->fh != OURS)
-		return ftruncate((int)fi->fh, size) < 0 ? -errno : 0;
-	int fd = openat(fs_of()->real, rel(path), O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = ftruncate(fd, size) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
+	return -EROFS;     /* the machine's own sysfs: read-only here */
 }
 
 static int fs_release(const char *path, struct fuse_file_info *fi)

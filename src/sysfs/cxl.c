@@ -25,7 +25,9 @@
  */
 #include "sysfs/sysfs.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,177 @@ static void cxl_device(struct cx_sysfs *t, struct cx_sysfs_node *dev,
 	if (driver)
 		bind(t, dev, driver);
 	bus_link(t, dev);
+}
+
+/* ---- writes: the kernel's parsing (kstrto*), then the model ---- */
+
+/* The value without its trailing newline, as sysfs_streq compares. */
+static void value(const char *buf, char *out, size_t len)
+{
+	snprintf(out, len, "%s", buf);
+	size_t l = strlen(out);
+	if (l && out[l - 1] == '\n')
+		out[--l] = 0;
+}
+
+/* kstrtou64(buf, 0): decimal, 0x-hex or 0-octal, one trailing newline */
+static int parse_u64(const struct cx_sysfs_node *n, const char *buf,
+		     uint64_t *out, cx_err *e)
+{
+	char v[64], *end;
+	value(buf, v, sizeof(v));
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 0);
+	if (!*v || *end || errno || v[0] == '-')
+		return cx_fail(e, EINVAL, "%s: '%s' is not a number", n->name,
+			       v);
+	*out = x;
+	return 0;
+}
+
+/* kstrtobool: 1/0, y/n, on/off */
+static int parse_bool(const struct cx_sysfs_node *n, const char *buf,
+		      bool *out, cx_err *e)
+{
+	char v[16];
+	value(buf, v, sizeof(v));
+	if (!strcmp(v, "1") || !strcasecmp(v, "y") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on"))
+		*out = true;
+	else if (!strcmp(v, "0") || !strcasecmp(v, "n") ||
+		 !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+		*out = false;
+	else
+		return cx_fail(e, EINVAL, "%s: '%s' is not a boolean", n->name,
+			       v);
+	return 0;
+}
+
+/* the host a node's object belongs to */
+static struct cx_host *host_of_decoder(const struct cx_decoder *d)
+{
+	return d->kind == CX_DEC_ROOT ? d->window->targets[0]->host
+	       : d->kind == CX_DEC_SWITCH ? d->port->host : d->memdev->host;
+}
+
+static int store_create_region(struct cx_sysfs_node *n, const char *buf,
+			       size_t len, cx_err *e)
+{
+	struct cx_decoder *root = n->obj;
+	char v[64], *end;
+	value(buf, v, sizeof(v));
+	if (strncmp(v, "region", 6) || !isdigit((unsigned char)v[6]))
+		return cx_fail(e, EINVAL, "%s: '%s' is not a region name "
+			       "(regionN)", n->name, v);
+	long id = strtol(v + 6, &end, 10);
+	if (*end || id < 0 || id > 1000000)
+		return cx_fail(e, EINVAL, "%s: '%s' is not a region name "
+			       "(regionN)", n->name, v);
+	struct cx_region *r;
+	return cx_region_stage_create(host_of_decoder(root), root->window,
+				      (enum cx_mode)n->arg, (int)id, &r, e);
+}
+
+static struct cx_region *region_named(struct cx_host *h, const char *buf)
+{
+	char v[64];
+	value(buf, v, sizeof(v));
+	return cx_region_find(h, v);
+}
+
+static int store_delete_region(struct cx_sysfs_node *n, const char *buf,
+			       size_t len, cx_err *e)
+{
+	struct cx_decoder *root = n->obj;
+	struct cx_region *r = region_named(host_of_decoder(root), buf);
+	if (!r || r->win != root->window)
+		return cx_fail(e, ENODEV, "%s: no such region under %s",
+			       buf, n->parent->name);
+	return cx_region_stage_delete(r, e);
+}
+
+enum region_attr { RA_WAYS, RA_GRAN, RA_SIZE, RA_UUID, RA_COMMIT, RA_TARGET };
+
+static int store_region(struct cx_sysfs_node *n, const char *buf, size_t len,
+			cx_err *e)
+{
+	struct cx_region *r = n->obj;
+	uint64_t v = 0;
+	bool b = false;
+	char s[64];
+	int rc;
+	switch (n->arg < RA_TARGET ? n->arg : RA_TARGET) {
+	case RA_WAYS:
+		if ((rc = parse_u64(n, buf, &v, e)))
+			return rc;
+		return cx_region_set_ways(r, v > 64 ? 0 : (int)v, e);
+	case RA_GRAN:
+		if ((rc = parse_u64(n, buf, &v, e)))
+			return rc;
+		return cx_region_set_gran(r, v > UINT32_MAX ? 0 : (uint32_t)v, e);
+	case RA_SIZE:
+		if ((rc = parse_u64(n, buf, &v, e)))
+			return rc;
+		return cx_region_set_size(r, v, e);
+	case RA_UUID:
+		value(buf, s, sizeof(s));
+		return cx_region_set_uuid(r, s, e);
+	case RA_COMMIT:
+		if ((rc = parse_bool(n, buf, &b, e)))
+			return rc;
+		return cx_region_set_commit(r, b, e);
+	default: {
+		int pos = (int)(n->arg - RA_TARGET);
+		value(buf, s, sizeof(s));
+		if (!*s)
+			return cx_region_set_target(r, pos, NULL, e);
+		struct cx_decoder *d = cx_decoder_find(r->host, s);
+		if (!d)
+			return cx_fail(e, ENODEV, "region%d: target%d: no "
+				       "decoder '%s'", r->id, pos, s);
+		return cx_region_set_target(r, pos, d, e);
+	}
+	}
+}
+
+static int store_decoder_mode(struct cx_sysfs_node *n, const char *buf,
+			      size_t len, cx_err *e)
+{
+	char v[32];
+	value(buf, v, sizeof(v));
+	enum cx_mode m = !strcmp(v, "ram") ? CX_MODE_RAM
+			 : !strcmp(v, "pmem") ? CX_MODE_PMEM : CX_MODE_NONE;
+	if (m == CX_MODE_NONE)
+		return cx_fail(e, EINVAL, "%s: mode '%s' is not ram or pmem",
+			       n->parent->name, v);
+	return cx_decoder_set_mode(n->obj, m, e);
+}
+
+static int store_dpa_size(struct cx_sysfs_node *n, const char *buf,
+			  size_t len, cx_err *e)
+{
+	uint64_t v;
+	int rc = parse_u64(n, buf, &v, e);
+	return rc ? rc : cx_decoder_set_dpa_size(n->obj, v, e);
+}
+
+/* a driver's bind/unbind: only cxl_region's act (enable/disable) */
+static int store_bind(struct cx_sysfs_node *n, const char *buf, size_t len,
+		      cx_err *e)
+{
+	struct cx_host *h = n->obj;
+	const char *drv = n->parent->name;
+	bool bind = !strcmp(n->name, "bind");
+	char v[64];
+	value(buf, v, sizeof(v));
+	struct cx_region *r = cx_region_find(h, v);
+	if (!strcmp(drv, "cxl_region") && r)
+		return cx_region_set_enabled(r, bind, e);
+	if (bind)
+		return cx_fail(e, ENODEV, "%s: %s does not drive '%s'", n->name,
+			       drv, v);
+	return cx_fail(e, EBUSY, "%s: cxlemu keeps '%s' bound to %s", n->name,
+		       v, drv);
 }
 
 /* ---- decoders ---- */
@@ -128,11 +301,17 @@ static struct cx_sysfs_node *decoder(struct cx_sysfs *t,
 		cx_sysfs_text(n, "cap_type2", 0444, "1\n");
 		cx_sysfs_text(n, "cap_type3", 0444, "1\n");
 		target_list(n, d);
-		cx_sysfs_text(n, "create_pmem_region", 0644, "region%d\n",
-			      t->host->next_region_id);
-		cx_sysfs_text(n, "create_ram_region", 0644, "region%d\n",
-			      t->host->next_region_id);
-		cx_sysfs_text(n, "delete_region", 0200, "%s", "");
+		cx_sysfs_on_write(cx_sysfs_text(n, "create_pmem_region", 0644,
+						"region%d\n",
+						t->host->next_region_id),
+				  store_create_region, (void *)d, CX_MODE_PMEM);
+		cx_sysfs_on_write(cx_sysfs_text(n, "create_ram_region", 0644,
+						"region%d\n",
+						t->host->next_region_id),
+				  store_create_region, (void *)d, CX_MODE_RAM);
+		cx_sysfs_on_write(cx_sysfs_text(n, "delete_region", 0200, "%s",
+						""),
+				  store_delete_region, (void *)d, 0);
 		break;
 	case CX_DEC_SWITCH:
 		cx_sysfs_text(n, "target_type", 0444, "expander\n");
@@ -141,11 +320,14 @@ static struct cx_sysfs_node *decoder(struct cx_sysfs *t,
 		break;
 	case CX_DEC_ENDPOINT:
 		cx_sysfs_text(n, "target_type", 0444, "expander\n");
-		cx_sysfs_text(n, "mode", 0644, "%s\n", cx_mode_name(d->mode));
+		cx_sysfs_on_write(cx_sysfs_text(n, "mode", 0644, "%s\n",
+						cx_mode_name(d->mode)),
+				  store_decoder_mode, (void *)d, 0);
 		cx_sysfs_text(n, "dpa_resource", 0400, "0x%llx\n",
 			      (unsigned long long)(d->dpa_size ? d->dpa_base : 0));
-		cx_sysfs_text(n, "dpa_size", 0644, "0x%llx\n",
-			      (unsigned long long)d->dpa_size);
+		cx_sysfs_on_write(cx_sysfs_text(n, "dpa_size", 0644, "0x%llx\n",
+						(unsigned long long)d->dpa_size),
+				  store_dpa_size, (void *)d, 0);
 		region_attr(n, d);
 		break;
 	}
@@ -349,24 +531,33 @@ static void region(struct cx_sysfs *t, struct cx_region *r)
 	rd = cx_sysfs_dir(rd, dec);
 	snprintf(name, sizeof(name), "region%d", r->id);
 	struct cx_sysfs_node *n = cx_sysfs_dir(rd, name);
-	cx_sysfs_text(n, "uuid", 0644, "%s\n",
-		      r->mode == CX_MODE_PMEM ? r->uuid : "");
-	cx_sysfs_text(n, "interleave_ways", 0644, "%d\n", r->ways);
-	cx_sysfs_text(n, "interleave_granularity", 0644, "%u\n", r->gran);
-	cx_sysfs_text(n, "size", 0644, "0x%llx\n", (unsigned long long)r->size);
+	cx_sysfs_on_write(cx_sysfs_text(n, "uuid", 0644, "%s\n",
+					r->mode == CX_MODE_PMEM ? r->uuid : ""),
+			  store_region, r, RA_UUID);
+	cx_sysfs_on_write(cx_sysfs_text(n, "interleave_ways", 0644, "%d\n",
+					r->ways), store_region, r, RA_WAYS);
+	cx_sysfs_on_write(cx_sysfs_text(n, "interleave_granularity", 0644,
+					"%u\n", r->gran),
+			  store_region, r, RA_GRAN);
+	cx_sysfs_on_write(cx_sysfs_text(n, "size", 0644, "0x%llx\n",
+					(unsigned long long)r->size),
+			  store_region, r, RA_SIZE);
 	cx_sysfs_text(n, "resource", 0400, "0x%llx\n", (unsigned long long)
 		      (r->size ? r->base : ~0ULL));
 	cx_sysfs_text(n, "mode", 0444, "%s\n", cx_mode_name(r->mode));
-	cx_sysfs_text(n, "commit", 0644, "%d\n", r->committed ? 1 : 0);
+	cx_sysfs_on_write(cx_sysfs_text(n, "commit", 0644, "%d\n",
+					r->committed ? 1 : 0),
+			  store_region, r, RA_COMMIT);
 	for (int i = 0; i < r->ways; i++) {
 		char tn[24], dn[32] = "";
 		snprintf(tn, sizeof(tn), "target%d", i);
 		if (r->targets[i])
 			cx_decoder_name(r->targets[i], dn, sizeof(dn));
-		cx_sysfs_text(n, tn, 0644, "%s\n", dn);
+		cx_sysfs_on_write(cx_sysfs_text(n, tn, 0644, "%s\n", dn),
+				  store_region, r, RA_TARGET + i);
 	}
 	cxl_device(t, n, "cxl_region", T_REGION,
-		   r->committed ? "cxl_region" : NULL);
+		   cx_region_serves(r) ? "cxl_region" : NULL);
 }
 
 static int store_flush(struct cx_sysfs_node *n, const char *buf, size_t len,
@@ -389,8 +580,10 @@ void cx_sysfs_add_cxl(struct cx_sysfs *t)
 	};
 	for (size_t i = 0; i < sizeof(drv) / sizeof(drv[0]); i++) {
 		struct cx_sysfs_node *d = cx_sysfs_dir(drivers, drv[i]);
-		cx_sysfs_text(d, "bind", 0200, "%s", "");
-		cx_sysfs_text(d, "unbind", 0200, "%s", "");
+		cx_sysfs_on_write(cx_sysfs_text(d, "bind", 0200, "%s", ""),
+				  store_bind, h, 0);
+		cx_sysfs_on_write(cx_sysfs_text(d, "unbind", 0200, "%s", ""),
+				  store_bind, h, 0);
 		cx_sysfs_text(d, "uevent", 0200, "%s", "");
 	}
 	/* libcxl writes flush before every walk to wait for probing,

@@ -107,7 +107,7 @@ void cx_sysfs_add_dax(struct cx_sysfs *t)
 
 	for (int i = 0; i < t->host->regions.n; i++) {
 		struct cx_region *r = t->host->regions.v[i];
-		if (r->committed)
+		if (cx_region_serves(r))
 			add_device(t, r);
 	}
 }
