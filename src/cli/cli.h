@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/mbox_client.h"
 #include "cxlemu/cxlemu.h"
 
 #define CLI_OK 0
@@ -104,13 +105,6 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli);
 
 /* A memdev argument as the daemon names it: ndctl's bare "N" is memN. */
 const char *cli_memdev_arg(const char *arg, char *buf, size_t len);
-/* One mailbox command: 0 with the device's return code in *rc and its
- * output in out (*out_len: capacity in, length out; out may be NULL), or
- * a negative errno when the command never reached the mailbox.  On 0,
- * err->msg holds the daemon's reason for a Busy return code, else "". */
-int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
-	     const void *in, size_t in_len, uint8_t *out, size_t *out_len,
-	     uint16_t *rc, struct cxlemu_err *err);
 /* The label storage size Identify Memory Device reports. */
 int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 		   struct cxlemu_err *err);

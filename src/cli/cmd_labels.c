@@ -41,8 +41,8 @@ int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 	uint16_t rc = 0;
 	int r;
 
-	if ((r = cli_mbox(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out, &n,
-			  &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
+			       &n, &rc, err)) < 0)
 		return r;
 	if (rc || n < CX_ID_OUT_LEN) {
 		snprintf(err->msg, sizeof(err->msg), "%s: Identify Memory "
@@ -93,8 +93,8 @@ static int lsa_read(struct cxlemu *c, const char *memdev, uint64_t off,
 		size_t got = sizeof(out);
 		cx_wr_le32(in + CX_GLSA_OFFSET, (uint32_t)(off + done));
 		cx_wr_le32(in + CX_GLSA_LENGTH, (uint32_t)n);
-		if ((r = cli_mbox(c, memdev, CX_OP_GET_LSA, in, sizeof(in), out,
-				  &got, &rc, err)) < 0 ||
+		if ((r = cx_mbox_ccall(c, memdev, CX_OP_GET_LSA, in, sizeof(in),
+				       out, &got, &rc, err)) < 0 ||
 		    (r = mbox_ok(memdev, "Get LSA", rc, err)) < 0)
 			return r;
 		if (got != n) {
@@ -128,9 +128,9 @@ static int lsa_write(struct cxlemu *c, const char *memdev, uint64_t off,
 		cx_wr_le32(in + CX_SLSA_OFFSET, (uint32_t)(off + done));
 		if (buf)
 			memcpy(in + CX_SLSA_DATA, buf + done, (size_t)n);
-		if ((r = cli_mbox(c, memdev, CX_OP_SET_LSA, in,
-				  CX_SLSA_HDR_LEN + (size_t)n, NULL, NULL, &rc,
-				  err)) < 0 ||
+		if ((r = cx_mbox_ccall(c, memdev, CX_OP_SET_LSA, in,
+				       CX_SLSA_HDR_LEN + (size_t)n, NULL, NULL,
+				       &rc, err)) < 0 ||
 		    (r = mbox_ok(memdev, "Set LSA", rc, err)) < 0)
 			return r;
 		done += n;

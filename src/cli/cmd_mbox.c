@@ -39,47 +39,6 @@ const char *cli_memdev_arg(const char *arg, char *buf, size_t len)
 	return arg;
 }
 
-int cli_mbox(struct cxlemu *c, const char *memdev, uint16_t opcode,
-	     const void *in, size_t in_len, uint8_t *out, size_t *out_len,
-	     uint16_t *rc, struct cxlemu_err *err)
-{
-	struct json_object *args = json_object_new_object();
-	struct json_object *jv = NULL;
-	struct cxlemu_reply rep;
-	size_t cap = out_len ? *out_len : 0;
-	int r;
-
-	json_object_object_add(args, "memdev", json_object_new_string(memdev));
-	json_object_object_add(args, "opcode", json_object_new_int(opcode));
-	if ((r = cxlemu_call(c, "mbox", args, in, in_len, &rep, err)) < 0)
-		return r;
-	const char *hex = "";
-	if (json_object_object_get_ex(rep.result, "rc", &jv))
-		*rc = (uint16_t)json_object_get_int(jv);
-	if (json_object_object_get_ex(rep.result, "payload_out", &jv))
-		hex = json_object_get_string(jv);
-	if (err)
-		err->msg[0] = 0;
-	if (err && json_object_object_get_ex(rep.result, "busy_reason", &jv))
-		snprintf(err->msg, sizeof(err->msg), "%s",
-			 json_object_get_string(jv));
-	size_t n = 0;
-	uint8_t tmp[CX_MBOX_PAYLOAD_MAX];
-	r = cx_hex_decode(hex, tmp, sizeof(tmp), &n, NULL);
-	cxlemu_reply_release(&rep);
-	if (r < 0) {
-		if (err)
-			snprintf(err->msg, sizeof(err->msg), "the daemon sent "
-				 "an output payload that is not hex");
-		return -EPROTO;
-	}
-	if (out)
-		memcpy(out, tmp, n < cap ? n : cap);
-	if (out_len)
-		*out_len = n;
-	return 0;
-}
-
 /* ---- cxlemu mbox ---- */
 
 static const char mbox_help[] =

@@ -87,8 +87,8 @@ static int bg_status(struct cxlemu *c, const char *memdev, struct bg_state *s,
 	uint16_t rc = 0;
 	int r;
 
-	if ((r = cli_mbox(c, memdev, CX_OP_BG_OP_STATUS, NULL, 0, out, &n, &rc,
-			  err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_BG_OP_STATUS, NULL, 0, out, &n,
+			       &rc, err)) < 0)
 		return r;
 	if (rc || n < CX_BGS_OUT_LEN) {
 		snprintf(err->msg, sizeof(err->msg), "%s: Background Operation "
@@ -167,8 +167,8 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 	uint16_t rc = 0;
 	int r;
 
-	if ((r = cli_mbox(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out, &n,
-			  &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
+			       &n, &rc, err)) < 0)
 		return r;
 	if (rc)
 		return mbox_fail(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
@@ -217,8 +217,8 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 	memset(in, 0, sizeof(in));
 	cx_wr_le64(in + CX_SPI_VOLATILE, vol / unit);
 	in[CX_SPI_FLAGS] = 0; /* at the next reset, as ndctl asks */
-	r = cli_mbox(c, memdev, CX_OP_SET_PARTITION_INFO, in, sizeof(in), NULL,
-		     NULL, &rc, err);
+	r = cx_mbox_ccall(c, memdev, CX_OP_SET_PARTITION_INFO, in, sizeof(in),
+			  NULL, NULL, &rc, err);
 	if (r < 0)
 		return r;
 	int ret = rc ? mbox_fail(memdev, CX_OP_SET_PARTITION_INFO, rc, err) : 0;
@@ -313,12 +313,13 @@ static int sanitize_one(struct cxlemu *c, const char *memdev, bool erase,
 	uint16_t op = erase ? CX_OP_SECURE_ERASE : CX_OP_SANITIZE, rc = 0;
 	int r;
 
-	if ((r = cli_mbox(c, memdev, op, NULL, 0, NULL, NULL, &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, op, NULL, 0, NULL, NULL, &rc,
+			       err)) < 0)
 		return r;
 	if (rc == CX_RC_SUCCESS || rc == CX_RC_BG_STARTED)
 		return 0;
 	if (rc == CX_RC_BUSY) {
-		/* the daemon says what holds the media (cli_mbox) */
+		/* the daemon says what holds the media (cx_mbox_ccall) */
 		char why[sizeof(err->msg)];
 		snprintf(why, sizeof(why), "%s", err->msg[0] ? err->msg :
 			 "the device returned Busy, and what held it has let "
@@ -467,8 +468,8 @@ static int fw_send(struct cxlemu *c, const char *memdev, uint8_t action,
 	cx_wr_le32(in + CX_TFW_OFFSET, (uint32_t)(off / CX_TFW_UNIT));
 	if (len)
 		memcpy(in + CX_TFW_DATA, data, len);
-	if ((r = cli_mbox(c, memdev, CX_OP_TRANSFER_FW, in,
-			  CX_TFW_HDR_LEN + len, NULL, NULL, &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_TRANSFER_FW, in,
+			       CX_TFW_HDR_LEN + len, NULL, NULL, &rc, err)) < 0)
 		return r;
 	if (rc == CX_RC_SUCCESS)
 		return 0;
@@ -490,8 +491,8 @@ static int update_fw_one(struct cxlemu *c, const char *memdev,
 	uint16_t rc = 0;
 	int r;
 
-	if ((r = cli_mbox(c, memdev, CX_OP_GET_FW_INFO, NULL, 0, out, &n, &rc,
-			  err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_GET_FW_INFO, NULL, 0, out, &n,
+			       &rc, err)) < 0)
 		return r;
 	if (rc || n < CX_FWI_OUT_LEN)
 		return mbox_fail(memdev, CX_OP_GET_FW_INFO, rc, err);
@@ -524,8 +525,8 @@ static int update_fw_one(struct cxlemu *c, const char *memdev,
 	/* Linux activates the new slot for the next reset */
 	in[CX_AFW_ACTION] = 1;
 	in[CX_AFW_SLOT] = slot;
-	if ((r = cli_mbox(c, memdev, CX_OP_ACTIVATE_FW, in, sizeof(in), NULL,
-			  NULL, &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_ACTIVATE_FW, in, sizeof(in),
+			       NULL, NULL, &rc, err)) < 0)
 		return r;
 	return rc ? mbox_fail(memdev, CX_OP_ACTIVATE_FW, rc, err) : 0;
 }
@@ -541,16 +542,16 @@ static int cancel_fw(struct cxlemu *c, const char *memdev,
 	if ((r = bg_status(c, memdev, &s, err)) < 0)
 		return r;
 	if (s.running && s.opcode == CX_OP_TRANSFER_FW) {
-		if ((r = cli_mbox(c, memdev, CX_OP_BG_OP_ABORT, NULL, 0, NULL,
-				  NULL, &rc, err)) < 0)
+		if ((r = cx_mbox_ccall(c, memdev, CX_OP_BG_OP_ABORT, NULL, 0,
+				       NULL, NULL, &rc, err)) < 0)
 			return r;
 		if (rc)
 			return mbox_fail(memdev, CX_OP_BG_OP_ABORT, rc, err);
 	}
 	memset(in, 0, sizeof(in));
 	in[CX_TFW_ACTION] = CX_TFW_ABORT;
-	if ((r = cli_mbox(c, memdev, CX_OP_TRANSFER_FW, in, sizeof(in), NULL,
-			  NULL, &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_TRANSFER_FW, in, sizeof(in),
+			       NULL, NULL, &rc, err)) < 0)
 		return r;
 	return rc ? mbox_fail(memdev, CX_OP_TRANSFER_FW, rc, err) : 0;
 }
@@ -811,8 +812,8 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli)
 		return rc;
 	const char *m = cli_memdev_arg(argv[optind], mbuf, sizeof(mbuf));
 	uint16_t drc = 0;
-	rc = cli_mbox(c, m, CX_OP_SET_ALERT_CONFIG, in, sizeof(in), NULL, NULL,
-		      &drc, &err);
+	rc = cx_mbox_ccall(c, m, CX_OP_SET_ALERT_CONFIG, in, sizeof(in), NULL,
+			   NULL, &drc, &err);
 	if (rc == 0 && drc)
 		rc = mbox_fail(m, CX_OP_SET_ALERT_CONFIG, drc, &err);
 	if (rc < 0)
