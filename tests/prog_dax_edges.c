@@ -209,6 +209,9 @@ int main(int argc, char **argv)
 		printf("ftruncate: errno=%d\n", ftruncate(fd, L) < 0 ? errno : 0);
 		printf("lseek: %lld\n", (long long)lseek(fd, 4096, SEEK_SET));
 		printf("ioctl: errno=%d\n", ioctl(fd, FIONREAD, &r) < 0 ? errno : 0);
+		errno = 0;
+		r = isatty(fd);
+		printf("isatty: %d errno=%d\n", r, errno);
 		int ro = open(dev, O_RDONLY);
 		printf("getfl: rdwr=%d rdonly=%d\n",
 		       (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR,

@@ -5,7 +5,8 @@
  * splice operations, so read(2), write(2) and their vector, positioned,
  * fortified and file-to-file forms fail with EINVAL, as do fsync and
  * ftruncate; lseek succeeds and stays at 0 (noop_llseek); ioctl is ENOTTY
- * but for the generic FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC.  The placeholder
+ * but for the generic FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC, and so is
+ * isatty's TCGETS.  The placeholder
  * descriptor (an epoll instance) already refuses most of these even when
  * a program bypasses the C library; these wrappers make every one of them
  * give Linux's errno and say once why.  Descriptors that are not DAX
@@ -19,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
+#include <termios.h>
 #include <unistd.h>
 
 static int refuse(int fd, const char *call)
@@ -144,6 +146,26 @@ off_t lseek(int fd, off_t off, int whence)
 off_t lseek64(int fd, off_t off, int whence)
 {
 	return DAX(fd) ? 0 : CX_PL_NEXT(lseek64)(fd, off, whence);
+}
+
+/* Not a terminal: the C library asks with a TCGETS ioctl of its own,
+ * which the placeholder would answer EINVAL. */
+int tcgetattr(int fd, struct termios *t)
+{
+	if (DAX(fd)) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return CX_PL_NEXT(tcgetattr)(fd, t);
+}
+
+int isatty(int fd)
+{
+	if (DAX(fd)) {
+		errno = ENOTTY;
+		return 0;
+	}
+	return CX_PL_NEXT(isatty)(fd);
 }
 
 /* Device-DAX has no ioctls: the generic ones every file takes work, any
