@@ -14,8 +14,9 @@
  * (cxlemu/dax.h).  stat and the device's sysfs are answered from the
  * daemon's live state (preload_stat.c, preload_sysfs.c), so programs that
  * check what they opened (PMDK, fio, Python, memtester) find a device-DAX
- * character device.  Every other path and descriptor goes to the C library
- * untouched.
+ * character device.  /dev/cxl/memN, the memdevs' mailboxes, is answered
+ * the same way (preload_cxl.c).  Every other path and descriptor goes to
+ * the C library untouched.
  *
  * The device stays open (its region cannot be destroyed) while any
  * descriptor or any mapped byte remains.  After fork() the child holds
@@ -74,8 +75,8 @@ struct cxlemu *cx_pl_conn(int *rc)
 		/* no fabric: its devices do not exist for this program */
 		conn_rc = -ENOENT;
 		*rc = conn_rc;
-		cx_pl_say("no fabric to answer for /dev/dax* and its sysfs: %s",
-			  err.msg);
+		cx_pl_say("no fabric to answer for /dev/dax*, /dev/cxl and "
+			  "their sysfs: %s", err.msg);
 		return NULL;
 	}
 	return conn;
@@ -109,6 +110,11 @@ bool cx_pl_is_dax_path(const char *path, char *name, size_t len,
 struct cx_pl_dev *cx_pl_dev_of(int fd)
 {
 	return fd >= 0 && fd < CX_PL_MAX_FDS ? cx_pl_fds[fd].dev : NULL;
+}
+
+struct cx_pl_mem *cx_pl_mem_of(int fd)
+{
+	return fd >= 0 && fd < CX_PL_MAX_FDS ? cx_pl_fds[fd].mem : NULL;
 }
 
 const char *cx_pl_dir_of(int fd)
@@ -149,6 +155,26 @@ int cx_pl_placeholder(bool cloexec)
 	return epoll_create1(cloexec ? EPOLL_CLOEXEC : 0);
 }
 
+int cx_pl_node_flags_check(int flags)
+{
+	if (flags & O_DIRECTORY)
+		return ENOTDIR;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		return EEXIST;
+	return 0;
+}
+
+int cx_pl_node_fd(int flags)
+{
+	int fd = cx_pl_placeholder(flags & O_CLOEXEC);
+	if (fd >= CX_PL_MAX_FDS) {
+		CX_PL_NEXT(close)(fd);
+		errno = EMFILE;
+		return -1;
+	}
+	return fd;
+}
+
 int cx_pl_track_dir(int fd, const char *path)
 {
 	if (fd < 0 || fd >= CX_PL_MAX_FDS) {
@@ -167,18 +193,13 @@ int cx_pl_track_dir(int fd, const char *path)
 /* Open the emulated device; returns a placeholder descriptor or -1. */
 static int dax_open(const char *path, int flags)
 {
+	int e = cx_pl_node_flags_check(flags);
+	if (e) {
+		errno = e;
+		return -1;
+	}
 	struct cx_pl_dev *d = cx_xcalloc(1, sizeof(*d));
 	cx_pl_is_dax_path(path, d->name, sizeof(d->name), &d->major, &d->minor);
-	if (flags & O_DIRECTORY) {
-		free(d);
-		errno = ENOTDIR;
-		return -1;
-	}
-	if ((flags & O_CREAT) && (flags & O_EXCL)) {
-		free(d);
-		errno = EEXIST;
-		return -1;
-	}
 	cx_pl_lock_take();
 	int rc = cx_pl_attach(d, path);
 	if (rc < 0) {
@@ -187,11 +208,9 @@ static int dax_open(const char *path, int flags)
 		errno = -rc;
 		return -1;
 	}
-	int fd = cx_pl_placeholder(flags & O_CLOEXEC);
-	if (fd < 0 || fd >= CX_PL_MAX_FDS) {
-		int e = fd < 0 ? errno : EMFILE;
-		if (fd >= 0)
-			CX_PL_NEXT(close)(fd);
+	int fd = cx_pl_node_fd(flags);
+	if (fd < 0) {
+		e = errno;
 		cxlemu_dax_close(d->dax);
 		free(d);
 		cx_pl_lock_drop();
@@ -213,6 +232,8 @@ static int open_common(int dirfd, const char *path, int flags, mode_t mode,
 					 sizeof(buf));
 	if (p && cx_pl_is_dax_path(p, NULL, 0, NULL, NULL))
 		return dax_open(p, flags);
+	if (p && cx_pl_is_mem_path(p, NULL))
+		return cx_pl_mem_open(p, flags);
 	if (p)
 		return cx_pl_sysfs_open(p, flags);
 	if (at)
@@ -265,6 +286,9 @@ static void forget_fd(int fd)
 	free(cx_pl_fds[fd].dir);
 	cx_pl_fds[fd].dir = NULL;
 	cx_pl_fds[fd].dev = NULL;
+	if (cx_pl_fds[fd].mem)
+		cx_pl_mem_put(cx_pl_fds[fd].mem);
+	cx_pl_fds[fd].mem = NULL;
 	if (d) {
 		d->nfds--;
 		cx_pl_release_if_done(d);
@@ -285,6 +309,12 @@ static int dup_done(int old, int new)
 			cx_pl_fds[new].acc = cx_pl_fds[old].acc;
 			d->nfds++;
 		}
+		struct cx_pl_mem *m = cx_pl_fds[old].mem;
+		if (m) {
+			cx_pl_fds[new].mem = m;
+			cx_pl_fds[new].acc = cx_pl_fds[old].acc;
+			m->nfds++;
+		}
 		if (cx_pl_fds[old].dir)
 			cx_pl_fds[new].dir = cx_xstrdup(cx_pl_fds[old].dir);
 	}
@@ -294,7 +324,7 @@ static int dup_done(int old, int new)
 
 int close(int fd)
 {
-	if (cx_pl_dev_of(fd) || cx_pl_dir_of(fd)) {
+	if (cx_pl_dev_of(fd) || cx_pl_mem_of(fd) || cx_pl_dir_of(fd)) {
 		cx_pl_lock_take();
 		forget_fd(fd);
 		cx_pl_lock_drop();
@@ -316,7 +346,8 @@ int fcntl(int fd, int cmd, ...)
 	int rc = CX_PL_NEXT(fcntl)(fd, cmd, arg);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return dup_done(fd, rc);
-	if (cmd == F_GETFL && rc >= 0 && cx_pl_dev_of(fd))
+	if (cmd == F_GETFL && rc >= 0 &&
+	    (cx_pl_dev_of(fd) || cx_pl_mem_of(fd)))
 		/* the placeholder is O_RDWR; show how the device was opened */
 		rc = (rc & ~O_ACCMODE) | cx_pl_fds[fd].acc | O_LARGEFILE;
 	return rc;
@@ -327,7 +358,9 @@ int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
  * In a forked child: the connection, the open devices and the mapped
  * ranges are the parent's holds.  Drop this process's copies without a
  * word to the daemon; descriptors stay tracked (by device name) so that
- * a child that maps one opens the device on its own connection.
+ * a child that maps one opens the device on its own connection.  Open
+ * memdevs hold nothing in the daemon: the child's ioctls go out on its
+ * own connection.
  */
 static void after_fork_child(void)
 {

@@ -5,6 +5,8 @@
  *
  *   preload.c        open of /dev/daxZ.M, descriptors (close, dup, fcntl),
  *                    fork
+ *   preload_cxl.c    /dev/cxl/memN: open, and the mailbox ioctls as
+ *                    Linux's cxl_mem driver answers them
  *   preload_map.c    mmap, munmap, mremap, mprotect, madvise, msync with
  *                    device-DAX's rules
  *   preload_io.c     the I/O calls device-DAX refuses (read, write, ...)
@@ -48,11 +50,24 @@ struct cx_pl_dev {
 	int nmaps;                  /* mapped ranges */
 };
 
+/* One /dev/cxl/memN opened by this process, with what Linux's cxl_pci
+ * learns when it binds the device (preload_cxl.c). */
+struct cx_pl_mem {
+	char name[16];              /* memN */
+	unsigned minor;             /* N */
+	uint32_t enabled;           /* bit per UAPI command id: the device's
+				       Command Effects Log has it */
+	uint32_t exclusive;         /* bit per UAPI command id: the kernel
+				       keeps it for itself */
+	int nfds;                   /* descriptors naming it */
+};
+
 /* What a tracked descriptor is. */
 struct cx_pl_fd {
 	struct cx_pl_dev *dev;      /* an open DAX device, or */
+	struct cx_pl_mem *mem;      /* an open memdev, or */
 	char *dir;                  /* a directory of the fabric's sysfs */
-	int acc;                    /* dev: O_RDONLY, O_WRONLY or O_RDWR */
+	int acc;                    /* dev, mem: O_RDONLY, O_WRONLY, O_RDWR */
 };
 
 /* Recursive: the client library calls close() and mmap(), which land
@@ -78,6 +93,8 @@ static inline void cx_pl_lock_drop(void) { pthread_mutex_unlock(&cx_pl_lock); }
 
 /* The DAX device behind fd, or NULL (no lock needed to ask). */
 struct cx_pl_dev *cx_pl_dev_of(int fd);
+/* The memdev behind fd, or NULL (no lock needed to ask). */
+struct cx_pl_mem *cx_pl_mem_of(int fd);
 /* A directory of the fabric's sysfs behind fd, or NULL. */
 const char *cx_pl_dir_of(int fd);
 /* Open the device on this process's connection (dev->dax). Lock held. */
@@ -87,22 +104,40 @@ void cx_pl_release_if_done(struct cx_pl_dev *d);
 /* A descriptor that behaves as device-DAX does for what the preload does
  * not see (raw syscalls): read/write/lseek... fail, mmap fails. */
 int cx_pl_placeholder(bool cloexec);
+/* Opening a device node (/dev/daxZ.M, /dev/cxl/memN): 0 when the open(2)
+ * flags can open a character device, else the errno Linux gives. */
+int cx_pl_node_flags_check(int flags);
+/* A placeholder for a device node opened with `flags`, below
+ * CX_PL_MAX_FDS; -1 with errno otherwise. */
+int cx_pl_node_fd(int flags);
 /* Track fd as a sysfs directory (path copied). */
 int cx_pl_track_dir(int fd, const char *path);
 
 /* /dev/daxZ.M: fills name, major, minor. */
 bool cx_pl_is_dax_path(const char *path, char *name, size_t len,
 		       unsigned *major, unsigned *minor);
-/* A path the fabric answers for: /dev/daxZ.M and its sysfs (DAX bus,
- * /sys/dev/char/252:*, the CXL platform device). */
+/* /dev/cxl/memN: fills minor (N). */
+bool cx_pl_is_mem_path(const char *path, unsigned *minor);
+/* A path the fabric answers for: /dev/daxZ.M, /dev/cxl and the sysfs
+ * (DAX bus, /sys/dev/char/252:*, the CXL platform device). */
 bool cx_pl_claims(const char *path);
 /* Resolve `path` relative to dirfd into buf when it is one the fabric
  * answers for; returns buf or NULL. */
 const char *cx_pl_claimed_at(int dirfd, const char *path, char *buf,
 			     size_t len);
 
+/* /dev/cxl/memN (preload_cxl.c): a placeholder descriptor tracked as
+ * the memdev, or -1 with errno. */
+int cx_pl_mem_open(const char *path, int flags);
+/* ioctl on a memdev descriptor: CXL_MEM_QUERY_COMMANDS and
+ * CXL_MEM_SEND_COMMAND; -1 with errno as Linux gives. */
+int cx_pl_mem_ioctl(int fd, unsigned long req, void *arg);
+/* A descriptor stops naming m. Lock held. */
+void cx_pl_mem_put(struct cx_pl_mem *m);
+
 /* stat of a tracked device descriptor or a claimed path */
 void cx_pl_stat_dev(const struct cx_pl_dev *d, struct stat *st);
+void cx_pl_stat_mem(const struct cx_pl_mem *m, struct stat *st);
 int cx_pl_stat_path(const char *path, bool nofollow, struct stat *st);
 /* Open a claimed sysfs path (not /dev/dax): a descriptor holding the
  * attribute's text, or a tracked directory descriptor; -1 with errno. */

@@ -1,16 +1,17 @@
 /*
- * preload_io.c - the calls Linux device-DAX answers without moving data.
+ * preload_io.c - the calls Linux's device-DAX and CXL memdev character
+ * devices answer without moving data.
  *
- * A device-DAX character device has no read, write, fsync, fallocate or
- * splice operations, so read(2), write(2) and their vector, positioned,
- * fortified and file-to-file forms fail with EINVAL, as do fsync and
- * ftruncate; lseek succeeds and stays at 0 (noop_llseek); ioctl is ENOTTY
- * but for the generic FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC, and so is
- * isatty's TCGETS.  The placeholder
- * descriptor (an epoll instance) already refuses most of these even when
- * a program bypasses the C library; these wrappers make every one of them
- * give Linux's errno and say once why.  Descriptors that are not DAX
- * devices go straight to the C library.
+ * Neither has read, write, fsync, fallocate or splice operations, so
+ * read(2), write(2) and their vector, positioned, fortified and
+ * file-to-file forms fail with EINVAL, as do fsync and ftruncate; lseek
+ * succeeds and stays at 0 (noop_llseek).  ioctl is ENOTTY on device-DAX
+ * (isatty's TCGETS too); a memdev takes the mailbox ioctls (preload_cxl.c);
+ * both take the generic FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC.  The placeholder descriptor (an
+ * epoll instance) already refuses most of these even when a program
+ * bypasses the C library; these wrappers make every one of them give
+ * Linux's errno and say once why.  Other descriptors go straight to the C
+ * library.
  */
 #include "preload/preload.h"
 
@@ -26,21 +27,31 @@
 static int refuse(int fd, const char *call)
 {
 	struct cx_pl_dev *d = cx_pl_dev_of(fd);
-	CX_PL_SAY_ONCE("%s on /dev/%s: device-DAX cannot be read or written "
-		       "with system calls (Linux gives EINVAL); map it with "
-		       "mmap(MAP_SHARED) instead", call, d ? d->name : "dax");
+	struct cx_pl_mem *m = cx_pl_mem_of(fd);
+	if (m)
+		CX_PL_SAY_ONCE("%s on /dev/cxl/%s: a CXL memdev cannot be read "
+			       "or written (Linux gives EINVAL); send mailbox "
+			       "commands with ioctl(CXL_MEM_SEND_COMMAND)",
+			       call, m->name);
+	else
+		CX_PL_SAY_ONCE("%s on /dev/%s: device-DAX cannot be read or "
+			       "written with system calls (Linux gives EINVAL); "
+			       "map it with mmap(MAP_SHARED) instead", call,
+			       d ? d->name : "dax");
 	errno = EINVAL;
 	return -1;
 }
 
-#define DAX(fd) (cx_pl_dev_of(fd) != NULL)
+/* a DAX device or a memdev: a node without read and write */
+#define NODE(fd) (cx_pl_dev_of(fd) != NULL || cx_pl_mem_of(fd) != NULL)
 
-/* A call whose first argument is the descriptor: refused on a DAX device,
- * passed on otherwise.  PARAMS and ARGS are parenthesised lists. */
+/* A call whose first argument is the descriptor: refused on a device
+ * node, passed on otherwise.  PARAMS and ARGS are parenthesised lists. */
 #define ON_FD(ret, name, shown, params, args)                               \
 	ret name params                                                     \
 	{                                                                   \
-		return DAX(fd) ? refuse(fd, shown) : CX_PL_NEXT(name) args; \
+		return NODE(fd) ? refuse(fd, shown)                         \
+				: CX_PL_NEXT(name) args;                    \
 	}
 
 /* the fortified forms glibc's headers call; not declared by them */
@@ -87,31 +98,31 @@ ON_FD(int, fdatasync, "fdatasync", (int fd), (fd))
 
 ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
-	if (DAX(in) || DAX(out))
-		return refuse(DAX(in) ? in : out, "sendfile");
+	if (NODE(in) || NODE(out))
+		return refuse(NODE(in) ? in : out, "sendfile");
 	return CX_PL_NEXT(sendfile)(out, in, off, n);
 }
 
 ssize_t sendfile64(int out, int in, off_t *off, size_t n)
 {
-	if (DAX(in) || DAX(out))
-		return refuse(DAX(in) ? in : out, "sendfile");
+	if (NODE(in) || NODE(out))
+		return refuse(NODE(in) ? in : out, "sendfile");
 	return CX_PL_NEXT(sendfile64)(out, in, off, n);
 }
 
 ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off,
 			size_t n, unsigned fl)
 {
-	if (DAX(in) || DAX(out))
-		return refuse(DAX(in) ? in : out, "copy_file_range");
+	if (NODE(in) || NODE(out))
+		return refuse(NODE(in) ? in : out, "copy_file_range");
 	return CX_PL_NEXT(copy_file_range)(in, in_off, out, out_off, n, fl);
 }
 
 ssize_t splice(int in, off_t *in_off, int out, off_t *out_off, size_t n,
 	       unsigned fl)
 {
-	if (DAX(in) || DAX(out))
-		return refuse(DAX(in) ? in : out, "splice");
+	if (NODE(in) || NODE(out))
+		return refuse(NODE(in) ? in : out, "splice");
 	return CX_PL_NEXT(splice)(in, in_off, out, out_off, n, fl);
 }
 
@@ -119,7 +130,7 @@ ssize_t splice(int in, off_t *in_off, int out, off_t *out_off, size_t n,
 
 int fallocate(int fd, int mode, off_t off, off_t len)
 {
-	if (DAX(fd)) {
+	if (NODE(fd)) {
 		errno = ENODEV;   /* not a regular file or block device */
 		return -1;
 	}
@@ -128,7 +139,7 @@ int fallocate(int fd, int mode, off_t off, off_t len)
 
 int fallocate64(int fd, int mode, off_t off, off_t len)
 {
-	if (DAX(fd)) {
+	if (NODE(fd)) {
 		errno = ENODEV;
 		return -1;
 	}
@@ -140,19 +151,19 @@ int fallocate64(int fd, int mode, off_t off, off_t len)
 /* noop_llseek: the position never moves from 0 */
 off_t lseek(int fd, off_t off, int whence)
 {
-	return DAX(fd) ? 0 : CX_PL_NEXT(lseek)(fd, off, whence);
+	return NODE(fd) ? 0 : CX_PL_NEXT(lseek)(fd, off, whence);
 }
 
 off_t lseek64(int fd, off_t off, int whence)
 {
-	return DAX(fd) ? 0 : CX_PL_NEXT(lseek64)(fd, off, whence);
+	return NODE(fd) ? 0 : CX_PL_NEXT(lseek64)(fd, off, whence);
 }
 
 /* Not a terminal: the C library asks with a TCGETS ioctl of its own,
  * which the placeholder would answer EINVAL. */
 int tcgetattr(int fd, struct termios *t)
 {
-	if (DAX(fd)) {
+	if (NODE(fd)) {
 		errno = ENOTTY;
 		return -1;
 	}
@@ -161,23 +172,26 @@ int tcgetattr(int fd, struct termios *t)
 
 int isatty(int fd)
 {
-	if (DAX(fd)) {
+	if (NODE(fd)) {
 		errno = ENOTTY;
 		return 0;
 	}
 	return CX_PL_NEXT(isatty)(fd);
 }
 
-/* Device-DAX has no ioctls: the generic ones every file takes work, any
- * other is ENOTTY (the placeholder's own epoll ioctls would say EINVAL). */
+/* The generic ioctls every file takes work; on a memdev the driver's own
+ * go to preload_cxl.c; any other is ENOTTY (the placeholder's own epoll
+ * ioctls would say EINVAL). */
 int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
 	va_start(ap, req);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	if (DAX(fd) && req != FIOCLEX && req != FIONCLEX && req != FIONBIO &&
+	if (NODE(fd) && req != FIOCLEX && req != FIONCLEX && req != FIONBIO &&
 	    req != FIOASYNC) {
+		if (cx_pl_mem_of(fd))
+			return cx_pl_mem_ioctl(fd, req, arg);
 		errno = ENOTTY;
 		return -1;
 	}

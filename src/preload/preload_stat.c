@@ -3,7 +3,8 @@
  *
  * An open DAX device descriptor, and the path /dev/daxZ.M, are a character
  * device: crw------- root root, st_rdev 252:(Z * 256 + M), st_size 0, as
- * devtmpfs makes Linux's device-DAX nodes.  The fabric's sysfs paths
+ * devtmpfs makes Linux's device-DAX nodes; a memdev, /dev/cxl/memN, is
+ * crw------- root root 240:N the same way.  The fabric's sysfs paths
  * (preload_sysfs.c) are directories, attributes (st_size 4096, as sysfs
  * reports) and symbolic links, answered from the daemon's live view.  A
  * path the host does not have is ENOENT.  Every entry point glibc exports
@@ -49,6 +50,12 @@ void cx_pl_stat_dev(const struct cx_pl_dev *d, struct stat *st)
 	     makedev(d->major, d->minor));
 }
 
+void cx_pl_stat_mem(const struct cx_pl_mem *m, struct stat *st)
+{
+	fill(st, S_IFCHR | 0600, 0x200000u + m->minor, 0, DEVTMPFS_DEV,
+	     makedev(CX_SYSFS_MEM_MAJOR, m->minor));
+}
+
 int cx_pl_stat_path(const char *path, bool nofollow, struct stat *st)
 {
 	struct cx_sysfs_cstat s;
@@ -69,12 +76,16 @@ int cx_pl_stat_path(const char *path, bool nofollow, struct stat *st)
 	return 0;
 }
 
-/* A tracked descriptor: a DAX device or a sysfs directory. */
+/* A tracked descriptor: a DAX device, a memdev or a sysfs directory. */
 static bool stat_fd(int fd, struct stat *st, int *rc)
 {
 	struct cx_pl_dev *d = cx_pl_dev_of(fd);
-	if (d) {
-		cx_pl_stat_dev(d, st);
+	struct cx_pl_mem *m = cx_pl_mem_of(fd);
+	if (d || m) {
+		if (d)
+			cx_pl_stat_dev(d, st);
+		else
+			cx_pl_stat_mem(m, st);
 		*rc = 0;
 		return true;
 	}
@@ -379,7 +390,7 @@ ssize_t lgetxattr(const char *path, const char *name, void *v, size_t n)
 
 ssize_t fgetxattr(int fd, const char *name, void *v, size_t n)
 {
-	if (cx_pl_dev_of(fd) || cx_pl_dir_of(fd))
+	if (cx_pl_dev_of(fd) || cx_pl_mem_of(fd) || cx_pl_dir_of(fd))
 		return no_attr(0);
 	return CX_PL_NEXT(fgetxattr)(fd, name, v, n);
 }
@@ -402,7 +413,7 @@ ssize_t llistxattr(const char *path, char *list, size_t n)
 
 ssize_t flistxattr(int fd, char *list, size_t n)
 {
-	if (cx_pl_dev_of(fd) || cx_pl_dir_of(fd))
+	if (cx_pl_dev_of(fd) || cx_pl_mem_of(fd) || cx_pl_dir_of(fd))
 		return 0;
 	return CX_PL_NEXT(flistxattr)(fd, list, n);
 }

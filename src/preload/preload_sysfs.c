@@ -3,8 +3,9 @@
  *
  * The preload claims /sys/bus/dax, /sys/class/dax, /sys/dev/char/252:*,
  * the CXL platform device /sys/devices/platform/ACPI0017:00 and the nodes
- * /dev/daxZ.M and /dev/cxl/memN (only the nodes in `cxlemu shell`, whose
- * filesystem serves /sys): for these the daemon's view of the host (sysfs/sysfs.h) is
+ * /dev/daxZ.M and /dev/cxl (the memdevs' /dev/cxl/memN, opened by
+ * preload_cxl.c; only the nodes in `cxlemu shell`, whose filesystem serves
+ * /sys): for these the daemon's view of the host (sysfs/sysfs.h) is
  * the truth, whatever this machine's own /sys holds.  Each call asks the
  * daemon, so a program sees the fabric as it is at that moment:
  *
