@@ -6,7 +6,9 @@
 # device's Command Effects Log, Set LSA kept by the kernel on a device with
 # persistent capacity), Identify, Get Partition Info, Get Health Info, Get
 # and Set LSA, Get Supported Logs and Get Log of the CEL, bad ids, sizes,
-# reserved fields and pointers, RAW commands, dup/fork, a daemon gone.
+# reserved fields and pointers, RAW commands, dup/fork, a daemon gone;
+# and, where `cxlemu shell` can run (root, FUSE), Debian's unmodified
+# `cxl list -H -I -A`, `read-labels` and `write-labels` through them.
 . "$(dirname "$0")/clilib.sh"
 cc -std=c11 -D_GNU_SOURCE -O1 -o "$T/prog" "$(dirname "$0")/prog_cxl_ioctl.c" ||
 	fail "cannot build prog_cxl_ioctl"
@@ -250,6 +252,35 @@ out_has "^closed: -1 errno=9$"
 # measured, not asserted: a round trip per command
 prog send /dev/cxl/mem0 1 - 67 repeat=2000
 grep '^rate:' "$T/out"
+
+# ---- unmodified ndctl in `cxlemu shell`: libcxl's ioctls are these ----
+if [ "$(id -u)" = 0 ] && [ -c /dev/fuse ] && command -v cxl >/dev/null; then
+	"$CXLEMU_BIN" shell -- cxl list -M -H -I -A >"$T/shell.json" \
+		2>"$T/shell.err" || fail "cxl list -M -H -I -A: $(cat "$T/shell.err")"
+	[ -s "$T/shell.err" ] && fail "cxl list complained: $(cat "$T/shell.err")"
+	"$CXLEMU_BIN" list -M -H -I -A >"$T/cli.json" || fail "cxlemu list"
+	grep -q '"life_used_percent":42' "$T/shell.json" ||
+		fail "cxl list -H does not show the health injected: $(cat "$T/shell.json")"
+	# a memdev's host aside (the shell's is its PCI function)
+	grep -v '"host":' "$T/shell.json" >"$T/a"
+	grep -v '"host":' "$T/cli.json" >"$T/b"
+	diff "$T/a" "$T/b" || fail "cxl list -M -H -I -A differs from cxlemu list"
+	printf 'written by ndctl' >"$T/nd"
+	"$CXLEMU_BIN" shell -- cxl write-labels mem0 -i "$T/nd" -O 2048 \
+		>"$T/out" 2>"$T/err" || fail "cxl write-labels failed"
+	run 0 read-labels mem0 -s 16 -O 2048
+	[ "$(cat "$T/out")" = "written by ndctl" ] ||
+		fail "cxl write-labels wrote '$(cat "$T/out")'"
+	"$CXLEMU_BIN" shell -- cxl read-labels mem0 -s 16 -O 2048 >"$T/out" \
+		2>"$T/err" || fail "cxl read-labels failed"
+	[ "$(cat "$T/out")" = "written by ndctl" ] || fail "cxl read-labels read '$(cat "$T/out")'"
+	# the persistent device's labels are the kernel's
+	! "$CXLEMU_BIN" shell -- cxl write-labels mem1 -i "$T/nd" >"$T/out" \
+		2>"$T/err" || fail "cxl write-labels mem1 succeeded"
+	err_has "busy"
+else
+	echo "SKIP: ndctl through cxlemu shell needs root, /dev/fuse and ndctl"
+fi
 
 # ---- the daemon goes away under an open memdev: ENXIO, no crash ----
 STOP_CMD="env -u LD_PRELOAD $CXLEMU_BIN stop" prog gone /dev/cxl/mem0 ||
