@@ -157,6 +157,8 @@ struct cx_region {
 	char uuid[37];              /* pmem regions */
 	struct cx_decoder *targets[CX_MAX_WAYS]; /* endpoint decoders by pos */
 	bool committed;
+	bool programmed;            /* decoders set up (not yet committed, for
+				       a region built through sysfs) */
 	bool disabled;              /* committed but not bound to the region
 				       driver (a region built through sysfs,
 				       before cxl_region/bind): no DAX */
@@ -266,10 +268,12 @@ struct cx_region_req {
 int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 		     struct cx_region **out, cx_err *e);
 int cx_region_destroy(struct cx_region *r, bool force, cx_err *e);
-/* A region assembled through sysfs (region_stage.c): commit its attached
- * targets (dry: check only), reset its decode keeping the targets, and
- * count the targets set. */
-int cx_region_commit_targets(struct cx_region *r, bool dry, cx_err *e);
+/* A region assembled through sysfs (region_stage.c), all targets
+ * attached: set its decoders up (programmed, not committed), undo that,
+ * commit them, reset its decode keeping the targets; count the targets. */
+int cx_region_setup_targets(struct cx_region *r, cx_err *e);
+void cx_region_teardown_targets(struct cx_region *r);
+int cx_region_commit_targets(struct cx_region *r, cx_err *e);
 int cx_region_decommit(struct cx_region *r, cx_err *e);
 int cx_region_targets_set(const struct cx_region *r);
 /* Does the region serve memory (committed and enabled): has it a DAX

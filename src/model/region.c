@@ -67,6 +67,7 @@ struct plan {
 	/* endpoint decoders already holding the DPA (a region assembled
 	 * through sysfs); NULL: allocate at program time */
 	struct cx_decoder *pre[CX_MAX_WAYS];
+	struct cx_region *r;            /* that region: its decoders are ours */
 };
 
 static const char *port_kind_name(const struct cx_port *p)
@@ -514,14 +515,14 @@ static int pick_decoder(struct plan *pl, struct plan_port *pp, cx_err *e)
 		return cx_fail(e, EBUSY, "%s: no free decoder, all %d are "
 			       "committed", a, p->ndecoders);
 	struct cx_decoder *d = &p->decoders[c];
-	if (d->region)
+	if (d->region && d->region != pl->r)
 		return cx_fail(e, EBUSY, "%s: the next decoder to commit, "
 			       "decoder%d.%d, is reserved by region%d", a,
 			       p->port_id, c, d->region->id);
 	/* regions attached to a port are in increasing HPA order */
 	for (int i = 0; i < p->ndecoders; i++) {
 		struct cx_region *o = p->decoders[i].region;
-		if (o && o->base >= pl->base)
+		if (o && o != pl->r && o->base >= pl->base)
 			return cx_fail(e, EBUSY, "%s: HPA order violation: "
 				       "region%d at %#llx is already decoded "
 				       "here, and a new region at %#llx below "
@@ -626,7 +627,12 @@ static void program_range(struct cx_decoder *d, const struct cx_region *r,
 	d->region = (struct cx_region *)r;
 }
 
-static int program_and_commit(struct plan *pl, struct cx_region *r, cx_err *e)
+static int region_port_decoders(struct cx_region *r, struct cx_decoder **out,
+				int max);
+
+/* Program every decoder of the plan (endpoints get their DPA first,
+ * unless they hold it already), without committing. */
+static int program(struct plan *pl, struct cx_region *r, cx_err *e)
 {
 	int rc;
 
@@ -663,19 +669,23 @@ static int program_and_commit(struct plan *pl, struct cx_region *r, cx_err *e)
 		}
 		d->nr_targets_set = pp->ndports;
 	}
-	/* commit bottom-up: endpoints, switches, host bridges */
-	for (int i = 0; i < pl->ways; i++)
-		if ((rc = cx_decoder_commit(r->targets[i], e)))
+	return 0;
+}
+
+/* Commit the region's programmed decoders bottom-up: endpoints, switch
+ * upstream ports, host bridges. */
+static int commit_all(struct cx_region *r, cx_err *e)
+{
+	struct cx_decoder *pd[MAX_PLAN_PORTS];
+	int rc, npd = region_port_decoders(r, pd, MAX_PLAN_PORTS);
+	for (int i = 0; i < r->ways; i++)
+		if (!cx_hdm_committed(&r->targets[i]->regs) &&
+		    (rc = cx_decoder_commit(r->targets[i], e)))
 			goto fail;
-	for (int pass = 0; pass < 2; pass++)
-		for (int k = 0; k < pl->npp; k++) {
-			struct plan_port *pp = &pl->pp[k];
-			bool is_hb = pp->parent < 0;
-			if (!pp->dec || is_hb != (pass == 1))
-				continue;
-			if ((rc = cx_decoder_commit(pp->dec, e)))
-				goto fail;
-		}
+	for (int i = npd - 1; i >= 0; i--)   /* listed top-down */
+		if (!cx_hdm_committed(&pd[i]->regs) &&
+		    (rc = cx_decoder_commit(pd[i], e)))
+			goto fail;
 	return 0;
 fail:
 	cx_err_prefix(e, "commit");
@@ -724,11 +734,12 @@ int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 		goto out;
 
 	snapshot_plan(pl, &ss);
-	if ((rc = program_and_commit(pl, r, e))) {
+	if ((rc = program(pl, r, e)) || (rc = commit_all(r, e))) {
 		snap_restore(&ss);
 		goto out;
 	}
 	r->committed = true;
+	r->programmed = true;
 	/* Linux hands a new ram region's DAX device to kmem (system-ram);
 	 * programs map it only after `reconfigure-device -m devdax`.
 	 * Persistent regions come up as device-DAX. */
@@ -749,20 +760,24 @@ out:
 }
 
 /*
- * Commit a region assembled through sysfs (region_stage.c): its HPA, ways,
- * granularity and attached endpoint decoders (holding their DPA) are set;
- * plan the ports as cx_region_create does and program and commit every
- * decoder, all or nothing.  `dry` only checks (Linux validates positions
- * when the last target is attached).
+ * A region assembled through sysfs (region_stage.c), all its targets
+ * attached with their DPA: plan the ports as cx_region_create does and
+ * program every decoder without committing, as Linux's
+ * cxl_region_setup_targets does when the last target attaches (the
+ * decoders then read the region's range, ways and granularity).  All or
+ * nothing.
  */
-int cx_region_commit_targets(struct cx_region *r, bool dry, cx_err *e)
+int cx_region_setup_targets(struct cx_region *r, cx_err *e)
 {
 	struct plan *pl = cx_xcalloc(1, sizeof(*pl));
 	struct snapshot ss = { 0 };
 	int rc = 0;
 
+	if (r->programmed)
+		goto out;
 	pl->h = r->host;
 	pl->w = r->win;
+	pl->r = r;
 	pl->mode = r->mode;
 	pl->ways = r->ways;
 	pl->gran = r->gran;
@@ -770,28 +785,64 @@ int cx_region_commit_targets(struct cx_region *r, bool dry, cx_err *e)
 	pl->size = r->size;
 	for (int i = 0; i < r->ways; i++) {
 		if (!r->targets[i]) {
-			rc = cx_fail(e, ENXIO, "region%d: target%d is not set; "
-				     "%d of %d targets attached", r->id, i,
+			rc = cx_fail(e, ENXIO, "target%d is not set; %d of %d "
+				     "targets attached", i,
 				     cx_region_targets_set(r), r->ways);
 			goto out;
 		}
 		pl->pos[i].m = r->targets[i]->memdev;
 		pl->pre[i] = r->targets[i];
 	}
-	if ((rc = walk_paths(pl, e)) || (rc = plan_ports(pl, e)) || dry)
+	if ((rc = walk_paths(pl, e)) || (rc = plan_ports(pl, e)))
 		goto out;
 	snapshot_plan(pl, &ss);
-	if ((rc = program_and_commit(pl, r, e))) {
+	if ((rc = program(pl, r, e))) {
 		snap_restore(&ss);
 		goto out;
 	}
-	r->committed = true;
+	r->programmed = true;
 out:
 	if (rc)
 		cx_err_prefix(e, "region%d", r->id);
 	free(ss.s);
 	free(pl);
 	return rc;
+}
+
+/* Undo the setup of an uncommitted region: its decoders read as fresh
+ * again (endpoints keep their DPA), the ports' are free. */
+void cx_region_teardown_targets(struct cx_region *r)
+{
+	struct cx_decoder *pd[MAX_PLAN_PORTS];
+	if (!r->programmed || r->committed)
+		return;
+	int npd = region_port_decoders(r, pd, MAX_PLAN_PORTS);
+	for (int i = 0; i < npd; i++) {
+		cx_decoder_reset(pd[i], NULL);
+		pd[i]->region = NULL;
+	}
+	for (int i = 0; i < r->ways; i++)
+		if (r->targets[i])
+			cx_decoder_reset(r->targets[i], NULL);
+	r->programmed = false;
+}
+
+/* Commit a set-up region bottom-up (setting it up first if a decommit
+ * undid that); what was committed is reset again on failure. */
+int cx_region_commit_targets(struct cx_region *r, cx_err *e)
+{
+	int rc;
+	if ((rc = cx_region_setup_targets(r, e)))
+		return rc;
+	if ((rc = commit_all(r, e))) {
+		cx_err_prefix(e, "region%d", r->id);
+		cx_err tmp;
+		r->committed = true;      /* so that decommit undoes it all */
+		cx_region_decommit(r, &tmp);
+		return rc;
+	}
+	r->committed = true;
+	return 0;
 }
 
 int cx_region_targets_set(const struct cx_region *r)
@@ -950,5 +1001,6 @@ int cx_region_decommit(struct cx_region *r, cx_err *e)
 		if (r->targets[i] && (rc = cx_decoder_reset(r->targets[i], e)))
 			return rc;
 	r->committed = false;
+	r->programmed = false;   /* a reset decoder forgets its settings */
 	return 0;
 }

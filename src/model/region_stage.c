@@ -166,6 +166,7 @@ static int detach(struct cx_region *r, int pos, cx_err *e)
 		return 0;
 	if (r->committed && (rc = cx_region_decommit(r, e)))
 		return rc;
+	cx_region_teardown_targets(r);
 	d->region = NULL;
 	d->pos = -1;
 	r->targets[pos] = NULL;
@@ -232,8 +233,8 @@ int cx_region_set_target(struct cx_region *r, int pos, struct cx_decoder *d,
 	d->region = r;
 	d->pos = pos;
 	if (active(r)) {
-		/* the last one: Linux sets the targets up now */
-		int rc = cx_region_commit_targets(r, true, e);
+		/* the last one: Linux sets the decoders up now */
+		int rc = cx_region_setup_targets(r, e);
 		if (rc) {
 			r->targets[pos] = NULL;
 			d->region = NULL;
@@ -258,7 +259,7 @@ int cx_region_set_commit(struct cx_region *r, bool commit, cx_err *e)
 		return cx_fail(e, ENXIO, "region%d: %d of %d targets attached; "
 			       "it commits once all are", r->id,
 			       cx_region_targets_set(r), r->ways);
-	return cx_region_commit_targets(r, false, e);
+	return cx_region_commit_targets(r, e);
 }
 
 int cx_region_set_enabled(struct cx_region *r, bool on, cx_err *e)
