@@ -61,33 +61,34 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 	if (why)
 		return cli_error("shell: %s", why);
 
-	struct cxlemu *c, *fsconn;
+	struct cxlemu *c, *fsconn = NULL, *watchconn = NULL;
+	struct cx_shell_fs *fs = NULL;
 	if ((rc = cli_connect(cli, &c)))
 		return rc;
 	rc = cli_program_env("shell", c);
 	cxlemu_close(c);
 	if (rc)
 		return rc;
-	/* the filesystem's own connection, as the chosen host */
-	if ((rc = cli_connect(cli, &fsconn)))
-		return rc;
+	/* the filesystem's and its watcher's own connections */
+	if ((rc = cli_connect(cli, &fsconn)) ||
+	    (rc = cli_connect(cli, &watchconn)))
+		goto out;
 	setenv("CXLEMU_SHELL", "1", 1);
 
 	if (unshare(CLONE_NEWNS) < 0) {
-		cxlemu_close(fsconn);
-		return cli_error("shell: cannot make a private mount namespace: "
-				 "%s", strerror(errno));
+		rc = cli_error("shell: cannot make a private mount namespace: "
+			       "%s", strerror(errno));
+		goto out;
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		cxlemu_close(fsconn);
-		return cli_error("shell: cannot make mounts private: %s",
-				 strerror(errno));
+		rc = cli_error("shell: cannot make mounts private: %s",
+			       strerror(errno));
+		goto out;
 	}
 	cx_err e;
-	struct cx_shell_fs *fs = cx_shell_fs_mount(fsconn, "/sys", &e);
-	if (!fs) {
-		cxlemu_close(fsconn);
-		return cli_error("shell: %s", e.msg);
+	if (!(fs = cx_shell_fs_mount(fsconn, watchconn, "/sys", &e))) {
+		rc = cli_error("shell: %s", e.msg);
+		goto out;
 	}
 
 	char *sh[] = { getenv("SHELL") && *getenv("SHELL") ? getenv("SHELL")
@@ -108,14 +109,15 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 		signal(SIGQUIT, SIG_IGN);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
+		rc = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 	} else {
 		rc = cli_error("shell: fork: %s", strerror(errno));
 	}
+out:
 	cx_shell_fs_unmount(fs);
-	cxlemu_close(fsconn);
-	if (pid < 0)
-		return rc;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	if (fsconn)
+		cxlemu_close(fsconn);
+	if (watchconn)
+		cxlemu_close(watchconn);
+	return rc;
 }

@@ -10,9 +10,13 @@
  * sysfs, reached through a descriptor of the real /sys opened before the
  * mount covered it.  Reads of the fabric's attributes are rendered at the
  * moment of the read, writes go to the attribute's store in the daemon
- * (so `echo region0 > create_ram_region` acts on the fabric); nothing is
- * cached by the kernel (zero timeouts, direct I/O), so every access shows
- * the fabric's present state.  The machine's own sysfs is read-only in
+ * (so `echo region0 > create_ram_region` acts on the fabric).  Contents,
+ * links and directory listings are never cached (direct I/O), so every
+ * read shows the fabric's present state.  The kernel may keep names and
+ * attributes for a second, which spares a path walk a daemon request per
+ * component; a watcher asks the daemon ten times a second whether the
+ * fabric changed (any request that changes it, from anyone) and then
+ * drops them, so a removed device disappears within about 0.1 s.  The machine's own sysfs is read-only in
  * the shell (EROFS): its tools act on the fabric, never on the machine
  * (daxctl would otherwise offline this machine's memory blocks).  A
  * daemon that has gone away makes the
@@ -35,6 +39,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/sysfs_client.h"
@@ -45,9 +50,11 @@
 struct fs {
 	int real;                  /* O_PATH descriptor of the real /sys */
 	struct cxlemu *conn;
+	struct cxlemu *watch_conn; /* the watcher's own connection */
 	struct fuse *fuse;
-	pthread_t loop;
-	bool looping;
+	pthread_t loop, watcher;
+	bool looping, watching;
+	volatile int stop;
 };
 
 static struct fs *fs_of(void)
@@ -253,9 +260,11 @@ static int fs_statfs(const char *path, struct statvfs *st)
 
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	/* every access asks again: the fabric changes under us */
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
+	/* names and attributes may be kept a second (the watcher drops
+	 * them when the fabric changes); a name that is not there is asked
+	 * again every time, so new devices show at once */
+	cfg->entry_timeout = 1;
+	cfg->attr_timeout = 1;
 	cfg->negative_timeout = 0;
 	cfg->use_ino = 1;
 	cfg->direct_io = 1;
@@ -275,6 +284,34 @@ static const struct fuse_operations ops = {
 	.statfs = fs_statfs,
 };
 
+/* Drop the kernel's names under the trees the fabric shows. */
+static void invalidate(struct fs *f)
+{
+	static const char *const tops[] = { "/bus", "/devices", "/dev" };
+	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+		fuse_invalidate_path(f->fuse, tops[i]);
+}
+
+static void *watch_main(void *arg)
+{
+	struct fs *f = arg;
+	struct cx_sysfs_cstat st;
+	struct cxlemu_err err;
+	uint64_t seen = 0;
+	bool have = false;
+	while (!f->stop) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (cx_sysfs_cstat(f->watch_conn, "/sys", false, &st, &err) < 0)
+			continue;
+		if (have && st.gen != seen)
+			invalidate(f);
+		seen = st.gen;
+		have = true;
+	}
+	return NULL;
+}
+
 static void *loop_main(void *arg)
 {
 	struct fs *f = arg;
@@ -282,11 +319,13 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn, const char *mnt,
+struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn,
+				      struct cxlemu *watch_conn, const char *mnt,
 				      cx_err *e)
 {
 	struct fs *f = cx_xcalloc(1, sizeof(*f));
 	f->conn = conn;
+	f->watch_conn = watch_conn;
 	f->real = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (f->real < 0) {
 		cx_fail(e, errno, "%s: %s", mnt, strerror(errno));
@@ -315,6 +354,7 @@ struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn, const char *mnt,
 		goto fail;
 	}
 	f->looping = true;
+	f->watching = !pthread_create(&f->watcher, NULL, watch_main, f);
 	return (struct cx_shell_fs *)f;
 fail:
 	close(f->real);
@@ -327,6 +367,9 @@ void cx_shell_fs_unmount(struct cx_shell_fs *sf)
 	struct fs *f = (struct fs *)sf;
 	if (!f)
 		return;
+	f->stop = 1;
+	if (f->watching)
+		pthread_join(f->watcher, NULL);
 	fuse_exit(f->fuse);
 	fuse_unmount(f->fuse);      /* the loop's read ends with ENODEV */
 	if (f->looping)
