@@ -107,6 +107,7 @@ struct cx_port {
 	struct cx_decoder *decoders;
 	int ndecoders;
 	int depth;                  /* HB 1, USP 2 */
+	bool disabled;              /* unbound from cxl_port (driver.c) */
 };
 
 /* ---- memdevs: one head of a Type 3 device on one host ---- */
@@ -131,6 +132,7 @@ struct cx_memdev {
 	uint64_t read_bw_mbs, write_bw_mbs;
 	/* device management state (model/mbox.h), from cx_mbox_init() */
 	struct cx_mbox_state *mbox;
+	bool disabled;              /* unbound from cxl_mem (driver.c) */
 };
 
 /* ---- windows: CXL fixed memory windows, the root decoders ---- */
@@ -183,6 +185,7 @@ struct cx_host {
 	cx_vec regions;             /* struct cx_region *, id order */
 	int next_region_id;
 	int nports;                 /* port ids handed out (root0 = 0) */
+	bool bus_disabled;          /* cxl_acpi unbound (driver.c) */
 };
 
 struct cx_fabric {
@@ -235,6 +238,17 @@ void cx_decoder_name(const struct cx_decoder *d, char *buf, int len);
 /* the host bridge above a port or memdev */
 struct cx_port *cx_port_hb(struct cx_port *p);
 struct cx_port *cx_memdev_hb(struct cx_memdev *m);
+
+/* ---- drivers (driver.c): bound or not, as ndctl's enable/disable
+ * commands leave them ---- */
+/* bound to cxl_mem, below a bound root (it has an endpoint port) */
+bool cx_memdev_enabled(const struct cx_memdev *m);
+/* bound; a switch port also needs an enabled memdev below it */
+bool cx_port_enabled(const struct cx_port *p);
+int cx_memdev_set_enabled(struct cx_memdev *m, bool on, cx_err *e);
+/* off: the memdevs below go down with it */
+int cx_port_set_enabled(struct cx_port *p, bool on, cx_err *e);
+int cx_host_set_bus_enabled(struct cx_host *h, bool on, cx_err *e);
 
 /* ---- HDM decoders (hdm.c): hardware behaviour and Linux's rules ---- */
 /* Commit a programmed decoder: Linux order (id == number committed on that

@@ -311,6 +311,10 @@ static int resolve(struct cx_host *h, const struct cx_region_req *req,
 			       "not %s", cx_mode_name(mode));
 	for (int i = 0; i < n; i++) {
 		struct cx_memdev *m = pl->pos[i].m;
+		if (!cx_memdev_enabled(m))
+			return cx_fail(e, ENXIO, "mem%d (%s) is disabled (not "
+				       "bound to cxl_mem); enable it first",
+				       m->index, m->qid);
 		if (!(mode == CX_MODE_RAM ? m->vmem_size : m->pmem_size))
 			return cx_fail(e, ENXIO, "mem%d (%s) has no %s "
 				       "capacity", m->index, m->qid,

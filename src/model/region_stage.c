@@ -324,6 +324,9 @@ int cx_decoder_set_dpa_size(struct cx_decoder *d, uint64_t size, cx_err *e)
 	cx_decoder_name(d, n, sizeof(n));
 	if (d->kind != CX_DEC_ENDPOINT)
 		return cx_fail(e, EINVAL, "%s is not an endpoint decoder", n);
+	if (!cx_memdev_enabled(d->memdev))
+		return cx_fail(e, ENXIO, "%s: mem%d is disabled", n,
+			       d->memdev->index);
 	if (size % CX_HDM_ALIGN)
 		return cx_fail(e, EINVAL, "%s: dpa_size %#llx is not a multiple "
 			       "of 256 MiB", n, (unsigned long long)size);

@@ -731,7 +731,7 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 		add_opt(j, "alert_config", alert_json(m));
 	add(j, "serial", j_hex(memdev_serial(m), human));
 	add_str(j, "host", m->qid);
-	if (!m->parent)
+	if (!cx_memdev_enabled(m))
 		add_str(j, "state", "disabled");
 	if (o->partition)
 		add_opt(j, "partition_info", partition_json(m, human));
@@ -803,6 +803,8 @@ static struct json_object *port_json(const struct cx_vport *x,
 	cx_vport_host(x, buf, sizeof(buf));
 	add_str(j, "host", buf);
 	add_int(j, "depth", x->kind == CX_VPORT_ENDPOINT ? x->m->depth : x->p->depth);
+	if (x->kind == CX_VPORT_SWITCH && !cx_port_enabled(x->p))
+		add_str(j, "state", "disabled");
 	if (x->kind != CX_VPORT_ENDPOINT)
 		dports_append(j, x, o);
 	return j;
@@ -1193,7 +1195,7 @@ static void walk_endpoints(struct walk *w, const struct cx_vport *parent,
 		struct cx_vport ep, up;
 		char name[32];
 
-		if (!m->parent)
+		if (!cx_memdev_enabled(m))
 			continue;
 		ep = cx_vport_endpoint(m);
 		if (!cx_vport_parent(&ep, &up) || !cx_vport_same(&up, parent))
@@ -1251,7 +1253,9 @@ static int child_ports(const struct cx_vport *parent, struct cx_port **out,
 		struct cx_port *dp = parent->p->children.v[d];
 		for (int c = 0; c < dp->children.n && n < max; c++) {
 			struct cx_port *u = dp->children.v[c];
-			if (u->kind == CX_PORT_USP)
+			/* a switch port is there while an enabled memdev
+			 * is below it (model/driver.c) */
+			if (u->kind == CX_PORT_USP && cx_port_enabled(u))
 				out[n++] = u;
 		}
 	}
@@ -1279,8 +1283,13 @@ static void walk_child_ports(struct walk *w, const struct cx_vport *parent,
 		cx_vport_name(&x, name, sizeof(name));
 		if (!port_filter_by_memdev(w, &x))
 			continue;
-		if (port_filter(&x, o->port_filter, w->single) &&
-		    bus_match(o->bus_filter) && o->ports) {
+		bool match = port_filter(&x, o->port_filter, w->single) &&
+			     bus_match(o->bus_filter);
+		/* as ndctl: a disabled port (and what is below it) only
+		 * with -i, unless the filter passes it by */
+		if (match && !o->idle && !cx_port_enabled(kids[i]))
+			continue;
+		if (match && o->ports) {
 			jport = port_json(&x, o);
 			json_object_array_add(jports, jport);
 			jchildports = json_object_new_array();
@@ -1360,7 +1369,7 @@ struct json_object *cx_json_list(struct cx_host *h,
 	/* memdevs that are not enabled (no endpoint): only with -i */
 	for (int i = 0; i < h->memdevs.n; i++) {
 		struct cx_memdev *m = h->memdevs.v[i];
-		if (m->parent || !memdev_pass(&w, m) || !o->idle ||
+		if (cx_memdev_enabled(m) || !memdev_pass(&w, m) || !o->idle ||
 		    !o->memdevs)
 			continue;
 		json_object_array_add(top[ANON],
@@ -1371,7 +1380,7 @@ struct json_object *cx_json_list(struct cx_host *h,
 	bool on_bus = !any_memdev_filter(&w);
 	for (int i = 0; !on_bus && i < h->memdevs.n; i++) {
 		struct cx_memdev *m = h->memdevs.v[i];
-		on_bus = m->parent && memdev_pass(&w, m);
+		on_bus = cx_memdev_enabled(m) && memdev_pass(&w, m);
 	}
 	if (on_bus) {
 		struct json_object *jbus = NULL, *jchildports = NULL,

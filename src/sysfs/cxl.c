@@ -206,6 +206,17 @@ static int store_region(struct cx_sysfs_node *n, const char *buf, size_t len,
 	}
 }
 
+/* cxl_acpi's bind/unbind of ACPI0017:00: the CXL root comes and goes */
+static int store_acpi_bind(struct cx_sysfs_node *n, const char *buf,
+			   size_t len, cx_err *e)
+{
+	char v[64];
+	value(buf, v, sizeof(v));
+	if (strcmp(v, "ACPI0017:00"))
+		return cx_fail(e, ENODEV, "cxl_acpi does not drive '%s'", v);
+	return cx_host_set_bus_enabled(n->obj, n->arg != 0, e);
+}
+
 static int store_decoder_mode(struct cx_sysfs_node *n, const char *buf,
 			      size_t len, cx_err *e)
 {
@@ -227,7 +238,8 @@ static int store_dpa_size(struct cx_sysfs_node *n, const char *buf,
 	return rc ? rc : cx_decoder_set_dpa_size(n->obj, v, e);
 }
 
-/* a driver's bind/unbind: only cxl_region's act (enable/disable) */
+/* a driver's bind/unbind: regions (cxl_region), memdevs (cxl_mem) and
+ * host bridge or switch ports (cxl_port) come and go as on Linux */
 static int store_bind(struct cx_sysfs_node *n, const char *buf, size_t len,
 		      cx_err *e)
 {
@@ -239,6 +251,25 @@ static int store_bind(struct cx_sysfs_node *n, const char *buf, size_t len,
 	struct cx_region *r = cx_region_find(h, v);
 	if (!strcmp(drv, "cxl_region") && r)
 		return cx_region_set_enabled(r, bind, e);
+	struct cx_memdev *m = strncmp(v, "mem", 3) ? NULL
+			      : cx_memdev_find(h, v);
+	if (!strcmp(drv, "cxl_mem") && m) {
+		if (bind && cx_memdev_enabled(m))
+			return cx_fail(e, EBUSY, "%s is bound already", v);
+		return cx_memdev_set_enabled(m, bind, e);
+	}
+	for (int i = 0; !strcmp(drv, "cxl_port") && i < h->ports.n; i++) {
+		struct cx_port *p = h->ports.v[i];
+		char name[32];
+		if (p->kind != CX_PORT_HB && p->kind != CX_PORT_USP)
+			continue;
+		snprintf(name, sizeof(name), "port%d", p->port_id);
+		if (strcmp(name, v))
+			continue;
+		if (bind && cx_port_enabled(p))
+			return cx_fail(e, EBUSY, "%s is bound already", v);
+		return cx_port_set_enabled(p, bind, e);
+	}
 	if (bind)
 		return cx_fail(e, ENODEV, "%s: %s does not drive '%s'", n->name,
 			       drv, v);
@@ -422,13 +453,16 @@ static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 		      (unsigned long long)m->pmem_size);
 	struct cx_sysfs_node *sec = cx_sysfs_dir(n, "security");
 	cx_sysfs_attr(sec, "state", 0444, show_security, m);
+	bool on = cx_memdev_enabled(m);
 	cx_sysfs_text(n, "uevent", 0644, "MAJOR=%u\nMINOR=%d\nDEVNAME=cxl/%s\n"
-		      "DEVTYPE=cxl_memdev\nDRIVER=cxl_mem\nMODALIAS=cxl:t%d\n",
-		      CX_SYSFS_MEM_MAJOR, m->index, name, T_MEMDEV);
+		      "DEVTYPE=cxl_memdev\n%sMODALIAS=cxl:t%d\n",
+		      CX_SYSFS_MEM_MAJOR, m->index, name,
+		      on ? "DRIVER=cxl_mem\n" : "", T_MEMDEV);
 	cx_sysfs_text(n, "devtype", 0444, "cxl_memdev\n");
 	cx_sysfs_text(n, "modalias", 0444, "cxl:t%d\n", T_MEMDEV);
 	cx_sysfs_link(n, "subsystem", "/sys/bus/cxl");
-	bind(t, n, "cxl_mem");
+	if (on)
+		bind(t, n, "cxl_mem");
 	bus_link(t, n);
 
 	char path[CX_SYSFS_PATH_MAX], num[32];
@@ -501,8 +535,10 @@ static void port(struct cx_sysfs *t, const struct cx_vport *x,
 		else
 			cx_sysfs_path(pci_dir(t, x->p), path, sizeof(path));
 		cx_sysfs_link(n, "uport", path);
-		cxl_device(t, n, "cxl_port", T_PORT, "cxl_port");
-		for (int i = 0; i < x->p->ndecoders; i++)
+		/* an unbound port keeps its device, not its decoders */
+		bool on = cx_port_enabled(x->p);
+		cxl_device(t, n, "cxl_port", T_PORT, on ? "cxl_port" : NULL);
+		for (int i = 0; on && i < x->p->ndecoders; i++)
 			decoder(t, n, &x->p->decoders[i]);
 		break;
 	case CX_VPORT_ENDPOINT:
@@ -603,23 +639,39 @@ void cx_sysfs_add_cxl(struct cx_sysfs *t)
 		if (m->index <= h->memdevs.n)
 			memdirs[m->index] = memdev(t, m);
 	}
-	/* a host without host bridges has no CXL root */
+	/* a host without host bridges has no CXL root; the platform
+	 * device ACPI0017:00 is bound to cxl_acpi while the root exists */
 	if (h->hbs.n) {
+		struct cx_sysfs_node *acpi = cx_sysfs_mkdirs(t, ROOT_DIR);
+		cx_sysfs_text(acpi, "modalias", 0444, "acpi:ACPI0017:\n");
+		struct cx_sysfs_node *acpi_drv =
+			cx_sysfs_mkdirs(t, "/sys/bus/platform/drivers/cxl_acpi");
+		cx_sysfs_on_write(cx_sysfs_text(acpi_drv, "bind", 0200, "%s",
+						""), store_acpi_bind, h, 1);
+		cx_sysfs_on_write(cx_sysfs_text(acpi_drv, "unbind", 0200, "%s",
+						""), store_acpi_bind, h, 0);
+		if (!h->bus_disabled) {
+			cx_sysfs_link(acpi, "driver",
+				      "/sys/bus/platform/drivers/cxl_acpi");
+			cx_sysfs_link(acpi_drv, "ACPI0017:00", ROOT_DIR);
+		}
+	}
+	if (h->hbs.n && !h->bus_disabled) {
 		struct cx_vport root = cx_vport_root(h);
-		cx_sysfs_mkdirs(t, ROOT_DIR);
-		cx_sysfs_text(cx_sysfs_mkdirs(t, ROOT_DIR), "modalias", 0444,
-			      "acpi:ACPI0017:\n");
 		port(t, &root, memdirs);
 		for (int i = 0; i < h->ports.n; i++) {
 			struct cx_port *p = h->ports.v[i];
-			if (p->kind == CX_PORT_HB || p->kind == CX_PORT_USP) {
+			/* a switch port is there while an enabled memdev
+			 * is below it */
+			if (p->kind == CX_PORT_HB ||
+			    (p->kind == CX_PORT_USP && cx_port_enabled(p))) {
 				struct cx_vport x = cx_vport_switch(p);
 				port(t, &x, memdirs);
 			}
 		}
 		for (int i = 0; i < h->memdevs.n; i++) {
 			struct cx_memdev *m = h->memdevs.v[i];
-			if (m->parent && memdirs[m->index]) {
+			if (cx_memdev_enabled(m) && memdirs[m->index]) {
 				struct cx_vport x = cx_vport_endpoint(m);
 				port(t, &x, memdirs);
 			}
