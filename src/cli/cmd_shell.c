@@ -61,7 +61,7 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 	if (why)
 		return cli_error("shell: %s", why);
 
-	struct cxlemu *c, *fsconn = NULL, *watchconn = NULL;
+	struct cxlemu *c, *fsconn = NULL;
 	struct cx_shell_fs *fs = NULL;
 	if ((rc = cli_connect(cli, &c)))
 		return rc;
@@ -69,9 +69,8 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 	cxlemu_close(c);
 	if (rc)
 		return rc;
-	/* the filesystem's and its watcher's own connections */
-	if ((rc = cli_connect(cli, &fsconn)) ||
-	    (rc = cli_connect(cli, &watchconn)))
+	/* the filesystem's own connection */
+	if ((rc = cli_connect(cli, &fsconn)))
 		goto out;
 	setenv("CXLEMU_SHELL", "1", 1);
 
@@ -86,7 +85,7 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 		goto out;
 	}
 	cx_err e;
-	if (!(fs = cx_shell_fs_mount(fsconn, watchconn, "/sys", &e))) {
+	if (!(fs = cx_shell_fs_mount(fsconn, "/sys", &e))) {
 		rc = cli_error("shell: %s", e.msg);
 		goto out;
 	}
@@ -117,7 +116,5 @@ out:
 	cx_shell_fs_unmount(fs);
 	if (fsconn)
 		cxlemu_close(fsconn);
-	if (watchconn)
-		cxlemu_close(watchconn);
 	return rc;
 }

@@ -78,7 +78,6 @@ int cx_sysfs_cstat(struct cxlemu *c, const char *path, bool nofollow,
 	st->size = get_u64(rep.result, "size");
 	st->major = (unsigned)get_u64(rep.result, "major");
 	st->minor = (unsigned)get_u64(rep.result, "minor");
-	st->gen = get_u64(rep.result, "gen");
 	snprintf(st->path, sizeof(st->path), "%s", canon);
 	if (link)
 		snprintf(st->link, sizeof(st->link), "%s", link);

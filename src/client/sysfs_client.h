@@ -25,7 +25,6 @@ struct cx_sysfs_cstat {
 	unsigned mode;                 /* st_mode: type and permission bits */
 	uint64_t ino, size;
 	unsigned major, minor;         /* character devices */
-	uint64_t gen;                  /* the fabric's change count */
 	char path[CX_SYSFS_CLIENT_PATH_MAX];  /* physical path (realpath) */
 	char link[CX_SYSFS_CLIENT_PATH_MAX];  /* a link's text (nofollow) */
 };

@@ -4,8 +4,7 @@
  * programs:
  *
  *   sysfs-stat  {path, nofollow}  -> {type, mode, ino, size, path, major,
- *                                     minor (chr), link (links, nofollow),
- *                                     gen (the fabric's change count)}
+ *                                     minor (chr), link (links, nofollow)}
  *   sysfs-read  {path}            -> {data}: an attribute's text
  *   sysfs-list  {path}            -> {entries: [{name, type, ino}]}
  *   sysfs-write {path, data}      -> {}: what the attribute's store did
@@ -137,9 +136,6 @@ int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e)
 		add_u64(r, "minor", n->minor);
 	}
 	add_u64(r, "size", size);
-	/* what a cache of these answers keys on: it moves with every
-	 * request that changes the fabric */
-	add_u64(r, "gen", cx_server_generation(c->server));
 	c->result = r;
 	return 0;
 }

@@ -12,11 +12,11 @@
  * moment of the read, writes go to the attribute's store in the daemon
  * (so `echo region0 > create_ram_region` acts on the fabric).  Contents,
  * links and directory listings are never cached (direct I/O), so every
- * read shows the fabric's present state.  The kernel may keep names and
- * attributes for a second, which spares a path walk a daemon request per
- * component; a watcher asks the daemon ten times a second whether the
- * fabric changed (any request that changes it, from anyone) and then
- * drops them, so a removed device disappears within about 0.1 s.  The machine's own sysfs is read-only in
+ * read shows the fabric's present state, and so is every stat: the
+ * kernel asks for a file's attributes each time.  Only names met on the
+ * way along a path may be kept for a second, which spares a path walk a
+ * daemon request per component; a name that has gone since then fails
+ * at its own stat or open (ENOENT), as a removed device must.  The machine's own sysfs is read-only in
  * the shell (EROFS): its tools act on the fabric, never on the machine
  * (daxctl would otherwise offline this machine's memory blocks).  A
  * daemon that has gone away makes the
@@ -39,7 +39,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/sysfs_client.h"
@@ -50,11 +49,9 @@
 struct fs {
 	int real;                  /* O_PATH descriptor of the real /sys */
 	struct cxlemu *conn;
-	struct cxlemu *watch_conn; /* the watcher's own connection */
 	struct fuse *fuse;
-	pthread_t loop, watcher;
-	bool looping, watching;
-	volatile int stop;
+	pthread_t loop;
+	bool looping;
 };
 
 static struct fs *fs_of(void)
@@ -231,7 +228,11 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 	int rc = cx_sysfs_cwrite(fs_of()->conn, p, v, &err);
 	free(v);
 	if (rc < 0) {
-		fprintf(stderr, "cxlemu shell: %s: %s\n", p, err.msg);
+		/* util_bind offers a device to every driver in turn: the
+		 * ones that do not drive it say ENODEV, quietly */
+		size_t l = strlen(p);
+		if (!(rc == -ENODEV && l > 5 && !strcmp(p + l - 5, "/bind")))
+			fprintf(stderr, "cxlemu shell: %s: %s\n", p, err.msg);
 		return rc;
 	}
 	return (int)size;
@@ -260,11 +261,11 @@ static int fs_statfs(const char *path, struct statvfs *st)
 
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	/* names and attributes may be kept a second (the watcher drops
-	 * them when the fabric changes); a name that is not there is asked
-	 * again every time, so new devices show at once */
+	/* a path walk may reuse the names it found in the last second;
+	 * attributes (stat, lstat of the last component) are asked every
+	 * time, as are names not seen, so what changed shows at once */
 	cfg->entry_timeout = 1;
-	cfg->attr_timeout = 1;
+	cfg->attr_timeout = 0;
 	cfg->negative_timeout = 0;
 	cfg->use_ino = 1;
 	cfg->direct_io = 1;
@@ -284,34 +285,6 @@ static const struct fuse_operations ops = {
 	.statfs = fs_statfs,
 };
 
-/* Drop the kernel's names under the trees the fabric shows. */
-static void invalidate(struct fs *f)
-{
-	static const char *const tops[] = { "/bus", "/devices", "/dev" };
-	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
-		fuse_invalidate_path(f->fuse, tops[i]);
-}
-
-static void *watch_main(void *arg)
-{
-	struct fs *f = arg;
-	struct cx_sysfs_cstat st;
-	struct cxlemu_err err;
-	uint64_t seen = 0;
-	bool have = false;
-	while (!f->stop) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-		if (cx_sysfs_cstat(f->watch_conn, "/sys", false, &st, &err) < 0)
-			continue;
-		if (have && st.gen != seen)
-			invalidate(f);
-		seen = st.gen;
-		have = true;
-	}
-	return NULL;
-}
-
 static void *loop_main(void *arg)
 {
 	struct fs *f = arg;
@@ -319,13 +292,11 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn,
-				      struct cxlemu *watch_conn, const char *mnt,
+struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn, const char *mnt,
 				      cx_err *e)
 {
 	struct fs *f = cx_xcalloc(1, sizeof(*f));
 	f->conn = conn;
-	f->watch_conn = watch_conn;
 	f->real = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (f->real < 0) {
 		cx_fail(e, errno, "%s: %s", mnt, strerror(errno));
@@ -354,7 +325,6 @@ struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn,
 		goto fail;
 	}
 	f->looping = true;
-	f->watching = !pthread_create(&f->watcher, NULL, watch_main, f);
 	return (struct cx_shell_fs *)f;
 fail:
 	close(f->real);
@@ -367,9 +337,6 @@ void cx_shell_fs_unmount(struct cx_shell_fs *sf)
 	struct fs *f = (struct fs *)sf;
 	if (!f)
 		return;
-	f->stop = 1;
-	if (f->watching)
-		pthread_join(f->watcher, NULL);
 	fuse_exit(f->fuse);
 	fuse_unmount(f->fuse);      /* the loop's read ends with ENODEV */
 	if (f->looping)

@@ -11,10 +11,8 @@
 struct cx_shell_fs;
 
 /* Mount the fabric's view of conn's host over `mnt` (this process's
- * mount namespace) and serve it from a thread; watch_conn (the same
- * host, its own connection) serves the watcher.  NULL with e set. */
-struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn,
-				      struct cxlemu *watch_conn, const char *mnt,
+ * mount namespace) and serve it from a thread.  NULL with e set. */
+struct cx_shell_fs *cx_shell_fs_mount(struct cxlemu *conn, const char *mnt,
 				      cx_err *e);
 /* Unmount and stop serving. */
 void cx_shell_fs_unmount(struct cx_shell_fs *fs);
