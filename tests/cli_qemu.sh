@@ -119,6 +119,17 @@ section_of() {
 ntopo=0
 nacc=0
 nref=0
+# the run just made ($rc, $tmp/err) must be a refusal that says PATTERN
+refused() {
+	if [ $rc = 1 ] && grep -q -E "$1" "$tmp/err"; then
+		nref=$((nref + 1))
+		echo "ok   $name: refused as expected: $(tail -1 "$tmp/err")"
+	else
+		fail=1
+		echo "FAIL $name: expected $2 (rc $rc)"
+		cat "$tmp/out" "$tmp/err"
+	fi
+}
 for f in "$tmp"/topo/*; do
 	ntopo=$((ntopo + 1))
 	for h in $(hosts_of "$f"); do
@@ -148,27 +159,22 @@ for f in "$tmp"/topo/*; do
 		esac
 		# the pre-merge development branch's dialect: no release has it
 		if section_of "$f" "$h" | grep -q -E 'window-base\[|len-window-base'; then
-			if [ $rc = 1 ] && grep -q 'never reached a QEMU release' "$tmp/err"; then
-				nref=$((nref + 1))
-				echo "ok   $name: refused as expected: $(tail -1 "$tmp/err")"
-			else
-				fail=1
-				echo "FAIL $name: expected the development-branch refusal (rc $rc)"
-				cat "$tmp/out" "$tmp/err"
-			fi
+			refused 'never reached a QEMU release' "the development-branch refusal"
 			continue
 		fi
 		if [ $needs_newer = 1 ]; then
-			if [ $rc = 1 ] && grep -q 'needs QEMU >= ' "$tmp/err"; then
-				nref=$((nref + 1))
-				echo "ok   $name: refused as expected: $(tail -1 "$tmp/err")"
-			else
-				fail=1
-				echo "FAIL $name: expected a refusal naming the QEMU it needs (rc $rc)"
-				cat "$tmp/out" "$tmp/err"
-			fi
+			refused 'needs QEMU >= ' "a refusal naming the QEMU it needs"
 			continue
 		fi
+		# seeds/003 as posted: host-nodes=${HOST_CXL_NODE} left
+		# unexpanded, and the RFC's host-mem-type= that no release
+		# has; a QEMU that can express the rest (>= 8.1) refuses those
+		case "$f" in
+		*/seed-seed003-*)
+			refused "'host-nodes' expects|Invalid parameter 'host-mem-type'" \
+				"QEMU to refuse the posted line"
+			continue;;
+		esac
 		if [ $rc = 0 ] && grep -q 'accepted the command line' "$tmp/err"; then
 			nacc=$((nacc + 1))
 			echo "ok   $name: accepted"
