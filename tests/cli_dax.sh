@@ -32,7 +32,8 @@ for h in host1 host2; do
 	# Linux onlines a new ram region as system-ram; programs need devdax
 	run 0 --host $h dax list
 	out_has '"mode":"system-ram"'
-	run 0 --host $h reconfigure-device dax0.0 -m devdax
+	# -f as the seed lab gives it to daxctl (offline the memory first)
+	run 0 --host $h reconfigure-device -f dax0.0 -m devdax
 	out_has '"chardev":"dax0.0"'
 	out_has '"mode":"devdax"'
 	out_has '"align":2097152'

@@ -80,6 +80,7 @@ int cmd_reconfigure_device(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "human", no_argument, NULL, 'u' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,16 +88,22 @@ int cmd_reconfigure_device(int argc, char **argv, struct cli *cli)
 	bool human = false;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "m:uh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "m:ufh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'm': mode = optarg; break;
 		case 'u': human = true; break;
+		/* daxctl's -f offlines online memory before leaving
+		 * system-ram; here no memory is ever online, so scripts
+		 * written for daxctl run as they are */
+		case 'f': break;
 		case 'h':
 			return cli_help("reconfigure-device",
 				"  -m, --mode devdax|system-ram   the new mode\n"
-				"  -u, --human                    sizes for people\n");
+				"  -u, --human                    sizes for people\n"
+				"  -f, --force                    accepted as daxctl "
+				"takes it (nothing to offline)\n");
 		default:
-			return cli_bad_option("reconfigure-device", "m:uh", argv);
+			return cli_bad_option("reconfigure-device", "m:ufh", argv);
 		}
 	}
 	if (argc - optind != 1)
