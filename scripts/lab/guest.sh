@@ -3,6 +3,10 @@
 #
 #   scripts/lab/guest.sh OUTDIR [SRCDIR]
 #
+# The kernel is the newest /boot/vmlinuz-*, or the one $CXLEMU_LAB_KERNEL
+# names: a version or its start ("6.1", "6.12.95+deb12-amd64"), or a path
+# to a vmlinuz whose modules are in /lib/modules/VERSION.
+#
 # OUTDIR/vmlinux     the kernel of linux-image-amd64, uncompressed out of
 #                    /boot/vmlinuz-* so that QEMU boots it through its PVH
 #                    entry (half the boot time of the bzImage); the bzImage
@@ -10,7 +14,7 @@
 # OUTDIR/initrd.gz   busybox-static, the CXL / nvdimm / dax modules, ndctl's
 #                    cxl, ndctl and daxctl with the libraries they load, and
 #                    SRCDIR/examples/dax{reader,writer}.c built static
-# OUTDIR/kernel-version
+# OUTDIR/kernel-version, OUTDIR/ndctl-version  (for `lab status`)
 #
 # The guest's /init mounts the usual file systems, loads the modules in
 # dependency order, then serves commands on its second serial port
@@ -20,9 +24,16 @@
 set -eu
 outdir=$1
 src=${2:-}
-kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
-[ -n "$kernel" ] || { echo "guest.sh: no kernel in /boot (install linux-image-amd64)" >&2; exit 1; }
-kv=${kernel#/boot/vmlinuz-}
+want=${CXLEMU_LAB_KERNEL:-}
+case $want in
+/*)	kernel=$want ;;
+*)	kernel=$(ls /boot/vmlinuz-$want* 2>/dev/null | sort -V | tail -1) ;;
+esac
+[ -n "$kernel" ] && [ -f "$kernel" ] || {
+	echo "guest.sh: no kernel ${want:+matching '$want' }in /boot (have: $(ls /boot | sed -n 's/^vmlinuz-//p' | tr '\n' ' ')); install linux-image-amd64 (scripts/lab/deps.sh)" >&2
+	exit 1
+}
+kv=${kernel##*/vmlinuz-}
 [ -d "/lib/modules/$kv" ] || { echo "guest.sh: no modules for kernel $kv" >&2; exit 1; }
 for t in busybox cxl ndctl daxctl cpio gzip modprobe; do
 	command -v $t >/dev/null || { echo "guest.sh: $t is not installed" >&2; exit 1; }
@@ -30,6 +41,7 @@ done
 bb=$(command -v busybox)
 mkdir -p "$outdir"
 echo "$kv" >"$outdir/kernel-version"
+cxl version >"$outdir/ndctl-version" 2>/dev/null || echo "?" >"$outdir/ndctl-version"
 
 # the uncompressed kernel: find the xz (or zstd, gzip) stream in the bzImage
 unpack() {
@@ -58,16 +70,29 @@ cp "$bb" "$root/bin/busybox"
 
 # modules, in the order modprobe would load them
 : >"$root/etc/modules.order"
-for m in libnvdimm cxl_acpi cxl_pci cxl_mem cxl_pmem nd_pmem dax_pmem device_dax kmem; do
+# (dax_cxl makes a ram region's DAX device; Linux 6.1 has no such region,
+# newer kernels build some of these in, and compress the rest, which
+# busybox's insmod cannot read: they are unpacked here)
+for m in libnvdimm cxl_acpi cxl_pci cxl_mem cxl_pmem nd_pmem dax_pmem \
+	 device_dax kmem dax_cxl; do
 	modprobe -S "$kv" --ignore-install --show-depends "$m" 2>/dev/null |
 		awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
+	plain=${ko%.xz}
+	plain=${plain%.zst}
 	mkdir -p "$root$(dirname "$ko")"
-	cp "$ko" "$root$ko"
-	echo "$ko" >>"$root/etc/modules.order"
+	case $ko in
+	*.xz) xz -dc "$ko" >"$root$plain" ;;
+	*.zst) zstd -qdc "$ko" >"$root$plain" ;;
+	*) cp "$ko" "$root$ko" ;;
+	esac
+	echo "$plain" >>"$root/etc/modules.order"
 done
 
 # the tools and every library they load
+# (cxl behind a stand-in that creates ram regions ndctl 76 cannot:
+# scripts/lab/guest-cxl.sh)
+mkdir -p "$root/usr/lib/cxlemu"
 for t in cxl ndctl daxctl; do
 	cp "$(command -v $t)" "$root/usr/bin/$t"
 	ldd "$(command -v $t)" | awk '/=>/ { print $3 } /^[[:space:]]*\/.*ld-linux/ { print $1 }'
@@ -76,6 +101,9 @@ done | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
+mv "$root/usr/bin/cxl" "$root/usr/lib/cxlemu/cxl"
+cp "$(dirname "$0")/guest-cxl.sh" "$root/usr/bin/cxl"
+chmod 755 "$root/usr/bin/cxl"
 mkdir -p "$root/lib64"
 [ -f /lib64/ld-linux-x86-64.so.2 ] && cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 # the seed lab's programs, built static
