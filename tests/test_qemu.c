@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -874,6 +877,81 @@ static void t_compare_capture(void **s)
 	free(cap);
 }
 
+/* ---- QMP ---- */
+
+/* A QMP server for one connection, in a child: greets, answers
+ * qmp_capabilities, sends an event first, then answers the command with
+ * ANSWER (a whole line); with ANSWER NULL it hangs up instead. */
+static pid_t fake_qmp(const char *path, const char *answer)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid)
+		return close(ls), pid;
+	int c = accept(ls, NULL, NULL);
+	FILE *in = fdopen(dup(c), "r");
+	char line[4096];
+	dprintf(c, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
+	if (!fgets(line, sizeof(line), in) || !strstr(line, "qmp_capabilities"))
+		_exit(1);
+	dprintf(c, "{\"return\": {}}\r\n");
+	if (!fgets(line, sizeof(line), in) || !strstr(line, "\"execute\""))
+		_exit(1);
+	dprintf(c, "{\"event\": \"SOMETHING\", \"data\": {}}\r\n");
+	if (answer)
+		dprintf(c, "%s\r\n", answer);
+	_exit(0);
+}
+
+static void t_qmp_call(void **s)
+{
+	char dir[] = "/tmp/cxlemu-test-qmp.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = cx_xasprintf("%s/qmp.sock", dir);
+	struct json_object *cmd = json_tokener_parse(
+		"{\"execute\":\"cxl-add-dynamic-capacity\",\"arguments\":{}}");
+	struct json_object *ret = NULL;
+	cx_err e = {{0}};
+	int st;
+
+	/* a return value, past the event */
+	pid_t pid = fake_qmp(path, "{\"return\": {\"added\": 1}}");
+	assert_int_equal(cx_qmp_call(path, cmd, 5000, &ret, &e), 0);
+	assert_string_equal(json_object_to_json_string_ext(
+		ret, JSON_C_TO_STRING_PLAIN), "{\"added\":1}");
+	json_object_put(ret);
+	waitpid(pid, &st, 0);
+	assert_int_equal(st, 0);
+
+	/* QEMU's error, with its words */
+	pid = fake_qmp(path, "{\"error\": {\"class\": \"GenericError\", "
+		       "\"desc\": \"No dynamic capacity regions\"}}");
+	assert_int_equal(cx_qmp_call(path, cmd, 5000, &ret, &e), -EINVAL);
+	assert_null(ret);
+	assert_non_null(strstr(e.msg, "cxl-add-dynamic-capacity"));
+	assert_non_null(strstr(e.msg, "No dynamic capacity regions"));
+	waitpid(pid, &st, 0);
+
+	/* a QEMU that hangs up, and none at all */
+	pid = fake_qmp(path, NULL);
+	assert_true(cx_qmp_call(path, cmd, 5000, &ret, &e) < 0);
+	assert_non_null(strstr(e.msg, "closed"));
+	waitpid(pid, &st, 0);
+	unlink(path);
+	assert_true(cx_qmp_call(path, cmd, 5000, &ret, &e) < 0);
+	assert_non_null(strstr(e.msg, "cannot connect"));
+
+	json_object_put(cmd);
+	rmdir(dir);
+	free(path);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "qemu-args"))
@@ -902,6 +980,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_nodes_broken),
 		cmocka_unit_test(t_bind_cxl_ram),
 		cmocka_unit_test(t_compare_capture),
+		cmocka_unit_test(t_qmp_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

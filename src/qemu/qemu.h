@@ -201,6 +201,15 @@ int cx_compare_listing(struct cx_host *h, struct json_object *ours,
 int cx_run_capture(char *const argv[], const char *stdin_text,
 		   int timeout_ms, char **out, int *status, cx_err *e);
 
+/* ---- QMP (qmp.c) ----
+ * Send CMD ({"execute": ..., "arguments": {...}}) to the QEMU whose QMP
+ * server listens on SOCK_PATH: greeting, qmp_capabilities, the command;
+ * events in between are skipped.  0 with *ret = the "return" value
+ * (caller puts it); -EINVAL with QEMU's "desc" when it answers with an
+ * error; -ETIMEDOUT, -EPIPE, -EPROTO when it does not answer as QMP. */
+int cx_qmp_call(const char *sock_path, struct json_object *cmd,
+		int timeout_ms, struct json_object **ret, cx_err *e);
+
 /* ---- subcommands (cmd.c); print, and return the exit status ----
  * argv[0] is the subcommand's name.  HOST is the CLI's global --host (or
  * NULL); qemu-args also takes --host itself. */
