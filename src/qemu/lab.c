@@ -8,17 +8,23 @@
  *                        log, a command agent on ttyS1 behind a socket
  *   lab exec HOST CMD    run CMD in the guest; its output and exit status
  *   lab console HOST     the guest's serial log
- *   lab status           which guests run
+ *   lab qmp HOST JSON    one QMP command to the guest's QEMU
+ *   lab status           which guests run, on which QEMU, kernel, ndctl
  *   lab down             stop every guest, remove what up created
- *   lab demo shared      the MemVerge two-host lab, end to end
+ *   lab demo shared      the MemVerge two-host lab, end to end (the
+ *                        seed's command line where QEMU has volatile
+ *                        CXL memory, persistent memory before 8.1)
+ *   lab demo mixed       one guest and one cxlemu host on one file
  *   lab demo interleave  2 host bridges x 2 root ports x 4 devices, 4-way
  *
+ * up, demo and compare take --qemu BINARY and --kernel VERSION|PATH.
  * State lives in one directory ($CXLEMU_LAB_DIR, default
  * /tmp/cxlemu-lab-UID): `hosts`, `accel`, `created` (backing files up made,
- * removed by down), the kernel and initramfs, and per host its pid file,
- * console.log and agent.sock.  KVM is used when it boots a guest; where
- * /dev/kvm is PVM (a software virtualizer a stock kernel does not run on)
- * or the first boot stalls, the lab says so and uses TCG.
+ * removed by down), the kernel and initramfs with their versions, and per
+ * host its pid file, console.log, agent.sock and qmp.sock.  KVM is used
+ * when it boots a guest; where /dev/kvm is PVM (a software virtualizer a
+ * stock kernel does not run on) or the first boot stalls, the lab says so
+ * and uses TCG.
  *
  * This file prints progress and results: it is the subcommand, not the
  * library (lab_* helpers return errors as the rest of src/qemu does).
@@ -133,6 +139,29 @@ static pid_t host_pid(const char *dir, const char *host)
 	free(p);
 	free(s);
 	return pid > 1 && kill(pid, 0) == 0 ? pid : 0;
+}
+
+/* "QEMU 10.0.2 (/usr/bin/qemu-system-x86_64), Linux 6.12.95+deb12-amd64,
+ * ndctl 76.1" from what up recorded in DIR; caller frees. */
+static char *lab_versions(const char *dir)
+{
+	static const char *const what[] = {"qemu-version", "kernel-version",
+					   "ndctl-version"};
+	static const char *const label[] = {"QEMU", "Linux", "ndctl"};
+	char *v[3], *out;
+	for (int i = 0; i < 3; i++) {
+		char *p = path_in(dir, what[i], NULL);
+		v[i] = slurp(p);
+		free(p);
+		if (v[i])
+			v[i][strcspn(v[i], "\n")] = 0;
+	}
+	out = cx_xasprintf("%s %s, %s %s, %s %s", label[0], v[0] ? v[0] : "?",
+			   label[1], v[1] ? v[1] : "?", label[2],
+			   v[2] ? v[2] : "?");
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	return out;
 }
 
 /* ---- where the scripts are ---- */
@@ -428,6 +457,7 @@ static int start_guest(const char *dir, struct guest *g, const char *accel,
 	char *con = path_in(dir, g->name, "console.log");
 	char *sock = path_in(dir, g->name, "agent.sock");
 	char *pidf = path_in(dir, g->name, "pid");
+	char *qmps = path_in(dir, g->name, "qmp.sock");
 	cx_vec argv = {0};
 	int rc = 0, st;
 	char *out = NULL;
@@ -436,43 +466,34 @@ static int start_guest(const char *dir, struct guest *g, const char *accel,
 	unlink(con);
 	unlink(sock);
 	unlink(pidf);
+	unlink(qmps);
 	for (int i = 0; i < g->line.argv.n; i++)
 		cx_vec_push(&argv, g->line.argv.v[i]);
-	char *tmp[] = {
-		"-accel", (char *)accel,
-		"-kernel", kernel, "-initrd", initrd,
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-		NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-	};
-	int k = 6;
+	/* memhp_default_state: a ram region's memory goes online movable,
+	 * as ndctl onlines it, so `daxctl reconfigure-device -m devdax` can
+	 * take it offline again (in ZONE_NORMAL the kernel pins it) */
 	char *append = cx_xasprintf("console=ttyS0 panic=-1 quiet "
+				    "memhp_default_state=online_movable "
 				    "cxlemu.host=%s", g->name);
 	char *chc = cx_xasprintf("file,id=cxlemu-con,path=%s", con);
 	char *cha = cx_xasprintf("socket,id=cxlemu-agent,path=%s,server=on,"
 				 "wait=off", sock);
-	tmp[k++] = "-append";
-	tmp[k++] = append;
-	tmp[k++] = "-display";
-	tmp[k++] = "none";
-	tmp[k++] = "-nodefaults";
-	tmp[k++] = "-no-reboot";
-	tmp[k++] = "-chardev";
-	tmp[k++] = chc;
-	tmp[k++] = "-serial";
-	tmp[k++] = "chardev:cxlemu-con";
-	tmp[k++] = "-chardev";
-	tmp[k++] = cha;
-	tmp[k++] = "-serial";
-	tmp[k++] = "chardev:cxlemu-agent";
-	tmp[k++] = "-pidfile";
-	tmp[k++] = pidf;
-	tmp[k++] = "-daemonize";
-	if (!strcmp(accel, "tcg")) {
-		tmp[k++] = "-cpu";
-		tmp[k++] = "max";
-	}
-	for (int i = 0; i < k; i++)
-		cx_vec_push(&argv, tmp[i]);
+	char *qmp = cx_xasprintf("unix:%s,server=on,wait=off", qmps);
+	char *const tail[] = {
+		"-accel", (char *)accel, "-kernel", kernel, "-initrd", initrd,
+		"-append", append, "-display", "none", "-nodefaults",
+		"-no-reboot", "-chardev", chc, "-serial", "chardev:cxlemu-con",
+		"-chardev", cha, "-serial", "chardev:cxlemu-agent",
+		"-qmp", qmp, "-pidfile", pidf, "-daemonize",
+		/* without the hypervisor bit: Linux >= 6.2 refuses to commit
+		 * a region when it cannot invalidate CPU caches, which it
+		 * never assumes it can inside a VM ("Failed to synchronize
+		 * CPU cache state") */
+		!strcmp(accel, "tcg") ? "-cpu" : NULL, "max,hypervisor=off",
+		NULL,
+	};
+	for (int i = 0; tail[i]; i++)
+		cx_vec_push(&argv, tail[i]);
 	cx_vec_push(&argv, NULL);
 
 	/* what was run, for people reading the state directory */
@@ -497,6 +518,8 @@ static int start_guest(const char *dir, struct guest *g, const char *accel,
 	free(append);
 	free(chc);
 	free(cha);
+	free(qmp);
+	free(qmps);
 	free(hd);
 	free(kernel);
 	free(initrd);
@@ -558,11 +581,17 @@ static int wait_ready(const char *dir, struct guest *gs, int n, double limit,
 				       "within %.0f s (%s)", waiting,
 				       waiting == 1 ? "" : "s", limit, accel);
 		if (el - last >= (tty ? 0.5 : 5)) {
+			char names[256] = "";
+			for (int i = 0; i < n; i++) {
+				size_t l = strlen(names);
+				if (!gs[i].ready && l + 2 < sizeof(names))
+					snprintf(names + l, sizeof(names) - l,
+						 "%s%s", l ? ", " : "", gs[i].name);
+			}
 			last = el;
-			fprintf(stderr, "%scxlemu: lab: booting %d guest%s "
-				"(%s) %.0f s%s", tty ? "\r\033[K" : "", waiting,
-				waiting == 1 ? "" : "s", accel, el,
-				tty ? "" : "\n");
+			fprintf(stderr, "%scxlemu: lab: [%.0f s] waiting for %s "
+				"to boot (%s, limit %.0f s)%s", tty ? "\r\033[K" : "",
+				el, names, accel, limit, tty ? "" : "\n");
 		}
 		usleep(200000);
 	}
@@ -628,6 +657,14 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 			     strerror(errno));
 		goto out;
 	}
+	{
+		char *qp = path_in(dir, "qemu-version", NULL);
+		char *qv = cx_xasprintf("%s (%s)", caps.version, caps.binary);
+		spit(qp, qv);
+		free(qv);
+		free(qp);
+	}
+	double tprep = now_s();
 	fprintf(stderr, "cxlemu: lab: preparing the guest kernel and "
 		"initramfs in %s\n", dir);
 	{
@@ -647,6 +684,10 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 		free(srcdir);
 		if (rc)
 			goto out_down;
+		char *v = lab_versions(dir);
+		fprintf(stderr, "cxlemu: lab: guest prepared in %.1f s: %s\n",
+			now_s() - tprep, v);
+		free(v);
 	}
 
 	n = f->hosts.n;
@@ -738,26 +779,46 @@ out:
 
 /* ---- demos ---- */
 
-static const char demo_shared[] =
-	"# cxlemu lab demo shared: the MemVerge two-host lab (seeds/000), as\n"
-	"# QEMU 7.2 can run it: one 512 MiB persistent device per host, both\n"
-	"# backed by the same file, each with its own label area.\n"
-	"[host host1]\n"
-	"-M q35,cxl=on -m 1G -smp 2\n"
-	"-object memory-backend-file,id=mem0,mem-path=@DIR@/shared.raw,size=512M,share=on\n"
-	"-object memory-backend-file,id=lsa0,mem-path=@DIR@/lsa1.raw,size=1M,share=on\n"
+/*
+ * The seed lab (seeds/000, Willis & Price): host 2's command line as the
+ * article prints it, @HOST@ and the backing file's directory filled in.
+ * -drive, -net and -daemonize are kept; the lab leaves out what it does
+ * not model.  Both hosts back their device with one file: one device.
+ */
+static const char seed_host[] =
+	"[host @HOST@]\n"
+	"sudo /opt/qemu-cxl-shared/bin/qemu-system-x86_64\n"
+	"-drive file=./share2.qcow2,format=qcow2,index=0,media=disk,id=hd\n"
+	"-m 4G,slots=4,maxmem=8G\n"
+	"-smp 4\n"
+	"-machine type=q35,cxl=on\n"
+	"-daemonize\n"
+	"-net nic\n"
+	"-net user,hostfwd=tcp::2223-:22\n"
 	"-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
 	"-device cxl-rp,id=rp0,bus=cxl.0,chassis=0,port=0,slot=0\n"
-	"-device cxl-type3,bus=rp0,persistent-memdev=mem0,lsa=lsa0,id=cxl-mem0\n"
-	"-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n"
-	"[host host2]\n"
+	"-object memory-backend-file,id=mem0,mem-path=@DIR@/mem0,size=4G,share=true\n"
+	"-device cxl-type3,bus=rp0,volatile-memdev=mem0,id=cxl-mem0\n"
+	"-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n";
+
+/* The seed's create_region.sh and dax_mode.sh (-f: the region's memory
+ * is online as System RAM, daxctl offlines it first). */
+#define SEED_REGION "cxl create-region -t ram -d decoder0.0 -m mem0"
+#define SEED_DEVDAX "daxctl reconfigure-device -m devdax -f dax0.0"
+
+/* Before QEMU 8.1 there is no volatile CXL memory: the same lab on
+ * persistent memory, each host with its own label area. */
+static const char pmem_host[] =
+	"[host @HOST@]\n"
 	"-M q35,cxl=on -m 1G -smp 2\n"
 	"-object memory-backend-file,id=mem0,mem-path=@DIR@/shared.raw,size=512M,share=on\n"
-	"-object memory-backend-file,id=lsa0,mem-path=@DIR@/lsa2.raw,size=1M,share=on\n"
+	"-object memory-backend-file,id=lsa0,mem-path=@DIR@/lsa-@HOST@.raw,size=1M,share=on\n"
 	"-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52\n"
 	"-device cxl-rp,id=rp0,bus=cxl.0,chassis=0,port=0,slot=0\n"
 	"-device cxl-type3,bus=rp0,persistent-memdev=mem0,lsa=lsa0,id=cxl-mem0\n"
 	"-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G\n";
+#define PMEM_REGION "cxl create-region -t pmem -d decoder0.0 -m mem0 && " \
+	"ndctl create-namespace -m devdax --map=mem"
 
 static const char demo_interleave[] =
 	"# cxlemu lab demo interleave: QEMU's documentation topology, 2 host\n"
@@ -783,12 +844,36 @@ static const char demo_interleave[] =
 	"-device cxl-type3,bus=root_port16,persistent-memdev=cxl-mem4,lsa=cxl-lsa4,id=cxl-pmem3\n"
 	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=8k\n";
 
+/* TEMPLATE with @DIR@ and @HOST@ replaced, appended to *text. */
+static void fill(char **text, const char *tmpl, const char *ddir,
+		 const char *host)
+{
+	size_t have = *text ? strlen(*text) : 0;
+	size_t cap = have + strlen(tmpl) * 2 + strlen(ddir) * 16 + 4096;
+	char *t = cx_xrealloc(*text, cap), *o = t + have;
+	*o = 0;
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "@DIR@", 5)) {
+			o += sprintf(o, "%s", ddir);
+			p += 5;
+		} else if (!strncmp(p, "@HOST@", 6)) {
+			o += sprintf(o, "%s", host ? host : "host0");
+			p += 6;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = 0;
+	*text = t;
+}
+
 /* Run a step in a guest, echo it and its output; nonzero status fails. */
 static int step(const char *dir, const char *host, const char *cmd,
 		char **keep, cx_err *e)
 {
 	char *out = NULL;
 	int st = -1;
+	double t0 = now_s();
 	printf("[%s]# %s\n", host, cmd);
 	fflush(stdout);
 	int rc = lab_exec(dir, host, cmd, 180000, &out, &st, e);
@@ -797,6 +882,8 @@ static int step(const char *dir, const char *host, const char *cmd,
 	fputs(out, stdout);
 	if (*out && out[strlen(out) - 1] != '\n')
 		putchar('\n');
+	if (now_s() - t0 >= 2)
+		printf("(%.1f s)\n", now_s() - t0);
 	fflush(stdout);
 	if (st != 0) {
 		rc = cx_fail(e, EIO, "host %s: '%s' exited with status %d",
@@ -811,111 +898,308 @@ static int step(const char *dir, const char *host, const char *cmd,
 	return 0;
 }
 
-static int lab_demo(const char *which, cx_err *e)
+/* The demos' checks: OUT holds WANT, or the demo fails saying so. */
+static int expect(const char *out, const char *want, const char *what,
+		  cx_err *e)
 {
-	const char *dir = lab_dir();
-	const char *text = !strcmp(which, "shared") ? demo_shared :
-			   !strcmp(which, "interleave") ? demo_interleave : NULL;
+	if (out && strstr(out, want))
+		return 0;
+	return cx_fail(e, EIO, "%s: expected '%s', got: %.300s", what, want,
+		       out ? out : "(nothing)");
+}
+
+static bool qemu_has_volatile(cx_err *e, char *version, size_t len)
+{
+	struct cx_qemu_caps caps;
+	if (cx_qemu_probe(cx_qemu_default_binary(), &caps, e))
+		return false;
+	bool v = cx_qemu_has_prop(&caps, CX_QDEV_TYPE3, "volatile-memdev");
+	snprintf(version, len, "%s", caps.version);
+	cx_qemu_caps_free(&caps);
+	return v;
+}
+
+static int demo_shared(const char *dir, const char *ddir, cx_err *e)
+{
+	char qv[64] = "?", *text = NULL;
+	cx_err pe = {{0}};
+	bool vol = qemu_has_volatile(&pe, qv, sizeof(qv));
+	const char *mk = vol ? SEED_REGION " && " SEED_DEVDAX : PMEM_REGION;
 	int rc;
 
-	if (!text)
-		return cx_fail(e, EINVAL, "no demo named '%s' (shared, "
-			       "interleave)", which);
-	/* the topology and its backing files live beside the state dir */
-	char *ddir = cx_xasprintf("%s-demo", dir);
-	mkdir(ddir, 0755);
-	size_t cap = strlen(text) * 2 + 4096;
-	char *t = cx_xcalloc(1, cap), *o = t;
-	for (const char *p = text; *p;) {
-		if (!strncmp(p, "@DIR@", 5)) {
-			o += sprintf(o, "%s", ddir);
-			p += 5;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	char *topo = cx_xasprintf("%s/%s.topo", ddir, which);
-	spit(topo, t);
-	free(t);
-	fprintf(stderr, "cxlemu: lab demo %s: topology %s\n", which, topo);
+	fill(&text, "# cxlemu lab demo shared: the seed lab (seeds/000), two "
+	     "hosts, one device\n", ddir, NULL);
+	fill(&text, vol ? seed_host : pmem_host, ddir, "host1");
+	fill(&text, vol ? seed_host : pmem_host, ddir, "host2");
+	char *topo = cx_xasprintf("%s/shared.topo", ddir);
+	spit(topo, text);
+	free(text);
+	if (vol)
+		fprintf(stderr, "cxlemu: lab demo shared: the seed's command "
+			"line, volatile memory (%s)\n", topo);
+	else
+		fprintf(stderr, "cxlemu: lab demo shared: QEMU %s has no "
+			"volatile CXL memory (QEMU >= 8.1 has it): the same lab "
+			"on persistent memory with ndctl create-namespace -m "
+			"devdax (%s)\n", qv, topo);
 	rc = lab_up(topo, NULL, e);
-	if (rc)
-		goto out;
-	if (!strcmp(which, "shared")) {
-		const char *mk = "cxl create-region -t pmem -d decoder0.0 -m mem0 "
-				 "&& ndctl create-namespace -m devdax --map=mem";
-		if ((rc = step(dir, "host1", mk, NULL, e)) ||
-		    (rc = step(dir, "host2", mk, NULL, e)) ||
-		    (rc = step(dir, "host1", "daxwriter 'Hello from instance 1!'",
-			       NULL, e)))
-			goto out;
-		char *got = NULL;
-		if ((rc = step(dir, "host2", "daxreader", &got, e)))
-			goto out;
-		if (!strstr(got, "Hello from instance 1!"))
-			rc = cx_fail(e, EIO, "host2 did not read what host1 "
-				     "wrote; it read: %.200s", got);
-		else
-			printf("cxlemu: lab demo shared: host2 read what host1 "
-			       "wrote through the shared device\n");
-		free(got);
-	} else {
-		char *got = NULL;
-		if ((rc = step(dir, "host0", "cxl list -M -u", NULL, e)) ||
-		    (rc = step(dir, "host0",
-			       /* memdevs are named in probe order; position
-				* order alternates the host bridges (the root
-				* index is the least significant digit), and
-				* PCI order puts each bridge's devices together */
-			       "set -- $(for m in /sys/bus/cxl/devices/mem*; do "
-			       "d=$(readlink -f $m); echo \"$(basename $(dirname "
-			       "$d)) $(basename $d)\"; done | sort | awk '{print "
-			       "$2}'); cxl create-region -t pmem -d decoder0.0 "
-			       "-w 4 -g 8192 -m $1 $3 $2 $4", &got, e)))
-			goto out;
-		if (!strstr(got, "\"interleave_ways\":4"))
-			rc = cx_fail(e, EIO, "the region is not 4-way: %.300s",
-				     got);
-		free(got);
-		if (!rc && !(rc = step(dir, "host0", "ndctl create-namespace -m "
-				       "devdax --map=mem >/dev/null && daxwriter "
-				       "'written across four devices' && "
-				       "daxreader", &got, e))) {
-			if (!strstr(got, "written across four devices"))
-				rc = cx_fail(e, EIO, "data did not come back "
-					     "through the 4-way region: %.200s",
-					     got);
-			free(got);
-		}
-		/* the bytes are in exactly one device's backing file */
-		int found = 0;
-		for (int i = 1; !rc && i <= 4; i++) {
-			char *mp = cx_xasprintf("%s/m%d.raw", ddir, i);
-			char *grep[] = {"grep", "-c", "-a",
-					"written across four devices", mp, NULL};
-			char *gout = NULL;
-			int gst;
-			if (!cx_run_capture(grep, NULL, 60000, &gout, &gst, NULL) &&
-			    gst == 0) {
-				printf("cxlemu: lab demo interleave: the bytes "
-				       "are in %s\n", mp);
-				found++;
-			}
-			free(gout);
-			free(mp);
-		}
-		if (!rc && found != 1)
-			rc = cx_fail(e, EIO, "the written bytes are in %d of the "
-				     "4 backing files, expected 1", found);
-		if (!rc)
-			printf("cxlemu: lab demo interleave: a 4-way region over "
-			       "2 host bridges x 2 root ports, data written and "
-			       "read back\n");
-	}
-out:
 	free(topo);
-	free(ddir);
+	if (rc)
+		return rc;
+	char *got = NULL;
+	if ((rc = step(dir, "host1", mk, NULL, e)) ||
+	    (rc = step(dir, "host2", mk, NULL, e)) ||
+	    (rc = step(dir, "host1", "daxwriter 'Hello from instance 1!'", NULL,
+		       e)) ||
+	    (rc = step(dir, "host2", "daxreader", &got, e)) ||
+	    (rc = expect(got, "Hello from instance 1!", "host2's daxreader", e)))
+		goto out;
+	printf("cxlemu: lab demo shared: host2 read what host1 wrote through "
+	       "the shared device\n");
+out:
+	free(got);
 	return rc;
+}
+
+/* cxlemu itself, beside the running binary, with what the mixed demo
+ * runs under it: build/cxlemu, build/libcxlemu-preload.so, build/examples */
+static char *beside_self(const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	static const char *const up[] = {"", "/..", "/../..", NULL};
+	for (int i = 0; up[i]; i++) {
+		char *p = cx_xasprintf("%s%s/%s", exe, up[i], name);
+		if (access(p, X_OK) == 0 || (strstr(name, ".so") &&
+					     access(p, R_OK) == 0))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* One command on the cxlemu side, echoed like a guest step. */
+static int local_step(const char *shown, char *const argv[], const char *want,
+		      cx_err *e)
+{
+	char *out = NULL;
+	int st = -1, rc;
+	printf("[cxlemu host2]$ %s\n", shown);
+	fflush(stdout);
+	rc = cx_run_capture(argv, NULL, 120000, &out, &st, e);
+	if (!rc) {
+		fputs(out, stdout);
+		if (*out && out[strlen(out) - 1] != '\n')
+			putchar('\n');
+		fflush(stdout);
+		if (st != 0)
+			rc = cx_fail(e, EIO, "cxlemu side: '%s' exited with "
+				     "status %d", shown, st);
+		else if (want)
+			rc = expect(out, want, shown, e);
+	}
+	free(out);
+	return rc;
+}
+
+/*
+ * One guest (host1) and one cxlemu host (host2) on the same backing file:
+ * the guest's region and cxlemu's both decode DPA 0 of the file at the
+ * start of their 1-way region, so a message written at offset 0 of one
+ * DAX device is read at offset 0 of the other.
+ */
+static int demo_mixed(const char *dir, const char *ddir, cx_err *e)
+{
+	char qv[64] = "?", *text = NULL;
+	cx_err pe = {{0}};
+	char *self = beside_self("cxlemu");
+	char *preload = beside_self("libcxlemu-preload.so");
+	char *writer = beside_self("examples/daxwriter");
+	char *reader = beside_self("examples/daxreader");
+	char *sock = cx_xasprintf("%s/cxlemu.sock", ddir);
+	char *gtopo = cx_xasprintf("%s/mixed-guest.topo", ddir);
+	char *ctopo = cx_xasprintf("%s/mixed-cxlemu.topo", ddir);
+	bool started = false;
+	int rc;
+
+	if (!qemu_has_volatile(&pe, qv, sizeof(qv))) {
+		rc = cx_fail(e, ENOTSUP, "demo mixed: QEMU %s has no volatile "
+			     "CXL memory (the seed lab's device); it needs QEMU "
+			     ">= 8.1 (scripts/lab/deps.sh installs 10.0 from "
+			     "bookworm-backports)", qv);
+		goto out;
+	}
+	if (!self || !preload || !writer || !reader) {
+		rc = cx_fail(e, ENOENT, "demo mixed: cannot find %s beside this "
+			     "program (run `make build`)", !self ? "cxlemu" :
+			     !preload ? "libcxlemu-preload.so" :
+			     "examples/daxwriter and daxreader");
+		goto out;
+	}
+	fill(&text, seed_host, ddir, "host1");
+	spit(gtopo, text);
+	free(text);
+	text = NULL;
+	fill(&text, seed_host, ddir, "host2");
+	spit(ctopo, text);
+	free(text);
+	fprintf(stderr, "cxlemu: lab demo mixed: host1 is a QEMU guest (%s), "
+		"host2 is served by cxlemu (%s), one backing file %s/mem0\n",
+		gtopo, ctopo, ddir);
+	if ((rc = lab_up(gtopo, NULL, e)))
+		goto out;
+	char *pre = cx_xasprintf("LD_PRELOAD=%s", preload);
+	char *host = "CXLEMU_HOST=host2";
+	char *sk = cx_xasprintf("CXLEMU_SOCKET=%s", sock);
+	char *start[] = {self, "--socket", sock, "start", ctopo, NULL};
+	char *region[] = {self, "--socket", sock, "--host", "host2",
+			  "create-region", "-t", "ram", "-d", "decoder0.0",
+			  "-m", "mem0", NULL};
+	char *devdax[] = {self, "--socket", sock, "--host", "host2",
+			  "reconfigure-device", "-m", "devdax", "dax0.0", NULL};
+	char *rd[] = {"env", pre, host, sk, reader, NULL};
+	char *wr[] = {"env", pre, host, sk, writer, "Hello from cxlemu!", NULL};
+	char *got = NULL;
+	if (!(rc = local_step("cxlemu start mixed-cxlemu.topo", start, NULL, e)))
+		started = true;
+	if (rc || (rc = local_step("cxlemu create-region -t ram -d decoder0.0 "
+				   "-m mem0", region, "\"region\":\"region0\"",
+				   e)) ||
+	    (rc = local_step("cxlemu reconfigure-device -m devdax dax0.0",
+			     devdax, "\"mode\":\"devdax\"", e)) ||
+	    (rc = step(dir, "host1", SEED_REGION " && " SEED_DEVDAX, NULL, e)) ||
+	    (rc = step(dir, "host1", "daxwriter 'Hello from the guest!'", NULL,
+		       e)) ||
+	    (rc = local_step("LD_PRELOAD=build/libcxlemu-preload.so "
+			     "CXLEMU_HOST=host2 daxreader", rd,
+			     "Hello from the guest!", e)) ||
+	    (rc = local_step("LD_PRELOAD=build/libcxlemu-preload.so "
+			     "CXLEMU_HOST=host2 daxwriter 'Hello from cxlemu!'",
+			     wr, NULL, e)) ||
+	    (rc = step(dir, "host1", "daxreader", &got, e)) ||
+	    (rc = expect(got, "Hello from cxlemu!", "the guest's daxreader", e)))
+		;
+	else
+		printf("cxlemu: lab demo mixed: the guest and cxlemu read each "
+		       "other's message through one device\n");
+	free(got);
+	if (started) {
+		char *stop[] = {self, "--socket", sock, "stop", NULL};
+		char *o = NULL;
+		int st;
+		cx_run_capture(stop, NULL, 30000, &o, &st, NULL);
+		free(o);
+	}
+	free(pre);
+	free(sk);
+out:
+	free(self);
+	free(preload);
+	free(writer);
+	free(reader);
+	free(sock);
+	free(gtopo);
+	free(ctopo);
+	return rc;
+}
+
+static int demo_interleave4(const char *dir, const char *ddir, cx_err *e)
+{
+	char *text = NULL, *got = NULL;
+	int rc;
+
+	fill(&text, demo_interleave, ddir, NULL);
+	char *topo = cx_xasprintf("%s/interleave.topo", ddir);
+	spit(topo, text);
+	free(text);
+	fprintf(stderr, "cxlemu: lab demo interleave: topology %s\n", topo);
+	rc = lab_up(topo, NULL, e);
+	free(topo);
+	if (rc)
+		return rc;
+	if ((rc = step(dir, "host0", "cxl list -M -u", NULL, e)) ||
+	    (rc = step(dir, "host0",
+		       /* memdevs are named in probe order; position order
+			* alternates the host bridges (the root index is the
+			* least significant digit), and PCI order puts each
+			* bridge's devices together */
+		       "set -- $(for m in /sys/bus/cxl/devices/mem*; do "
+		       "d=$(readlink -f $m); echo \"$(basename $(dirname "
+		       "$d)) $(basename $d)\"; done | sort | awk '{print "
+		       "$2}'); cxl create-region -t pmem -d decoder0.0 "
+		       "-w 4 -g 8192 -m $1 $3 $2 $4", &got, e)) ||
+	    (rc = expect(got, "\"interleave_ways\":4", "a 4-way region", e)))
+		goto out;
+	free(got);
+	got = NULL;
+	if ((rc = step(dir, "host0", "ndctl create-namespace -m devdax "
+		       "--map=mem >/dev/null && daxwriter 'written across "
+		       "four devices' && daxreader", &got, e)) ||
+	    (rc = expect(got, "written across four devices",
+			 "data back through the 4-way region", e)))
+		goto out;
+	/* the bytes are in exactly one device's backing file */
+	int found = 0;
+	for (int i = 1; i <= 4; i++) {
+		char *mp = cx_xasprintf("%s/m%d.raw", ddir, i);
+		char *grep[] = {"grep", "-c", "-a",
+				"written across four devices", mp, NULL};
+		char *gout = NULL;
+		int gst;
+		if (!cx_run_capture(grep, NULL, 60000, &gout, &gst, NULL) &&
+		    gst == 0) {
+			printf("cxlemu: lab demo interleave: the bytes are in "
+			       "%s\n", mp);
+			found++;
+		}
+		free(gout);
+		free(mp);
+	}
+	if (found != 1)
+		rc = cx_fail(e, EIO, "the written bytes are in %d of the 4 "
+			     "backing files, expected 1", found);
+	else
+		printf("cxlemu: lab demo interleave: a 4-way region over 2 host "
+		       "bridges x 2 root ports, data written and read back\n");
+out:
+	free(got);
+	return rc;
+}
+
+static int lab_demo(const char *which, cx_err *e)
+{
+	static const struct {
+		const char *name;
+		int (*run)(const char *dir, const char *ddir, cx_err *e);
+	} demos[] = {
+		{"shared", demo_shared},
+		{"mixed", demo_mixed},
+		{"interleave", demo_interleave4},
+	};
+	const char *dir = lab_dir();
+	double t0 = now_s();
+	int rc = -1;
+
+	for (size_t i = 0; i < CX_ARRAY_SIZE(demos); i++) {
+		if (strcmp(which, demos[i].name))
+			continue;
+		/* the topology and its backing files live beside the state
+		 * directory; down removes both */
+		char *ddir = cx_xasprintf("%s-demo", dir);
+		mkdir(ddir, 0755);
+		rc = demos[i].run(dir, ddir, e);
+		free(ddir);
+		if (!rc)
+			printf("cxlemu: lab demo %s: done in %.1f s\n", which,
+			       now_s() - t0);
+		return rc;
+	}
+	return cx_fail(e, EINVAL, "no demo named '%s' (shared, mixed, "
+		       "interleave)", which);
 }
 
 /* ---- compare ---- */
@@ -1101,7 +1385,8 @@ out_text:
 	return rc;
 }
 
-static int lab_compare(const char *topo, bool keep, int *total, cx_err *e)
+static int lab_compare(const char *topo, bool keep, int *total,
+		       char **versions, cx_err *e)
 {
 	const char *dir = lab_dir();
 	struct cx_fabric *f = NULL;
@@ -1112,6 +1397,8 @@ static int lab_compare(const char *topo, bool keep, int *total, cx_err *e)
 		return rc;
 	if ((rc = lab_up(topo, NULL, e)))
 		goto out;
+	*versions = lab_versions(dir);
+	printf("cxlemu: lab compare: %s on %s\n", topo, *versions);
 	rc = compare_hosts(dir, f, "as booted", false, total, e);
 	if (!rc)
 		rc = create_regions(dir, f, total, e);
@@ -1131,13 +1418,66 @@ out:
 /* ---- the subcommand ---- */
 
 #define LAB_USAGE \
-	"usage: cxlemu lab up TOPOLOGY [--accel kvm|tcg]\n" \
+	"usage: cxlemu lab up TOPOLOGY [--accel kvm|tcg] [BOOT]\n" \
 	"       cxlemu lab exec HOST COMMAND...\n" \
 	"       cxlemu lab console HOST\n" \
+	"       cxlemu lab qmp HOST JSON\n" \
 	"       cxlemu lab status\n" \
 	"       cxlemu lab down\n" \
-	"       cxlemu lab demo shared|interleave\n" \
-	"       cxlemu lab compare TOPOLOGY [--keep]\n"
+	"       cxlemu lab demo shared|mixed|interleave [BOOT]\n" \
+	"       cxlemu lab compare TOPOLOGY [--keep] [BOOT]\n" \
+	"BOOT: --qemu BINARY (default $CXLEMU_QEMU, else qemu-system-x86_64),\n" \
+	"      --kernel VERSION|PATH (default the newest /boot/vmlinuz-*)\n"
+
+/* The options up, demo and compare share; POS gets the positional
+ * arguments.  --qemu and --kernel go into the environment the probe and
+ * scripts/lab/guest.sh read.  0, or 2 after a usage message. */
+struct lab_args {
+	const char *pos[2];
+	int npos;
+	const char *accel;
+	bool keep;
+};
+
+static int lab_args(const char *sub, int argc, char **argv, bool keep_ok,
+		    struct lab_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i], *v = NULL;
+		static const char *const valued[] = {"--accel", "--qemu",
+						      "--kernel", NULL};
+		for (int k = 0; valued[k]; k++) {
+			size_t l = strlen(valued[k]);
+			if (!strncmp(o, valued[k], l) && o[l] == '=')
+				v = o + l + 1;
+			else if (!strcmp(o, valued[k]) && i + 1 < argc)
+				v = argv[++i];
+			else
+				continue;
+			o = valued[k];
+			break;
+		}
+		if (v && !strcmp(o, "--accel") && (!strcmp(v, "kvm") ||
+						    !strcmp(v, "tcg")))
+			a->accel = v;
+		else if (v && !strcmp(o, "--qemu"))
+			setenv("CXLEMU_QEMU", v, 1);
+		else if (v && !strcmp(o, "--kernel"))
+			setenv("CXLEMU_LAB_KERNEL", v, 1);
+		else if (keep_ok && !strcmp(o, "--keep"))
+			a->keep = true;
+		else if (o[0] != '-' && a->npos < 2)
+			a->pos[a->npos++] = o;
+		else {
+			fprintf(stderr, "cxlemu: lab %s: unexpected '%s'%s\n"
+				LAB_USAGE, sub, argv[i], !strcmp(o, "--accel") ?
+				" (--accel is kvm or tcg)" : "");
+			return 2;
+		}
+	}
+	return 0;
+}
 
 int cx_cmd_lab(int argc, char **argv, const char *host)
 {
@@ -1153,27 +1493,16 @@ int cx_cmd_lab(int argc, char **argv, const char *host)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *sub = argv[1];
+	struct lab_args la;
 	if (!strcmp(sub, "up")) {
-		const char *topo = NULL, *accel = NULL;
-		for (int i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--accel") && i + 1 < argc)
-				accel = argv[++i];
-			else if (!strncmp(argv[i], "--accel=", 8))
-				accel = argv[i] + 8;
-			else if (argv[i][0] != '-' && !topo)
-				topo = argv[i];
-			else {
-				fprintf(stderr, "cxlemu: lab up: unexpected '%s'\n"
-					LAB_USAGE, argv[i]);
-				return 2;
-			}
-		}
-		if (!topo || (accel && strcmp(accel, "kvm") && strcmp(accel, "tcg"))) {
-			fprintf(stderr, "cxlemu: lab up: %s\n" LAB_USAGE, !topo ?
-				"a TOPOLOGY is needed" : "--accel is kvm or tcg");
+		if (lab_args(sub, argc, argv, false, &la))
+			return 2;
+		if (la.npos != 1) {
+			fprintf(stderr, "cxlemu: lab up: a TOPOLOGY is needed\n"
+				LAB_USAGE);
 			return 2;
 		}
-		rc = lab_up(topo, accel, &e);
+		rc = lab_up(la.pos[0], la.accel, &e);
 	} else if (!strcmp(sub, "exec")) {
 		int first = 2;
 		if (!host) {
@@ -1234,8 +1563,13 @@ int cx_cmd_lab(int argc, char **argv, const char *host)
 		cx_vec hosts = {0};
 		char *accel = slurp(ap);
 		read_lines(hp, &hosts);
-		if (!hosts.n)
+		if (!hosts.n) {
 			printf("no lab is up (%s)\n", dir);
+		} else {
+			char *v = lab_versions(dir);
+			printf("%s, %s\n", v, accel ? accel : "?");
+			free(v);
+		}
 		for (int i = 0; i < hosts.n; i++) {
 			pid_t pid = host_pid(dir, hosts.v[i]);
 			printf("%s: %s", (char *)hosts.v[i], pid ? "running" : "stopped");
@@ -1251,38 +1585,53 @@ int cx_cmd_lab(int argc, char **argv, const char *host)
 	} else if (!strcmp(sub, "down")) {
 		return lab_down(dir, false);
 	} else if (!strcmp(sub, "compare")) {
-		bool keep = false;
-		const char *topo = NULL;
-		for (int i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--keep"))
-				keep = true;
-			else if (!topo && argv[i][0] != '-')
-				topo = argv[i];
-			else {
-				fprintf(stderr, "cxlemu: lab compare: unexpected "
-					"'%s'\n" LAB_USAGE, argv[i]);
-				return 2;
-			}
-		}
-		if (!topo) {
+		if (lab_args(sub, argc, argv, true, &la))
+			return 2;
+		if (la.npos != 1) {
 			fprintf(stderr, "cxlemu: lab compare: a TOPOLOGY is "
 				"needed\n" LAB_USAGE);
 			return 2;
 		}
+		const char *topo = la.pos[0];
+		bool keep = la.keep;
 		int total = 0;
-		rc = lab_compare(topo, keep, &total, &e);
-		if (!rc) {
+		char *v = NULL;
+		rc = lab_compare(topo, keep, &total, &v, &e);
+		if (!rc)
 			printf("cxlemu: lab compare: %d unexplained difference%s "
-			       "in all\n", total, total == 1 ? "" : "s");
+			       "in all (%s)\n", total, total == 1 ? "" : "s", v);
+		free(v);
+		if (!rc)
 			return total ? 1 : 0;
-		}
 	} else if (!strcmp(sub, "demo")) {
-		if (argc != 3) {
-			fprintf(stderr, "cxlemu: lab demo: shared or interleave\n"
-				LAB_USAGE);
+		if (lab_args(sub, argc, argv, false, &la))
+			return 2;
+		if (la.npos != 1) {
+			fprintf(stderr, "cxlemu: lab demo: shared, mixed or "
+				"interleave\n" LAB_USAGE);
 			return 2;
 		}
-		rc = lab_demo(argv[2], &e);
+		rc = lab_demo(la.pos[0], &e);
+	} else if (!strcmp(sub, "qmp")) {
+		const char *h = host ? host : argc > 2 ? argv[2] : NULL;
+		const char *cmd = argc > (host ? 2 : 3) ? argv[host ? 2 : 3] : NULL;
+		struct json_object *c = cmd ? json_tokener_parse(cmd) : NULL, *ret;
+		if (!h || !c) {
+			json_object_put(c);
+			fprintf(stderr, "cxlemu: lab qmp: HOST and a JSON command "
+				"({\"execute\": ...}) are needed\n" LAB_USAGE);
+			return 2;
+		}
+		char *qs = path_in(dir, h, "qmp.sock");
+		rc = cx_qmp_call(qs, c, 60000, &ret, &e);
+		free(qs);
+		json_object_put(c);
+		if (!rc) {
+			puts(json_object_to_json_string_ext(
+				ret, JSON_C_TO_STRING_PRETTY |
+				JSON_C_TO_STRING_SPACED));
+			json_object_put(ret);
+		}
 	} else {
 		fprintf(stderr, "cxlemu: lab: no subcommand '%s'\n" LAB_USAGE, sub);
 		return 2;
