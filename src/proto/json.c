@@ -1376,8 +1376,9 @@ struct json_object *cx_json_list(struct cx_host *h,
 				      memdev_json(m, o));
 	}
 
-	/* the bus: one per host */
-	bool on_bus = !any_memdev_filter(&w);
+	/* the bus: one per host with CXL host bridges (with none, Linux
+	 * 6.12 on QEMU 10 has no CXL root: `cxl list` finds nothing) */
+	bool on_bus = h->hbs.n && !any_memdev_filter(&w);
 	for (int i = 0; !on_bus && i < h->memdevs.n; i++) {
 		struct cx_memdev *m = h->memdevs.v[i];
 		on_bus = cx_memdev_enabled(m) && memdev_pass(&w, m);
