@@ -192,6 +192,13 @@ static void map_ports(struct cmp *c, struct json_object *o)
 				if (idx >= 0 && idx < c->h->hbs.n)
 					p = c->h->hbs.v[idx];
 			}
+		} else if (!strncmp(host, "pci", 3) && bus >= 0) {
+			/* a host bridge as Linux >= 6.2 names it: its root bus */
+			for (int i = 0; i < c->h->hbs.n; i++) {
+				struct cx_port *q = c->h->hbs.v[i];
+				if ((q->bus_nr & 0xff) == bus)
+					p = q;
+			}
 		} else if (bus >= 0) {
 			for (int i = 0; i < c->h->ports.n; i++) {
 				struct cx_port *q = c->h->ports.v[i];

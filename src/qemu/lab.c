@@ -448,6 +448,28 @@ struct guest {
 	bool ready;
 };
 
+/* Remove the KEY=value item from a QEMU comma list, in place. */
+static void drop_item(char *list, const char *key)
+{
+	size_t kl = strlen(key);
+	char *p = list;
+	if (strstr(list, ",,"))
+		return; /* escaped commas: leave it to QEMU */
+	while (p && *p) {
+		char *end = strchr(p, ',');
+		if (!strncmp(p, key, kl)) {
+			if (end)
+				memmove(p, end + 1, strlen(end + 1) + 1);
+			else if (p > list)
+				p[-1] = 0;
+			else
+				*p = 0;
+			continue;
+		}
+		p = end ? end + 1 : NULL;
+	}
+}
+
 static int start_guest(const char *dir, struct guest *g, const char *accel,
 		       cx_err *e)
 {
@@ -467,8 +489,15 @@ static int start_guest(const char *dir, struct guest *g, const char *accel,
 	unlink(sock);
 	unlink(pidf);
 	unlink(qmps);
-	for (int i = 0; i < g->line.argv.n; i++)
-		cx_vec_push(&argv, g->line.argv.v[i]);
+	for (int i = 0; i < g->line.argv.n; i++) {
+		char *w = g->line.argv.v[i];
+		/* the lab chooses the accelerator: QEMU refuses -accel
+		 * beside -machine accel= (seeds/002 has accel=kvm) */
+		if (i > 0 && (!strcmp(g->line.argv.v[i - 1], "-M") ||
+			      !strcmp(g->line.argv.v[i - 1], "-machine")))
+			drop_item(w, "accel=");
+		cx_vec_push(&argv, w);
+	}
 	/* memhp_default_state: a ram region's memory goes online movable,
 	 * as ndctl onlines it, so `daxctl reconfigure-device -m devdax` can
 	 * take it offline again (in ZONE_NORMAL the kernel pins it) */
@@ -1216,7 +1245,14 @@ static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase
 		const char *cmd = regions ? GUEST_LIST " -R" : GUEST_LIST;
 		if ((rc = lab_exec(dir, h->name, cmd, 120000, &out, &st, e)))
 			return rc;
-		struct json_object *guest = json_tokener_parse(out);
+		/* ndctl warns on stderr before an empty list ("no matching
+		 * devices found"); the JSON starts on its own line */
+		const char *js = out;
+		while (*js && *js != '[' && *js != '{') {
+			const char *nl = strchr(js, '\n');
+			js = nl ? nl + 1 : js + strlen(js);
+		}
+		struct json_object *guest = json_tokener_parse(js);
 		if (st != 0 || !guest) {
 			rc = cx_fail(e, EIO, "host %s: `%s` in the guest gave "
 				     "status %d and no JSON: %.300s", h->name,
