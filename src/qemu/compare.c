@@ -454,8 +454,8 @@ static const struct {
 	const char *needle, *why;
 } explained[] = {
 	{"].type: only in cxlemu (\"",
-	 "ndctl >= 77 prints a region's mode as \"type\"; ndctl 76 on Linux "
-	 "6.1 has no region mode attribute to read"},
+	 "ndctl >= 77 prints a region's mode as \"type\"; the guests' ndctl "
+	 "76 (Debian 12, also with Linux 6.12) does not"},
 };
 
 static const char *explain(const char *d)

@@ -1235,8 +1235,26 @@ static int lab_demo(const char *which, cx_err *e)
 
 #define GUEST_LIST "cxl list -B -P -E -M -D -T"
 
+/* Where --save keeps the guest's listings: SAVE/TOPO[-HOST]-PHASE.json */
+static void save_listing(const char *save, const char *topo,
+			 const struct cx_fabric *f, const struct cx_host *h,
+			 bool regions, const char *text)
+{
+	const char *base = strrchr(topo, '/') ? strrchr(topo, '/') + 1 : topo;
+	size_t bl = strlen(base);
+	if (bl > 5 && !strcmp(base + bl - 5, ".topo"))
+		bl -= 5;
+	char *p = cx_xasprintf("%s/%.*s%s%s-%s.json", save, (int)bl, base,
+			       f->hosts.n > 1 ? "-" : "",
+			       f->hosts.n > 1 ? h->name : "",
+			       regions ? "region" : "booted");
+	spit(p, text);
+	free(p);
+}
+
 static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase,
-			 bool regions, int *total, cx_err *e)
+			 bool regions, const char *topo, const char *save,
+			 int *total, cx_err *e)
 {
 	for (int i = 0; i < f->hosts.n; i++) {
 		struct cx_host *h = f->hosts.v[i];
@@ -1253,6 +1271,8 @@ static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase
 			js = nl ? nl + 1 : js + strlen(js);
 		}
 		struct json_object *guest = json_tokener_parse(js);
+		if (save && guest)
+			save_listing(save, topo, f, h, regions, js);
 		if (st != 0 || !guest) {
 			rc = cx_fail(e, EIO, "host %s: `%s` in the guest gave "
 				     "status %d and no JSON: %.300s", h->name,
@@ -1307,6 +1327,7 @@ static int create_regions(const char *dir, struct cx_fabric *f, int *total,
 		struct cx_window *w = h->windows.v[0];
 		struct cx_region_req req = {0};
 		char root[32], names[CX_MAX_WAYS][16], buses[256] = "";
+		int busv[CX_MAX_WAYS];
 		snprintf(root, sizeof(root), "decoder0.%d", w->index);
 		req.root = root;
 		for (int round = 0, added = 1; added && req.nmemdevs < CX_MAX_WAYS;
@@ -1325,17 +1346,22 @@ static int create_regions(const char *dir, struct cx_fabric *f, int *total,
 						 m->index);
 					req.memdevs[req.nmemdevs] =
 						names[req.nmemdevs];
-					req.nmemdevs++;
-					size_t bl = strlen(buses);
-					snprintf(buses + bl, sizeof(buses) - bl,
-						 "%s%02x", bl ? " " : "", m->pci_bus);
+					busv[req.nmemdevs++] = m->pci_bus;
 					added = 1;
 					break;
 				}
 			}
 		}
+		/* interleave ways a bridge or switch decoder can do */
+		while (req.nmemdevs & (req.nmemdevs - 1))
+			req.nmemdevs--;
 		if (!req.nmemdevs)
 			continue;
+		for (int k = 0; k < req.nmemdevs; k++) {
+			size_t bl = strlen(buses);
+			snprintf(buses + bl, sizeof(buses) - bl, "%s%02x",
+				 bl ? " " : "", busv[k] & 0xff);
+		}
 		req.ways = req.nmemdevs;
 		req.mode = h->memdevs.n && ((struct cx_memdev *)h->memdevs.v[0])->pmem_size
 			   ? CX_MODE_PMEM : CX_MODE_RAM;
@@ -1421,8 +1447,8 @@ out_text:
 	return rc;
 }
 
-static int lab_compare(const char *topo, bool keep, int *total,
-		       char **versions, cx_err *e)
+static int lab_compare(const char *topo, bool keep, const char *save,
+		       int *total, char **versions, cx_err *e)
 {
 	const char *dir = lab_dir();
 	struct cx_fabric *f = NULL;
@@ -1435,12 +1461,12 @@ static int lab_compare(const char *topo, bool keep, int *total,
 		goto out;
 	*versions = lab_versions(dir);
 	printf("cxlemu: lab compare: %s on %s\n", topo, *versions);
-	rc = compare_hosts(dir, f, "as booted", false, total, e);
+	rc = compare_hosts(dir, f, "as booted", false, topo, save, total, e);
 	if (!rc)
 		rc = create_regions(dir, f, total, e);
 	if (!rc)
 		rc = compare_hosts(dir, f, "after the same region in both", true,
-				   total, e);
+				   topo, save, total, e);
 	if (!keep) {
 		cx_err keep_err = *e;
 		lab_down(dir, true);
@@ -1461,7 +1487,7 @@ out:
 	"       cxlemu lab status\n" \
 	"       cxlemu lab down\n" \
 	"       cxlemu lab demo shared|mixed|interleave [BOOT]\n" \
-	"       cxlemu lab compare TOPOLOGY [--keep] [BOOT]\n" \
+	"       cxlemu lab compare TOPOLOGY [--keep] [--save DIR] [BOOT]\n" \
 	"BOOT: --qemu BINARY (default $CXLEMU_QEMU, else qemu-system-x86_64),\n" \
 	"      --kernel VERSION|PATH (default the newest /boot/vmlinuz-*)\n"
 
@@ -1472,6 +1498,7 @@ struct lab_args {
 	const char *pos[2];
 	int npos;
 	const char *accel;
+	const char *save;    /* compare --save DIR */
 	bool keep;
 };
 
@@ -1482,7 +1509,7 @@ static int lab_args(const char *sub, int argc, char **argv, bool keep_ok,
 	for (int i = 2; i < argc; i++) {
 		const char *o = argv[i], *v = NULL;
 		static const char *const valued[] = {"--accel", "--qemu",
-						      "--kernel", NULL};
+						      "--kernel", "--save", NULL};
 		for (int k = 0; valued[k]; k++) {
 			size_t l = strlen(valued[k]);
 			if (!strncmp(o, valued[k], l) && o[l] == '=')
@@ -1503,6 +1530,8 @@ static int lab_args(const char *sub, int argc, char **argv, bool keep_ok,
 			setenv("CXLEMU_LAB_KERNEL", v, 1);
 		else if (keep_ok && !strcmp(o, "--keep"))
 			a->keep = true;
+		else if (v && keep_ok && !strcmp(o, "--save"))
+			a->save = v;
 		else if (o[0] != '-' && a->npos < 2)
 			a->pos[a->npos++] = o;
 		else {
@@ -1632,7 +1661,7 @@ int cx_cmd_lab(int argc, char **argv, const char *host)
 		bool keep = la.keep;
 		int total = 0;
 		char *v = NULL;
-		rc = lab_compare(topo, keep, &total, &v, &e);
+		rc = lab_compare(topo, keep, la.save, &total, &v, &e);
 		if (!rc)
 			printf("cxlemu: lab compare: %d unexplained difference%s "
 			       "in all (%s)\n", total, total == 1 ? "" : "s", v);
