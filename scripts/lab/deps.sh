@@ -190,12 +190,26 @@ if [ $old = 1 ] && [ $need_old = 1 ]; then
 	if [ ! -x /opt/cxlemu-lab/qemu-7.2/bin/qemu-system-x86_64 ]; then
 		d=$(mktemp -d)
 		v=$(apt-cache policy qemu-system-x86 | awk -v c="$codename" '
-			/^ +(\*\*\* )?[0-9]/ { v = $1 == "***" ? $2 : $1 }
-			$0 ~ " " c "/main" && $0 !~ "backports" && v ~ /^1:7/ { print v; exit }')
-		if [ -n "$v" ] && (cd "$d" && apt_quiet download "qemu-system-x86=$v"); then
-			dpkg-deb -x "$d"/qemu-system-x86_*.deb "$d/x"
-			mkdir -p /opt/cxlemu-lab/qemu-7.2/bin
-			cp "$d/x/usr/bin/qemu-system-x86_64" /opt/cxlemu-lab/qemu-7.2/bin/
+			# origin lines: "500 URI SUITE/COMPONENT ..."
+			$2 ~ /^[a-z]+:\/\// || $2 ~ /^\// {
+				if ($3 ~ ("^" c "/") && v ~ /^1:7/) { print v; exit }
+				next
+			}
+			/^ +(\*\*\* )?[0-9]/ { v = $1 == "***" ? $2 : $1 }')
+		# the binary, and its accelerator modules (qemu-system-common),
+		# which must not be the installed QEMU's
+		if [ -n "$v" ] && (cd "$d" && apt_quiet download \
+			"qemu-system-x86=$v" "qemu-system-common=$v"); then
+			for deb in "$d"/*.deb; do dpkg-deb -x "$deb" "$d/x"; done
+			o=/opt/cxlemu-lab/qemu-7.2
+			mkdir -p $o/bin $o/lib
+			cp -r "$d"/x/usr/lib/*/qemu $o/lib/
+			cp "$d/x/usr/bin/qemu-system-x86_64" $o/lib/
+			# its firmware is found where 7.2 looked for it through
+			# the symlinks of its own data package: seabios's folder
+			printf '#!/bin/sh\nQEMU_MODULE_DIR=%s/lib/qemu exec %s/lib/qemu-system-x86_64 -L /usr/share/qemu -L /usr/share/seabios "$@"\n' \
+				$o $o >$o/bin/qemu-system-x86_64
+			chmod 755 $o/bin/qemu-system-x86_64
 			say "QEMU $v unpacked: /opt/cxlemu-lab/qemu-7.2/bin/qemu-system-x86_64"
 		else
 			say "could not fetch $codename's QEMU 7.2"
