@@ -27,7 +27,12 @@ src=${2:-}
 want=${CXLEMU_LAB_KERNEL:-}
 case $want in
 /*)	kernel=$want ;;
-*)	kernel=$(ls /boot/vmlinuz-$want* 2>/dev/null | sort -V | tail -1) ;;
+*)	# "6.1" is 6.1 or 6.1.x, not 6.12
+	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | while read -r k; do
+		v=${k#/boot/vmlinuz-}
+		[ -z "$want" ] || [ "$v" = "$want" ] || case $v in "$want".*|"$want"-*|"$want"+*) ;; *) continue ;; esac
+		echo "$k"
+	done | tail -1) ;;
 esac
 [ -n "$kernel" ] && [ -f "$kernel" ] || {
 	echo "guest.sh: no kernel ${want:+matching '$want' }in /boot (have: $(ls /boot | sed -n 's/^vmlinuz-//p' | tr '\n' ' ')); install linux-image-amd64 (scripts/lab/deps.sh)" >&2

@@ -1221,6 +1221,15 @@ static int lab_demo(const char *which, cx_err *e)
 		char *ddir = cx_xasprintf("%s-demo", dir);
 		mkdir(ddir, 0755);
 		rc = demos[i].run(dir, ddir, e);
+		struct stat st;
+		if (rc && stat(dir, &st) != 0) {
+			/* refused before a guest started: leave nothing */
+			char *argv[] = {"rm", "-rf", "--", ddir, NULL};
+			char *o = NULL;
+			int s;
+			cx_run_capture(argv, NULL, 60000, &o, &s, NULL);
+			free(o);
+		}
 		free(ddir);
 		if (!rc)
 			printf("cxlemu: lab demo %s: done in %.1f s\n", which,
