@@ -1238,13 +1238,16 @@ static void test_naming_after_finalize(void **state)
 	assert_string_equal(memdev(h, 2)->qid, "mm");
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(memdev(h, i)->index, i);
-	/* root0, host bridges port1-2, the switch port3, endpoints 4-6 */
+	/* root0, host bridges port1-2 (the last declared first, as QEMU's
+	 * DSDT lists them), the switch port3, endpoints 4-6 */
 	struct cx_port *hb0 = h->hbs.v[0], *hb1 = h->hbs.v[1];
 	struct cx_port *r0 = hb0->children.v[0], *r1 = hb0->children.v[1];
 	struct cx_port *r2 = hb1->children.v[0];
 	struct cx_port *us = r1->children.v[0], *d0 = us->children.v[0];
-	assert_int_equal(hb0->port_id, 1);
-	assert_int_equal(hb1->port_id, 2);
+	assert_int_equal(hb0->port_id, 2);
+	assert_int_equal(hb1->port_id, 1);
+	assert_int_equal(hb0->hb_index, 1);
+	assert_int_equal(hb1->hb_index, 0);
 	assert_int_equal(us->port_id, 3);
 	assert_int_equal(r0->port_id, -1);
 	assert_int_equal(memdev(h, 0)->endpoint_id, 4);

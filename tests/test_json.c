@@ -276,18 +276,20 @@ static int setup_single(void **state)
 	return 0;
 }
 
-/* interleave4: bridges bus_nr 222 (declared first, so port1 and
- * ACPI0016:00 as in the capture) and 12; two root ports each; devices
- * declared in the order the guest numbered them (mem0 on de:01.0, mem1 on
- * de:00.0, mem2 on 0c:00.0, mem3 on 0c:01.0); the window's targets are
- * bus 12 then bus 222, 8 KiB granularity. */
+/* interleave4: bridges bus_nr 12 and 222, declared in that order as in
+ * QEMU's documentation, so 222 is ACPI0016:00 and port1, as in the
+ * capture (QEMU's DSDT lists the last pxb-cxl first); two root ports
+ * each; devices declared in the order the guest numbered them (mem0 on
+ * de:01.0, mem1 on de:00.0, mem2 on 0c:00.0, mem3 on 0c:01.0); the
+ * window's targets are bus 12 then bus 222, 8 KiB granularity.  hb[0]
+ * is bus 222's bridge. */
 static int setup_il4(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 	x->f = cx_fabric_new("interleave4");
 	x->h = new_host(x->f);
-	x->hb[0] = new_hb(x->h, "cxl.2", 222);
 	x->hb[1] = new_hb(x->h, "cxl.1", 12);
+	x->hb[0] = new_hb(x->h, "cxl.2", 222);
 	x->rp[0][0] = new_rp(x->hb[0], "rp-de0", 0);
 	x->rp[0][1] = new_rp(x->hb[0], "rp-de1", 1);
 	x->rp[1][0] = new_rp(x->hb[1], "rp-0c0", 0);
@@ -350,9 +352,22 @@ static char *real_single(const char *file)
 	return subst(slurp(file), "0000:0d:00.0", "cxl-pmem0");
 }
 
+/* Linux lists root0's dports in its sysfs directory order (dport222
+ * came before dport12 in every capture, 6.1's and 6.12's, whichever
+ * bridge was declared first); cxlemu in declaration order. */
+#define IL4_DPORT(acpi, pci, id)                                              \
+	"    {\n      \"dport\":\"" acpi "\",\n      \"alias\":\"" pci       \
+	"\",\n      \"id\":\"" id "\"\n    }"
+static const char il4_dports_linux[] =
+	IL4_DPORT("ACPI0016:00", "pci0000:de", "0xde") ",\n"
+	IL4_DPORT("ACPI0016:01", "pci0000:0c", "0xc");
+static const char il4_dports_cxlemu[] =
+	IL4_DPORT("ACPI0016:01", "pci0000:0c", "0xc") ",\n"
+	IL4_DPORT("ACPI0016:00", "pci0000:de", "0xde");
+
 static char *real_il4(const char *file)
 {
-	char *s = slurp(file);
+	char *s = subst(slurp(file), il4_dports_linux, il4_dports_cxlemu);
 	s = subst(s, "0000:e0:00.0", "cxl-pmem0");
 	s = subst(s, "0000:df:00.0", "cxl-pmem1");
 	s = subst(s, "0000:0d:00.0", "cxl-pmem2");

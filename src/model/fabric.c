@@ -224,11 +224,14 @@ static void finalize_host(struct cx_host *h)
 {
 	h->nports = 1; /* root0 */
 
-	/* host bridges: ports 1..K, dports of root0 */
+	/* host bridges: ports 1..K, dports of root0.  QEMU's DSDT lists
+	 * the last pxb-cxl declared first; Linux numbers the ACPI0016
+	 * devices, and adds their CXL ports, in that order */
 	for (int i = 0; i < h->hbs.n; i++) {
 		struct cx_port *hb = h->hbs.v[i];
-		hb->hb_index = i;
-		hb->port_id = h->nports++;
+		hb->hb_index = h->hbs.n - 1 - i;
+		hb->port_id = 1 + hb->hb_index;
+		h->nports++;
 		hb->depth = 1;
 		hb->port_num = hb->bus_nr;
 		hb->passthrough = hb->children.n == 1;

@@ -1242,8 +1242,9 @@ static int child_ports(const struct cx_vport *parent, struct cx_port **out,
 	struct cx_host *h = parent->h;
 	int n = 0;
 
+	/* bridges in port order: the last declared is port1 */
 	if (parent->kind == CX_VPORT_ROOT) {
-		for (int i = 0; i < h->hbs.n && n < max; i++)
+		for (int i = h->hbs.n - 1; i >= 0 && n < max; i--)
 			out[n++] = h->hbs.v[i];
 		return n;
 	}
