@@ -9,9 +9,9 @@
  * its memdev, a host bridge port by a memdev below it, a switch port by its
  * upstream port's bus, a decoder by its port.  Then the two JSON trees are
  * walked together: objects key by key, arrays of named objects by name (or
- * position / port id), scalars by value.  Values that are PCI or ACPI
- * device names ("host", "dport", "target", "alias", "parent_dport") and
- * region UUIDs (random on both sides) are compared by presence only.
+ * position / port id), scalars by value.  A memdev's "host" (cxlemu's is
+ * the device's id=) and region UUIDs (random on both sides) are compared
+ * by presence only; port, dport and target names by value.
  */
 #include "qemu.h"
 
@@ -193,7 +193,7 @@ static void map_ports(struct cmp *c, struct json_object *o)
 					p = c->h->hbs.v[idx];
 			}
 		} else if (!strncmp(host, "pci", 3) && bus >= 0) {
-			/* a host bridge as Linux >= 6.2 names it: its root bus */
+			/* a host bridge as Linux 6.12 names it: its root bus */
 			for (int i = 0; i < c->h->hbs.n; i++) {
 				struct cx_port *q = c->h->hbs.v[i];
 				if ((q->bus_nr & 0xff) == bus)
@@ -314,12 +314,16 @@ static struct json_object *rewrite_tree(struct cmp *c, struct json_object *o)
 
 /* ---- the walk ---- */
 
-static bool name_only(const char *key)
+/* Values compared by presence only: a memdev's "host" (cxlemu prints the
+ * device's id= there, by design) and region UUIDs (random on both sides).
+ * Port, dport and target names are QEMU's PCI and ACPI numbering, which
+ * cxlemu models: they are compared by value. */
+static bool name_only(const char *key, struct json_object *obj)
 {
-	return !strcmp(key, "host") || !strcmp(key, "dport") ||
-	       !strcmp(key, "uuid") ||
-	       !strcmp(key, "target") || !strcmp(key, "alias") ||
-	       !strcmp(key, "parent_dport");
+	return !strcmp(key, "uuid") ||
+	       (!strcmp(key, "host") &&
+		json_object_object_get_ex(obj, "memdev", NULL) &&
+		!json_object_object_get_ex(obj, "endpoint", NULL));
 }
 
 /* the identity of an array element: "memdev:mem0", "position:2" */
@@ -427,7 +431,7 @@ static void walk(struct cmp *c, const char *path, struct json_object *a,
 				diff(c, "%s: only in cxlemu (%s)", p,
 				     json_object_to_json_string_ext(
 					     va, JSON_C_TO_STRING_PLAIN));
-			else if (!name_only(k))
+			else if (!name_only(k, a))
 				walk(c, p, va, vb);
 			free(p);
 		}

@@ -183,8 +183,9 @@ int cx_qemu_check(const struct cx_qemu_line *l, int timeout_ms, cx_err *e);
 /* ---- a guest's `cxl list` against cxlemu's (compare.c) ----
  * Rename the guest's probe-order names (memN, portN, endpointN,
  * decoderN.M) to cxlemu's through PCI bus numbers, then walk both trees;
- * one sentence per difference into DIFFS (char *, caller frees).  Values
- * that are PCI/ACPI device names are compared by presence only.  Known,
+ * one sentence per difference into DIFFS (char *, caller frees).  A
+ * memdev's host (cxlemu: the id=) and UUIDs are compared by presence
+ * only.  Known,
  * explained differences are marked "-- explained: why" in DIFFS and not
  * counted.  Returns the number of unexplained differences, or <0.  *renamed_out (may be NULL) gets the
  * renamed guest tree. */
