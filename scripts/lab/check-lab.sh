@@ -138,14 +138,18 @@ none_left "$pids" && ok "down after interleave" || bad "down after interleave"
 # CXLEMU_LAB_FULL=1 (make check-lab-full)
 topos="qemu-doc-pmem qemu-doc-vmem lab-switch-vmem seed000-shared-lab seed002-install"
 [ "${CXLEMU_LAB_FULL:-0}" = 1 ] &&
-	topos="$topos qemu-doc-vmem-lsa qemu-doc-2hb-interleave qemu-doc-switch seed001-shared-lab"
+	topos="$topos qemu-doc-vmem-lsa qemu-doc-2hb-interleave qemu-doc-switch seed001-shared-lab lab-dcd"
 for t in $topos; do
 	t0=$(date +%s)
 	lab compare "$src/tests/topologies/$t.topo" >"$tmp/log" 2>&1
 	rc=$?
-	if [ $has_vol = 0 ] && grep -q volatile-memdev "$src/tests/topologies/$t.topo"; then
-		[ $rc = 1 ] && grep -q 'needs QEMU >= 8.1' "$tmp/log" && none_left "" &&
-			ok "compare $t: QEMU 7.2 cannot boot it (a listed limit)" || bad "compare $t on 7.2 (rc $rc)"
+	need=""
+	[ $has_dcd = 0 ] && grep -q num-dc-regions "$src/tests/topologies/$t.topo" && need=9.1
+	[ $has_vol = 0 ] && grep -q volatile-memdev "$src/tests/topologies/$t.topo" && need=8.1
+	if [ -n "$need" ]; then
+		[ $rc = 1 ] && grep -q "needs QEMU >= $need" "$tmp/log" && none_left "" &&
+			ok "compare $t: this QEMU cannot boot it (needs $need, a listed limit)" ||
+			bad "compare $t on an older QEMU (rc $rc)"
 		continue
 	fi
 	[ $rc = 0 ] && grep -q ' 0 unexplained differences in all' "$tmp/log" && none_left "" &&

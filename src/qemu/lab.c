@@ -1376,11 +1376,10 @@ static int create_regions(const char *dir, struct cx_fabric *f, int *total,
 			   ? CX_MODE_PMEM : CX_MODE_RAM;
 		struct cx_region *r = NULL;
 		cx_err re = {{0}};
-		if (cx_region_create(h, &req, &r, &re)) {
+		bool ours_refused = cx_region_create(h, &req, &r, &re) != 0;
+		if (ours_refused)
 			printf("== host %s: cxlemu refused the region: %s\n",
 			       h->name, re.msg);
-			(*total)++;
-		}
 		char *cmd = cx_xasprintf(
 			"set --; for b in %s; do for m in /sys/bus/cxl/devices/mem*; "
 			"do case $(readlink -f $m) in */0000:$b:00.0/mem*) set -- "
@@ -1393,11 +1392,15 @@ static int create_regions(const char *dir, struct cx_fabric *f, int *total,
 		free(cmd);
 		if (rc)
 			return rc;
-		if (st != 0) {
+		if (st != 0)
 			printf("== host %s: the guest refused the region: %s\n",
 			       h->name, out);
+		/* a difference when one side made it and the other did not */
+		if ((st != 0) != ours_refused)
 			(*total)++;
-		}
+		else if (ours_refused)
+			printf("== host %s: both refused the region (agreed)\n",
+			       h->name);
 		free(out);
 	}
 	return 0;
