@@ -803,15 +803,23 @@ static int count_substr(const char *hay, const char *needle)
 	return n;
 }
 
+/* The first host of a topology file (fails the test when it does not load). */
+static struct cx_host *load_host(const char *topo, struct cx_fabric **f)
+{
+	cx_err e = {{0}};
+	*f = NULL;
+	if (cx_config_load_file(topo, f, &e))
+		fail_msg("%s", e.msg);
+	return (*f)->hosts.v[0];
+}
+
 static void t_compare_capture(void **s)
 {
 	char *topo = src_path("tests/topologies/qemu-doc-2hb-interleave.topo");
 	char *cap = src_path("tests/expected/real/interleave4-cxl-list-initial.json.txt");
-	struct cx_fabric *f = NULL;
+	struct cx_fabric *f;
 	cx_err e = {{0}};
-	if (cx_config_load_file(topo, &f, &e))
-		fail_msg("%s", e.msg);
-	struct cx_host *h = f->hosts.v[0];
+	struct cx_host *h = load_host(topo, &f);
 	/* the capture is `cxl list -M -D -P -u` */
 	struct cx_list_opts o = {.memdevs = true, .decoders = true,
 				 .ports = true, .human = true};
@@ -875,6 +883,68 @@ static void t_compare_capture(void **s)
 	cx_fabric_free(f);
 	free(topo);
 	free(cap);
+}
+
+/* The guests' listings captured on QEMU 10 + Linux 6.12 (as booted, `cxl
+ * list -BPEMDT`) against cxlemu's of the same topologies: no unexplained
+ * difference, the 6.12 bridge names explained, and a difference put in
+ * is found. */
+static void t_compare_linux612(void **s)
+{
+	static const char *const topos[] = {
+		"qemu-doc-pmem", "qemu-doc-vmem", "qemu-doc-2hb-interleave",
+		"qemu-doc-switch", "lab-switch-vmem",
+	};
+	for (size_t t = 0; t < sizeof(topos) / sizeof(topos[0]); t++) {
+		char rel[256];
+		snprintf(rel, sizeof(rel), "tests/topologies/%s.topo", topos[t]);
+		char *topo = src_path(rel);
+		snprintf(rel, sizeof(rel),
+			 "tests/expected/real/qemu10-linux612/%s-booted.json",
+			 topos[t]);
+		char *cap = src_path(rel);
+		struct cx_fabric *f;
+		cx_err e = {{0}};
+		struct cx_host *h = load_host(topo, &f);
+		struct cx_list_opts o = {.buses = true, .ports = true,
+					 .endpoints = true, .memdevs = true,
+					 .decoders = true, .targets = true};
+		cx_list_opts_defaults(&o);
+		struct json_object *ours = cx_json_list(h, &o, &e);
+		struct json_object *guest = json_object_from_file(cap);
+		assert_non_null(ours);
+		assert_non_null(guest);
+		cx_vec diffs = {0};
+		int n = cx_compare_listing(h, ours, guest, &diffs, NULL, &e);
+		bool names = false;
+		for (int i = 0; i < diffs.n; i++) {
+			printf("  %s: %s\n", topos[t], (char *)diffs.v[i]);
+			names |= strstr(diffs.v[i], "by PCI root") != NULL;
+			free(diffs.v[i]);
+		}
+		cx_vec_free(&diffs);
+		assert_int_equal(n, 0);
+		assert_true(names);
+		/* a bridge's port number changed in the guest: found */
+		json_object_put(guest);
+		guest = json_object_from_file(cap);
+		struct json_object *b0 = json_object_array_get_idx(guest, 0);
+		struct json_object *d, *d0;
+		assert_true(json_object_object_get_ex(b0, "dports", &d));
+		d0 = json_object_array_get_idx(d, 0);
+		json_object_object_add(d0, "alias",
+				       json_object_new_string("ACPI0016:07"));
+		assert_true(cx_compare_listing(h, ours, guest, &diffs, NULL,
+					       &e) > 0);
+		for (int i = 0; i < diffs.n; i++)
+			free(diffs.v[i]);
+		cx_vec_free(&diffs);
+		json_object_put(guest);
+		json_object_put(ours);
+		cx_fabric_free(f);
+		free(topo);
+		free(cap);
+	}
 }
 
 /* ---- QMP ---- */
@@ -980,6 +1050,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_nodes_broken),
 		cmocka_unit_test(t_bind_cxl_ram),
 		cmocka_unit_test(t_compare_capture),
+		cmocka_unit_test(t_compare_linux612),
 		cmocka_unit_test(t_qmp_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
