@@ -109,6 +109,25 @@ sh_do "echo 0 > $D/decoder3.0/dpa_size && echo region1 > $D/decoder0.0/delete_re
 	fail "cleaning up by hand: $(cat "$T/err")"
 run 0 list -R -i
 out_lacks region1
+
+# sanitize through sysfs (what ndctl >= 78's sanitize-memdev writes):
+# refused while a region decodes, else started, security/state reading
+# "sanitize" until the device is done, and the media zeroed
+run 0 create-region -d decoder0.0 -w 2 -m mem0 mem2
+sh_do "echo 1 > $D/mem0/security/sanitize" && fail "sanitized under a region"
+err_has "Device or resource busy"
+run 0 destroy-region all
+run 0 create-region -d decoder0.0 -w 2 -m mem1 mem3
+r=$(json_val region)
+run 0 write "$r" 0 --data "to be sanitized"
+run 0 destroy-region all
+sh_do "echo 1 > $D/mem1/security/sanitize && for i in \$(seq 300); do s=\$(cat $D/mem1/security/state); [ \$s = sanitize ] || break; sleep 0.1; done; echo \$s" ||
+	fail "sanitize through sysfs: $(cat "$T/err")"
+out_has "^disabled$"
+run 0 create-region -d decoder0.0 -w 2 -m mem1 mem3
+run 0 read "$(json_val region)" 0 15 --hex
+out_has "00 00 00 00 00 00 00 00"
+run 0 destroy-region all
 run 0 stop
 
 topo qemu-doc-switch.topo >"$T/sw.topo"

@@ -428,6 +428,44 @@ static int show_security(const struct cx_sysfs_node *n, char *buf,
 	return snprintf(buf, len, "%s\n", s);
 }
 
+/*
+ * security/sanitize and security/erase take "1" and start Sanitize or
+ * Secure Erase as Linux's cxl_mem_sanitize does: refused (EBUSY) while
+ * the memdev's decoders decode, or while the device says Busy (another
+ * head's region, a background command); security/state reads
+ * "sanitize" until it is done (ndctl's wait-sanitize polls it).
+ */
+static int store_sanitize(struct cx_sysfs_node *n, const char *buf,
+			  size_t len, cx_err *e)
+{
+	struct cx_memdev *m = n->obj;
+	bool go;
+	int rc = parse_bool(n, buf, &go, e);
+	if (rc)
+		return rc;
+	if (!go)
+		return cx_fail(e, EINVAL, "mem%d: %s takes 1", m->index,
+			       n->name);
+	if (cx_memdev_decoders_committed(m))
+		return cx_fail(e, EBUSY, "mem%d: %d decoders are committed; "
+			       "destroy its regions before a %s", m->index,
+			       cx_memdev_decoders_committed(m), n->name);
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	size_t out_len = sizeof(out);
+	uint16_t mrc = 0;
+	if (!m->mbox || cx_mbox_exec(m, (uint16_t)n->arg, NULL, 0, out,
+				     &out_len, &mrc) < 0)
+		return cx_fail(e, ENXIO, "mem%d has no mailbox", m->index);
+	if (mrc == CX_RC_SUCCESS || mrc == CX_RC_BG_STARTED)
+		return 0;
+	char why[256] = "";
+	cx_mbox_busy_reason(m, (uint16_t)n->arg, why, sizeof(why));
+	return cx_fail(e, mrc == CX_RC_BUSY ? EBUSY : mrc == CX_RC_UNSUPPORTED
+		       ? EOPNOTSUPP : ENXIO, "mem%d: %s refused by the device "
+		       "(return code %#x)%s%s", m->index, n->name, mrc,
+		       *why ? ": " : "", why);
+}
+
 static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 {
 	char a[32], name[32];
@@ -453,6 +491,10 @@ static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 		      (unsigned long long)m->pmem_size);
 	struct cx_sysfs_node *sec = cx_sysfs_dir(n, "security");
 	cx_sysfs_attr(sec, "state", 0444, show_security, m);
+	cx_sysfs_on_write(cx_sysfs_text(sec, "sanitize", 0200, "%s", ""),
+			  store_sanitize, m, CX_OP_SANITIZE);
+	cx_sysfs_on_write(cx_sysfs_text(sec, "erase", 0200, "%s", ""),
+			  store_sanitize, m, CX_OP_SECURE_ERASE);
 	bool on = cx_memdev_enabled(m);
 	cx_sysfs_text(n, "uevent", 0644, "MAJOR=%u\nMINOR=%d\nDEVNAME=cxl/%s\n"
 		      "DEVTYPE=cxl_memdev\n%sMODALIAS=cxl:t%d\n",
