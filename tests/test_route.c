@@ -48,9 +48,51 @@ static void check_linux_positions(struct fx *x, struct cx_region *r)
 	}
 }
 
+/* The compiled table answers every HPA of the region as the walk does:
+ * granule edges, both ends, and a spread of pseudo-random offsets. */
+static void check_table(struct fx *x, struct cx_region *r)
+{
+	uint64_t g = r->gran, seed = 0x9e3779b97f4a7c15ULL ^ r->size;
+	for (int i = 0; i < 4096; i++) {
+		uint64_t o;
+		if (i < 64)
+			o = (uint64_t)i * g / 2 + (i & 1 ? g / 2 - 1 : 0);
+		else if (i < 96)
+			o = r->size - 1 - (uint64_t)(i - 64) * g / 3;
+		else {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			o = seed % r->size;
+		}
+		struct cx_route a, b;
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		if (cx_route_walk(x->h, r->base + o, &a, &x->err))
+			fail_msg("walk at offset %#llx: %s",
+				 (unsigned long long)o, x->err.msg);
+		if (cx_route_fast(x->h, r->base + o, &b))
+			fail_msg("the table has no answer at offset %#llx",
+				 (unsigned long long)o);
+		if (a.memdev != b.memdev || a.decoder != b.decoder ||
+		    a.dpa != b.dpa || a.media != b.media ||
+		    a.media_off != b.media_off || a.contig != b.contig ||
+		    a.position != b.position || a.region != b.region ||
+		    a.win != b.win)
+			fail_msg("%d-way at %u B, offset %#llx: walk mem%d dpa "
+				 "%#llx contig %#llx pos %d, table mem%d dpa "
+				 "%#llx contig %#llx pos %d", r->ways, r->gran,
+				 (unsigned long long)o, a.memdev->index,
+				 (unsigned long long)a.dpa,
+				 (unsigned long long)a.contig, a.position,
+				 b.memdev ? b.memdev->index : -1,
+				 (unsigned long long)b.dpa,
+				 (unsigned long long)b.contig, b.position);
+	}
+}
+
 static void full_check(struct fx *x, struct cx_region *r, bool linux_pos)
 {
 	fx_check_map(x, r);
+	check_table(x, r);
 	if (linux_pos)
 		check_linux_positions(x, r);
 	uint64_t len = 3 * (uint64_t)r->gran * (uint64_t)r->ways + 77;
@@ -236,6 +278,34 @@ static void test_modulo3_alignment(void **state)
 	fx_free(x);
 }
 
+/* The compiled table follows the decoders: after a destroy it answers
+ * nothing there (the walk's error stands), and a new region at the same
+ * HPA with another interleave is answered with the new layout. */
+static void test_table_follows_decoders(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 1, 4, 0, 0, 256 * FX_MiB);
+	fx_win_all(x, 4 * FX_GiB, 4096);
+	fx_start(x);
+	struct cx_region *r = fx_create_ok(x, "decoder0.0", "mem0,mem1",
+					   CX_MODE_PMEM, 0);
+	uint64_t base = r->base, g = r->gran;
+	struct cx_route rt;
+	assert_int_equal(cx_route_fast(x->h, base + g, &rt), 0);
+	assert_int_equal(rt.memdev->index, 1);
+	fx_destroy_ok(x, r);
+	assert_int_equal(cx_route_fast(x->h, base + g, &rt), -ENOENT);
+	assert_int_equal(cx_route_hpa(x->h, base + g, &rt, &x->err), -ENXIO);
+	assert_non_null(strstr(x->err.msg, "no committed decoder"));
+	r = fx_create_ok(x, "decoder0.0", "mem3,mem2,mem1,mem0", CX_MODE_PMEM,
+			 0);
+	assert_int_equal(r->base, base);
+	assert_int_equal(cx_route_hpa(x->h, base + r->gran, &rt, &x->err), 0);
+	assert_int_equal(rt.memdev->index, 2);
+	check_table(x, r);
+	fx_free(x);
+}
+
 static void test_two_regions_keep_apart(void **state)
 {
 	struct fx *x = fx_new();
@@ -378,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_ways_without_switch),
 		cmocka_unit_test(test_ways_with_switch),
 		cmocka_unit_test(test_ways_modulo3),
+		cmocka_unit_test(test_table_follows_decoders),
 		cmocka_unit_test(test_modulo3_alignment),
 		cmocka_unit_test(test_two_regions_keep_apart),
 		cmocka_unit_test(test_route_misses),

@@ -1,7 +1,7 @@
 /*
  * dax.c - derive a region's device-DAX layout from its decoders (see
  * dax.h).  The recipe is built from the first interleave period and then
- * verified against cx_route_hpa at the start, the end and a spread of
+ * verified against the walk (cx_route_walk) at the start, the end and a spread of
  * granules in between, so a wrong assumption about periodicity is an
  * error, never a silent misplacement of data.
  */
@@ -45,7 +45,7 @@ static int check_granule(struct cx_region *r, const struct cx_dax_recipe *rc,
 {
 	struct cx_route rt;
 	uint64_t off = k * rc->gran;
-	int rc2 = cx_route_hpa(r->host, r->base + off, &rt, e);
+	int rc2 = cx_route_walk(r->host, r->base + off, &rt, e);
 	if (rc2)
 		return rc2;
 	int j;
@@ -77,7 +77,7 @@ int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
 	rc.ways = r->ways;
 	for (int j = 0; j < r->ways; j++) {
 		struct cx_route rt;
-		if ((err = cx_route_hpa(r->host, r->base + (uint64_t)j * r->gran,
+		if ((err = cx_route_walk(r->host, r->base + (uint64_t)j * r->gran,
 					&rt, e)))
 			return err;
 		if (rt.contig < r->gran)

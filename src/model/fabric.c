@@ -102,6 +102,7 @@ static void region_free(struct cx_region *r) { free(r); }
 
 static void host_free(struct cx_host *h)
 {
+	cx_route_table_free(h->route_table);
 	for (int i = 0; i < h->regions.n; i++)
 		region_free(h->regions.v[i]);
 	for (int i = 0; i < h->backends.n; i++) {

@@ -50,6 +50,12 @@ static struct cx_decoder *port_decoders(const struct cx_decoder *d, int *n)
 	return d->port->decoders;
 }
 
+static struct cx_host *host_of(const struct cx_decoder *d)
+{
+	return d->kind == CX_DEC_ENDPOINT ? d->memdev->host
+	       : d->kind == CX_DEC_SWITCH ? d->port->host : NULL;
+}
+
 static int count_committed(const struct cx_decoder *decs, int n)
 {
 	int c = 0;
@@ -112,6 +118,7 @@ int cx_decoder_check_interleave(const struct cx_decoder *d, int ways,
 /* Hardware refused the programmed values: Error Not Committed. */
 static int commit_error(struct cx_decoder *d, int rc)
 {
+	cx_host_decode_changed(host_of(d));
 	cx_hdm_set_ctrl_bits(&d->regs, CX_HDM_CTRL_COMMIT |
 			     CX_HDM_CTRL_COMMITTED, false);
 	cx_hdm_set_ctrl_bits(&d->regs, CX_HDM_CTRL_ERR_NOT_COMMITTED, true);
@@ -221,6 +228,7 @@ int cx_decoder_commit(struct cx_decoder *d, cx_err *e)
 	cx_hdm_set_ctrl_bits(&d->regs, CX_HDM_CTRL_ERR_NOT_COMMITTED, false);
 	cx_hdm_set_ctrl_bits(&d->regs, CX_HDM_CTRL_COMMIT |
 			     CX_HDM_CTRL_COMMITTED, true);
+	cx_host_decode_changed(host_of(d));
 	return 0;
 }
 
@@ -250,6 +258,7 @@ int cx_decoder_reset(struct cx_decoder *d, cx_err *e)
 	cx_hdm_set_ctrl_bits(&d->regs, CX_HDM_CTRL_COMMIT |
 			     CX_HDM_CTRL_COMMITTED |
 			     CX_HDM_CTRL_ERR_NOT_COMMITTED, false);
+	cx_host_decode_changed(host_of(d));
 	cx_hdm_set_size(&d->regs, 0);
 	cx_hdm_set_base(&d->regs, 0);
 	cx_hdm_set_ig_iw(&d->regs, 0, 0);

@@ -186,6 +186,8 @@ struct cx_host {
 	int next_region_id;
 	int nports;                 /* port ids handed out (root0 = 0) */
 	bool bus_disabled;          /* cxl_acpi unbound (driver.c) */
+	uint64_t decode_gen;        /* moves on with every commit/reset */
+	struct cx_route_table *route_table; /* compiled at decode_gen */
 };
 
 struct cx_fabric {
@@ -340,6 +342,17 @@ struct cx_route {
 };
 int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
 		 cx_err *e);
+/* The two ways to it: the walk through every decoder (route.c, the
+ * oracle, with the messages) and the compiled table (route_table.c,
+ * -ENOENT for whatever it cannot answer). */
+int cx_route_walk(struct cx_host *h, uint64_t hpa, struct cx_route *out,
+		  cx_err *e);
+int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out);
+/* A decoder of the host was committed, reset or restored: the compiled
+ * table is rebuilt on the next translation. */
+void cx_host_decode_changed(struct cx_host *h);
+struct cx_route_table;
+void cx_route_table_free(struct cx_route_table *t);
 /* Exact access by region offset; translates once per granule. */
 int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
 		   cx_err *e);

@@ -618,8 +618,12 @@ static void snap_add(struct snapshot *ss, struct cx_decoder *d)
 
 static void snap_restore(struct snapshot *ss)
 {
-	for (int i = ss->n - 1; i >= 0; i--)
+	for (int i = ss->n - 1; i >= 0; i--) {
 		*ss->s[i].d = ss->s[i].saved;
+		struct cx_decoder *d = ss->s[i].d;
+		cx_host_decode_changed(d->kind == CX_DEC_ENDPOINT ?
+				       d->memdev->host : d->port->host);
+	}
 }
 
 static void program_range(struct cx_decoder *d, const struct cx_region *r,

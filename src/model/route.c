@@ -26,7 +26,10 @@
  * lands at one distinct DPA inside its decoder's allocation; the route
  * reports the position of the device the bytes really reach.
  *
- * Every miss is an error naming the level and the HPA.
+ * Every miss is an error naming the level and the HPA.  This walk is the
+ * oracle; cx_route_hpa answers from the compiled table of
+ * route_table.c first and comes here only for what the table cannot
+ * answer (its misses, with their messages).
  */
 #include "model.h"
 #include "mbox.h"
@@ -96,8 +99,8 @@ static int route_port(struct cx_port *p, uint64_t hpa, uint64_t *contig,
 		       kind_name(p), p->qid);
 }
 
-int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
-		 cx_err *e)
+int cx_route_walk(struct cx_host *h, uint64_t hpa, struct cx_route *out,
+		  cx_err *e)
 {
 	struct cx_window *w = NULL;
 	uint64_t contig;
