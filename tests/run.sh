@@ -9,7 +9,7 @@ failed=0
 failures=""
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export CXLEMU_BIN="$PWD/$san/cxlemu"
 export CXLEMU_OPT_BIN="$PWD/$opt/cxlemu"
 export CXLEMU_BUILD="$PWD/$opt"
