@@ -57,4 +57,13 @@ esac
 dd if="$file" bs=1 skip="$dpa" count=16 2>/dev/null >"$T/media"
 dd if="$T/payload" bs=1 skip=256 count=16 2>/dev/null >"$T/want"
 cmp -s "$T/want" "$T/media" || fail "media at $host DPA $dpa holds other bytes"
+
+# another program truncates a backing file under the region: reads and
+# writes through it fail with EIO, the daemon lives on
+truncate -s 4096 "$T/pm0.raw"
+run 1 read region0 0 65536
+err_has "gone from a backing file"
+run 1 write region0 0x8000 --data "into the void"
+err_has "gone from a backing file"
+run 0 list -R
 echo "cli_persist: ok"

@@ -274,6 +274,21 @@ static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
 	return 0;
 }
 
+int cx_media_guarded(int (*fn)(void *ctx), void *ctx, const char *what,
+		     cx_err *e)
+{
+	sigjmp_buf jb;
+	if (sigsetjmp(jb, 0)) {
+		guard_jmp = NULL;
+		return cx_fail(e, EIO, "%s: bytes are gone from a backing file "
+			       "(was it truncated by another program?)", what);
+	}
+	guard_jmp = &jb;
+	int rc = fn(ctx);
+	guard_jmp = NULL;
+	return rc;
+}
+
 int cx_media_read(struct cx_media *m, uint64_t off, void *buf, size_t len,
 		  cx_err *e)
 {

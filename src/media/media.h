@@ -60,6 +60,14 @@ int cx_media_flush(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e);
  * call it again.
  */
 void cx_media_guard_install(void);
+/*
+ * Run fn(ctx) under one SIGBUS guard: fn may copy to and from any media's
+ * mapping (m->map, within m->size) as it likes; a backing file truncated
+ * under it ends the run with -EIO and a message naming `what`.  One guard
+ * per request instead of one per copy (the exact path's strided copies).
+ */
+int cx_media_guarded(int (*fn)(void *ctx), void *ctx, const char *what,
+		     cx_err *e);
 /* Zero a range (used by sanitize and by tests). */
 int cx_media_zero(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e);
 

@@ -353,6 +353,18 @@ int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out);
 void cx_host_decode_changed(struct cx_host *h);
 struct cx_route_table;
 void cx_route_table_free(struct cx_route_table *t);
+/* A committed region's interleave period from the compiled table:
+ * granule k on slot k mod ways, at media offset slot.off + (k / ways) *
+ * gran.  -ENOENT when the table has none (the walk then serves). */
+struct cx_route_layout {
+	uint32_t gran;
+	int ways;
+	struct {
+		struct cx_media *media;
+		uint64_t off;
+	} slot[CX_MAX_WAYS];
+};
+int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out);
 /* Exact access by region offset; translates once per granule. */
 int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
 		   cx_err *e);

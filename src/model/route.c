@@ -298,9 +298,50 @@ static int check_access(struct cx_region *r, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/* The strided copy: one guard for the request, the interleave period
+ * from the compiled table, one memcpy per granule (per run for 1 way). */
+struct stride {
+	const struct cx_route_layout *L;
+	uint64_t off, len;
+	uint8_t *dst;
+	const uint8_t *src;
+	int bad;                    /* a piece past its media's end */
+};
+
+static int stride_copy(void *arg)
+{
+	struct stride *c = arg;
+	const struct cx_route_layout *L = c->L;
+	uint64_t off = c->off, len = c->len, g = L->gran;
+	uint64_t w = (uint64_t)L->ways;
+	while (len) {
+		uint64_t k = off / g, in = off % g;
+		int j = (int)(k % w);
+		uint64_t n = w > 1 ? min64(g - in, len) : len;
+		struct cx_media *m = L->slot[j].media;
+		uint64_t moff = L->slot[j].off + (k / w) * g + in;
+		if (moff > m->size || n > m->size - moff) {
+			c->bad = 1;
+			return -EIO;
+		}
+		if (c->src) {
+			memcpy(m->map + moff, c->src, n);
+			c->src += n;
+		} else {
+			memcpy(c->dst, m->map + moff, n);
+			c->dst += n;
+		}
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /*
  * Exact access: every device is asked first (check_access), so a refused
- * request changes nothing; then the bytes move, one route and one memcpy
+ * request changes nothing; then the bytes move.  With the compiled table
+ * (all committed regions) the period is known: one guard for the request
+ * and one memcpy per granule; otherwise one route and one guarded copy
  * per granule.
  */
 static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
@@ -317,6 +358,18 @@ static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 			       (unsigned long long)r->size);
 	if (len && (rc = check_access(r, off, len, wr, e)))
 		return rc;
+	struct cx_route_layout L;
+	if (len && cx_route_region_layout(r, &L) == 0) {
+		struct stride c = { &L, off, len, dst, src, 0 };
+		char what[32];
+		snprintf(what, sizeof(what), "region%d", r->id);
+		rc = cx_media_guarded(stride_copy, &c, what, e);
+		if (rc && c.bad)
+			return cx_fail(e, EIO, "region%d: offset %#llx maps "
+				       "past the end of a device's media",
+				       r->id, (unsigned long long)off);
+		return rc;
+	}
 	while (len) {
 		if ((rc = route_in_region(r, off, &rt, e)))
 			return rc;

@@ -172,6 +172,24 @@ int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out)
 	return 0;
 }
 
+int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out)
+{
+	struct cx_route_table *t = table_of(r->host);
+	for (int i = 0; i < t->n; i++) {
+		const struct rt_entry *en = &t->v[i];
+		if (en->r != r)
+			continue;
+		out->gran = en->gran;
+		out->ways = en->ways;
+		for (int j = 0; j < en->ways; j++) {
+			out->slot[j].media = en->slot[j].media;
+			out->slot[j].off = en->slot[j].off;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
 		 cx_err *e)
 {
