@@ -170,6 +170,17 @@ done
 out_has "^Hello through ndctl"
 run 0 stop
 
+# the daemon stops while the shell is open: the fabric's paths go
+# (ENOENT), the machine's stay, nothing hangs
+run 0 start "$T/two.topo"
+timeout 60 "$CXLEMU_BIN" --host host1 shell -- bash -c \
+	"ls /sys/bus/cxl/devices >/dev/null && env -u LD_PRELOAD '$CXLEMU_BIN' stop && ls /sys/bus/cxl/devices; cat /sys/devices/system/cpu/online" \
+	>"$T/out" 2>"$T/err"
+[ $? = 124 ] && fail "the shell hung when its daemon stopped"
+err_has "cannot access '/sys/bus/cxl/devices'"
+[ "$(tail -1 "$T/out")" = "$(cat /sys/devices/system/cpu/online)" ] ||
+	fail "the machine's sysfs went with the daemon"
+
 # without a daemon: a clear refusal, nothing mounted
 "$CXLEMU_BIN" shell -- true >"$T/out" 2>"$T/err" && fail "shell without a fabric"
 err_has "no fabric"
