@@ -170,6 +170,33 @@ done
 out_has "^Hello through ndctl"
 run 0 stop
 
+# daxctl switches a ram region's device between system-ram and devdax
+# through the dax drivers and the memory blocks (offline, unbind kmem,
+# bind device_dax; and back, onlining every block)
+cat >"$T/ram.topo" <<TOPO
+-machine q35,cxl=on
+-object memory-backend-ram,id=v0,size=512M
+-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
+-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=0
+-device cxl-type3,bus=rp0,volatile-memdev=v0,id=d0
+-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
+TOPO
+run 0 start "$T/ram.topo"
+run 0 create-region -d decoder0.0 -t ram -m mem0
+"$CXLEMU_BIN" shell -- daxctl reconfigure-device -m devdax dax0.0 \
+	>"$T/out" 2>"$T/err" && fail "took online memory without -f"
+"$CXLEMU_BIN" shell -- daxctl reconfigure-device -f -m devdax dax0.0 \
+	>"$T/out" 2>"$T/err" || fail "daxctl to devdax: $(cat "$T/err")"
+out_has '"mode":"devdax"'
+run 0 dax list
+out_has '"mode":"devdax"'
+"$CXLEMU_BIN" shell -- daxctl reconfigure-device -m system-ram dax0.0 \
+	>"$T/out" 2>"$T/err" || fail "daxctl to system-ram: $(cat "$T/err")"
+out_has '"online_memblocks":4'
+run 0 dax list
+out_has '"mode":"system-ram"'
+run 0 stop
+
 # the daemon stops while the shell is open: the fabric's paths go
 # (ENOENT), the machine's stay, nothing hangs
 run 0 start "$T/two.topo"

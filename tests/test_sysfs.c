@@ -14,6 +14,7 @@
 #include <errno.h>
 
 #include "fixture.h"
+#include "model/dax.h"
 #include "sysfs/sysfs.h"
 
 static struct fx *one_region(struct cx_region **r)
@@ -272,6 +273,70 @@ static void test_cxl_bus(void **state)
 	fx_free(x);
 }
 
+static int write_at(struct cx_sysfs *t, const char *path, const char *v)
+{
+	struct cx_sysfs_node *n;
+	cx_err e;
+	int rc = cx_sysfs_lookup(t, path, false, &n, NULL, 0, &e);
+	return rc ? rc : cx_sysfs_write(n, v, strlen(v), &e);
+}
+
+/* daxctl's reconfigure-device, write by write: a system-ram device's
+ * memory blocks hang off its target node; kmem lets go only when they
+ * are offline; device_dax binds the unbound device; kmem brings the
+ * memory back offline, to be onlined block by block. */
+static void test_dax_drivers(void **state)
+{
+	struct cx_region *r;
+	struct fx *x = one_region(&r);
+	cx_dax_reconfigure(r, true, NULL);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	char blk[96], path[160];
+	unsigned long long first = r->base / CX_MEMBLOCK_SIZE;
+	snprintf(blk, sizeof(blk), "/sys/devices/system/node/node1/memory%llu",
+		 first);
+	snprintf(path, sizeof(path), "%s/state", blk);
+	expect_read(t, path, "online\n");
+	snprintf(path, sizeof(path), "%s/phys_index", blk);
+	char want[32];
+	snprintf(want, sizeof(want), "%08llx\n", first);
+	expect_read(t, path, want);
+	expect_read(t, "/sys/devices/system/memory/block_size_bytes",
+		    "8000000\n");
+	assert_int_equal(write_at(t, "/sys/bus/dax/drivers/kmem/unbind",
+				  "dax0.0"), -EBUSY);
+	cx_sysfs_free(t);
+	for (int i = 0; i < cx_dax_blocks(r); i++) {
+		t = cx_sysfs_build(x->h);
+		snprintf(path, sizeof(path), "/sys/devices/system/memory/"
+			 "memory%llu/state", first + (unsigned long long)i);
+		assert_int_equal(write_at(t, path, "offline\n"), 0);
+		cx_sysfs_free(t);
+	}
+	t = cx_sysfs_build(x->h);
+	assert_int_equal(write_at(t, "/sys/bus/dax/drivers/device_dax/unbind",
+				  "dax0.0"), -ENODEV);
+	assert_int_equal(write_at(t, "/sys/bus/dax/drivers/kmem/unbind",
+				  "dax0.0"), 0);
+	cx_sysfs_free(t);
+	t = cx_sysfs_build(x->h);
+	struct cx_sysfs_node *n;
+	cx_err e;
+	assert_int_equal(cx_sysfs_lookup(t, DEVDIR "/driver", true, &n, NULL,
+					 0, &e), -ENOENT);
+	assert_int_equal(write_at(t, "/sys/bus/dax/drivers/device_dax/bind",
+				  "dax0.0"), 0);
+	cx_sysfs_free(t);
+	assert_false(r->dax_system_ram);
+	t = cx_sysfs_build(x->h);
+	expect_canon(t, DEVDIR "/driver", false,
+		     "/sys/bus/dax/drivers/device_dax");
+	assert_int_equal(write_at(t, "/sys/bus/dax/drivers/kmem/bind",
+				  "dax0.0"), -EBUSY);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_minor_numbers),
 		cmocka_unit_test(test_resolution_rules),
 		cmocka_unit_test(test_cxl_bus),
+		cmocka_unit_test(test_dax_drivers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

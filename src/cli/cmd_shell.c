@@ -28,6 +28,84 @@
 
 #include "shell/sysfs_fuse.h"
 
+#include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+/*
+ * daxctl and ndctl load a driver before binding a device to it (libkmod),
+ * and this machine's kernel has no CXL or DAX modules, often no module
+ * directory at all.  In the shell, /lib/modules is a small tree that says
+ * the fabric's drivers are built in, indexed by depmod, so that loading
+ * them succeeds and the sysfs bind does the work.
+ */
+static const char *const builtin[] = {
+	"kernel/drivers/cxl/core/cxl_core.ko", "kernel/drivers/cxl/cxl_acpi.ko",
+	"kernel/drivers/cxl/cxl_pci.ko", "kernel/drivers/cxl/cxl_mem.ko",
+	"kernel/drivers/cxl/cxl_port.ko", "kernel/drivers/cxl/cxl_pmem.ko",
+	"kernel/drivers/dax/dax.ko", "kernel/drivers/dax/device_dax.ko",
+	"kernel/drivers/dax/kmem.ko", "kernel/drivers/dax/dax_cxl.ko",
+	"kernel/drivers/dax/dax_pmem.ko",
+};
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *f)
+{
+	remove(p);
+	return 0;
+}
+
+/* tmp/lib/modules/<release>/modules.builtin + depmod's indexes, mounted
+ * on /lib/modules; returns 0 or says why not (the shell goes on). */
+static int modules_tree(char *tmp, size_t len)
+{
+	struct utsname u;
+	char dir[PATH_MAX], file[PATH_MAX + 32];
+	snprintf(tmp, len, "/tmp/cxlemu-shell-modules.XXXXXX");
+	if (uname(&u) < 0 || !mkdtemp(tmp))
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s/lib", tmp);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/lib/modules", tmp);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/lib/modules/%s", tmp, u.release);
+	if (mkdir(dir, 0755) < 0)
+		return -errno;
+	snprintf(file, sizeof(file), "%s/modules.builtin", dir);
+	FILE *f = fopen(file, "w");
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		fprintf(f, "%s\n", builtin[i]);
+	fclose(f);
+	static const char *const empty[] = { "modules.order",
+					     "modules.builtin.modinfo" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(file, sizeof(file), "%s/%s", dir, empty[i]);
+		if ((f = fopen(file, "w")))
+			fclose(f);
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execlp("depmod", "depmod", "-b", tmp, u.release, (char *)NULL);
+		execl("/usr/sbin/depmod", "depmod", "-b", tmp, u.release,
+		      (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		return -ENOENT;
+	snprintf(dir, sizeof(dir), "%s/lib/modules", tmp);
+	return mount(dir, "/lib/modules", NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
 static const char help[] =
 	"Options:\n"
 	"  -h, --help    this text\n\n"
@@ -63,6 +141,7 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 
 	struct cxlemu *c, *fsconn = NULL;
 	struct cx_shell_fs *fs = NULL;
+	char mods[64] = "";
 	if ((rc = cli_connect(cli, &c)))
 		return rc;
 	rc = cli_program_env("shell", c);
@@ -84,6 +163,11 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 			       strerror(errno));
 		goto out;
 	}
+	if ((rc = modules_tree(mods, sizeof(mods))) < 0)
+		cli_warn("shell: no module tree for the fabric's drivers (%s: "
+			 "is kmod's depmod there?); daxctl cannot change a "
+			 "device's mode in this shell", strerror(-rc));
+	rc = 0;
 	cx_err e;
 	if (!(fs = cx_shell_fs_mount(fsconn, "/sys", &e))) {
 		rc = cli_error("shell: %s", e.msg);
@@ -114,6 +198,10 @@ int cmd_shell(int argc, char **argv, struct cli *cli)
 	}
 out:
 	cx_shell_fs_unmount(fs);
+	if (mods[0]) {
+		umount2("/lib/modules", MNT_DETACH);
+		nftw(mods, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	if (fsconn)
 		cxlemu_close(fsconn);
 	return rc;

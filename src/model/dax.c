@@ -104,3 +104,90 @@ int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
 	*out = rc;
 	return 0;
 }
+
+/* ---- the device's drivers and memory blocks ---- */
+
+int cx_dax_blocks(const struct cx_region *r)
+{
+	return (int)(r->size / CX_MEMBLOCK_SIZE);
+}
+
+static int bit(int i)
+{
+	return i < CX_DAX_MAX_BLOCKS ? i : CX_DAX_MAX_BLOCKS - 1;
+}
+
+bool cx_dax_block_online(const struct cx_region *r, int i)
+{
+	int b = bit(i);
+	return r->dax_system_ram && !r->dax_unbound &&
+	       !(r->dax_offline[b / 64] & (1ULL << (b % 64)));
+}
+
+int cx_dax_online_blocks(const struct cx_region *r)
+{
+	int n = 0;
+	for (int i = 0; i < cx_dax_blocks(r); i++)
+		n += cx_dax_block_online(r, i);
+	return n;
+}
+
+static void all_blocks(struct cx_region *r, bool online)
+{
+	memset(r->dax_offline, online ? 0 : 0xff, sizeof(r->dax_offline));
+}
+
+int cx_dax_set_block(struct cx_region *r, int i, bool online, cx_err *e)
+{
+	if (!r->dax_system_ram || r->dax_unbound)
+		return cx_fail(e, ENXIO, "dax%d.0 is not system-ram: its memory "
+			       "blocks are not the machine's", r->id);
+	if (i < 0 || i >= cx_dax_blocks(r))
+		return cx_fail(e, EINVAL, "dax%d.0 has no memory block %d",
+			       r->id, i);
+	int b = bit(i);
+	if (online)
+		r->dax_offline[b / 64] &= ~(1ULL << (b % 64));
+	else
+		r->dax_offline[b / 64] |= 1ULL << (b % 64);
+	return 0;
+}
+
+int cx_dax_unbind(struct cx_region *r, cx_err *e)
+{
+	if (r->dax_unbound)
+		return cx_fail(e, ENODEV, "dax%d.0 is bound to no driver",
+			       r->id);
+	if (r->dax_system_ram && cx_dax_online_blocks(r))
+		return cx_fail(e, EBUSY, "dax%d.0: %d of its memory blocks are "
+			       "online; offline them before kmem lets go",
+			       r->id, cx_dax_online_blocks(r));
+	if (!r->dax_system_ram && r->mapped)
+		return cx_fail(e, EBUSY, "dax%d.0 is mapped by %d client%s",
+			       r->id, r->mapped, r->mapped == 1 ? "" : "s");
+	r->dax_unbound = true;
+	return 0;
+}
+
+int cx_dax_bind(struct cx_region *r, bool kmem, cx_err *e)
+{
+	if (!r->dax_unbound)
+		return cx_fail(e, EBUSY, "dax%d.0 is bound to %s already",
+			       r->id, r->dax_system_ram ? "kmem" : "device_dax");
+	r->dax_system_ram = kmem;
+	r->dax_unbound = false;
+	all_blocks(r, false);   /* hot-added offline; daxctl onlines them */
+	return 0;
+}
+
+int cx_dax_reconfigure(struct cx_region *r, bool system_ram, cx_err *e)
+{
+	if (system_ram && !r->dax_system_ram && r->mapped)
+		return cx_fail(e, EBUSY, "dax%d.0 is mapped by %d client(s); "
+			       "it cannot be onlined as system-ram until they "
+			       "unmap it", r->id, r->mapped);
+	r->dax_system_ram = system_ram;
+	r->dax_unbound = false;
+	all_blocks(r, true);
+	return 0;
+}

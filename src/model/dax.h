@@ -52,6 +52,29 @@ static inline void cx_dax_locate(const struct cx_dax_recipe *rc, uint64_t off,
 	cx_dax_period(off, rc->gran, rc->ways, ent, &adv, left);
 	*media_off = rc->ent[*ent].off + adv;
 }
+/*
+ * The device's drivers, as daxctl drives them through sysfs: kmem (the
+ * memory is hot-added to the machine in 128 MiB blocks, each online or
+ * offline), device_dax (programs map it), or neither between the two.
+ * Blocks are tracked one by one up to CX_DAX_MAX_BLOCKS (64 GiB); past
+ * that they follow the last one.
+ */
+#define CX_MEMBLOCK_SIZE (128ULL << 20)
+#define CX_DAX_MAX_BLOCKS 512
+int cx_dax_blocks(const struct cx_region *r);
+bool cx_dax_block_online(const struct cx_region *r, int i);
+int cx_dax_online_blocks(const struct cx_region *r);
+/* online a block (movable or not, as Linux names the zones) or offline
+ * it; kmem must hold the device */
+int cx_dax_set_block(struct cx_region *r, int i, bool online, cx_err *e);
+/* kmem lets go only of offline memory; device_dax only when unmapped */
+int cx_dax_unbind(struct cx_region *r, cx_err *e);
+/* an unbound device to kmem (its blocks come offline) or device_dax */
+int cx_dax_bind(struct cx_region *r, bool kmem, cx_err *e);
+/* cxlemu reconfigure-device: straight to system-ram (all blocks online,
+ * as Linux onlines a new ram region) or to devdax */
+int cx_dax_reconfigure(struct cx_region *r, bool system_ram, cx_err *e);
+
 /* The NUMA node Linux gives the region's memory (daxctl's target_node). */
 int cx_region_target_node(const struct cx_region *r);
 /* "daxZ.0" -> region, or NULL */

@@ -166,6 +166,9 @@ struct cx_region {
 				       before cxl_region/bind): no DAX */
 	/* device-DAX view (issue 3) */
 	bool dax_system_ram;        /* mode "system-ram" vs "devdax" */
+	bool dax_unbound;           /* bound to neither kmem nor device_dax */
+	uint64_t dax_offline[8];    /* system-ram: memory blocks offline
+				       (model/dax.h, CX_DAX_MAX_BLOCKS) */
 	int mapped;                 /* clients holding a mapping */
 };
 

@@ -28,6 +28,7 @@
  * decoders that route).
  */
 #include "model.h"
+#include "dax.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -751,7 +752,7 @@ int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 	/* Linux hands a new ram region's DAX device to kmem (system-ram);
 	 * programs map it only after `reconfigure-device -m devdax`.
 	 * Persistent regions come up as device-DAX. */
-	r->dax_system_ram = r->mode == CX_MODE_RAM;
+	cx_dax_reconfigure(r, r->mode == CX_MODE_RAM, NULL);
 	h->next_region_id++;
 	cx_vec_push(&h->regions, r);
 	if (out)

@@ -16,6 +16,7 @@
  * decoders as cx_region_create does (region.c), all or nothing.
  */
 #include "model.h"
+#include "dax.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -272,7 +273,7 @@ int cx_region_set_enabled(struct cx_region *r, bool on, cx_err *e)
 				       "cannot be enabled", r->id);
 		r->disabled = false;
 		/* as Linux: a ram region's memory goes to kmem */
-		r->dax_system_ram = r->mode == CX_MODE_RAM;
+		cx_dax_reconfigure(r, r->mode == CX_MODE_RAM, NULL);
 		return 0;
 	}
 	if (r->mapped)

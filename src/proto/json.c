@@ -49,7 +49,6 @@
 
 /* Linux's memory block size on x86-64 below 64 GiB of RAM (daxctl's
  * total_memblocks for system-ram devices). */
-#define MEMBLOCK_SIZE (128ULL << 20)
 
 /* ---- numbers ---- */
 
@@ -919,12 +918,13 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags)
 	add_int(j, "target_node", cx_region_target_node(r));
 	add(j, "align", j_size(2ULL << 20, human));
 	add_str(j, "mode", r->dax_system_ram ? "system-ram" : "devdax");
-	if (r->dax_system_ram) {
-		int blocks = (int)(r->size / MEMBLOCK_SIZE);
-		add_int(j, "online_memblocks", blocks);
-		add_int(j, "total_memblocks", blocks);
+	if (r->dax_system_ram && !r->dax_unbound) {
+		add_int(j, "online_memblocks", cx_dax_online_blocks(r));
+		add_int(j, "total_memblocks", cx_dax_blocks(r));
 		add(j, "movable", json_object_new_boolean(true));
 	}
+	if (r->dax_unbound)
+		add_str(j, "state", "disabled");
 	return j;
 }
 

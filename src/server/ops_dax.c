@@ -137,12 +137,8 @@ int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e)
 	if (strcmp(mode, "devdax") && strcmp(mode, "system-ram"))
 		return cx_fail(e, EINVAL, "dax%d.0: mode '%s' is not one of "
 			       "devdax, system-ram", r->id, mode);
-	bool to_ram = !strcmp(mode, "system-ram");
-	if (to_ram && !r->dax_system_ram && r->mapped)
-		return cx_fail(e, EBUSY, "dax%d.0 is mapped by %d client(s); "
-			       "it cannot be onlined as system-ram until they "
-			       "unmap it", r->id, r->mapped);
-	r->dax_system_ram = to_ram;
+	if ((rc = cx_dax_reconfigure(r, !strcmp(mode, "system-ram"), e)))
+		return rc;
 	c->result = json_object_new_array();
 	json_object_array_add(c->result, cx_json_dax_device(r,
 			      human ? CX_JSON_HUMAN : 0));
@@ -177,6 +173,10 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 
 	if ((err = dax_device(c, &r, e)))
 		return err;
+	if (r->dax_unbound)
+		return cx_fail(e, EBUSY, "dax%d.0 is bound to no driver (it "
+			       "is between kmem and device_dax); bind it to "
+			       "device_dax first", r->id);
 	if (r->dax_system_ram)
 		return cx_fail(e, EBUSY, "dax%d.0 is in system-ram mode (its "
 			       "memory is onlined for the kernel, as kmem "

@@ -77,21 +77,12 @@ static void cxl_device(struct cx_sysfs *t, struct cx_sysfs_node *dev,
 
 /* ---- writes: the kernel's parsing (kstrto*), then the model ---- */
 
-/* The value without its trailing newline, as sysfs_streq compares. */
-static void value(const char *buf, char *out, size_t len)
-{
-	snprintf(out, len, "%s", buf);
-	size_t l = strlen(out);
-	if (l && out[l - 1] == '\n')
-		out[--l] = 0;
-}
-
 /* kstrtou64(buf, 0): decimal, 0x-hex or 0-octal, one trailing newline */
 static int parse_u64(const struct cx_sysfs_node *n, const char *buf,
 		     uint64_t *out, cx_err *e)
 {
 	char v[64], *end;
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	errno = 0;
 	unsigned long long x = strtoull(v, &end, 0);
 	if (!*v || *end || errno || v[0] == '-')
@@ -106,7 +97,7 @@ static int parse_bool(const struct cx_sysfs_node *n, const char *buf,
 		      bool *out, cx_err *e)
 {
 	char v[16];
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	if (!strcmp(v, "1") || !strcasecmp(v, "y") || !strcasecmp(v, "yes") ||
 	    !strcasecmp(v, "on"))
 		*out = true;
@@ -131,7 +122,7 @@ static int store_create_region(struct cx_sysfs_node *n, const char *buf,
 {
 	struct cx_decoder *root = n->obj;
 	char v[64], *end;
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	if (strncmp(v, "region", 6) || !isdigit((unsigned char)v[6]))
 		return cx_fail(e, EINVAL, "%s: '%s' is not a region name "
 			       "(regionN)", n->name, v);
@@ -147,7 +138,7 @@ static int store_create_region(struct cx_sysfs_node *n, const char *buf,
 static struct cx_region *region_named(struct cx_host *h, const char *buf)
 {
 	char v[64];
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	return cx_region_find(h, v);
 }
 
@@ -186,7 +177,7 @@ static int store_region(struct cx_sysfs_node *n, const char *buf, size_t len,
 			return rc;
 		return cx_region_set_size(r, v, e);
 	case RA_UUID:
-		value(buf, s, sizeof(s));
+		cx_sysfs_value(buf, s, sizeof(s));
 		return cx_region_set_uuid(r, s, e);
 	case RA_COMMIT:
 		if ((rc = parse_bool(n, buf, &b, e)))
@@ -194,7 +185,7 @@ static int store_region(struct cx_sysfs_node *n, const char *buf, size_t len,
 		return cx_region_set_commit(r, b, e);
 	default: {
 		int pos = (int)(n->arg - RA_TARGET);
-		value(buf, s, sizeof(s));
+		cx_sysfs_value(buf, s, sizeof(s));
 		if (!*s)
 			return cx_region_set_target(r, pos, NULL, e);
 		struct cx_decoder *d = cx_decoder_find(r->host, s);
@@ -211,7 +202,7 @@ static int store_acpi_bind(struct cx_sysfs_node *n, const char *buf,
 			   size_t len, cx_err *e)
 {
 	char v[64];
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	if (strcmp(v, "ACPI0017:00"))
 		return cx_fail(e, ENODEV, "cxl_acpi does not drive '%s'", v);
 	return cx_host_set_bus_enabled(n->obj, n->arg != 0, e);
@@ -221,7 +212,7 @@ static int store_decoder_mode(struct cx_sysfs_node *n, const char *buf,
 			      size_t len, cx_err *e)
 {
 	char v[32];
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	enum cx_mode m = !strcmp(v, "ram") ? CX_MODE_RAM
 			 : !strcmp(v, "pmem") ? CX_MODE_PMEM : CX_MODE_NONE;
 	if (m == CX_MODE_NONE)
@@ -247,7 +238,7 @@ static int store_bind(struct cx_sysfs_node *n, const char *buf, size_t len,
 	const char *drv = n->parent->name;
 	bool bind = !strcmp(n->name, "bind");
 	char v[64];
-	value(buf, v, sizeof(v));
+	cx_sysfs_value(buf, v, sizeof(v));
 	struct cx_region *r = cx_region_find(h, v);
 	if (!strcmp(drv, "cxl_region") && r)
 		return cx_region_set_enabled(r, bind, e);

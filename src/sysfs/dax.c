@@ -15,31 +15,135 @@
  * device is here: realpath(/sys/dev/char/M:m/subsystem) ends in "dax",
  * size and align sit beside it, and /sys/bus/dax/devices lists the
  * device.  A device in system-ram mode is bound to kmem (its /dev node
- * stays, as on Linux, but opening it fails with ENXIO).
+ * stays, as on Linux, but opening it fails with ENXIO) and shows its
+ * memory blocks; the drivers' bind and unbind switch it as daxctl
+ * reconfigure-device does.
  */
 #include "sysfs/sysfs.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "model/dax.h"
 
 #define CXL_ROOT_DIR "/sys/devices/platform/ACPI0017:00/root0"
 
-static void driver_dir(struct cx_sysfs_node *drivers, const char *name)
+/* daxZ.0 of this host, for a driver's bind/unbind */
+static struct cx_region *device_named(struct cx_host *h, const char *buf,
+				      cx_err *e)
 {
+	char v[64];
+	cx_sysfs_value(buf, v, sizeof(v));
+	struct cx_region *r = cx_dax_find(h, v);
+	if (!r || !cx_region_serves(r)) {
+		cx_fail(e, ENODEV, "no DAX device '%s'", v);
+		return NULL;
+	}
+	return r;
+}
+
+enum { DRV_BIND, DRV_UNBIND, DRV_NEW_ID, DRV_REMOVE_ID };
+
+/*
+ * The dax bus' drivers as daxctl drives them: new_id and remove_id are
+ * accepted (there is no id table to change), bind takes an unbound
+ * device (kmem hot-adds its memory, offline), unbind lets it go (kmem
+ * only once every block is offline, device_dax only when unmapped).
+ */
+static int store_driver(struct cx_sysfs_node *n, const char *buf, size_t len,
+			cx_err *e)
+{
+	bool kmem = !strcmp(n->parent->name, "kmem");
+	if (n->arg == DRV_NEW_ID || n->arg == DRV_REMOVE_ID)
+		return 0;
+	struct cx_region *r = device_named(n->obj, buf, e);
+	if (!r)
+		return -ENODEV;
+	if (n->arg == DRV_BIND)
+		return cx_dax_bind(r, kmem, e);
+	if (r->dax_unbound || r->dax_system_ram != kmem)
+		return cx_fail(e, ENODEV, "dax%d.0 is not bound to %s", r->id,
+			       n->parent->name);
+	return cx_dax_unbind(r, e);
+}
+
+static void driver_dir(struct cx_sysfs *t, struct cx_sysfs_node *drivers,
+		       const char *name)
+{
+	static const char *const files[] = {
+		[DRV_BIND] = "bind", [DRV_UNBIND] = "unbind",
+		[DRV_NEW_ID] = "new_id", [DRV_REMOVE_ID] = "remove_id",
+	};
 	struct cx_sysfs_node *d = cx_sysfs_dir(drivers, name);
-	cx_sysfs_text(d, "bind", 0200, "%s", "");
-	cx_sysfs_text(d, "unbind", 0200, "%s", "");
-	cx_sysfs_text(d, "new_id", 0200, "%s", "");
-	cx_sysfs_text(d, "remove_id", 0200, "%s", "");
+	for (int i = 0; i < 4; i++)
+		cx_sysfs_on_write(cx_sysfs_text(d, files[i], 0200, "%s", ""),
+				  store_driver, t->host, i);
 	cx_sysfs_text(d, "uevent", 0200, "%s", "");
+}
+
+/* a memory block's state: "online", "online_movable", "online_kernel" or
+ * "offline", as /sys/devices/system/memory/memoryN/state takes them */
+static int store_block(struct cx_sysfs_node *n, const char *buf, size_t len,
+		       cx_err *e)
+{
+	struct cx_region *r = n->obj;
+	char v[32];
+	cx_sysfs_value(buf, v, sizeof(v));
+	bool on = !strcmp(v, "online") || !strcmp(v, "online_movable") ||
+		  !strcmp(v, "online_kernel");
+	if (!on && strcmp(v, "offline"))
+		return cx_fail(e, EINVAL, "%s: state '%s' is not online, "
+			       "online_movable, online_kernel or offline",
+			       n->parent->name, v);
+	return cx_dax_set_block(r, (int)n->arg, on, e);
+}
+
+/*
+ * A system-ram device's memory, as the memory hotplug code shows it:
+ * 128 MiB blocks /sys/devices/system/memory/memoryN (N: the block's
+ * address / 128 MiB) with phys_index, state, online, valid_zones, and
+ * linked from the device's target node, where daxctl looks for them.
+ * In `cxlemu shell` they stand in for the machine's blocks of the same
+ * numbers.
+ */
+static void memory_blocks(struct cx_sysfs *t, struct cx_region *r)
+{
+	char path[96], name[32];
+	struct cx_sysfs_node *mem = cx_sysfs_mkdirs(t, "/sys/devices/system/memory");
+	cx_sysfs_text(mem, "block_size_bytes", 0444, "%llx\n",
+		      (unsigned long long)CX_MEMBLOCK_SIZE);
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d",
+		 cx_region_target_node(r));
+	struct cx_sysfs_node *node = cx_sysfs_mkdirs(t, path);
+	for (int i = 0; i < cx_dax_blocks(r); i++) {
+		unsigned long long idx = r->base / CX_MEMBLOCK_SIZE +
+					 (unsigned long long)i;
+		bool on = cx_dax_block_online(r, i);
+		snprintf(name, sizeof(name), "memory%llu", idx);
+		struct cx_sysfs_node *b = cx_sysfs_dir(mem, name);
+		cx_sysfs_text(b, "phys_index", 0444, "%08llx\n", idx);
+		cx_sysfs_on_write(cx_sysfs_text(b, "state", 0644, "%s\n",
+						on ? "online" : "offline"),
+				  store_block, r, i);
+		cx_sysfs_text(b, "online", 0644, "%d\n", on);
+		cx_sysfs_text(b, "valid_zones", 0444, "%s\n",
+			      on ? "Movable" : "Normal Movable");
+		cx_sysfs_text(b, "removable", 0444, "1\n");
+		cx_sysfs_link(b, "subsystem", "/sys/bus/memory");
+		char bp[CX_SYSFS_PATH_MAX];
+		cx_sysfs_path(b, bp, sizeof(bp));
+		cx_sysfs_link(node, name, bp);
+		cx_sysfs_link(b, strrchr(path, '/') + 1, path);
+	}
 }
 
 static void add_device(struct cx_sysfs *t, struct cx_region *r)
 {
 	char path[CX_SYSFS_PATH_MAX], dec[32], dev[32], link[64];
 	unsigned minor = CX_SYSFS_DAX_MINOR(r->id, 0);
-	const char *drv = r->dax_system_ram ? "kmem" : "device_dax";
+	const char *drv = r->dax_unbound ? NULL
+			  : r->dax_system_ram ? "kmem" : "device_dax";
 
 	cx_decoder_name(&r->win->dec, dec, sizeof(dec));
 	snprintf(dev, sizeof(dev), "dax%d.0", r->id);
@@ -70,8 +174,9 @@ static void add_device(struct cx_sysfs *t, struct cx_region *r)
 	cx_sysfs_text(d, "numa_node", 0444, "%d\n", cx_region_target_node(r));
 	cx_sysfs_text(d, "modalias", 0444, "dax:t0*\n");
 	cx_sysfs_text(d, "uevent", 0644, "MAJOR=%u\nMINOR=%u\nDEVNAME=%s\n"
-		      "DRIVER=%s\nMODALIAS=dax:t0*\n", CX_SYSFS_DAX_MAJOR,
-		      minor, dev, drv);
+		      "%s%s%sMODALIAS=dax:t0*\n", CX_SYSFS_DAX_MAJOR,
+		      minor, dev, drv ? "DRIVER=" : "", drv ? drv : "",
+		      drv ? "\n" : "");
 	cx_sysfs_text(d, "mapping", 0200, "%s", "");
 	struct cx_sysfs_node *m = cx_sysfs_dir(d, "mapping0");
 	cx_sysfs_text(m, "start", 0400, "0x%llx\n", (unsigned long long)r->base);
@@ -79,13 +184,16 @@ static void add_device(struct cx_sysfs *t, struct cx_region *r)
 		      (unsigned long long)(r->base + r->size - 1));
 	cx_sysfs_text(m, "page_offset", 0400, "0x0\n");
 	cx_sysfs_link(d, "subsystem", "/sys/bus/dax");
-	snprintf(link, sizeof(link), "/sys/bus/dax/drivers/%s", drv);
-	cx_sysfs_link(d, "driver", link);
-
 	char devpath[CX_SYSFS_PATH_MAX];
 	cx_sysfs_path(d, devpath, sizeof(devpath));
 	cx_sysfs_link(cx_sysfs_mkdirs(t, "/sys/bus/dax/devices"), dev, devpath);
-	cx_sysfs_link(cx_sysfs_mkdirs(t, link), dev, devpath);
+	if (drv) {
+		snprintf(link, sizeof(link), "/sys/bus/dax/drivers/%s", drv);
+		cx_sysfs_link(d, "driver", link);
+		cx_sysfs_link(cx_sysfs_mkdirs(t, link), dev, devpath);
+	}
+	if (r->dax_system_ram && !r->dax_unbound)
+		memory_blocks(t, r);
 	snprintf(link, sizeof(link), "%u:%u", CX_SYSFS_DAX_MAJOR, minor);
 	cx_sysfs_link(cx_sysfs_mkdirs(t, "/sys/dev/char"), link, devpath);
 	cx_sysfs_chr(cx_sysfs_mkdirs(t, "/dev"), dev, 0600,
@@ -97,8 +205,8 @@ void cx_sysfs_add_dax(struct cx_sysfs *t)
 	struct cx_sysfs_node *bus = cx_sysfs_mkdirs(t, "/sys/bus/dax");
 	cx_sysfs_dir(bus, "devices");
 	struct cx_sysfs_node *drivers = cx_sysfs_dir(bus, "drivers");
-	driver_dir(drivers, "device_dax");
-	driver_dir(drivers, "kmem");
+	driver_dir(t, drivers, "device_dax");
+	driver_dir(t, drivers, "kmem");
 	cx_sysfs_text(bus, "drivers_autoprobe", 0644, "1\n");
 	cx_sysfs_text(bus, "drivers_probe", 0200, "%s", "");
 	cx_sysfs_text(bus, "uevent", 0200, "%s", "");

@@ -96,6 +96,9 @@ int cx_sysfs_read(const struct cx_sysfs_node *n, char *buf, size_t len,
  * directory, else what its store returns. */
 int cx_sysfs_write(struct cx_sysfs_node *n, const char *buf, size_t len,
 		   cx_err *e);
+/* A written value without its one trailing newline (as sysfs_streq
+ * compares), truncated to len. */
+void cx_sysfs_value(const char *buf, char *out, size_t len);
 /* Make an attribute writable (its store and what it acts on). */
 void cx_sysfs_on_write(struct cx_sysfs_node *n, cx_sysfs_store_fn store,
 		       void *obj, long arg);

@@ -269,6 +269,14 @@ void cx_sysfs_on_write(struct cx_sysfs_node *n, cx_sysfs_store_fn store,
 	n->arg = arg;
 }
 
+void cx_sysfs_value(const char *buf, char *out, size_t len)
+{
+	snprintf(out, len, "%s", buf);
+	size_t l = strlen(out);
+	if (l && out[l - 1] == '\n')
+		out[l - 1] = 0;
+}
+
 int cx_sysfs_write(struct cx_sysfs_node *n, const char *buf, size_t len,
 		   cx_err *e)
 {
