@@ -207,6 +207,26 @@ if ! "$qemu" -device pxb-cxl,help 2>/dev/null | grep -q hdm_for_passthrough; the
 		{ fail=1; echo "FAIL: no second root port for the one-port bridge"; cat "$tmp/out" "$tmp/err"; }
 fi
 
+# a value-less option at the end of a line (-sdl, -nographic, -S, ...):
+# check accepts it, and qemu-args keeps it value-less and every backend
+for flag in sdl nographic S daemonize no-reboot enable-kvm; do
+	cat >"$tmp/flag.topo" <<EOF
+qemu-system-x86_64 -M q35,cxl=on -m 4G -$flag
+ -object memory-backend-ram,id=vmem0,share=on,size=256M
+ -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
+ -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2
+ -device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3
+ -device cxl-type3,bus=rp0,volatile-memdev=vmem0,id=cxl-vmem0
+ -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G -$flag
+EOF
+	"$bin" check "$tmp/flag.topo" >"$tmp/out" 2>"$tmp/err" ||
+		{ fail=1; echo "FAIL: check refuses -$flag at the end of a line"; cat "$tmp/err"; }
+	(cd "$tmp" && run qemu-args "$tmp/flag.topo") >"$tmp/out" 2>"$tmp/err"
+	grep -q -e "-m 4G -$flag -object memory-backend-ram,id=vmem0," "$tmp/out" &&
+		grep -q -e "cxl-fmw.0.size=4G -$flag\$" "$tmp/out" ||
+		{ fail=1; echo "FAIL: qemu-args lost a word after -$flag"; cat "$tmp/out" "$tmp/err"; }
+done
+
 # usage errors
 run qemu-args >/dev/null 2>&1
 [ $? = 2 ] || { fail=1; echo "FAIL: qemu-args without a topology must exit 2"; }

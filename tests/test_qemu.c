@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/grammar.h"
 #include "proto/json.h"
 #include "qemu/qemu.h"
 
@@ -463,6 +464,99 @@ static char *tree_new(void)
 	char tmpl[] = "/tmp/cxq-sysfs-XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
 	return cx_xstrdup(tmpl);
+}
+
+/*
+ * `cxlemu check` and `qemu-args` split a line alike: for every option of
+ * QEMU's table, placed before a backend and at the end of a line, check
+ * accepts exactly when qemu-args does, and qemu-args re-emits every word
+ * (the bug this guards against: -sdl at the end of a line took the next
+ * line's -object as its value, and the backend vanished).
+ */
+#define AGREE_HEAD "qemu-system-x86_64 -M q35,cxl=on -m 4G"
+#define AGREE_BODY \
+	" -object memory-backend-ram,id=vmem0,share=on,size=256M\n" \
+	" -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1\n" \
+	" -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2\n" \
+	" -device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3\n" \
+	" -device cxl-type3,bus=rp0,volatile-memdev=vmem0,id=cxl-vmem0\n" \
+	" -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"
+
+/* a value QEMU would take for the option, as far as splitting goes */
+static const char *sample_value(const char *opt)
+{
+	static const char *const v[][2] = {
+		{ "M", "q35" }, { "machine", "q35" }, { "m", "4G" },
+		{ "device", "virtio-rng-pci" },
+		{ "object", "rng-random,id=rng0,filename=/dev/urandom" },
+	};
+	for (size_t i = 0; i < CX_ARRAY_SIZE(v); i++)
+		if (!strcmp(v[i][0], opt))
+			return v[i][1];
+	return "1";
+}
+
+/* check, then qemu-args; on success every word comes out as it went in */
+static void agree(const char *text, bool accepted)
+{
+	struct cx_fabric *f = NULL;
+	struct cx_qemu_line l;
+	cx_err e;
+	int rc = cx_config_load_text("agree.topo", text, &f, &e);
+	if ((rc == 0) != accepted)
+		fail_msg("check %s:\n%s\n%s", accepted ? "refused" : "accepted",
+			 text, rc ? e.msg : "");
+	if (rc) {
+		/* qemu-args refuses the same words */
+		char *flat = strdup(strstr(text, "qemu"));
+		for (char *p = flat; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		struct cx_fabric *g = fab("h", flat);
+		free(flat);
+		free(gen(g, "h", true, NULL, -EINVAL, &e, NULL));
+		cx_fabric_free(g);
+		return;
+	}
+	assert_int_equal(cx_host_find(f, NULL)->backends.n, 1);
+	free(gen(f, NULL, true, NULL, 0, &e, &l));
+	struct cx_host *h = cx_host_find(f, NULL);
+	assert_int_equal(l.argv.n, h->words.n);
+	for (int i = 1; i < h->words.n; i++)
+		if (strcmp(l.argv.v[i], h->words.v[i]))
+			fail_msg("word %d: '%s' became '%s' in\n%s", i,
+				 (char *)h->words.v[i], (char *)l.argv.v[i],
+				 text);
+	cx_qemu_line_free(&l);
+	cx_fabric_free(f);
+}
+
+static void t_check_and_args_agree(void **s)
+{
+	const struct cfg_optdef *t;
+	int n = cfg_optdefs(&t), nflags = 0;
+	(void)s;
+	for (int i = 0; i < n; i++) {
+		bool value = t[i].flags & CFG_OPT_VALUE;
+		char *opt = value ? cx_xasprintf("-%s %s", t[i].name,
+						  sample_value(t[i].name))
+				  : cx_xasprintf("-%s", t[i].name);
+		/* at the end of the first line, before the backend */
+		char *a = cx_xasprintf(AGREE_HEAD " %s\n" AGREE_BODY "\n", opt);
+		agree(a, true);
+		/* the last word of the file: only a value-less option */
+		char *b = cx_xasprintf(AGREE_HEAD "\n" AGREE_BODY " -%s\n",
+				       t[i].name);
+		agree(b, !value);
+		nflags += !value;
+		free(opt);
+		free(a);
+		free(b);
+	}
+	/* -sdl is one of them, and there are many */
+	assert_non_null(cfg_optdef_find("sdl"));
+	assert_false(cfg_optdef_find("sdl")->flags & CFG_OPT_VALUE);
+	assert_true(nflags > 40);
 }
 
 static void mkdirs(const char *path)
@@ -1044,6 +1138,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_hosts_and_paths),
 		cmocka_unit_test(t_cxl_only_and_check_mode),
 		cmocka_unit_test(t_join_quotes),
+		cmocka_unit_test(t_check_and_args_agree),
 		cmocka_unit_test(t_nodes_none),
 		cmocka_unit_test(t_nodes_kmem),
 		cmocka_unit_test(t_nodes_variants),

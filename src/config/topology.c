@@ -40,6 +40,7 @@
 #include <strings.h>
 
 #include "cfg.h"
+#include "grammar.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
@@ -51,90 +52,12 @@
 #define MAX_RAM_SLOTS 256     /* QEMU x86: ACPI_MAX_RAM_SLOTS */
 #define OPT_SHOWN 400         /* longest option text quoted in a message */
 
-/* ------------------------------------------------------------------ */
-/* QEMU's options: which take a value                                  */
-/* ------------------------------------------------------------------ */
-
-static const char *const flag_opts[] = {
-	"nographic", "daemonize", "enable-kvm", "no-reboot", "no-shutdown",
-	"S", "s", "snapshot", "no-acpi", "no-hpet", "full-screen",
-	"no-user-config", "nodefaults", "no-fd-bootchk", "win2k-hack",
-	"enable-fips", "only-migratable", "preconfig", "no-quit", "alt-grab",
-	"ctrl-grab", "curses", "sdl", "portrait", "semihosting", "old-param",
-	"version", "help", "h", "usb", "no-frame", "xen-attach",
-	"xen-domid-restrict", "mem-prealloc", "perfmap", "jitdump",
-	"enable-sync-profile", "singlestep", "rtc-td-hack",
-	"no-kvm-pit-reinjection", "no-kvm-irqchip", "no-kvm", "no-kvm-pit",
-	"async-teardown", "list-data-dirs", "no-hpet",
-};
-
-static const char *const arg_opts[] = {
-	"M", "machine", "cpu", "accel", "smp", "numa", "add-fd", "set",
-	"global", "boot", "m", "mem-path", "k", "audio", "audiodev",
-	"soundhw", "device", "name", "uuid", "fda", "fdb", "hda", "hdb",
-	"hdc", "hdd", "cdrom", "blockdev", "drive", "mtdblock", "sd",
-	"pflash", "fsdev", "virtfs", "virtfs_synth", "iscsi", "usbdevice",
-	"display", "vga", "g", "vnc", "spice", "monitor", "qmp",
-	"qmp-pretty", "mon", "serial", "parallel", "debugcon", "pidfile",
-	"D", "d", "L", "bios", "kernel", "append", "initrd", "dtb", "fw_cfg",
-	"chardev", "netdev", "nic", "net", "object", "incoming", "loadvm",
-	"icount", "watchdog-action", "echr", "trace", "plugin", "run-with",
-	"rtc", "tpmdev", "msg", "overcommit", "sandbox", "action", "acpitable",
-	"smbios", "compat", "readconfig", "gdb", "bt", "semihosting-config",
-	"option-rom", "runas", "chroot", "seed", "dfilter", "cpu-pm",
-	"iothread", "machine-opts", "mem-backend", "hda", "accel-opts",
-	"device-opts", "xen-domid", "xen-attach-domid", "watchdog",
-	"virtio-mmio", "tb-size", "shell", "drive-opts", "object-opts",
-	"iscsi-opts", "spice-opts", "qtest", "qtest-log", "sandbox-opts",
-	"semihosting-config-opts", "fw-cfg", "writeconfig", "boot-opts",
-};
-
 static bool in_list(const char *const *l, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(l[i], s))
 			return true;
 	return false;
-}
-
-static bool is_modeled_opt(const char *name)
-{
-	return !strcmp(name, "device") || !strcmp(name, "object") ||
-	       !strcmp(name, "M") || !strcmp(name, "machine") ||
-	       !strcmp(name, "m");
-}
-
-/* the option name of a word: "-device" and "--device" are "device" */
-static const char *opt_name(const char *w)
-{
-	if (w[0] != '-' || !w[1])
-		return NULL;
-	w++;
-	if (*w == '-')
-		w++;
-	return *w ? w : NULL;
-}
-
-static bool looks_like_qemu(const char *w)
-{
-	return strcasestr(w, "qemu") != NULL;
-}
-
-static bool looks_like_program(const char *w)
-{
-	static const char *const wrappers[] = {
-		"sudo", "taskset", "numactl", "env", "exec", "nice", "time",
-		"doas", "chrt", "ionice", "$", "#",
-	};
-	const char *base = strrchr(w, '/');
-	base = base ? base + 1 : w;
-	return looks_like_qemu(w) ||
-	       in_list(wrappers, CX_ARRAY_SIZE(wrappers), base);
-}
-
-static bool is_elision(const char *w)
-{
-	return !strcmp(w, "...") || !strcmp(w, "\xe2\x80\xa6");
 }
 
 /* ------------------------------------------------------------------ */
@@ -684,90 +607,30 @@ static struct copt *add_opt(struct hctx *x, const char *name,
 	return o;
 }
 
+/* The words become options as QEMU's grammar says (config/grammar.c). */
 static int split_options(struct hctx *x)
 {
 	struct cfg_word *w = x->src->w;
-	int n = x->src->n, i = 0;
+	struct cfg_cmdline cl;
+	cx_err t;
+	int rc;
 
-	/* the program name: leading words that are not options */
-	if (n && w[0].text[0] != '-') {
-		int j = -1;
-		for (int k = 0; k < n; k++) {
-			const char *nm = opt_name(w[k].text);
-			if (nm && is_modeled_opt(nm) && strcmp(nm, "m"))
-				break;
-			if (looks_like_qemu(w[k].text)) {
-				j = k;
-				break;
-			}
-		}
-		if (j >= 0)
-			i = j + 1;
-		else
-			while (i < n && w[i].text[0] != '-')
-				i++;
+	rc = cfg_cmdline_split((char *const *)x->h->words.v, x->src->n,
+			       x->h->name, &cl, &t);
+	for (int i = 0; i < cl.nnote; i++)
+		WARN(x, w[cl.note[i].word].line, "%s", cl.note[i].msg);
+	if (rc) {
+		rc = lerr(x, w[cl.err_word].line, "%s", t.msg);
+		cfg_cmdline_free(&cl);
+		return rc;
 	}
-
-	while (i < n) {
-		const char *t = w[i].text;
-		const char *name = opt_name(t);
-
-		if (is_elision(t)) {
-			WARN(x, w[i].line, "'%s' stands for options left "
-			     "out; it is skipped", t);
-			i++;
-			continue;
-		}
-		if (!name) {
-			if (looks_like_program(t))
-				return lerr(x, w[i].line,
-					    "'%s' starts a second command "
-					    "line inside host %s; give each "
-					    "command line its own [host NAME] "
-					    "section", t, x->h->name);
-			return lerr(x, w[i].line,
-				    "'%s' is not an option (QEMU options "
-				    "start with '-'); if it starts another "
-				    "command line, put that under its own "
-				    "[host NAME] section", t);
-		}
-		if (is_modeled_opt(name)) {
-			if (i + 1 >= n)
-				return lerr(x, w[i].line,
-					    "%s needs a value", t);
-			if (w[i + 1].text[0] == '-' &&
-			    opt_name(w[i + 1].text))
-				return lerr(x, w[i].line,
-					    "%s is followed by the option "
-					    "'%s' instead of its value", t,
-					    w[i + 1].text);
-			add_opt(x, name, t, w[i + 1].text, w[i].line);
-			i += 2;
-		} else if (in_list(arg_opts, CX_ARRAY_SIZE(arg_opts), name)) {
-			if (i + 1 >= n)
-				return lerr(x, w[i].line,
-					    "%s needs a value", t);
-			add_opt(x, name, t, w[i + 1].text, w[i].line);
-			i += 2;
-		} else if (in_list(flag_opts, CX_ARRAY_SIZE(flag_opts),
-				   name)) {
-			add_opt(x, name, t, NULL, w[i].line);
-			i++;
-		} else if (i + 1 < n && !opt_name(w[i + 1].text) &&
-			   !is_elision(w[i + 1].text) &&
-			   !looks_like_program(w[i + 1].text)) {
-			WARN(x, w[i].line, "%s is not a QEMU option cxlemu "
-			     "knows; it is kept, with '%s' taken as its "
-			     "value", t, w[i + 1].text);
-			add_opt(x, name, t, w[i + 1].text, w[i].line);
-			i += 2;
-		} else {
-			WARN(x, w[i].line, "%s is not a QEMU option cxlemu "
-			     "knows; it is kept, without a value", t);
-			add_opt(x, name, t, NULL, w[i].line);
-			i++;
-		}
+	for (int i = 0; i < cl.n; i++) {
+		const struct cfg_opt *o = &cl.opt[i];
+		add_opt(x, o->name, w[o->word].text,
+			o->value < 0 ? NULL : w[o->value].text,
+			w[o->word].line);
 	}
+	cfg_cmdline_free(&cl);
 	return 0;
 }
 

@@ -24,6 +24,8 @@
  */
 #include "qemu.h"
 
+#include "config/grammar.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,6 @@ struct qopt {
 	char *arg;   /* NULL for a flag option */
 	cx_vec kvs;  /* struct kv *, when parsed */
 	bool parsed, dirty, drop;
-	int word;    /* index in host->words */
 };
 
 static void kv_split(const char *s, cx_vec *out)
@@ -187,33 +188,11 @@ static void kv_del(struct qopt *o, const char *key)
 
 /* ---- the host's options ---- */
 
-/* QEMU options that take no argument (the rest take exactly one). */
-static const char *const flag_opts[] = {
-	"S", "s", "nographic", "daemonize", "no-reboot", "no-shutdown",
-	"enable-kvm", "snapshot", "nodefaults", "no-user-config", "no-hpet",
-	"no-acpi", "full-screen", "alt-grab", "ctrl-grab", "no-quit",
-	"win2k-hack", "rtc-td-hack", "usb", "singlestep", "preconfig",
-	"only-migratable", "enable-sync-profile", "semihosting", "version",
-	"h", "help", "xen-attach", "no-fd-bootchk", "curses", "portrait",
-	"enable-fips", "nodefconfig", "no-frame", "no-kvm", "no-kvm-irqchip",
-	"no-kvm-pit", "no-kvm-pit-reinjection", "old-param", "no-graphic",
-	NULL,
-};
-
-static bool is_flag(const char *name)
-{
-	for (int i = 0; flag_opts[i]; i++)
-		if (!strcmp(name, flag_opts[i]))
-			return true;
-	return false;
-}
-
+/* options whose value is a key=value list (-device, -object, -M, ...) */
 static bool parsed_opt(const char *name)
 {
-	return !strcmp(name, "device") || !strcmp(name, "object") ||
-	       !strcmp(name, "M") || !strcmp(name, "machine") ||
-	       !strcmp(name, "m") || !strcmp(name, "smp") ||
-	       !strcmp(name, "numa");
+	const struct cfg_optdef *d = cfg_optdef_find(name);
+	return d && d->implied;
 }
 
 static bool is_machine(const struct qopt *o)
@@ -238,7 +217,6 @@ static struct qopt *opt_new(const char *name, const char *arg)
 	struct qopt *o = cx_xcalloc(1, sizeof(*o));
 	o->name = cx_xstrdup(name);
 	o->arg = arg ? cx_xstrdup(arg) : NULL;
-	o->word = -1;
 	if (arg && parsed_opt(name)) {
 		kv_split(arg, &o->kvs);
 		o->parsed = true;
@@ -246,32 +224,23 @@ static struct qopt *opt_new(const char *name, const char *arg)
 	return o;
 }
 
+/* The host's options, split as the topology parser split them. */
 static int opts_parse(const struct cx_host *h, cx_vec *opts, cx_err *e)
 {
-	int i = 0;
+	char *const *w = (char *const *)h->words.v;
+	struct cfg_cmdline cl;
+	int rc = cfg_cmdline_split(w, h->words.n, h->name, &cl, e);
 
-	/* a leading program name ("sudo qemu-system-x86_64") is not an
-	 * option; neither are the "..." of pasted documentation */
-	for (; i < h->words.n; i++) {
-		const char *w = h->words.v[i];
-		if (w[0] != '-' || !w[1])
-			continue;
-		const char *name = w + 1 + (w[1] == '-');
-		const char *arg = NULL;
-		if (!is_flag(name)) {
-			if (i + 1 >= h->words.n) {
-				opts_free(opts);
-				return cx_fail(e, EINVAL, "host %s: option %s at "
-					       "the end of its command line "
-					       "has no value", h->name, w);
-			}
-			arg = h->words.v[++i];
-		}
-		struct qopt *o = opt_new(name, arg);
-		o->word = i;
+	if (rc)
+		cx_err_prefix(e, "host %s", h->name);
+	for (int i = 0; !rc && i < cl.n; i++) {
+		const struct cfg_opt *c = &cl.opt[i];
+		struct qopt *o = opt_new(c->name,
+					 c->value < 0 ? NULL : w[c->value]);
 		cx_vec_push(opts, o);
 	}
-	return 0;
+	cfg_cmdline_free(&cl);
+	return rc;
 }
 
 static const char *dev_driver(const struct qopt *o)
@@ -798,16 +767,13 @@ static bool cxl_only_keeps(const struct qopt *o)
 	return false;
 }
 
+/* what the acceptance check replaces: display, monitor, daemon and
+ * accelerator options */
 static bool check_drops(const struct qopt *o)
 {
-	static const char *const drop[] = {
-		"daemonize", "nographic", "display", "vnc", "serial",
-		"monitor", "qmp", "qmp-pretty", "enable-kvm", "accel", "curses",
-		"spice", "sdl", "pidfile", "S", "no-graphic", "mon", NULL,
-	};
-	for (int i = 0; drop[i]; i++)
-		if (!strcmp(o->name, drop[i]))
-			return true;
+	const struct cfg_optdef *d = cfg_optdef_find(o->name);
+	if (d && (d->flags & CFG_OPT_FRONTEND))
+		return true;
 	/* -cpu host needs KVM; the check runs under TCG */
 	if (!strcmp(o->name, "cpu") && o->arg && !strncmp(o->arg, "host", 4))
 		return true;
