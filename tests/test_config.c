@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/grammar.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
@@ -398,6 +399,42 @@ static void test_key_value_syntax(void **state)
 		    "no name before '='", NULL);
 	refuse_with(HB_RP, "-device cxl-type3,bus=rp0,id=t0,id=t1,"
 		    "volatile-memdev=vm0\n", 5, "'id' is given twice", NULL);
+}
+
+/* A list written back by cfg_kv_join parses to the same items: what
+ * qemu-args prints after changing a value is read as the topology was. */
+static void test_key_value_join(void **state)
+{
+	static const char *const same[] = {
+		"cxl-type3,bus=rp0,id=a",
+		"memory-backend-file,id=f,mem-path=/tmp/a,,b,share",
+		"q35,cxl=on,cxl-fmw.0.targets.0=cxl.1",
+		"x=,y==z,,,,w",
+	};
+	struct cfg_kvlist kv;
+	(void)state;
+	for (size_t i = 0; i < CX_ARRAY_SIZE(same); i++) {
+		assert_int_equal(cfg_kv_parse(same[i], "driver", &kv, NULL), 0);
+		char *j = cfg_kv_join(&kv);
+		assert_string_equal(j, same[i]);
+		free(j);
+		cfg_kvlist_free(&kv);
+	}
+	/* set replaces the last value, or appends; del removes every one */
+	assert_int_equal(cfg_kv_parse("cxl-type3,sn=1,x,sn=2", "driver", &kv,
+				      NULL), 0);
+	cfg_kv_set(&kv, "sn", "3");
+	cfg_kv_set(&kv, "x", "off");
+	cfg_kv_set(&kv, "id", "a,b");
+	assert_int_equal(cfg_kv_del(&kv, "nothing"), 0);
+	char *j = cfg_kv_join(&kv);
+	assert_string_equal(j, "cxl-type3,sn=1,x=off,sn=3,id=a,,b");
+	free(j);
+	assert_int_equal(cfg_kv_del(&kv, "sn"), 2);
+	j = cfg_kv_join(&kv);
+	assert_string_equal(j, "cxl-type3,x=off,id=a,,b");
+	free(j);
+	cfg_kvlist_free(&kv);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1466,6 +1503,7 @@ int main(void)
 		cmocka_unit_test(test_program_name),
 		cmocka_unit_test(test_option_values),
 		cmocka_unit_test(test_key_value_syntax),
+		cmocka_unit_test(test_key_value_join),
 		cmocka_unit_test(test_size_spellings),
 		cmocka_unit_test(test_bool_spellings),
 		cmocka_unit_test(test_memory_option),

@@ -1,6 +1,6 @@
 /*
- * grammar.c - QEMU's option table and the split of a command line into
- * options (see grammar.h).
+ * grammar.c - QEMU's option table, the split of a command line into
+ * options, and key=value lists (see grammar.h).
  *
  * The split walks the words once: the program name first, then an option
  * word, then its value when the table says it takes one.  Every decision
@@ -362,4 +362,164 @@ void cfg_cmdline_free(struct cfg_cmdline *c)
 	free(c->note);
 	free(c->opt);
 	memset(c, 0, sizeof(*c));
+}
+
+/* ---- key=value lists ---- */
+
+static void kv_add(struct cfg_kvlist *l, char *key, char *val, bool bare,
+		   bool implied)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->kv = cx_xrealloc(l->kv, sizeof(*l->kv) * (size_t)l->cap);
+	}
+	l->kv[l->n].key = key;
+	l->kv[l->n].val = val;
+	l->kv[l->n].bare = bare;
+	l->kv[l->n].implied = implied;
+	l->n++;
+}
+
+void cfg_kvlist_free(struct cfg_kvlist *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		free(l->kv[i].key);
+		free(l->kv[i].val);
+	}
+	free(l->kv);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *cfg_kv_get(const struct cfg_kvlist *l, const char *key)
+{
+	for (int i = l->n - 1; i >= 0; i--)
+		if (!strcmp(l->kv[i].key, key))
+			return l->kv[i].val;
+	return NULL;
+}
+
+void cfg_kv_set(struct cfg_kvlist *l, const char *key, const char *val)
+{
+	for (int i = l->n - 1; i >= 0; i--) {
+		struct cfg_kv *k = &l->kv[i];
+		if (strcmp(k->key, key))
+			continue;
+		free(k->val);
+		k->val = cx_xstrdup(val);
+		k->bare = false;
+		return;
+	}
+	kv_add(l, cx_xstrdup(key), cx_xstrdup(val), false, false);
+}
+
+void cfg_kv_del_at(struct cfg_kvlist *l, int i)
+{
+	free(l->kv[i].key);
+	free(l->kv[i].val);
+	memmove(&l->kv[i], &l->kv[i + 1],
+		sizeof(*l->kv) * (size_t)(l->n - i - 1));
+	l->n--;
+}
+
+int cfg_kv_del(struct cfg_kvlist *l, const char *key)
+{
+	int gone = 0;
+	for (int i = l->n - 1; i >= 0; i--)
+		if (!strcmp(l->kv[i].key, key)) {
+			cfg_kv_del_at(l, i);
+			gone++;
+		}
+	return gone;
+}
+
+int cfg_kv_parse(const char *s, const char *implied, struct cfg_kvlist *out,
+		 cx_err *e)
+{
+	size_t i = 0, len = strlen(s);
+	char *it = cx_xcalloc(1, len + 1);
+	int item = 0, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		rc = cx_fail(e, EINVAL, "the value is empty");
+	while (!rc && i <= len) {
+		size_t n = 0, eq = 0;
+		bool has_eq = false;
+
+		/* one item: up to a single comma; ",," is a literal comma */
+		for (; i < len; i++) {
+			if (s[i] == ',') {
+				if (i + 1 < len && s[i + 1] == ',') {
+					it[n++] = s[i++];
+					continue;
+				}
+				break;
+			}
+			if (s[i] == '=' && !has_eq) {
+				has_eq = true;
+				eq = n;
+			}
+			it[n++] = s[i];
+		}
+		it[n] = 0;
+		bool last = i >= len;
+		i++; /* skip the comma */
+
+		if (!has_eq && !n)
+			rc = cx_fail(e, EINVAL, last ? "the value ends with a "
+				     "comma (write ',,' for a literal comma)" :
+				     "an empty item between two commas (write "
+				     "',,' for a literal comma)");
+		else if (has_eq && eq == 0)
+			rc = cx_fail(e, EINVAL, "'%s' has no name before '='",
+				     it);
+		else if (has_eq)
+			kv_add(out, cx_xasprintf("%.*s", (int)eq, it),
+			       cx_xstrdup(it + eq + 1), false, false);
+		else if (item == 0 && implied)
+			kv_add(out, cx_xstrdup(implied), cx_xstrdup(it), false,
+			       true);
+		else
+			kv_add(out, cx_xstrdup(it), cx_xstrdup("on"), true,
+			       false);
+		item++;
+		if (last)
+			break;
+	}
+	free(it);
+	if (rc)
+		cfg_kvlist_free(out);
+	return rc;
+}
+
+/* append s with its commas doubled */
+static void put_escaped(char *buf, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		buf[(*len)++] = *s;
+		if (*s == ',')
+			buf[(*len)++] = ',';
+	}
+}
+
+char *cfg_kv_join(const struct cfg_kvlist *l)
+{
+	size_t cap = 1, len = 0;
+	for (int i = 0; i < l->n; i++)
+		cap += 2 * (strlen(l->kv[i].key) + strlen(l->kv[i].val)) + 2;
+	char *buf = cx_xcalloc(1, cap);
+
+	for (int i = 0; i < l->n; i++) {
+		const struct cfg_kv *k = &l->kv[i];
+		if (i)
+			buf[len++] = ',';
+		if (!k->implied)
+			put_escaped(buf, &len, k->key);
+		if (!k->implied && !k->bare)
+			buf[len++] = '=';
+		if (!k->bare)
+			put_escaped(buf, &len, k->val);
+	}
+	buf[len] = 0;
+	return buf;
 }

@@ -1,6 +1,7 @@
 /*
  * grammar.h - QEMU's command-line grammar, written down once: which
- * options take a value, and how a command line's words become options.
+ * options take a value, how a command line's words become options, and
+ * how an option's `key=val,...` value is read and written back.
  * The topology parser (config/) builds the fabric from these options and
  * `qemu-args` (qemu/) re-emits them; both split a line here, so what
  * `cxlemu check` accepts is exactly what `qemu-args` prints.
@@ -82,5 +83,45 @@ struct cfg_cmdline {
 int cfg_cmdline_split(char *const *words, int n, const char *host,
 		      struct cfg_cmdline *out, cx_err *e);
 void cfg_cmdline_free(struct cfg_cmdline *c);
+
+/* ---- option values: key=value lists ---- */
+
+/*
+ * cfg_kv_parse() splits one option value, `key=val,key=val`, the way
+ * QEMU's option parsers do: `,,` is a literal comma, the first item
+ * without `=` is the implied key (the driver of -device, the type of
+ * -object and -machine, the size of -m), and a later bare `key` means
+ * `key=on`.  cfg_kv_join() writes a list back so that it parses the same.
+ */
+struct cfg_kv {
+	char *key;
+	char *val;
+	bool bare;                  /* written as `key`, read as key=on */
+	bool implied;               /* the value of the implied key */
+};
+
+struct cfg_kvlist {
+	struct cfg_kv *kv;
+	int n, cap;
+};
+
+/* Parse one option value.  `implied` names the key of a leading item
+ * without `=` (NULL: none).  On error returns -EINVAL and fills e with a
+ * message that names the offending item (no location). */
+int cfg_kv_parse(const char *s, const char *implied, struct cfg_kvlist *out,
+		 cx_err *e);
+void cfg_kvlist_free(struct cfg_kvlist *l);
+/* The value of `key` (the last one given), or NULL. */
+const char *cfg_kv_get(const struct cfg_kvlist *l, const char *key);
+/* Give `key` the value `val`: the last item with that key, or a new one
+ * at the end. */
+void cfg_kv_set(struct cfg_kvlist *l, const char *key, const char *val);
+/* Remove item i, or every item with `key` (returns how many). */
+void cfg_kv_del_at(struct cfg_kvlist *l, int i);
+int cfg_kv_del(struct cfg_kvlist *l, const char *key);
+/* The list as QEMU reads it: items joined by ',', commas in keys and
+ * values doubled, implied and bare items written as they were given.
+ * The caller frees the string. */
+char *cfg_kv_join(const struct cfg_kvlist *l);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * lexer.c - topology files into hosts and words, QEMU option values into
- * key/value lists (see cfg.h).
+ * lexer.c - topology files into hosts and words (see cfg.h); the words'
+ * QEMU grammar is grammar.c's.
  *
  * The word splitter is a small state machine over the bytes of the file.
  * Outside quotes, whitespace and newlines end a word, `#` at the start of a
@@ -362,110 +362,4 @@ out:
 	return rc;
 #undef END_WORD
 #undef START_WORD
-}
-
-/* ---- option values ---- */
-
-static void kv_add(struct cfg_kvlist *l, char *key, char *val, bool bare,
-		   bool implied)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->kv = cx_xrealloc(l->kv, sizeof(*l->kv) * (size_t)l->cap);
-	}
-	l->kv[l->n].key = key;
-	l->kv[l->n].val = val;
-	l->kv[l->n].bare = bare;
-	l->kv[l->n].implied = implied;
-	l->n++;
-}
-
-void cfg_kvlist_free(struct cfg_kvlist *l)
-{
-	for (int i = 0; i < l->n; i++) {
-		free(l->kv[i].key);
-		free(l->kv[i].val);
-	}
-	free(l->kv);
-	memset(l, 0, sizeof(*l));
-}
-
-const char *cfg_kv_get(const struct cfg_kvlist *l, const char *key)
-{
-	for (int i = l->n - 1; i >= 0; i--)
-		if (!strcmp(l->kv[i].key, key))
-			return l->kv[i].val;
-	return NULL;
-}
-
-int cfg_kv_parse(const char *s, const char *implied, struct cfg_kvlist *out,
-		 cx_err *e)
-{
-	size_t i = 0, len = strlen(s);
-	int item = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (len == 0)
-		return cx_fail(e, EINVAL, "the value is empty");
-	while (i <= len) {
-		struct sbuf b = { 0 };
-		bool has_eq = false;
-		size_t eq = 0;
-
-		/* one item: up to a single comma; ",," is a literal comma */
-		while (i < len) {
-			if (s[i] == ',') {
-				if (i + 1 < len && s[i + 1] == ',') {
-					sb_putc(&b, ',');
-					i += 2;
-					continue;
-				}
-				break;
-			}
-			if (s[i] == '=' && !has_eq) {
-				has_eq = true;
-				eq = b.n;
-			}
-			sb_putc(&b, s[i++]);
-		}
-		char *it = sb_take(&b);
-		bool last = i >= len;
-		i++; /* skip the comma */
-
-		if (!has_eq) {
-			if (!*it) {
-				free(it);
-				cfg_kvlist_free(out);
-				return cx_fail(e, EINVAL,
-					       last ? "the value ends with a "
-					       "comma (write ',,' for a "
-					       "literal comma)" :
-					       "an empty item between two "
-					       "commas (write ',,' for a "
-					       "literal comma)");
-			}
-			if (item == 0 && implied)
-				kv_add(out, cx_xstrdup(implied), it, false,
-				       true);
-			else
-				kv_add(out, it, cx_xstrdup("on"), true, false);
-		} else {
-			if (eq == 0) {
-				int rc = cx_fail(e, EINVAL,
-						 "'%s' has no name before "
-						 "'='", it);
-				free(it);
-				cfg_kvlist_free(out);
-				return rc;
-			}
-			char *key = cx_xasprintf("%.*s", (int)eq, it);
-			char *val = cx_xstrdup(it + eq + 1);
-			free(it);
-			kv_add(out, key, val, false, false);
-		}
-		item++;
-		if (last)
-			break;
-	}
-	return 0;
 }

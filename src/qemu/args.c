@@ -32,161 +32,31 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- QEMU comma lists ---- */
-
-struct kv {
-	char *key;   /* NULL for a bare item ("q35", "cxl-type3", "share") */
-	char *val;
-};
+/* ---- the host's options ---- */
 
 struct qopt {
 	char *name;  /* without leading dashes: "device", "M", "object" */
 	char *arg;   /* NULL for a flag option */
-	cx_vec kvs;  /* struct kv *, when parsed */
-	bool parsed, dirty, drop;
+	struct cfg_kvlist kv; /* its key=value list, when parsed */
+	bool parsed, dirty;
 };
-
-static void kv_split(const char *s, cx_vec *out)
-{
-	size_t n = strlen(s);
-	char *item = cx_xcalloc(1, n + 1);
-	size_t il = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] == ',' && i + 1 < n && s[i + 1] == ',') {
-			item[il++] = ',';
-			i++;
-			continue;
-		}
-		if (i == n || s[i] == ',') {
-			item[il] = 0;
-			struct kv *k = cx_xcalloc(1, sizeof(*k));
-			char *eq = strchr(item, '=');
-			if (eq) {
-				*eq = 0;
-				k->key = cx_xstrdup(item);
-				k->val = cx_xstrdup(eq + 1);
-			} else {
-				k->val = cx_xstrdup(item);
-			}
-			cx_vec_push(out, k);
-			il = 0;
-			continue;
-		}
-		item[il++] = s[i];
-	}
-	free(item);
-}
-
-static void kv_free(cx_vec *v)
-{
-	for (int i = 0; i < v->n; i++) {
-		struct kv *k = v->v[i];
-		free(k->key);
-		free(k->val);
-		free(k);
-	}
-	cx_vec_free(v);
-}
-
-static void append_escaped(char **buf, size_t *len, size_t *cap,
-			   const char *s)
-{
-	for (; *s; s++) {
-		if (*len + 3 >= *cap) {
-			*cap *= 2;
-			*buf = cx_xrealloc(*buf, *cap);
-		}
-		(*buf)[(*len)++] = *s;
-		if (*s == ',')
-			(*buf)[(*len)++] = ',';
-	}
-	(*buf)[*len] = 0;
-}
-
-static char *kv_join(const cx_vec *v)
-{
-	size_t cap = 64, len = 0;
-	char *buf = cx_xcalloc(1, cap);
-
-	for (int i = 0; i < v->n; i++) {
-		struct kv *k = v->v[i];
-		if (i) {
-			if (len + 2 >= cap) {
-				cap *= 2;
-				buf = cx_xrealloc(buf, cap);
-			}
-			buf[len++] = ',';
-			buf[len] = 0;
-		}
-		if (k->key) {
-			append_escaped(&buf, &len, &cap, k->key);
-			if (len + 2 >= cap) {
-				cap *= 2;
-				buf = cx_xrealloc(buf, cap);
-			}
-			buf[len++] = '=';
-			buf[len] = 0;
-		}
-		append_escaped(&buf, &len, &cap, k->val);
-	}
-	return buf;
-}
-
-static struct kv *kv_find(const struct qopt *o, const char *key)
-{
-	for (int i = 0; i < o->kvs.n; i++) {
-		struct kv *k = o->kvs.v[i];
-		if (k->key && !strcmp(k->key, key))
-			return k;
-	}
-	return NULL;
-}
 
 static const char *kv_get(const struct qopt *o, const char *key)
 {
-	struct kv *k = kv_find(o, key);
-	return k ? k->val : NULL;
-}
-
-/* The implied first item (driver, qom-type, machine type) or key=. */
-static const char *kv_head(const struct qopt *o, const char *key)
-{
-	if (o->kvs.n) {
-		struct kv *k = o->kvs.v[0];
-		if (!k->key)
-			return k->val;
-	}
-	return kv_get(o, key);
+	return cfg_kv_get(&o->kv, key);
 }
 
 static void kv_set(struct qopt *o, const char *key, const char *val)
 {
-	struct kv *k = kv_find(o, key);
-	if (!k) {
-		k = cx_xcalloc(1, sizeof(*k));
-		k->key = cx_xstrdup(key);
-		cx_vec_push(&o->kvs, k);
-	} else {
-		free(k->val);
-	}
-	k->val = cx_xstrdup(val);
+	cfg_kv_set(&o->kv, key, val);
 	o->dirty = true;
 }
 
 static void kv_del(struct qopt *o, const char *key)
 {
-	struct kv *k = kv_find(o, key);
-	if (!k)
-		return;
-	cx_vec_remove(&o->kvs, k);
-	free(k->key);
-	free(k->val);
-	free(k);
-	o->dirty = true;
+	if (cfg_kv_del(&o->kv, key))
+		o->dirty = true;
 }
-
-/* ---- the host's options ---- */
 
 /* options whose value is a key=value list (-device, -object, -M, ...) */
 static bool parsed_opt(const char *name)
@@ -206,7 +76,7 @@ static void opts_free(cx_vec *opts)
 		struct qopt *o = opts->v[i];
 		free(o->name);
 		free(o->arg);
-		kv_free(&o->kvs);
+		cfg_kvlist_free(&o->kv);
 		free(o);
 	}
 	cx_vec_free(opts);
@@ -217,10 +87,9 @@ static struct qopt *opt_new(const char *name, const char *arg)
 	struct qopt *o = cx_xcalloc(1, sizeof(*o));
 	o->name = cx_xstrdup(name);
 	o->arg = arg ? cx_xstrdup(arg) : NULL;
-	if (arg && parsed_opt(name)) {
-		kv_split(arg, &o->kvs);
-		o->parsed = true;
-	}
+	if (arg && parsed_opt(name))
+		o->parsed = cfg_kv_parse(arg, cfg_optdef_find(name)->implied,
+					 &o->kv, NULL) == 0;
 	return o;
 }
 
@@ -247,7 +116,7 @@ static const char *dev_driver(const struct qopt *o)
 {
 	if (strcmp(o->name, "device") || !o->parsed)
 		return NULL;
-	return kv_head(o, "driver");
+	return kv_get(o, "driver");
 }
 
 static bool id_used(const cx_vec *opts, const char *id)
@@ -359,15 +228,16 @@ static int check_device(struct gen *g, struct qopt *o, enum cx_qdev d,
 			       "QEMU >= %s", who, qemu_desc(c), drv,
 			       dev_since[d]);
 
-	for (int i = 1; i < o->kvs.n; i++) {
-		struct kv *k = o->kvs.v[i];
-		if (!k->key || generic_prop(k->key) ||
+	for (int i = 0; i < o->kv.n; i++) {
+		struct cfg_kv *k = &o->kv.kv[i];
+		/* the driver and bare items are not properties to look up */
+		if (k->implied || k->bare || generic_prop(k->key) ||
 		    cx_qemu_has_prop(c, d, k->key))
 			continue;
 		/* the renames QEMU made */
 		if (d == CX_QDEV_TYPE3 && !strcmp(k->key, "persistent-memdev") &&
 		    cx_qemu_has_prop(c, d, "memdev")) {
-			if (kv_find(o, "memdev"))
+			if (kv_get(o, "memdev"))
 				return cx_fail(e, EINVAL, "%s: has both memdev= "
 					       "and persistent-memdev=; QEMU "
 					       "takes one of them", who);
@@ -385,8 +255,8 @@ static int check_device(struct gen *g, struct qopt *o, enum cx_qdev d,
 			     "not have it (QEMU 8.0 added it); a bridge with "
 			     "one root port gets a second one instead", who,
 			     k->val, qemu_desc(c));
-			kv_del(o, k->key);
-			i--;
+			cfg_kv_del_at(&o->kv, i--);
+			o->dirty = true;
 			continue;
 		}
 		if (legacy_prop(d, k->key))
@@ -521,7 +391,7 @@ static int fix_backends(struct gen *g, cx_err *e)
 		struct qopt *o = g->opts->v[i];
 		if (strcmp(o->name, "object") || !o->parsed)
 			continue;
-		const char *type = kv_head(o, "qom-type");
+		const char *type = kv_get(o, "qom-type");
 		const char *id = kv_get(o, "id");
 		if (!type || strcmp(type, "memory-backend-file"))
 			continue;
@@ -553,7 +423,7 @@ static struct qopt *find_backend_opt(cx_vec *opts, const char *id)
 		if (strcmp(o->name, "object") || !o->parsed)
 			continue;
 		const char *oid = kv_get(o, "id");
-		const char *type = kv_head(o, "qom-type");
+		const char *type = kv_get(o, "qom-type");
 		if (oid && type && !strncmp(type, "memory-backend-", 15) &&
 		    !strcmp(oid, id))
 			return o;
@@ -568,7 +438,7 @@ static int smp_cpus(const cx_vec *opts)
 		struct qopt *o = opts->v[i];
 		if (strcmp(o->name, "smp") || !o->parsed)
 			continue;
-		const char *v = kv_head(o, "cpus");
+		const char *v = kv_get(o, "cpus");
 		const char *mx = kv_get(o, "maxcpus");
 		uint64_t n;
 		if (mx && !cx_parse_u64(mx, &n, "maxcpus", NULL) && n)
@@ -757,11 +627,11 @@ static bool cxl_only_keeps(const struct qopt *o)
 	    !strcmp(n, "numa"))
 		return true;
 	if (!strcmp(n, "object") && o->parsed) {
-		const char *t = kv_head(o, "qom-type");
+		const char *t = kv_get(o, "qom-type");
 		return t && !strncmp(t, "memory-backend-", 15);
 	}
 	if (!strcmp(n, "device") && o->parsed) {
-		const char *d = kv_head(o, "driver");
+		const char *d = kv_get(o, "driver");
 		return d && cx_qdev_from_name(d) >= 0;
 	}
 	return false;
@@ -900,7 +770,7 @@ int cx_qemu_line_build(struct cx_fabric *f, const char *host,
 			continue;
 		if (o->for_check && check_drops(q))
 			continue;
-		if (o->for_check && is_machine(q) && kv_find(q, "accel"))
+		if (o->for_check && is_machine(q))
 			kv_del(q, "accel");
 		char *dash = cx_xasprintf("-%s", q->name);
 		emit(out, dash);
@@ -908,7 +778,7 @@ int cx_qemu_line_build(struct cx_fabric *f, const char *host,
 		if (!q->arg)
 			continue;
 		if (q->dirty) {
-			char *j = kv_join(&q->kvs);
+			char *j = cfg_kv_join(&q->kv);
 			emit(out, j);
 			free(j);
 		} else {
@@ -951,14 +821,13 @@ static void collect_mem_paths(const struct cx_qemu_line *l, cx_vec *paths)
 	for (int i = 1; i + 1 < l->argv.n; i++) {
 		if (strcmp(l->argv.v[i], "-object"))
 			continue;
-		cx_vec kvs = {0};
-		kv_split(l->argv.v[i + 1], &kvs);
-		for (int k = 0; k < kvs.n; k++) {
-			struct kv *x = kvs.v[k];
-			if (x->key && !strcmp(x->key, "mem-path"))
-				cx_vec_push(paths, cx_xstrdup(x->val));
-		}
-		kv_free(&kvs);
+		struct cfg_kvlist kv;
+		if (cfg_kv_parse(l->argv.v[i + 1], "qom-type", &kv, NULL))
+			continue;
+		const char *path = cfg_kv_get(&kv, "mem-path");
+		if (path)
+			cx_vec_push(paths, cx_xstrdup(path));
+		cfg_kvlist_free(&kv);
 	}
 }
 
