@@ -559,6 +559,23 @@ static void t_check_and_args_agree(void **s)
 	assert_true(nflags > 40);
 }
 
+/* qemu-args names the release of every CXL device it emits, from the
+ * same property tables the topology parser checks against */
+static void t_device_types_known(void **s)
+{
+	(void)s;
+	for (int d = 0; d < CX_QDEV_NR; d++) {
+		const struct cfg_type *t = cfg_type_find(cx_qdev_name(d));
+		assert_non_null(t);
+		assert_non_null(t->since);
+	}
+	assert_string_equal(cfg_prop_find("cxl-type3", "volatile-memdev")->since,
+			    "8.1");
+	assert_true(cfg_prop_find("pxb-cxl", "window-base[2]")->flags &
+		    CFG_PROP_LEGACY);
+	assert_null(cfg_prop_find("cxl-type3", "window-base[2]"));
+}
+
 static void mkdirs(const char *path)
 {
 	char *p = cx_xstrdup(path);
@@ -1139,6 +1156,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_cxl_only_and_check_mode),
 		cmocka_unit_test(t_join_quotes),
 		cmocka_unit_test(t_check_and_args_agree),
+		cmocka_unit_test(t_device_types_known),
 		cmocka_unit_test(t_nodes_none),
 		cmocka_unit_test(t_nodes_kmem),
 		cmocka_unit_test(t_nodes_variants),

@@ -1,7 +1,9 @@
 /*
  * grammar.h - QEMU's command-line grammar, written down once: which
- * options take a value, how a command line's words become options, and
- * how an option's `key=val,...` value is read and written back.
+ * options take a value, how a command line's words become options, how
+ * an option's `key=val,...` value is read and written back, and the
+ * properties of the devices and objects cxlemu models (grammar.c has the
+ * options and lists, props.c the properties).
  * The topology parser (config/) builds the fabric from these options and
  * `qemu-args` (qemu/) re-emits them; both split a line here, so what
  * `cxlemu check` accepts is exactly what `qemu-args` prints.
@@ -123,5 +125,58 @@ int cfg_kv_del(struct cfg_kvlist *l, const char *key);
  * values doubled, implied and bare items written as they were given.
  * The caller frees the string. */
 char *cfg_kv_join(const struct cfg_kvlist *l);
+
+/* ---- properties of the modeled devices, backends and machine ---- */
+
+enum cfg_ptype {
+	CFG_PT_STR, CFG_PT_BOOL, CFG_PT_U8, CFG_PT_U16, CFG_PT_U32,
+	CFG_PT_U64, CFG_PT_SIZE,
+	CFG_PT_LINK,                /* the id of a memory backend */
+	CFG_PT_ADDR,                /* PCI slot[.function] */
+};
+
+enum {
+	CFG_PROP_LEGACY = 1 << 0,   /* the 2021 cxl-2.0v4 development branch:
+				       never in a QEMU release */
+	CFG_PROP_INDEXED = 1 << 1,  /* written name[N]: window-base[0] */
+	CFG_PROP_ANY_QEMU = 1 << 2, /* qdev takes it on every device; a
+				       probed `-device T,help` need not
+				       list it */
+};
+
+struct cfg_prop {
+	const char *name;
+	enum cfg_ptype type;
+	const char *note;           /* kept but not modeled: why (a warning) */
+	const char *since;          /* the QEMU release that brought it,
+				       when newer than its device */
+	unsigned flags;             /* CFG_PROP_* */
+};
+
+/* A device driver or object type cxlemu models, and its properties. */
+struct cfg_type {
+	const char *name;           /* "cxl-type3", "memory-backend-file" */
+	const char *since;          /* QEMU release that brought it */
+	const struct cfg_prop *const *tables; /* most specific first; each
+				       ends with a NULL name */
+	int ntables;
+};
+
+/* The type named `name`, or NULL when cxlemu does not model it. */
+const struct cfg_type *cfg_type_find(const char *name);
+/* Property `key` of type `name` (window-base[3] matches window-base[N]);
+ * NULL when it has none. */
+const struct cfg_prop *cfg_prop_find(const char *name, const char *key);
+/* Keys every -device or -object takes beside its properties: id, bus,
+ * driver, qom-type. */
+bool cfg_generic_key(const char *key);
+/* Check `val` against the property's type; on error returns -EINVAL and
+ * fills e with a message naming "OWNER property 'NAME'" (no location). */
+int cfg_prop_check(const struct cfg_prop *p, const char *owner,
+		   const char *val, cx_err *e);
+/* "name[3]" with base "name" -> 3; false for anything else. */
+bool cfg_indexed_key(const char *key, const char *base, int *idx);
+/* A -machine property QEMU has that cxlemu keeps without modeling it. */
+bool cfg_machine_prop_kept(const char *key);
 
 #endif

@@ -61,150 +61,6 @@ static bool in_list(const char *const *l, size_t n, const char *s)
 }
 
 /* ------------------------------------------------------------------ */
-/* properties of the modeled objects and devices                        */
-/* ------------------------------------------------------------------ */
-
-enum ptype {
-	PT_STR, PT_BOOL, PT_U8, PT_U16, PT_U32, PT_U64, PT_SIZE, PT_LINK,
-	PT_ADDR,
-};
-
-struct prop {
-	const char *name;
-	enum ptype t;
-	const char *note; /* kept but not modeled, worth a warning */
-};
-
-static const struct prop pci_props[] = {
-	{ "addr", PT_ADDR, NULL },
-	{ "multifunction", PT_BOOL, NULL },
-	{ "romfile", PT_STR, NULL },
-	{ "romsize", PT_U32, NULL },
-	{ "rombar", PT_STR, NULL },
-	{ "acpi-index", PT_U32, NULL },
-	{ "failover_pair_id", PT_STR, NULL },
-	{ "x-pcie-lnksta-dllla", PT_BOOL, NULL },
-	{ "x-pcie-extcap-init", PT_BOOL, NULL },
-	{ "x-pcie-err-unc-mask", PT_BOOL, NULL },
-	{ "x-pcie-ari-nextfn-1", PT_BOOL, NULL },
-	{ "x-pcie-ext-tag", PT_BOOL, NULL },
-	{ "x-max-bounce-buffer-size", PT_SIZE, NULL },
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop pxb_props[] = {
-	{ "bus_nr", PT_U8, NULL },
-	{ "numa_node", PT_U16, NULL },
-	{ "bypass_iommu", PT_BOOL, NULL },
-	{ "hdm_for_passthrough", PT_BOOL,
-	  "cxlemu makes a host bridge with one root port a passthrough "
-	  "bridge, as Linux expects" },
-	{ "uid", PT_U32, NULL },            /* 2021 development branch */
-	{ "len-window-base", PT_U8, NULL }, /* 2021 development branch */
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop slot_props[] = { /* cxl-rp and cxl-downstream */
-	{ "port", PT_U8, NULL },
-	{ "chassis", PT_U8, NULL },
-	{ "slot", PT_U16, NULL },
-	{ "hotplug", PT_BOOL, NULL },
-	{ "x-speed", PT_STR, NULL },
-	{ "x-width", PT_STR, NULL },
-	{ "power_controller_present", PT_BOOL, NULL },
-	{ "x-native-hotplug", PT_BOOL, NULL },
-	{ "x-do-not-expose-native-hotplug-cap", PT_BOOL, NULL },
-	{ "aer_log_max", PT_U16, NULL },
-	{ "x-migrate-msix", PT_BOOL, NULL },
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop rp_props[] = {
-	{ "bus-reserve", PT_U32, NULL },
-	{ "io-reserve", PT_SIZE, NULL },
-	{ "mem-reserve", PT_SIZE, NULL },
-	{ "pref32-reserve", PT_SIZE, NULL },
-	{ "pref64-reserve", PT_SIZE, NULL },
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop usp_props[] = {
-	{ "sn", PT_U64, NULL },
-	{ "cdat", PT_STR, "cxlemu reports its own CDAT" },
-	{ "x-speed", PT_STR, NULL },
-	{ "x-width", PT_STR, NULL },
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop t3_props[] = {
-	{ "volatile-memdev", PT_LINK, NULL },
-	{ "persistent-memdev", PT_LINK, NULL },
-	{ "memdev", PT_LINK, NULL },
-	{ "lsa", PT_LINK, NULL },
-	{ "sn", PT_U64, NULL },
-	{ "cdat", PT_STR, "cxlemu reports its own CDAT" },
-	{ "num-dc-regions", PT_U8, NULL },
-	{ "volatile-dc-memdev", PT_LINK, NULL },
-	{ "x-speed", PT_STR, NULL },
-	{ "x-width", PT_STR, NULL },
-	{ "size", PT_SIZE, NULL },          /* 2021 development branch */
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop be_props[] = { /* every memory backend */
-	{ "size", PT_SIZE, NULL },
-	{ "share", PT_BOOL, NULL },
-	{ "merge", PT_BOOL, NULL },
-	{ "dump", PT_BOOL, NULL },
-	{ "prealloc", PT_BOOL, NULL },
-	{ "prealloc-threads", PT_U32, NULL },
-	{ "prealloc-context", PT_STR, NULL },
-	{ "reserve", PT_BOOL, NULL },
-	{ "host-nodes", PT_STR, NULL },
-	{ "policy", PT_STR, NULL },
-	{ "x-use-canonical-path-for-ramblock-id", PT_BOOL, NULL },
-	{ "host-mem-type", PT_STR,
-	  "it comes from an RFC that was never merged into QEMU; cxlemu's "
-	  "media are ordinary host memory or files" },
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop be_file_props[] = {
-	{ "mem-path", PT_STR, NULL },
-	{ "align", PT_SIZE, NULL },
-	{ "offset", PT_SIZE, NULL },
-	{ "discard-data", PT_BOOL, NULL },
-	{ "pmem", PT_BOOL, NULL },
-	{ "readonly", PT_BOOL, NULL },
-	{ "rom", PT_STR, NULL },
-	{ NULL, PT_STR, NULL },
-};
-
-static const struct prop be_memfd_props[] = {
-	{ "hugetlb", PT_BOOL, NULL },
-	{ "hugetlbsize", PT_SIZE, NULL },
-	{ "seal", PT_BOOL, NULL },
-	{ NULL, PT_STR, NULL },
-};
-
-/* machine properties that are kept without a remark */
-static const char *const machine_props[] = {
-	"type", "accel", "kernel-irqchip", "kernel_irqchip", "kvm-shadow-mem",
-	"dump-guest-core", "mem-merge", "usb", "graphics", "firmware",
-	"suppress-vmdesc", "memory-encryption", "confidential-guest-support",
-	"nvdimm", "nvdimm-persistence", "hmat", "smm", "vmport", "pit",
-	"hpet", "acpi", "sata", "smbus", "i8042", "fd-bootchk",
-	"max-ram-below-4g", "max-fw-size", "x-oem-id", "x-oem-table-id",
-	"default-bus-bypass-iommu", "bus-lock-ratelimit", "pflash0",
-	"pflash1", "kernel", "initrd", "append", "dtb", "dumpdtb",
-	"phandle-start", "dt-compatible", "boot", "smp", "iommu",
-	"gic-version", "highmem", "its", "ras", "secure", "virtualization",
-	"mte", "igd-passthru", "xen-igd-passthru", "accel-opts",
-	"memory-backend", "sgx-epc", "smp-cache", "aux-ram-share",
-	"highmem-ecam", "highmem-mmio", "highmem-redists", "acpi-spcr",
-};
-
-/* ------------------------------------------------------------------ */
 /* parsing state                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -410,21 +266,6 @@ static bool id_wellformed(const char *id)
 	return true;
 }
 
-/* "window-base[3]" -> 3 */
-static bool indexed_key(const char *key, const char *base, int *idx)
-{
-	size_t n = strlen(base);
-	char *end;
-	if (strncmp(key, base, n) || key[n] != '[' || key[n + 1] < '0' ||
-	    key[n + 1] > '9')
-		return false;
-	long v = strtol(key + n + 1, &end, 10);
-	if (*end != ']' || end[1] || v > 1000)
-		return false;
-	*idx = (int)v;
-	return true;
-}
-
 /* a decimal index at *p, advancing it; -1 if none */
 static long take_index(const char **p)
 {
@@ -440,71 +281,6 @@ static long take_index(const char **p)
 	}
 	*p = s;
 	return v;
-}
-
-static const struct prop *find_prop(const struct prop *t, const char *name)
-{
-	for (; t && t->name; t++)
-		if (!strcmp(t->name, name))
-			return t;
-	return NULL;
-}
-
-static int check_value(struct hctx *x, const struct copt *o,
-		       const char *owner, const struct prop *p,
-		       const char *val)
-{
-	char what[160];
-	cx_err t;
-	uint64_t v, max = 0;
-	bool b;
-
-	snprintf(what, sizeof(what), "%s property '%s'", owner, p->name);
-	switch (p->t) {
-	case PT_BOOL:
-		if (cx_parse_bool(val, &b, what, &t))
-			return perr(x, o, &t);
-		return 0;
-	case PT_U8: max = 0xff; break;
-	case PT_U16: max = 0xffff; break;
-	case PT_U32: max = 0xffffffffULL; break;
-	case PT_U64: max = UINT64_MAX; break;
-	case PT_SIZE:
-		if (cx_parse_size(val, &v, what, &t))
-			return perr(x, o, &t);
-		return 0;
-	case PT_LINK:
-		if (!*val)
-			return oerr(x, o, "%s needs the id of a memory backend",
-				    what);
-		return 0;
-	case PT_ADDR: {
-		/* PCI slot[.function], hexadecimal */
-		char *end;
-		unsigned long s = strtoul(val, &end, 16), fn = 0;
-		if (end != val && *end == '.') {
-			char *e2;
-			fn = strtoul(end + 1, &e2, 16);
-			if (e2 == end + 1)
-				end = (char *)val;
-			else
-				end = e2;
-		}
-		if (end == val || *end || s > 31 || fn > 7)
-			return oerr(x, o, "%s: '%s' is not a PCI address "
-				    "(slot[.function], slot 0-1f, function 0-7)",
-				    what, val);
-		return 0;
-	}
-	default:
-		return 0;
-	}
-	if (cx_parse_u64(val, &v, what, &t))
-		return perr(x, o, &t);
-	if (v > max)
-		return oerr(x, o, "%s: %s is out of range (0 to %llu)", what,
-			    val, (unsigned long long)max);
-	return 0;
 }
 
 /* an unsigned property with a default */
@@ -529,11 +305,14 @@ static int get_uint(struct hctx *x, const struct copt *o,
 	return 0;
 }
 
-static void list_props(char *buf, size_t n, const struct prop *t)
+/* the current properties of a table, for a message */
+static void list_props(char *buf, size_t n, const struct cfg_prop *t)
 {
 	size_t used = 0;
 	buf[0] = 0;
 	for (; t && t->name && used + 2 < n; t++) {
+		if (t->flags & CFG_PROP_INDEXED)
+			continue;
 		int k = snprintf(buf + used, n - used, "%s%s",
 				 used ? ", " : "", t->name);
 		if (k < 0)
@@ -543,44 +322,37 @@ static void list_props(char *buf, size_t n, const struct prop *t)
 }
 
 /*
- * Check every key of a modeled device or object against its tables:
- * unknown keys are errors, values must have the property's type, kept
- * properties that change QEMU's behaviour get a warning.
+ * Check every key of a modeled device or object against its type's
+ * properties (config/props.c): unknown keys are errors, values must have
+ * the property's type, kept properties that change QEMU's behaviour get
+ * a warning.
  */
 static int check_props(struct hctx *x, const struct copt *o,
 		       const struct cfg_kvlist *kv, const char *owner,
-		       const char *id, const struct prop *const *tables,
-		       int ntables, bool pxb_legacy)
+		       const char *id)
 {
+	const struct cfg_type *type = cfg_type_find(owner);
+
 	for (int i = 0; i < kv->n; i++) {
 		const struct cfg_kv *k = &kv->kv[i];
-		const struct prop *p = NULL;
-		int idx;
+		const struct cfg_prop *p;
+		cx_err t;
 
 		for (int j = i + 1; j < kv->n; j++)
 			if (!strcmp(kv->kv[j].key, k->key))
 				return oerr(x, o, "'%s' is given twice",
 					    k->key);
-		if (k->implied || !strcmp(k->key, "id") ||
-		    !strcmp(k->key, "bus") || !strcmp(k->key, "driver") ||
-		    !strcmp(k->key, "qom-type"))
+		if (k->implied || cfg_generic_key(k->key))
 			continue;
-		for (int j = 0; j < ntables && !p; j++)
-			p = find_prop(tables[j], k->key);
-		if (!p && pxb_legacy && (indexed_key(k->key, "window-base",
-						      &idx) ||
-					 indexed_key(k->key, "memdev", &idx)))
-			continue;
-		if (!p) {
+		if (!(p = cfg_prop_find(owner, k->key))) {
 			char known[600];
-			list_props(known, sizeof(known), tables[0]);
+			list_props(known, sizeof(known), type->tables[0]);
 			return oerr(x, o, "%s has no property '%s' (its "
 				    "properties include %s)", owner, k->key,
 				    known);
 		}
-		int rc = check_value(x, o, owner, p, k->val);
-		if (rc)
-			return rc;
+		if (cfg_prop_check(p, owner, k->val, &t))
+			return perr(x, o, &t);
 		if (p->note)
 			WARN(x, o->line, "%s %s: %s=%s is kept but not "
 			     "modeled: %s", owner, id, k->key, k->val,
@@ -687,21 +459,16 @@ static int add_object(struct hctx *x, struct copt *o)
 				    x->objs[i].o->line);
 
 	enum cx_backend_kind kind;
-	const struct prop *tables[2] = { be_props, NULL };
-	if (!strcmp(ob->type, "memory-backend-ram")) {
+	if (!strcmp(ob->type, "memory-backend-ram"))
 		kind = CX_BACKEND_RAM;
-	} else if (!strcmp(ob->type, "memory-backend-file")) {
+	else if (!strcmp(ob->type, "memory-backend-file"))
 		kind = CX_BACKEND_FILE;
-		tables[1] = be_file_props;
-	} else if (!strcmp(ob->type, "memory-backend-memfd")) {
+	else if (!strcmp(ob->type, "memory-backend-memfd"))
 		kind = CX_BACKEND_MEMFD;
-		tables[1] = be_memfd_props;
-	} else {
+	else
 		return 0; /* kept, not modeled */
-	}
 
-	if ((rc = check_props(x, o, &ob->kv, ob->type, ob->id, tables,
-			      tables[1] ? 2 : 1, false)))
+	if ((rc = check_props(x, o, &ob->kv, ob->type, ob->id)))
 		return rc;
 
 	const char *size = cfg_kv_get(&ob->kv, "size");
@@ -905,9 +672,7 @@ static int machine(struct hctx *x, struct copt *o)
 		} else if (!strcmp(k, "memory-backend")) {
 			x->ram_be = v;
 			x->ram_be_o = o;
-		} else if (in_list(machine_props, CX_ARRAY_SIZE(machine_props),
-				   k) || !strncmp(k, "sgx-epc.", 8) ||
-			   !strncmp(k, "smp-cache.", 10)) {
+		} else if (cfg_machine_prop_kept(k)) {
 			/* kept, not modeled */
 		} else if (!strncmp(k, "cxl", 3)) {
 			rc = oerr(x, o, "'%s' is not a CXL machine property "
@@ -1095,12 +860,10 @@ static int used_twice(struct hctx *x, struct cdev *d, const char *prop,
 
 static int build_hb(struct hctx *x, struct cdev *d)
 {
-	const struct prop *tables[] = { pxb_props, pci_props };
 	int rc, nhb = 0;
 	uint64_t bus_nr;
 
-	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id, tables, 2,
-			      true)))
+	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id)))
 		return rc;
 	const char *bus = cfg_kv_get(&d->kv, "bus");
 	if (bus && strcmp(bus, "pcie.0")) {
@@ -1150,8 +913,8 @@ static int build_hb(struct hctx *x, struct cdev *d)
 	for (int i = 0; i < d->kv.n; i++) {
 		const struct cfg_kv *k = &d->kv.kv[i];
 		int idx;
-		bool isbase = indexed_key(k->key, "window-base", &idx);
-		if (!isbase && !indexed_key(k->key, "memdev", &idx))
+		bool isbase = cfg_indexed_key(k->key, "window-base", &idx);
+		if (!isbase && !cfg_indexed_key(k->key, "memdev", &idx))
 			continue;
 		if (idx >= MAX_LEGACY)
 			return oerr(x, d->o, "%s: cxlemu reads window-base[0] "
@@ -1215,13 +978,11 @@ static int build_hb(struct hctx *x, struct cdev *d)
 
 static int build_rp(struct hctx *x, struct cdev *d)
 {
-	const struct prop *tables[] = { slot_props, rp_props, pci_props };
 	struct cdev *hb;
 	unsigned chassis, slot, port;
 	int rc;
 
-	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id, tables, 3,
-			      false)) ||
+	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id)) ||
 	    (rc = lookup_bus(x, d, DEV_HB, DEV_HB, "a cxl-rp must sit on a "
 			     "pxb-cxl host bridge", &hb)) ||
 	    (rc = slot_props_of(x, d, &chassis, &slot, &port)))
@@ -1261,12 +1022,10 @@ static int get_sn(struct hctx *x, struct cdev *d, uint64_t *sn, bool *has)
 
 static int build_usp(struct hctx *x, struct cdev *d)
 {
-	const struct prop *tables[] = { usp_props, pci_props };
 	struct cdev *rp;
 	int rc;
 
-	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id, tables, 2,
-			      false)) ||
+	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id)) ||
 	    (rc = lookup_bus(x, d, DEV_RP, DEV_RP, "a cxl-upstream must sit "
 			     "on a cxl-rp root port", &rp)) ||
 	    (rc = occupy(x, rp, d)))
@@ -1281,13 +1040,11 @@ static int build_usp(struct hctx *x, struct cdev *d)
 
 static int build_dsp(struct hctx *x, struct cdev *d)
 {
-	const struct prop *tables[] = { slot_props, pci_props };
 	struct cdev *usp;
 	unsigned chassis, slot, port;
 	int rc;
 
-	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id, tables, 2,
-			      false)) ||
+	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id)) ||
 	    (rc = lookup_bus(x, d, DEV_USP, DEV_USP, "a cxl-downstream must "
 			     "sit on a cxl-upstream switch port", &usp)) ||
 	    (rc = slot_props_of(x, d, &chassis, &slot, &port)))
@@ -1391,7 +1148,6 @@ static void align_warning(struct hctx *x, struct cdev *d, const char *what,
 
 static int build_t3(struct hctx *x, struct cdev *d)
 {
-	const struct prop *tables[] = { t3_props, pci_props };
 	struct cdev *port;
 	struct cobj *vob = NULL, *pob = NULL, *lob = NULL, *dob = NULL;
 	uint64_t ndc, legacy_size = 0, legacy_off = 0;
@@ -1399,8 +1155,7 @@ static int build_t3(struct hctx *x, struct cdev *d)
 	cx_err t;
 	int rc;
 
-	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id, tables, 2,
-			      false)) ||
+	if ((rc = check_props(x, d->o, &d->kv, d->driver, d->id)) ||
 	    (rc = lookup_bus(x, d, DEV_RP, DEV_DSP, "a cxl-type3 must sit on "
 			     "a cxl-rp root port or a cxl-downstream switch "
 			     "port", &port)) ||

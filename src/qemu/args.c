@@ -130,61 +130,14 @@ static bool id_used(const cx_vec *opts, const char *id)
 	return false;
 }
 
-/* ---- per-property knowledge: renames and the release that added it ---- */
+/* ---- per-property knowledge (config/props.c): the release that brought
+ * it, the development branch's dialect, what every QEMU takes ---- */
 
-struct prop_info {
-	enum cx_qdev dev;
-	const char *prop;
-	const char *since;   /* QEMU release that brought the property */
-};
-
-static const struct prop_info newer_props[] = {
-	{CX_QDEV_TYPE3, "persistent-memdev", "8.1"},
-	{CX_QDEV_TYPE3, "volatile-memdev", "8.1"},
-	{CX_QDEV_TYPE3, "num-dc-regions", "9.1"},
-	{CX_QDEV_TYPE3, "volatile-dc-memdev", "9.1"},
-	{CX_QDEV_TYPE3, "x-speed", "9.2"},
-	{CX_QDEV_TYPE3, "x-width", "9.2"},
-	{CX_QDEV_TYPE3, "cdat", "7.2"},
-	{CX_QDEV_PXB, "hdm_for_passthrough", "8.0"},
-	{CX_QDEV_RP, "x-speed", "9.2"},
-	{CX_QDEV_RP, "x-width", "9.2"},
-	{CX_QDEV_USP, "sn", "8.0"},
-	{CX_QDEV_USP, "x-speed", "9.2"},
-	{CX_QDEV_USP, "x-width", "9.2"},
-	{CX_QDEV_DSP, "x-speed", "9.2"},
-	{CX_QDEV_DSP, "x-width", "9.2"},
-};
-
-static const char *dev_since[CX_QDEV_NR] = {
-	[CX_QDEV_TYPE3] = "7.1", [CX_QDEV_PXB] = "7.1", [CX_QDEV_RP] = "7.1",
-	[CX_QDEV_USP] = "7.1", [CX_QDEV_DSP] = "7.1", [CX_QDEV_SWCCI] = "8.2",
-};
-
-static const char *prop_since(enum cx_qdev d, const char *prop)
+/* qdev options every device takes, whatever `-device T,help` lists */
+static bool generic_prop(enum cx_qdev d, const char *k)
 {
-	for (size_t i = 0; i < CX_ARRAY_SIZE(newer_props); i++)
-		if (newer_props[i].dev == d && !strcmp(newer_props[i].prop, prop))
-			return newer_props[i].since;
-	return NULL;
-}
-
-/* the dialect of the pre-merge branch (seeds/002): window on the bridge,
- * devices carved out of one backend by size= */
-static bool legacy_prop(enum cx_qdev d, const char *k)
-{
-	if (d == CX_QDEV_PXB)
-		return !strcmp(k, "uid") || !strcmp(k, "len-window-base") ||
-		       !strncmp(k, "window-base[", 12) ||
-		       !strncmp(k, "memdev[", 7);
-	return d == CX_QDEV_TYPE3 && !strcmp(k, "size");
-}
-
-/* qdev options every device takes, not listed by `-device T,help` */
-static bool generic_prop(const char *k)
-{
-	return !strcmp(k, "id") || !strcmp(k, "bus") || !strcmp(k, "driver") ||
-	       !strcmp(k, "failover_pair_id") || !strcmp(k, "addr");
+	const struct cfg_prop *p = cfg_prop_find(cx_qdev_name(d), k);
+	return cfg_generic_key(k) || (p && (p->flags & CFG_PROP_ANY_QEMU));
 }
 
 struct gen {
@@ -226,12 +179,12 @@ static int check_device(struct gen *g, struct qopt *o, enum cx_qdev d,
 	if (!c->dev[d].present)
 		return cx_fail(e, ENOTSUP, "%s: %s has no %s device; it needs "
 			       "QEMU >= %s", who, qemu_desc(c), drv,
-			       dev_since[d]);
+			       cfg_type_find(drv)->since);
 
 	for (int i = 0; i < o->kv.n; i++) {
 		struct cfg_kv *k = &o->kv.kv[i];
 		/* the driver and bare items are not properties to look up */
-		if (k->implied || k->bare || generic_prop(k->key) ||
+		if (k->implied || k->bare || generic_prop(d, k->key) ||
 		    cx_qemu_has_prop(c, d, k->key))
 			continue;
 		/* the renames QEMU made */
@@ -259,7 +212,10 @@ static int check_device(struct gen *g, struct qopt *o, enum cx_qdev d,
 			o->dirty = true;
 			continue;
 		}
-		if (legacy_prop(d, k->key))
+		const struct cfg_prop *p = cfg_prop_find(drv, k->key);
+		/* the dialect of the pre-merge branch (seeds/002): window on
+		 * the bridge, devices carved out of one backend by size= */
+		if (p && (p->flags & CFG_PROP_LEGACY))
 			return cx_fail(e, ENOTSUP, "%s: property %s=%s is from "
 				       "the 2021 cxl-2.0v4 development branch "
 				       "and never reached a QEMU release; write "
@@ -267,7 +223,7 @@ static int check_device(struct gen *g, struct qopt *o, enum cx_qdev d,
 				       "cxl-fmw.N.size=SIZE and give each device "
 				       "its own backend (QEMU >= 7.1)", who,
 				       k->key, k->val);
-		const char *since = prop_since(d, k->key);
+		const char *since = p ? p->since : NULL;
 		if (d == CX_QDEV_TYPE3 && !strcmp(k->key, "volatile-memdev"))
 			return cx_fail(e, ENOTSUP, "%s: volatile-memdev=%s (volatile "
 				       "CXL memory) cannot be expressed on %s: "
