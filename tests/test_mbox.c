@@ -133,6 +133,41 @@ static void test_every_command_enforces_its_length(void **state)
 	mx_free(x);
 }
 
+/* The table is the dispatcher's rule: a variable-length command's
+ * shortest input, and which commands the media-disabled state refuses
+ * (a background command meets Busy first while a sanitize runs). */
+static void test_table_drives_dispatch(void **state)
+{
+	struct mx *x = mx_new(U, U, 128 << 10, NULL);
+	static uint8_t in[CX_MBOX_PAYLOAD_MAX];
+	const struct cx_mbox_cmd_info *t;
+	int n = cx_mbox_commands(&t), nblk = 0;
+
+	for (int i = 0; i < n; i++) {
+		assert_non_null(t[i].handler);
+		assert_string_equal(cx_mbox_opcode_name(t[i].opcode), t[i].name);
+		if (t[i].in_len == CX_MBOX_VAR && t[i].in_min > 0)
+			assert_int_equal(mx_run(x, t[i].opcode, in,
+						(size_t)t[i].in_min - 1, out,
+						&olen),
+					 CX_RC_INVALID_PAYLOAD_LENGTH);
+	}
+	assert_int_equal(mx_run(x, CX_OP_SANITIZE, NULL, 0, out, &olen),
+			 CX_RC_BG_STARTED);
+	for (int i = 0; i < n; i++) {
+		if (!(t[i].flags & CX_MBOX_F_BLOCK_DISABLED))
+			continue;
+		size_t len = (size_t)(t[i].in_len == CX_MBOX_VAR ? t[i].in_min
+							      : t[i].in_len);
+		assert_int_equal(mx_run(x, t[i].opcode, in, len, out, &olen),
+				 t[i].effects & CX_EFFECT_BACKGROUND_OP ?
+				 CX_RC_BUSY : CX_RC_MEDIA_DISABLED);
+		nblk++;
+	}
+	assert_true(nblk >= 10);
+	mx_free(x);
+}
+
 static void test_exec_api(void **state)
 {
 	struct mx *x = mx_new(U, 0, 0, NULL);
@@ -1132,6 +1167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unknown_opcodes_are_unsupported),
 		cmocka_unit_test(test_every_command_enforces_its_length),
+		cmocka_unit_test(test_table_drives_dispatch),
 		cmocka_unit_test(test_exec_api),
 		cmocka_unit_test(test_supported_logs_and_cel),
 		cmocka_unit_test(test_identify_matches_topology),

@@ -105,6 +105,10 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli);
 
 /* A memdev argument as the daemon names it: ndctl's bare "N" is memN. */
 const char *cli_memdev_arg(const char *arg, char *buf, size_t len);
+/* "MEMDEV: COMMAND failed: WHY (return code 0xN)" into err, the command
+ * named by the mailbox's table; returns -EIO. */
+int cli_mbox_failed(const char *memdev, uint16_t opcode, uint16_t rc,
+		    struct cxlemu_err *err);
 /* The label storage size Identify Memory Device reports. */
 int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 		   struct cxlemu_err *err);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/mbox.h"   /* command names */
 #include "spec/mbox.h"
 
 #define GET_CHUNK CX_MBOX_PAYLOAD_MAX
@@ -44,12 +45,8 @@ int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
 			       &n, &rc, err)) < 0)
 		return r;
-	if (rc || n < CX_ID_OUT_LEN) {
-		snprintf(err->msg, sizeof(err->msg), "%s: Identify Memory "
-			 "Device failed: %s (return code %#x)", memdev,
-			 cx_mbox_rc_name(rc), rc);
-		return -EIO;
-	}
+	if (rc || n < CX_ID_OUT_LEN)
+		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
 	*size = cx_rd_le32(out + CX_ID_LSA_SIZE);
 	return 0;
 }
@@ -71,16 +68,6 @@ static int range_check(const char *memdev, uint64_t lsa, uint64_t off,
 	return 0;
 }
 
-static int mbox_ok(const char *memdev, const char *what, uint16_t rc,
-		   struct cxlemu_err *err)
-{
-	if (rc == CX_RC_SUCCESS)
-		return 0;
-	snprintf(err->msg, sizeof(err->msg), "%s: %s failed: %s (return code "
-		 "%#x)", memdev, what, cx_mbox_rc_name(rc), rc);
-	return -EIO;
-}
-
 static int lsa_read(struct cxlemu *c, const char *memdev, uint64_t off,
 		    uint64_t size, FILE *f, struct cxlemu_err *err)
 {
@@ -95,12 +82,13 @@ static int lsa_read(struct cxlemu *c, const char *memdev, uint64_t off,
 		cx_wr_le32(in + CX_GLSA_LENGTH, (uint32_t)n);
 		if ((r = cx_mbox_ccall(c, memdev, CX_OP_GET_LSA, in, sizeof(in),
 				       out, &got, &rc, err)) < 0 ||
-		    (r = mbox_ok(memdev, "Get LSA", rc, err)) < 0)
+		    (rc && (r = cli_mbox_failed(memdev, CX_OP_GET_LSA, rc,
+						err)) < 0))
 			return r;
 		if (got != n) {
-			snprintf(err->msg, sizeof(err->msg), "%s: Get LSA "
-				 "returned %zu bytes, not %" PRIu64, memdev,
-				 got, n);
+			snprintf(err->msg, sizeof(err->msg), "%s: %s returned "
+				 "%zu bytes, not %" PRIu64, memdev,
+				 cx_mbox_opcode_name(CX_OP_GET_LSA), got, n);
 			return -EIO;
 		}
 		if (fwrite(out, 1, got, f) != got) {
@@ -131,7 +119,8 @@ static int lsa_write(struct cxlemu *c, const char *memdev, uint64_t off,
 		if ((r = cx_mbox_ccall(c, memdev, CX_OP_SET_LSA, in,
 				       CX_SLSA_HDR_LEN + (size_t)n, NULL, NULL,
 				       &rc, err)) < 0 ||
-		    (r = mbox_ok(memdev, "Set LSA", rc, err)) < 0)
+		    (rc && (r = cli_mbox_failed(memdev, CX_OP_SET_LSA, rc,
+						err)) < 0))
 			return r;
 		done += n;
 	}

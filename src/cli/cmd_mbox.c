@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/mbox.h"   /* command names */
 #include "proto/json.h"
 #include "spec/mbox.h"
 #include "util/util.h"
@@ -37,6 +38,16 @@ const char *cli_memdev_arg(const char *arg, char *buf, size_t len)
 		return buf;
 	}
 	return arg;
+}
+
+int cli_mbox_failed(const char *memdev, uint16_t opcode, uint16_t rc,
+		    struct cxlemu_err *err)
+{
+	const char *name = cx_mbox_opcode_name(opcode);
+	snprintf(err->msg, sizeof(err->msg), "%s: %s failed: %s (return code "
+		 "%#x)", memdev, name ? name : "command", cx_mbox_rc_name(rc),
+		 rc);
+	return -EIO;
 }
 
 /* ---- cxlemu mbox ---- */

@@ -91,8 +91,9 @@ static int bg_status(struct cxlemu *c, const char *memdev, struct bg_state *s,
 			       &rc, err)) < 0)
 		return r;
 	if (rc || n < CX_BGS_OUT_LEN) {
-		snprintf(err->msg, sizeof(err->msg), "%s: Background Operation "
-			 "Status failed: %s", memdev, cx_mbox_rc_name(rc));
+		snprintf(err->msg, sizeof(err->msg), "%s: %s failed: %s",
+			 memdev, cx_mbox_opcode_name(CX_OP_BG_OP_STATUS),
+			 cx_mbox_rc_name(rc));
 		return -EIO;
 	}
 	s->running = out[CX_BGS_STATUS] & 1;
@@ -130,16 +131,6 @@ static int bg_wait(struct cxlemu *c, const char *memdev, uint16_t opcode,
 	}
 }
 
-static int mbox_fail(const char *memdev, uint16_t opcode, uint16_t rc,
-		     struct cxlemu_err *err)
-{
-	const char *name = cx_mbox_opcode_name(opcode);
-	snprintf(err->msg, sizeof(err->msg), "%s: %s failed: %s (return code "
-		 "%#x)", memdev, name ? name : "command", cx_mbox_rc_name(rc),
-		 rc);
-	return -EIO;
-}
-
 static void summary(const char *fn, const char *fmt, int count,
 		    const char *noun)
 {
@@ -171,7 +162,7 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 			       &n, &rc, err)) < 0)
 		return r;
 	if (rc)
-		return mbox_fail(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
+		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
 	uint64_t unit = CX_CAPACITY_UNIT;
 	uint64_t align = cx_rd_le64(out + CX_ID_PARTITION_ALIGN) * unit;
 	uint64_t total = cx_rd_le64(out + CX_ID_TOTAL_CAP) * unit;
@@ -221,7 +212,8 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 			  NULL, NULL, &rc, err);
 	if (r < 0)
 		return r;
-	int ret = rc ? mbox_fail(memdev, CX_OP_SET_PARTITION_INFO, rc, err) : 0;
+	int ret = rc ? cli_mbox_failed(memdev, CX_OP_SET_PARTITION_INFO, rc,
+				       err) : 0;
 	struct cxlemu_err e2;
 	memdev_json(c, memdev, "I", arr, &e2); /* printed either way */
 	return ret;
@@ -328,7 +320,7 @@ static int sanitize_one(struct cxlemu *c, const char *memdev, bool erase,
 			 (int)sizeof(err->msg) - 64, why);
 		return -EBUSY;
 	}
-	return mbox_fail(memdev, op, rc, err);
+	return cli_mbox_failed(memdev, op, rc, err);
 }
 
 int cmd_sanitize_memdev(int argc, char **argv, struct cli *cli)
@@ -474,11 +466,11 @@ static int fw_send(struct cxlemu *c, const char *memdev, uint8_t action,
 	if (rc == CX_RC_SUCCESS)
 		return 0;
 	if (rc != CX_RC_BG_STARTED)
-		return mbox_fail(memdev, CX_OP_TRANSFER_FW, rc, err);
+		return cli_mbox_failed(memdev, CX_OP_TRANSFER_FW, rc, err);
 	if ((r = bg_wait(c, memdev, CX_OP_TRANSFER_FW, 60000, &s, err)) < 0)
 		return r;
 	if (s.opcode == CX_OP_TRANSFER_FW && s.rc)
-		return mbox_fail(memdev, CX_OP_TRANSFER_FW, s.rc, err);
+		return cli_mbox_failed(memdev, CX_OP_TRANSFER_FW, s.rc, err);
 	return 0;
 }
 
@@ -495,7 +487,7 @@ static int update_fw_one(struct cxlemu *c, const char *memdev,
 			       &rc, err)) < 0)
 		return r;
 	if (rc || n < CX_FWI_OUT_LEN)
-		return mbox_fail(memdev, CX_OP_GET_FW_INFO, rc, err);
+		return cli_mbox_failed(memdev, CX_OP_GET_FW_INFO, rc, err);
 	int slots = out[CX_FWI_SLOTS], cur = out[CX_FWI_SLOT_INFO] & 7;
 	if (slots < 2) {
 		snprintf(err->msg, sizeof(err->msg), "%s has no spare firmware "
@@ -528,7 +520,7 @@ static int update_fw_one(struct cxlemu *c, const char *memdev,
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_ACTIVATE_FW, in, sizeof(in),
 			       NULL, NULL, &rc, err)) < 0)
 		return r;
-	return rc ? mbox_fail(memdev, CX_OP_ACTIVATE_FW, rc, err) : 0;
+	return rc ? cli_mbox_failed(memdev, CX_OP_ACTIVATE_FW, rc, err) : 0;
 }
 
 static int cancel_fw(struct cxlemu *c, const char *memdev,
@@ -546,14 +538,15 @@ static int cancel_fw(struct cxlemu *c, const char *memdev,
 				       NULL, NULL, &rc, err)) < 0)
 			return r;
 		if (rc)
-			return mbox_fail(memdev, CX_OP_BG_OP_ABORT, rc, err);
+			return cli_mbox_failed(memdev, CX_OP_BG_OP_ABORT, rc,
+					       err);
 	}
 	memset(in, 0, sizeof(in));
 	in[CX_TFW_ACTION] = CX_TFW_ABORT;
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_TRANSFER_FW, in, sizeof(in),
 			       NULL, NULL, &rc, err)) < 0)
 		return r;
-	return rc ? mbox_fail(memdev, CX_OP_TRANSFER_FW, rc, err) : 0;
+	return rc ? cli_mbox_failed(memdev, CX_OP_TRANSFER_FW, rc, err) : 0;
 }
 
 int cmd_update_firmware(int argc, char **argv, struct cli *cli)
@@ -815,7 +808,7 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli)
 	rc = cx_mbox_ccall(c, m, CX_OP_SET_ALERT_CONFIG, in, sizeof(in), NULL,
 			   NULL, &drc, &err);
 	if (rc == 0 && drc)
-		rc = mbox_fail(m, CX_OP_SET_ALERT_CONFIG, drc, &err);
+		rc = cli_mbox_failed(m, CX_OP_SET_ALERT_CONFIG, drc, &err);
 	if (rc < 0)
 		cli_error("set-alert-config: %s", err.msg);
 	struct json_object *arr = json_object_new_array();

@@ -22,9 +22,8 @@
 
 /* ---- the command table ---- */
 
-#define VAR (-1)
-/* flags */
-#define F_BLOCK_DISABLED 0x1   /* media disabled -> rc 7 */
+#define VAR CX_MBOX_VAR
+#define BLK CX_MBOX_F_BLOCK_DISABLED
 
 static cx_mbox_handler cmd_bg_status, cmd_bg_abort, cmd_get_fw_info,
 	cmd_transfer_fw, cmd_activate_fw, cmd_get_timestamp, cmd_set_timestamp,
@@ -44,107 +43,98 @@ static cx_mbox_handler cmd_bg_status, cmd_bg_abort, cmd_get_fw_info,
 #define E_ABRT CX_EFFECT_ABORT_SUPPORTED
 #define E_COLD CX_EFFECT_CONFIG_CHANGE_COLD_RESET
 
-static const struct cx_mbox_cmd_info cmd_info[] = {
-	{ CX_OP_BG_OP_STATUS, "Background Operation Status", 0, 0 },
-	{ CX_OP_BG_OP_ABORT, "Request Abort Background Operation", 0, 0 },
-	{ CX_OP_GET_EVENT_RECORDS, "Get Event Records", CX_GER_IN_LEN, 0 },
-	{ CX_OP_CLEAR_EVENT_RECORDS, "Clear Event Records", VAR, E_LOG },
-	{ CX_OP_GET_EVENT_INT_POLICY, "Get Event Interrupt Policy", 0, 0 },
-	{ CX_OP_SET_EVENT_INT_POLICY, "Set Event Interrupt Policy", VAR, E_CFG },
-	{ CX_OP_GET_FW_INFO, "Get FW Info", 0, 0 },
-	{ CX_OP_TRANSFER_FW, "Transfer FW", VAR, E_BG | E_ABRT },
-	{ CX_OP_ACTIVATE_FW, "Activate FW", CX_AFW_IN_LEN, E_COLD | E_CFG },
-	{ CX_OP_GET_TIMESTAMP, "Get Timestamp", 0, 0 },
-	{ CX_OP_SET_TIMESTAMP, "Set Timestamp", CX_TS_LEN, E_POL },
-	{ CX_OP_GET_SUPPORTED_LOGS, "Get Supported Logs", 0, 0 },
-	{ CX_OP_GET_LOG, "Get Log", CX_GLOG_IN_LEN, 0 },
-	{ CX_OP_IDENTIFY_MEMDEV, "Identify Memory Device", 0, 0 },
-	{ CX_OP_GET_PARTITION_INFO, "Get Partition Info", 0, 0 },
-	{ CX_OP_SET_PARTITION_INFO, "Set Partition Info", CX_SPI_IN_LEN, E_COLD },
-	{ CX_OP_GET_LSA, "Get LSA", CX_GLSA_IN_LEN, 0 },
-	{ CX_OP_SET_LSA, "Set LSA", VAR, E_CFG | E_DATA },
-	{ CX_OP_GET_HEALTH_INFO, "Get Health Info", 0, 0 },
-	{ CX_OP_GET_ALERT_CONFIG, "Get Alert Configuration", 0, 0 },
-	{ CX_OP_SET_ALERT_CONFIG, "Set Alert Configuration", CX_SAC_IN_LEN, E_POL },
-	{ CX_OP_GET_SHUTDOWN_STATE, "Get Shutdown State", 0, 0 },
-	{ CX_OP_SET_SHUTDOWN_STATE, "Set Shutdown State", CX_SHUTDOWN_LEN, E_POL },
-	{ CX_OP_GET_POISON_LIST, "Get Poison List", CX_GPL_IN_LEN, 0 },
-	{ CX_OP_INJECT_POISON, "Inject Poison", CX_IP_IN_LEN, E_DATA },
-	{ CX_OP_CLEAR_POISON, "Clear Poison", CX_CP_IN_LEN, E_DATA },
-	{ CX_OP_GET_SCAN_MEDIA_CAPS, "Get Scan Media Capabilities", CX_GSMC_IN_LEN, 0 },
-	{ CX_OP_SCAN_MEDIA, "Scan Media", CX_SM_IN_LEN, E_BG | E_ABRT },
-	{ CX_OP_GET_SCAN_MEDIA_RESULTS, "Get Scan Media Results", 0, 0 },
-	{ CX_OP_SANITIZE, "Sanitize", 0, E_DATA | E_SEC | E_BG | E_ABRT },
-	{ CX_OP_SECURE_ERASE, "Secure Erase", 0, E_DATA | E_SEC },
-	{ CX_OP_MEDIA_OPERATIONS, "Media Operations", VAR, E_DATA | E_BG },
-	{ CX_OP_GET_SECURITY_STATE, "Get Security State", 0, 0 },
-	{ CX_OP_SET_PASSPHRASE, "Set Passphrase", CX_SETP_IN_LEN, E_SEC },
-	{ CX_OP_DISABLE_PASSPHRASE, "Disable Passphrase", CX_DISP_IN_LEN, E_SEC },
-	{ CX_OP_UNLOCK, "Unlock", CX_UNLOCK_IN_LEN, E_SEC },
-	{ CX_OP_FREEZE_SECURITY, "Freeze Security State", 0, E_SEC },
-	{ CX_OP_PASSPHRASE_SECURE_ERASE, "Passphrase Secure Erase", CX_DISP_IN_LEN,
-	  E_DATA | E_SEC },
+/*
+ * Every command the mailbox knows, in CEL order: opcode, name, input
+ * length (exact, or VAR with the shortest valid input), CEL effects, what
+ * the dispatcher checks (BLK: refused while the media is disabled) and
+ * the handler.  Adding a command is one row here and its handler.
+ */
+static const struct cx_mbox_cmd_info cmds[] = {
+	{ CX_OP_BG_OP_STATUS, "Background Operation Status", 0, 0, 0, 0,
+	  cmd_bg_status },
+	{ CX_OP_BG_OP_ABORT, "Request Abort Background Operation", 0, 0, 0, 0,
+	  cmd_bg_abort },
+	{ CX_OP_GET_EVENT_RECORDS, "Get Event Records", CX_GER_IN_LEN, 0, 0,
+	  BLK, cx_cmd_get_event_records },
+	{ CX_OP_CLEAR_EVENT_RECORDS, "Clear Event Records", VAR,
+	  CX_CER_HDR_LEN, E_LOG, 0, cx_cmd_clear_event_records },
+	{ CX_OP_GET_EVENT_INT_POLICY, "Get Event Interrupt Policy", 0, 0, 0, 0,
+	  cx_cmd_get_event_int_policy },
+	{ CX_OP_SET_EVENT_INT_POLICY, "Set Event Interrupt Policy", VAR,
+	  CX_EIP_MIN_LEN, E_CFG, 0, cx_cmd_set_event_int_policy },
+	{ CX_OP_GET_FW_INFO, "Get FW Info", 0, 0, 0, 0, cmd_get_fw_info },
+	{ CX_OP_TRANSFER_FW, "Transfer FW", VAR, CX_TFW_HDR_LEN,
+	  E_BG | E_ABRT, BLK, cmd_transfer_fw },
+	{ CX_OP_ACTIVATE_FW, "Activate FW", CX_AFW_IN_LEN, 0, E_COLD | E_CFG,
+	  BLK, cmd_activate_fw },
+	{ CX_OP_GET_TIMESTAMP, "Get Timestamp", 0, 0, 0, 0, cmd_get_timestamp },
+	{ CX_OP_SET_TIMESTAMP, "Set Timestamp", CX_TS_LEN, 0, E_POL, 0,
+	  cmd_set_timestamp },
+	{ CX_OP_GET_SUPPORTED_LOGS, "Get Supported Logs", 0, 0, 0, 0,
+	  cmd_get_supported_logs },
+	{ CX_OP_GET_LOG, "Get Log", CX_GLOG_IN_LEN, 0, 0, BLK, cmd_get_log },
+	{ CX_OP_IDENTIFY_MEMDEV, "Identify Memory Device", 0, 0, 0, 0,
+	  cmd_identify },
+	{ CX_OP_GET_PARTITION_INFO, "Get Partition Info", 0, 0, 0, BLK,
+	  cmd_get_partition },
+	{ CX_OP_SET_PARTITION_INFO, "Set Partition Info", CX_SPI_IN_LEN, 0,
+	  E_COLD, BLK, cmd_set_partition },
+	{ CX_OP_GET_LSA, "Get LSA", CX_GLSA_IN_LEN, 0, 0, BLK, cmd_get_lsa },
+	{ CX_OP_SET_LSA, "Set LSA", VAR, CX_SLSA_HDR_LEN, E_CFG | E_DATA, BLK,
+	  cmd_set_lsa },
+	{ CX_OP_GET_HEALTH_INFO, "Get Health Info", 0, 0, 0, 0,
+	  cmd_get_health },
+	{ CX_OP_GET_ALERT_CONFIG, "Get Alert Configuration", 0, 0, 0, 0,
+	  cmd_get_alert },
+	{ CX_OP_SET_ALERT_CONFIG, "Set Alert Configuration", CX_SAC_IN_LEN, 0,
+	  E_POL, 0, cmd_set_alert },
+	{ CX_OP_GET_SHUTDOWN_STATE, "Get Shutdown State", 0, 0, 0, 0,
+	  cmd_get_shutdown },
+	{ CX_OP_SET_SHUTDOWN_STATE, "Set Shutdown State", CX_SHUTDOWN_LEN, 0,
+	  E_POL, 0, cmd_set_shutdown },
+	{ CX_OP_GET_POISON_LIST, "Get Poison List", CX_GPL_IN_LEN, 0, 0, BLK,
+	  cx_cmd_get_poison_list },
+	{ CX_OP_INJECT_POISON, "Inject Poison", CX_IP_IN_LEN, 0, E_DATA, BLK,
+	  cx_cmd_inject_poison },
+	{ CX_OP_CLEAR_POISON, "Clear Poison", CX_CP_IN_LEN, 0, E_DATA, BLK,
+	  cx_cmd_clear_poison },
+	{ CX_OP_GET_SCAN_MEDIA_CAPS, "Get Scan Media Capabilities",
+	  CX_GSMC_IN_LEN, 0, 0, 0, cx_cmd_get_scan_media_caps },
+	{ CX_OP_SCAN_MEDIA, "Scan Media", CX_SM_IN_LEN, 0, E_BG | E_ABRT, BLK,
+	  cx_cmd_scan_media },
+	{ CX_OP_GET_SCAN_MEDIA_RESULTS, "Get Scan Media Results", 0, 0, 0, 0,
+	  cx_cmd_get_scan_media_results },
+	/* allowed while the media is disabled: it enables it again */
+	{ CX_OP_SANITIZE, "Sanitize", 0, 0, E_DATA | E_SEC | E_BG | E_ABRT, 0,
+	  cmd_sanitize },
+	{ CX_OP_SECURE_ERASE, "Secure Erase", 0, 0, E_DATA | E_SEC, BLK,
+	  cmd_secure_erase },
+	{ CX_OP_MEDIA_OPERATIONS, "Media Operations", VAR, CX_MOP_HDR_LEN,
+	  E_DATA | E_BG, BLK, cmd_media_ops },
+	{ CX_OP_GET_SECURITY_STATE, "Get Security State", 0, 0, 0, 0,
+	  cmd_get_security },
+	{ CX_OP_SET_PASSPHRASE, "Set Passphrase", CX_SETP_IN_LEN, 0, E_SEC, 0,
+	  cmd_set_passphrase },
+	{ CX_OP_DISABLE_PASSPHRASE, "Disable Passphrase", CX_DISP_IN_LEN, 0,
+	  E_SEC, 0, cmd_disable_passphrase },
+	{ CX_OP_UNLOCK, "Unlock", CX_UNLOCK_IN_LEN, 0, E_SEC, 0, cmd_unlock },
+	{ CX_OP_FREEZE_SECURITY, "Freeze Security State", 0, 0, E_SEC, 0,
+	  cmd_freeze },
+	{ CX_OP_PASSPHRASE_SECURE_ERASE, "Passphrase Secure Erase",
+	  CX_DISP_IN_LEN, 0, E_DATA | E_SEC, BLK, cmd_passphrase_erase },
 };
-
-/* How each command runs, in cmd_info's order. */
-static const struct {
-	cx_mbox_handler *h;
-	int in_min;                /* VAR commands: shortest valid input */
-	int flags;
-} cmd_impl[] = {
-	{ cmd_bg_status, 0, 0 },
-	{ cmd_bg_abort, 0, 0 },
-	{ cx_cmd_get_event_records, 0, F_BLOCK_DISABLED },
-	{ cx_cmd_clear_event_records, CX_CER_HDR_LEN, 0 },
-	{ cx_cmd_get_event_int_policy, 0, 0 },
-	{ cx_cmd_set_event_int_policy, CX_EIP_MIN_LEN, 0 },
-	{ cmd_get_fw_info, 0, 0 },
-	{ cmd_transfer_fw, CX_TFW_HDR_LEN, F_BLOCK_DISABLED },
-	{ cmd_activate_fw, 0, F_BLOCK_DISABLED },
-	{ cmd_get_timestamp, 0, 0 },
-	{ cmd_set_timestamp, 0, 0 },
-	{ cmd_get_supported_logs, 0, 0 },
-	{ cmd_get_log, 0, F_BLOCK_DISABLED },
-	{ cmd_identify, 0, 0 },
-	{ cmd_get_partition, 0, F_BLOCK_DISABLED },
-	{ cmd_set_partition, 0, F_BLOCK_DISABLED },
-	{ cmd_get_lsa, 0, F_BLOCK_DISABLED },
-	{ cmd_set_lsa, CX_SLSA_HDR_LEN, F_BLOCK_DISABLED },
-	{ cmd_get_health, 0, 0 },
-	{ cmd_get_alert, 0, 0 },
-	{ cmd_set_alert, 0, 0 },
-	{ cmd_get_shutdown, 0, 0 },
-	{ cmd_set_shutdown, 0, 0 },
-	{ cx_cmd_get_poison_list, 0, F_BLOCK_DISABLED },
-	{ cx_cmd_inject_poison, 0, F_BLOCK_DISABLED },
-	{ cx_cmd_clear_poison, 0, F_BLOCK_DISABLED },
-	{ cx_cmd_get_scan_media_caps, 0, 0 },
-	{ cx_cmd_scan_media, 0, F_BLOCK_DISABLED },
-	{ cx_cmd_get_scan_media_results, 0, 0 },
-	{ cmd_sanitize, 0, 0 },   /* allowed while disabled: it re-enables */
-	{ cmd_secure_erase, 0, F_BLOCK_DISABLED },
-	{ cmd_media_ops, CX_MOP_HDR_LEN, F_BLOCK_DISABLED },
-	{ cmd_get_security, 0, 0 },
-	{ cmd_set_passphrase, 0, 0 },
-	{ cmd_disable_passphrase, 0, 0 },
-	{ cmd_unlock, 0, 0 },
-	{ cmd_freeze, 0, 0 },
-	{ cmd_passphrase_erase, 0, F_BLOCK_DISABLED },
-};
-_Static_assert(CX_ARRAY_SIZE(cmd_info) == CX_ARRAY_SIZE(cmd_impl),
-	       "every command has a handler");
-#define NCMDS ((int)CX_ARRAY_SIZE(cmd_info))
+#define NCMDS ((int)CX_ARRAY_SIZE(cmds))
 
 int cx_mbox_commands(const struct cx_mbox_cmd_info **out)
 {
-	*out = cmd_info;
+	*out = cmds;
 	return NCMDS;
 }
 
 static int cmd_index(uint16_t opcode)
 {
 	for (int i = 0; i < NCMDS; i++)
-		if (cmd_info[i].opcode == opcode)
+		if (cmds[i].opcode == opcode)
 			return i;
 	return -1;
 }
@@ -152,7 +142,7 @@ static int cmd_index(uint16_t opcode)
 const char *cx_mbox_opcode_name(uint16_t opcode)
 {
 	int i = cmd_index(opcode);
-	return i < 0 ? NULL : cmd_info[i].name;
+	return i < 0 ? NULL : cmds[i].name;
 }
 
 /* ---- clock and background operations ---- */
@@ -756,19 +746,16 @@ int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
 	pthread_mutex_lock(st->lock);
 	poll_locked(st);
 	int i = cmd_index(opcode);
-	if (i < 0) {
+	const struct cx_mbox_cmd_info *c = i < 0 ? NULL : &cmds[i];
+	if (!c) {
 		r = CX_RC_UNSUPPORTED;
 	} else if (in_len > CX_MBOX_PAYLOAD_MAX || (in_len && !in) ||
-		   (cmd_info[i].in_len != VAR &&
-		    in_len != (size_t)cmd_info[i].in_len) ||
-		   (cmd_info[i].in_len == VAR &&
-		    in_len < (size_t)cmd_impl[i].in_min)) {
+		   (c->in_len != VAR && in_len != (size_t)c->in_len) ||
+		   (c->in_len == VAR && in_len < (size_t)c->in_min)) {
 		r = CX_RC_INVALID_PAYLOAD_LENGTH;
-	} else if ((cmd_info[i].effects & CX_EFFECT_BACKGROUND_OP) &&
-		   st->bg.running) {
+	} else if ((c->effects & CX_EFFECT_BACKGROUND_OP) && st->bg.running) {
 		r = CX_RC_BUSY;
-	} else if ((cmd_impl[i].flags & F_BLOCK_DISABLED) &&
-		   st->dev->media_disabled) {
+	} else if ((c->flags & BLK) && st->dev->media_disabled) {
 		r = CX_RC_MEDIA_DISABLED;
 	} else {
 		/* handlers read from a private copy, so `in` and `out` may
@@ -778,8 +765,8 @@ int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
 		if (in_len)
 			memcpy(ibuf, in, in_len);
 		memset(st->obuf, 0, sizeof(st->obuf));
-		r = cmd_impl[i].h(m, st, in_len ? ibuf : none, in_len,
-				  st->obuf, &produced);
+		r = c->handler(m, st, in_len ? ibuf : none, in_len, st->obuf,
+			       &produced);
 		if (r != CX_RC_SUCCESS && r != CX_RC_BG_STARTED)
 			produced = 0;
 		if (produced > CX_MBOX_PAYLOAD_MAX)
@@ -816,7 +803,7 @@ static uint16_t cmd_bg_abort(struct cx_memdev *m, struct cx_mbox_state *st,
 	if (!st->bg.running)
 		return CX_RC_SUCCESS;
 	int i = cmd_index(st->bg.opcode);
-	if (i < 0 || !(cmd_info[i].effects & CX_EFFECT_ABORT_SUPPORTED) ||
+	if (i < 0 || !(cmds[i].effects & CX_EFFECT_ABORT_SUPPORTED) ||
 	    bg_percent(st) >= 85)
 		return CX_RC_ABORT_NOT_SUPPORTED;
 	bg_complete(st, true);
@@ -1011,7 +998,7 @@ static uint16_t cmd_get_log(struct cx_memdev *m, struct cx_mbox_state *st,
 	if (len > CX_MBOX_PAYLOAD_MAX || off + len > cel_size())
 		return CX_RC_INVALID_INPUT;
 	for (uint64_t b = off; b < off + len; b++) {
-		const struct cx_mbox_cmd_info *c = &cmd_info[b / CX_CEL_ENTRY_SIZE];
+		const struct cx_mbox_cmd_info *c = &cmds[b / CX_CEL_ENTRY_SIZE];
 		uint8_t ent[CX_CEL_ENTRY_SIZE];
 		cx_wr_le16(ent + CX_CEL_OPCODE, c->opcode);
 		cx_wr_le16(ent + CX_CEL_EFFECT, c->effects);

@@ -136,12 +136,30 @@ int cx_mbox_busy_reason(struct cx_memdev *m, uint16_t opcode, char *buf,
  * firmware slot.  (A pending partition only applies at fabric restart.) */
 void cx_mbox_reset(struct cx_memdev *m);
 
-/* The command table, which also builds the Command Effects Log. */
+/*
+ * The command table (mbox.c), one row per command: the Command Effects Log
+ * is built from it, the dispatcher checks lengths and states by it, the
+ * CLI names commands and the fuzzers pick opcodes from it.
+ */
+struct cx_mbox_state;
+typedef uint16_t cx_mbox_handler(struct cx_memdev *m, struct cx_mbox_state *st,
+				 const uint8_t *in, size_t in_len,
+				 uint8_t *out, size_t *out_len);
+
+#define CX_MBOX_VAR (-1)           /* in_len: variable, at least in_min */
+enum {
+	CX_MBOX_F_BLOCK_DISABLED = 1 << 0, /* "media disabled" while the
+					      media is disabled */
+};
+
 struct cx_mbox_cmd_info {
 	uint16_t opcode;
 	const char *name;          /* "Identify Memory Device" */
-	int in_len;                /* exact input length, -1 = variable */
+	int in_len;                /* exact input length, CX_MBOX_VAR */
+	int in_min;                /* CX_MBOX_VAR: shortest valid input */
 	uint16_t effects;          /* CEL effects */
+	unsigned flags;            /* CX_MBOX_F_* */
+	cx_mbox_handler *handler;
 };
 int cx_mbox_commands(const struct cx_mbox_cmd_info **out); /* count */
 const char *cx_mbox_opcode_name(uint16_t opcode); /* NULL if unknown */
@@ -354,10 +372,6 @@ struct cx_mbox_state {
 
 	uint8_t obuf[CX_MBOX_PAYLOAD_MAX];
 };
-
-typedef uint16_t cx_mbox_handler(struct cx_memdev *m, struct cx_mbox_state *st,
-				 const uint8_t *in, size_t in_len,
-				 uint8_t *out, size_t *out_len);
 
 /* mbox.c */
 uint64_t cx_mbox_now(struct cx_mbox_state *st);
