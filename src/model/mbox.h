@@ -28,10 +28,12 @@
  * the heads of a multi-headed device), so the data path
  * (cx_mbox_access_check) may run beside commands.
  *
- * Files: mbox.c (dispatch, CEL, background operations, identify,
- * partitions, LSA, timestamps, firmware, health, alerts, sanitize,
- * security), events.c (event logs), poison.c (poison list, scan media),
- * cdat.c (CDAT table).
+ * Files, one per command set: mbox.c (the command table, dispatch,
+ * background operations, timestamps, the CEL), device.c (state from init
+ * to free, identify, partitions, LSA), firmware.c, health.c (health,
+ * alerts, shutdown state), sanitize.c (sanitize, secure erase, media
+ * operations), security.c, events.c (event logs), poison.c (poison list,
+ * scan media); cdat.c (the CDAT table).
  */
 #ifndef CXLEMU_MODEL_MBOX_H
 #define CXLEMU_MODEL_MBOX_H
@@ -145,6 +147,8 @@ struct cx_mbox_state;
 typedef uint16_t cx_mbox_handler(struct cx_memdev *m, struct cx_mbox_state *st,
 				 const uint8_t *in, size_t in_len,
 				 uint8_t *out, size_t *out_len);
+/* A background command's end: completed, or aborted part way. */
+typedef void cx_mbox_done(struct cx_mbox_state *st, bool aborted);
 
 #define CX_MBOX_VAR (-1)           /* in_len: variable, at least in_min */
 enum {
@@ -160,6 +164,7 @@ struct cx_mbox_cmd_info {
 	uint16_t effects;          /* CEL effects */
 	unsigned flags;            /* CX_MBOX_F_* */
 	cx_mbox_handler *handler;
+	cx_mbox_done *done;        /* background commands: their end */
 };
 int cx_mbox_commands(const struct cx_mbox_cmd_info **out); /* count */
 const char *cx_mbox_opcode_name(uint16_t opcode); /* NULL if unknown */
@@ -373,17 +378,59 @@ struct cx_mbox_state {
 	uint8_t obuf[CX_MBOX_PAYLOAD_MAX];
 };
 
-/* mbox.c */
+/*
+ * What the mailbox files share.  Handlers (cx_mbox_handler) run with the
+ * device's lock held, after the dispatcher checked the input length and
+ * the busy and media-disabled rules of their table row.
+ */
+
+/* mbox.c: the table, dispatch, background operations, the clock */
+cx_mbox_handler cx_cmd_bg_status, cx_cmd_bg_abort, cx_cmd_get_timestamp,
+	cx_cmd_set_timestamp, cx_cmd_get_supported_logs, cx_cmd_get_log;
+uint64_t cx_mbox_monotonic_ns(void *ctx);             /* the default clock */
 uint64_t cx_mbox_now(struct cx_mbox_state *st);
 uint64_t cx_mbox_timestamp(struct cx_mbox_state *st); /* device time, ns */
 uint64_t cx_mbox_capacity(const struct cx_memdev *m);  /* vmem + pmem */
 void cx_mbox_bg_start(struct cx_mbox_state *st, uint16_t opcode,
 		      uint64_t duration_ms);
+uint8_t cx_mbox_bg_percent(struct cx_mbox_state *st);
+/* End the background command (its row's `done` runs). */
+void cx_mbox_bg_complete(struct cx_mbox_state *st, bool aborted);
+/* Complete what is due on every head of st's device. */
+void cx_mbox_poll_locked(struct cx_mbox_state *st);
+
+/* device.c: state, settings kept in flash, identify, partitions, LSA */
+cx_mbox_handler cx_cmd_identify, cx_cmd_get_partition, cx_cmd_set_partition,
+	cx_cmd_get_lsa, cx_cmd_set_lsa;
+/* Write the settings that outlive the fabric, when they can persist. */
+void cx_mbox_save_settings(struct cx_mbox_state *st);
 /* Write bytes at a DPA (split across vmem/pmem); -ERANGE past the end. */
 int cx_dpa_write(struct cx_memdev *m, uint64_t dpa, const void *buf,
 		 uint64_t len, cx_err *e);
 int cx_dpa_fill(struct cx_memdev *m, uint64_t dpa, uint8_t byte,
 		uint64_t len, cx_err *e);
+
+/* firmware.c */
+cx_mbox_handler cx_cmd_get_fw_info, cx_cmd_transfer_fw, cx_cmd_activate_fw;
+cx_mbox_done cx_fw_transfer_done;
+
+/* health.c */
+cx_mbox_handler cx_cmd_get_health, cx_cmd_get_alert, cx_cmd_set_alert,
+	cx_cmd_get_shutdown, cx_cmd_set_shutdown;
+
+/* sanitize.c */
+cx_mbox_handler cx_cmd_sanitize, cx_cmd_secure_erase, cx_cmd_media_ops;
+cx_mbox_done cx_sanitize_done, cx_media_ops_done;
+/* A head maps the media with a committed decoder, or another head's
+ * sanitize or ranged erase runs. */
+bool cx_mbox_media_in_use(struct cx_mbox_state *st);
+/* Zero the device's media and LSA and clear its poison. */
+void cx_mbox_erase_media(struct cx_memdev *m, struct cx_mbox_state *st);
+
+/* security.c */
+cx_mbox_handler cx_cmd_get_security, cx_cmd_set_passphrase,
+	cx_cmd_disable_passphrase, cx_cmd_unlock, cx_cmd_freeze,
+	cx_cmd_passphrase_erase;
 
 /* events.c */
 cx_mbox_handler cx_cmd_get_event_records, cx_cmd_clear_event_records,
@@ -403,7 +450,7 @@ cx_mbox_handler cx_cmd_get_poison_list, cx_cmd_inject_poison,
 void cx_poison_state_free(struct cx_mbox_state *st);   /* per head */
 void cx_poison_dev_free(struct cx_mbox_device *dev);   /* the list */
 void cx_poison_clear_all(struct cx_mbox_state *st);   /* after sanitize */
-void cx_scan_media_complete(struct cx_mbox_state *st, bool aborted);
+cx_mbox_done cx_scan_media_complete;
 int cx_poison_find(struct cx_mbox_state *st, uint64_t dpa, uint64_t len,
 		   uint64_t *first_bad);
 
