@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- DPA access ---- */
 
@@ -82,95 +81,28 @@ int cx_dpa_fill(struct cx_memdev *m, uint64_t dpa, uint8_t byte,
 	return dpa_apply(m, dpa, len, NULL, byte, e);
 }
 
-/* ---- the sidecar file: settings a device keeps in flash ---- */
-
-struct sidecar_vals {
-	bool have_part;
-	uint64_t part_vol;
-	bool shutdown_dirty;
-	uint32_t dirty_shutdowns;
-	int fw_active, fw_staged;
-	bool fw_present[CX_FW_SLOTS];
-	char fw_rev[CX_FW_SLOTS][CX_FW_REV_LEN + 1];
-};
-
-static char *sidecar_path(struct cx_memdev *m)
-{
-	struct cx_media *md = NULL;
-	if (m->lsa && m->lsa->persistent && m->lsa->path)
-		md = m->lsa;
-	else if (m->pmem && m->pmem->persistent && m->pmem->path)
-		md = m->pmem;
-	if (!md)
-		return NULL;
-	return cx_xasprintf("%s.cxlemu", md->path);
-}
-
-static bool sidecar_load(const char *path, struct sidecar_vals *v)
-{
-	FILE *f = path ? fopen(path, "r") : NULL;
-	char line[256];
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		char *eq = strchr(line, '=');
-		if (!eq)
-			continue;
-		*eq = 0;
-		char *val = eq + 1;
-		val[strcspn(val, "\n")] = 0;
-		unsigned long long n = strtoull(val, NULL, 0);
-		if (!strcmp(line, "partition_volatile")) {
-			v->have_part = true;
-			v->part_vol = n;
-		} else if (!strcmp(line, "shutdown_dirty")) {
-			v->shutdown_dirty = n != 0;
-		} else if (!strcmp(line, "dirty_shutdowns")) {
-			v->dirty_shutdowns = (uint32_t)n;
-		} else if (!strcmp(line, "fw_active")) {
-			v->fw_active = (int)n;
-		} else if (!strcmp(line, "fw_staged")) {
-			v->fw_staged = (int)n;
-		} else if (!strncmp(line, "fw_rev", 6) && line[6] >= '1' &&
-			   line[6] < '1' + CX_FW_SLOTS && !line[7]) {
-			int s = line[6] - '1';
-			v->fw_present[s] = true;
-			snprintf(v->fw_rev[s], sizeof(v->fw_rev[s]), "%s", val);
-		}
-	}
-	fclose(f);
-	return true;
-}
+/* ---- settings a device keeps in flash (media/sidecar.c) ---- */
 
 void cx_mbox_save_settings(struct cx_mbox_state *st)
 {
+	struct cx_sidecar v = { 0 };
+
 	if (!st->sidecar)
 		return;
-	char *tmp = cx_xasprintf("%s.tmp", st->sidecar);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		free(tmp);
-		return;
+	v.have_partition = st->partitionable != 0;
+	v.partition_volatile = st->part_next_pending ? st->part_next_vol
+						     : st->part_vol;
+	v.shutdown_dirty = st->shutdown_dirty;
+	v.dirty_shutdowns = st->health.dirty_shutdowns;
+	v.fw_active = st->fw.active;
+	v.fw_staged = st->fw.staged;
+	for (int s = 0; s < CX_FW_SLOTS; s++) {
+		v.fw_present[s] = st->fw.present[s];
+		memcpy(v.fw_rev[s], st->fw.rev[s], CX_FW_REV_LEN);
 	}
-	fprintf(f, "# cxlemu device settings for %s (kept like device flash)\n",
-		st->m->qid);
-	uint64_t pv = st->part_next_pending ? st->part_next_vol : st->part_vol;
-	if (st->partitionable)
-		fprintf(f, "partition_volatile=%llu\n", (unsigned long long)pv);
-	fprintf(f, "shutdown_dirty=%d\n", st->shutdown_dirty ? 1 : 0);
-	fprintf(f, "dirty_shutdowns=%u\n", st->health.dirty_shutdowns);
-	fprintf(f, "fw_active=%d\nfw_staged=%d\n", st->fw.active, st->fw.staged);
-	for (int s = 0; s < CX_FW_SLOTS; s++)
-		if (st->fw.present[s])
-			fprintf(f, "fw_rev%d=%.16s\n", s + 1, st->fw.rev[s]);
-	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (ok)
-		rename(tmp, st->sidecar);
-	else
-		unlink(tmp);
-	free(tmp);
+	/* a device whose flash cannot be written keeps running: the
+	 * settings then last as long as the fabric */
+	cx_sidecar_save(st->sidecar, st->m->qid, &v);
 }
 
 /* Apply a partition chosen with Set Partition Info before this start: the
@@ -241,7 +173,7 @@ static int mbox_init_head(struct cx_memdev *m, struct cx_mbox_device *dev,
 	cx_vec_push(&st->dev->heads, st);
 	st->m = m;
 	st->clock = cx_mbox_monotonic_ns;
-	st->sidecar = sidecar_path(m);
+	st->sidecar = cx_sidecar_path(m->lsa, m->pmem);
 
 	/* Capacity: a device with only persistent media is partitionable
 	 * (its media can serve as volatile capacity, 256 MiB aligned);
@@ -272,10 +204,11 @@ static int mbox_init_head(struct cx_memdev *m, struct cx_mbox_device *dev,
 	st->alert.over_warn = 25;
 	st->alert.under_warn = 20;
 
-	struct sidecar_vals sv = { 0 };
-	if (sidecar_load(st->sidecar, &sv)) {
-		if (sv.have_part && st->partitionable) {
-			int rc = apply_partition(m, st, sv.part_vol, e);
+	struct cx_sidecar sv;
+	if (cx_sidecar_load(st->sidecar, &sv)) {
+		if (sv.have_partition && st->partitionable) {
+			int rc = apply_partition(m, st, sv.partition_volatile,
+						 e);
 			if (rc) {
 				device_leave(st);
 				free(st->sidecar);

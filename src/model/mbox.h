@@ -19,10 +19,10 @@
  * Persistence: the LSA is the memdev's `lsa` media, so labels live in the
  * lsa backend's file.  A few device settings that real devices keep in
  * flash (the partition that applies at the next restart, the shutdown
- * state and dirty shutdown count, firmware slots) are kept in a small
- * sidecar text file "<lsa file>.cxlemu" (or "<pmem file>.cxlemu" when the
- * LSA is not file backed).  Without any file-backed media they live only
- * as long as the fabric.
+ * state and dirty shutdown count, firmware slots) are kept by the media
+ * layer in a sidecar file beside the device's file-backed media
+ * (media/sidecar.h).  Without any file-backed media they live only as
+ * long as the fabric.
  *
  * Thread safety: every public function takes the device's lock (shared by
  * the heads of a multi-headed device), so the data path
@@ -43,13 +43,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "media/sidecar.h"  /* what outlives the fabric; CX_FW_SLOTS */
 #include "model/model.h"
 #include "spec/mbox.h"
 
 /* ---- limits of the emulated device ---- */
 #define CX_EVLOG_CAPACITY      32     /* records per event log */
 #define CX_POISON_BACKUP_MAX   65536  /* poison kept beyond the list */
-#define CX_FW_SLOTS            2
 #define CX_FW_MAX_SIZE         (32u << 20)
 #define CX_PASS_TRY_LIMIT      3      /* wrong passphrases before limit */
 
