@@ -30,7 +30,7 @@ static size_t put(uint8_t *buf, size_t at, size_t cap, uint8_t v)
 }
 
 /* One input in the target's step format: mostly well-formed commands
- * (exact input lengths half the time), some raw opcodes and side doors,
+ * (valid input lengths half the time), some raw opcodes and side doors,
  * random payload bytes and clock steps. */
 static size_t make_input(uint64_t *seed, uint8_t *buf, size_t cap)
 {
@@ -55,8 +55,10 @@ static size_t make_input(uint64_t *seed, uint8_t *buf, size_t cap)
 				n = put(buf, n, cap, (uint8_t)next(seed));
 				n = put(buf, n, cap, 0x40 + next(seed) % 8);
 			}
-			int want = tab[sel % ncmd].in_len;
-			uint16_t len = (uint16_t)(want >= 0 && next(seed) % 2 ?
+			/* the exact length, or a variable command's shortest */
+			const struct cx_mbox_cmd_info *c = &tab[sel % ncmd];
+			int want = c->in_len >= 0 ? c->in_len : c->in_min;
+			uint16_t len = (uint16_t)(next(seed) % 2 ?
 				want : (int)(next(seed) % 4 ? next(seed) % 80 :
 					     next(seed) % 2100));
 			n = put(buf, n, cap, (uint8_t)len);
