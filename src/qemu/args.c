@@ -3,11 +3,13 @@
  * is installed.
  *
  * The host's words are split into options ("-device" + its argument) and
- * the arguments of -device, -object, -machine/-M, -m, -smp into QEMU's
- * comma lists ("driver,key=value,..." with ",," for a literal comma).  Each
- * CXL device is checked property by property against what the probed
+ * the arguments of -device, -object, -machine/-M, -m, -smp, -numa into
+ * QEMU's comma lists ("driver,key=value,..." with ",," for a literal
+ * comma) by config/grammar.c, exactly as the topology parser split them.
+ * Each CXL device is checked property by property against what the probed
  * binary lists; the few renames QEMU made are translated, anything else it
- * lacks is refused naming the release that brought it.  Then, in order:
+ * lacks is refused naming the release that brought it (config/props.c).
+ * Then, in order:
  *
  *   - the pass-through trap: a pxb-cxl with one cxl-rp, on a QEMU without
  *     pxb-cxl's hdm_for_passthrough (before 8.0), gets a second, empty
