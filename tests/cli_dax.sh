@@ -44,6 +44,18 @@ out_has '"size":"256.00 MiB (268.44 MB)"'
 run 2 --host host1 reconfigure-device dax0.0
 run 1 --host host1 reconfigure-device dax0.0 -m bogus
 err_has "not one of devdax, system-ram"
+# how the host maps it: shown by dax list and list -X only when not coherent
+run 1 --host host1 reconfigure-device dax0.0 --coherency sometimes
+err_has "not one of coherent, noncoherent"
+run 0 --host host1 reconfigure-device dax0.0 --coherency noncoherent
+out_has '"coherency":"noncoherent"'
+out_has '"mode":"devdax"'
+run 0 --host host1 list -R -X
+out_has '"coherency":"noncoherent"'
+run 0 --host host2 dax list
+out_lacks coherency
+run 0 --host host1 reconfigure-device dax0.0 -c coherent
+out_lacks coherency
 
 # the unmodified programs
 timeout 60 env LD_PRELOAD=$PRELOAD CXLEMU_HOST=host1 "$EX/daxwriter" "Hello from instance 1!" \

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "cxlemu/coherency.h"
 #include "cxlemu/dax.h"
 #include "server/server.h"
 #include "daemon_fixture.h"
@@ -283,6 +284,21 @@ static void test_dead_client_releases_mapping(void **state)
 	cxlemu_close(c);
 }
 
+/* host1's x1 ram region over d0 and host2's over the same file, both
+ * devdax: their device names in dev1, dev2 (32 bytes each). */
+static void shared_devdax(struct cxlemu *c1, struct cxlemu *c2, char *dev1,
+			  char *dev2)
+{
+	struct cxlemu_err err;
+	static const char *const ONE[] = { "mem0" };
+	int id1 = region(c1, "decoder0.2", "ram", ONE, 1);
+	int id2 = region(c2, "decoder0.0", "ram", ONE, 1);
+	assert_int_equal(reconfigure(c1, id1, "devdax", &err), 0);
+	assert_int_equal(reconfigure(c2, id2, "devdax", &err), 0);
+	snprintf(dev1, 32, "dax%d.0", id1);
+	snprintf(dev2, 32, "dax%d.0", id2);
+}
+
 static void test_unknown_device_and_other_host(void **state)
 {
 	struct cxlemu *c1 = conn("host1"), *c2 = conn("host2");
@@ -294,14 +310,8 @@ static void test_unknown_device_and_other_host(void **state)
 	/* host1 maps its x1 ram region over d0; host2 its own over the same
 	 * file: each sees the other's stores, and host1's client going away
 	 * costs host2 nothing */
-	static const char *const ONE[] = { "mem0" };
-	int id1 = region(c1, "decoder0.2", "ram", ONE, 1);
-	int id2 = region(c2, "decoder0.0", "ram", ONE, 1);
-	assert_int_equal(reconfigure(c1, id1, "devdax", &err), 0);
-	assert_int_equal(reconfigure(c2, id2, "devdax", &err), 0);
 	char dev1[32], dev2[32];
-	snprintf(dev1, sizeof(dev1), "dax%d.0", id1);
-	snprintf(dev2, sizeof(dev2), "dax%d.0", id2);
+	shared_devdax(c1, c2, dev1, dev2);
 	char *m1, *m2;
 	assert_int_equal(cxlemu_dax_open(c1, dev1, &d1, &err), 0);
 	assert_int_equal(cxlemu_dax_open(c2, dev2, &d2, &err), 0);
@@ -319,6 +329,75 @@ static void test_unknown_device_and_other_host(void **state)
 	munmap(m2, 2 << 20);
 	cxlemu_dax_close(d2);
 	cxlemu_close(c2);
+}
+
+/* Two hosts on one shared device, both non-coherent: host2's device by
+ * the daemon's mode (and `dax list` says so), host1's by the library
+ * call.  Stores cross only by flush and invalidate, and the checker
+ * names the host that wrote a line back. */
+static void test_noncoherent_hosts_share_through_flush(void **state)
+{
+	struct cxlemu *c1 = conn("host1"), *c2 = conn("host2");
+	struct cxlemu_dax *d1, *d2;
+	struct cxlemu_err err;
+	char dev1[32], dev2[32];
+	shared_devdax(c1, c2, dev1, dev2);
+	struct cxlemu_reply rep;
+	struct json_object *a = json_object_new_object();
+	json_object_object_add(a, "device", json_object_new_string(dev2));
+	json_object_object_add(a, "coherency", json_object_new_string("noncoherent"));
+	assert_int_equal(cxlemu_call(c2, "dax-reconfigure", a, NULL, 0, &rep,
+				     &err), 0);
+	cxlemu_reply_release(&rep);
+	assert_int_equal(cxlemu_call(c2, "dax-list", NULL, NULL, 0, &rep, &err), 0);
+	assert_non_null(strstr(json_object_to_json_string_ext(rep.result, JSON_C_TO_STRING_PLAIN),
+			       "\"coherency\":\"noncoherent\""));
+	cxlemu_reply_release(&rep);
+	assert_int_equal(cxlemu_call(c1, "dax-list", NULL, NULL, 0, &rep, &err), 0);
+	assert_null(strstr(json_object_to_json_string_ext(rep.result, JSON_C_TO_STRING_PLAIN), "coherency"));
+	cxlemu_reply_release(&rep);
+
+	int log = memfd_create("log", MFD_CLOEXEC);
+	struct cxlemu_coh_config cfg;
+	cxlemu_coh_config_default(&cfg);
+	cfg.log_fd = log;
+	assert_int_equal(cxlemu_coh_configure(&cfg, &err), 0);
+	char *m1, *m2;
+	assert_int_equal(cxlemu_dax_open(c1, dev1, &d1, &err), 0);
+	assert_int_equal(cxlemu_dax_open(c2, dev2, &d2, &err), 0);
+	assert_int_equal(cxlemu_dax_coherency(d1), CXLEMU_COHERENT);
+	assert_int_equal(cxlemu_dax_coherency(d2), CXLEMU_NONCOHERENT);
+	assert_int_equal(cxlemu_dax_set_coherency(d1, CXLEMU_NONCOHERENT, &err), 0);
+	assert_int_equal(cxlemu_dax_map(d1, 0, 2 << 20, PROT_READ | PROT_WRITE,
+					(void **)&m1, &err), 0);
+	assert_int_equal(cxlemu_dax_map(d2, 0, 2 << 20, PROT_READ | PROT_WRITE,
+					(void **)&m2, &err), 0);
+	assert_int_equal(m2[0], 0);                     /* host2 caches it */
+	strcpy(m1, "Hello from instance 1!");
+	assert_int_equal(m2[0], 0);
+	cxlemu_flush(m1, 64);
+	cxlemu_fence();
+	assert_int_equal(((volatile char *)m2)[0], 0);  /* stale: reported */
+	cxlemu_invalidate(m2, 64);
+	assert_string_equal(m2, "Hello from instance 1!");
+	char text[4096] = "";
+	assert_true(pread(log, text, sizeof(text) - 1, 0) > 0);
+	char want[128];
+	snprintf(want, sizeof(want), "stale read: %s+0 (line 0) on host2 pid "
+		 "%d", dev2, (int)getpid());
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "host1 pid"));
+	assert_int_equal(cxlemu_dax_unmap(m1, 2 << 20, &err), 0);
+	assert_int_equal(cxlemu_dax_unmap(m2, 2 << 20, &err), 0);
+	cxlemu_dax_close(d1);
+	cxlemu_dax_close(d2);
+	assert_int_equal(cxlemu_destroy_region(c1, "all", true, NULL, &err), 0);
+	assert_int_equal(cxlemu_destroy_region(c2, "all", true, NULL, &err), 0);
+	cxlemu_close(c1);
+	cxlemu_close(c2);
+	cfg.log_fd = -1;
+	assert_int_equal(cxlemu_coh_configure(&cfg, &err), 0);
+	close(log);
 }
 
 static void test_persistent_flush_survives_restart(void **state)
@@ -361,6 +440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_256B_refused_for_mapping_exact_path_serves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_client_releases_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_device_and_other_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noncoherent_hosts_share_through_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_flush_survives_restart, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

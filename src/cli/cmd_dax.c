@@ -3,7 +3,10 @@
  * `cxlemu dax list [-u] [-d DEVICE]` prints daxctl's device JSON, and
  * `cxlemu reconfigure-device DEVICE -m devdax|system-ram` switches a
  * device between device-DAX (programs map it) and system-ram (onlined for
- * the kernel by kmem, as Linux does by default with ram regions).
+ * the kernel by kmem, as Linux does by default with ram regions);
+ * `--coherency noncoherent|coherent` (cxlemu's own) chooses how this
+ * host's programs map it: as a cached copy of the media that they flush
+ * and invalidate (cxlemu/coherency.h), or coherent.
  */
 #include "cli.h"
 
@@ -79,18 +82,20 @@ int cmd_reconfigure_device(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
+		{ "coherency", required_argument, NULL, 'c' },
 		{ "human", no_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *mode = NULL;
+	const char *mode = NULL, *coh = NULL;
 	bool human = false;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "m:ufh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "m:c:ufh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'm': mode = optarg; break;
+		case 'c': coh = optarg; break;
 		case 'u': human = true; break;
 		/* daxctl's -f offlines online memory before leaving
 		 * system-ram; here no memory is ever online, so scripts
@@ -99,18 +104,22 @@ int cmd_reconfigure_device(int argc, char **argv, struct cli *cli)
 		case 'h':
 			return cli_help("reconfigure-device",
 				"  -m, --mode devdax|system-ram   the new mode\n"
+				"  -c, --coherency noncoherent|coherent\n"
+				"                                 how this host's "
+				"programs map it\n"
 				"  -u, --human                    sizes for people\n"
 				"  -f, --force                    accepted as daxctl "
 				"takes it (nothing to offline)\n");
 		default:
-			return cli_bad_option("reconfigure-device", "m:ufh", argv);
+			return cli_bad_option("reconfigure-device", "m:c:ufh", argv);
 		}
 	}
 	if (argc - optind != 1)
 		return cli_usage("reconfigure-device", "needs one DEVICE (daxZ.0)");
-	if (!mode)
+	if (!mode && !coh)
 		return cli_usage("reconfigure-device", "needs -m devdax or -m "
-				 "system-ram");
+				 "system-ram, or --coherency noncoherent or "
+				 "coherent");
 	struct cxlemu *c;
 	struct cxlemu_reply rep;
 	struct cxlemu_err err;
@@ -118,7 +127,11 @@ int cmd_reconfigure_device(int argc, char **argv, struct cli *cli)
 		return rc;
 	struct json_object *args = json_object_new_object();
 	json_object_object_add(args, "device", json_object_new_string(argv[optind]));
-	json_object_object_add(args, "mode", json_object_new_string(mode));
+	if (mode)
+		json_object_object_add(args, "mode", json_object_new_string(mode));
+	if (coh)
+		json_object_object_add(args, "coherency",
+				       json_object_new_string(coh));
 	json_object_object_add(args, "human", json_object_new_boolean(human));
 	rc = cxlemu_call(c, "dax-reconfigure", args, NULL, 0, &rep, &err);
 	cxlemu_close(c);

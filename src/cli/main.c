@@ -43,8 +43,9 @@ const struct cli_cmd cli_cmds[] = {
 	{ "dax", cmd_dax, "list [-u] [-d DEVICE]",
 	  "DAX devices of committed regions, as daxctl lists them." },
 	{ "reconfigure-device", cmd_reconfigure_device,
-	  "DEVICE -m devdax|system-ram [-u]",
-	  "Switch a DAX device between device-DAX and system-ram." },
+	  "DEVICE [-m devdax|system-ram] [--coherency noncoherent|coherent] [-u]",
+	  "Switch a DAX device between device-DAX and system-ram, or how "
+	  "this host maps it." },
 	{ "run", cmd_run, "[--host NAME] [--] PROGRAM [ARGS...]",
 	  "Run an unmodified program as a host (the preload library)." },
 	{ "shell", cmd_shell, "[--host NAME] [--] [CMD [ARGS...]]",

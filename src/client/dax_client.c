@@ -1,7 +1,9 @@
 /*
  * dax_client.c - the public device-DAX calls (cxlemu/dax.h) over the
  * daemon's dax-map / dax-unmap requests and the mapping engine of
- * dax_map.c.
+ * dax_map.c; non-coherent mappings go to the cache engine of coherency.c,
+ * with the shared line states of the daemon's dax-coherency request
+ * (asked once per handle, at its first non-coherent mapping).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,13 +11,30 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/coherency.h"
 #include "client/dax_map.h"
 #include "cxlemu/dax.h"
 
 struct cxlemu_dax {
 	struct cxlemu *conn;
 	struct cx_dax_layout L;
+	int coherency;              /* CXLEMU_COHERENT / CXLEMU_NONCOHERENT */
+	bool have_states;
+	struct cx_coh_src src;      /* line states, once asked for */
 };
+
+static void states_release(struct cxlemu_dax *d)
+{
+	for (int i = 0; i < CX_DAX_MAX_WAYS; i++) {
+		if (d->src.state_fd[i] >= 0)
+			close(d->src.state_fd[i]);
+		d->src.state_fd[i] = -1;
+	}
+	if (d->src.registry_fd >= 0)
+		close(d->src.registry_fd);
+	d->src.registry_fd = -1;
+	d->have_states = false;
+}
 
 static int to_err(struct cxlemu_err *err, int rc, const cx_err *e)
 {
@@ -57,8 +76,15 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 	struct json_object *res = rep.result, *ents, *lens;
 	uint64_t size, gran, ways, align;
 	d->conn = c;
-	for (int i = 0; i < CX_DAX_MAX_WAYS; i++)
+	for (int i = 0; i < CX_DAX_MAX_WAYS; i++) {
 		L->fds[i] = -1;
+		d->src.state_fd[i] = -1;
+	}
+	d->src.registry_fd = -1;
+	struct json_object *coh;
+	if (json_object_object_get_ex(res, "coherency", &coh) &&
+	    !strcmp(json_object_get_string(coh), "noncoherent"))
+		d->coherency = CXLEMU_NONCOHERENT;
 	snprintf(L->name, sizeof(L->name), "%s", device);
 	if (!get_u64(res, "size", &size) || !get_u64(res, "granularity", &gran) ||
 	    !get_u64(res, "ways", &ways) || ways < 1 || ways > CX_DAX_MAX_WAYS ||
@@ -112,16 +138,70 @@ void cxlemu_dax_close(struct cxlemu_dax *d)
 	json_object_object_add(args, "device", json_object_new_string(d->L.name));
 	if (cxlemu_call(d->conn, "dax-unmap", args, NULL, 0, &rep, NULL) == 0)
 		cxlemu_reply_release(&rep);
-	cx_dax_layout_release(&d->L);
-	free(d);
+	cxlemu_dax_forget(d);
 }
 
 void cxlemu_dax_forget(struct cxlemu_dax *d)
 {
 	if (!d)
 		return;
+	states_release(d);
 	cx_dax_layout_release(&d->L);
 	free(d);
+}
+
+int cxlemu_dax_coherency(const struct cxlemu_dax *d) { return d->coherency; }
+
+int cxlemu_dax_set_coherency(struct cxlemu_dax *d, int mode,
+			     struct cxlemu_err *err)
+{
+	if (mode != CXLEMU_COHERENT && mode != CXLEMU_NONCOHERENT) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s: coherency "
+				 "mode %d is neither CXLEMU_COHERENT nor "
+				 "CXLEMU_NONCOHERENT", d->L.name, mode);
+		return -EINVAL;
+	}
+	d->coherency = mode;
+	return 0;
+}
+
+/* The daemon's shared line states for this device (dax-coherency). */
+static int get_states(struct cxlemu_dax *d, struct cxlemu_err *err)
+{
+	if (d->have_states)
+		return 0;
+	struct cxlemu_reply rep;
+	struct json_object *args = json_object_new_object(), *lens;
+	json_object_object_add(args, "device", json_object_new_string(d->L.name));
+	json_object_object_add(args, "pid", json_object_new_int(getpid()));
+	int rc = cxlemu_call(d->conn, "dax-coherency", args, NULL, 0, &rep, err);
+	if (rc)
+		return rc;
+	uint64_t w;
+	if (!get_u64(rep.result, "writer", &w) || !w ||
+	    !json_object_object_get_ex(rep.result, "state_len", &lens) ||
+	    rep.nfds != d->L.nfds + 1 ||
+	    (int)json_object_array_length(lens) != d->L.nfds) {
+		cxlemu_reply_release(&rep);
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "the daemon's "
+				 "dax-coherency reply is malformed");
+		return -EPROTO;
+	}
+	d->src.writer = (unsigned)w;
+	d->src.registry_fd = rep.fds[0];
+	rep.fds[0] = -1;
+	for (int i = 0; i < d->L.nfds; i++) {
+		d->src.state_fd[i] = rep.fds[i + 1];
+		rep.fds[i + 1] = -1;
+		d->src.state_len[i] = json_object_get_uint64(
+			json_object_array_get_idx(lens, (size_t)i));
+	}
+	cxlemu_reply_release(&rep);
+	d->src.L = &d->L;
+	d->have_states = true;
+	return 0;
 }
 
 uint64_t cxlemu_dax_size(const struct cxlemu_dax *d) { return d->L.size; }
@@ -134,7 +214,15 @@ int cxlemu_dax_map_at(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
 		      struct cxlemu_err *err)
 {
 	cx_err e;
-	int rc = cx_dax_map(&d->L, offset, len, prot, hint, fixed, addr, &e);
+	int rc;
+	if (d->coherency == CXLEMU_NONCOHERENT) {
+		if ((rc = get_states(d, err)))
+			return rc;
+		rc = cx_coh_map(&d->src, offset, len, prot, hint, fixed, addr,
+				&e);
+	} else {
+		rc = cx_dax_map(&d->L, offset, len, prot, hint, fixed, addr, &e);
+	}
 	return rc ? to_err(err, rc, &e) : 0;
 }
 
@@ -172,6 +260,13 @@ int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
 		     struct cxlemu_err *err)
 {
 	cx_err e;
+	/* a non-coherent mapping's stores reach the media when written
+	 * back; msync of its view would only sync this host's cache */
+	uintptr_t a = (uintptr_t)addr;
+	if (cx_coh_owns(a, a + len)) {
+		cxlemu_flush(addr, len);
+		return 0;
+	}
 	int rc = cx_dax_flush(addr, len, &e);
 	return rc ? to_err(err, rc, &e) : 0;
 }

@@ -169,6 +169,8 @@ struct cx_region {
 	bool dax_unbound;           /* bound to neither kmem nor device_dax */
 	uint64_t dax_offline[8];    /* system-ram: memory blocks offline
 				       (model/dax.h, CX_DAX_MAX_BLOCKS) */
+	bool noncoherent;           /* how hosts map it by default: a cached
+				       copy each (issue 11), or coherent */
 	int mapped;                 /* clients holding a mapping */
 };
 

@@ -918,6 +918,10 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags)
 	add_int(j, "target_node", cx_region_target_node(r));
 	add(j, "align", j_size(2ULL << 20, human));
 	add_str(j, "mode", r->dax_system_ram ? "system-ram" : "devdax");
+	/* not daxctl's: a device hosts map as non-coherent caches
+	 * (cxlemu/coherency.h); absent for coherent ones, as daxctl */
+	if (r->noncoherent)
+		add_str(j, "coherency", "noncoherent");
 	if (r->dax_system_ram && !r->dax_unbound) {
 		add_int(j, "online_memblocks", cx_dax_online_blocks(r));
 		add_int(j, "total_memblocks", cx_dax_blocks(r));

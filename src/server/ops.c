@@ -30,6 +30,7 @@ const struct cx_op cx_server_ops[] = {
 	{ "dax-reconfigure", cx_op_dax_reconfigure, true },
 	{ "dax-map", cx_op_dax_map, true },
 	{ "dax-unmap", cx_op_dax_unmap, true },
+	{ "dax-coherency", cx_op_dax_coherency, false },
 	{ "mbox", cx_op_mbox, true },
 	{ "inject", cx_op_inject, true },
 	{ "sysfs-stat", cx_op_sysfs_stat, false },

@@ -83,7 +83,7 @@ static struct map_ref *ref_get(struct cx_srv_call *c, struct cx_region *r,
 }
 
 /* The DAX device a request names in "device" ("daxZ.0"). */
-static int dax_device(struct cx_srv_call *c, struct cx_region **out, cx_err *e)
+int cx_srv_dax_device(struct cx_srv_call *c, struct cx_region **out, cx_err *e)
 {
 	const char *name;
 	int rc = cx_proto_get_str(c->req, "device", true, &name, e);
@@ -123,36 +123,60 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e)
 	return 0;
 }
 
+/*
+ * "mode": devdax | system-ram, and/or "coherency": coherent | noncoherent
+ * (how hosts map the device from now on; mappings made before keep the
+ * mode they were made with, so it may change while mapped).
+ */
 int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_region *r;
-	const char *mode;
+	const char *mode = NULL, *coh = NULL;
 	bool human = false;
 	int rc;
 
-	if ((rc = dax_device(c, &r, e)) ||
-	    (rc = cx_proto_get_str(c->req, "mode", true, &mode, e)) ||
+	if ((rc = cx_srv_dax_device(c, &r, e)) ||
+	    (rc = cx_proto_get_str(c->req, "mode", false, &mode, e)) ||
+	    (rc = cx_proto_get_str(c->req, "coherency", false, &coh, e)) ||
 	    (rc = cx_proto_get_bool(c->req, "human", false, &human, e)))
 		return rc;
-	if (strcmp(mode, "devdax") && strcmp(mode, "system-ram"))
+	if (!mode && !coh)
+		return cx_fail(e, EINVAL, "dax%d.0: say the new mode "
+			       "(devdax, system-ram) or coherency (coherent, "
+			       "noncoherent)", r->id);
+	if (mode && strcmp(mode, "devdax") && strcmp(mode, "system-ram"))
 		return cx_fail(e, EINVAL, "dax%d.0: mode '%s' is not one of "
 			       "devdax, system-ram", r->id, mode);
-	if ((rc = cx_dax_reconfigure(r, !strcmp(mode, "system-ram"), e)))
+	if (coh && strcmp(coh, "coherent") && strcmp(coh, "noncoherent"))
+		return cx_fail(e, EINVAL, "dax%d.0: coherency '%s' is not one "
+			       "of coherent, noncoherent", r->id, coh);
+	if (mode && (rc = cx_dax_reconfigure(r, !strcmp(mode, "system-ram"),
+					     e)))
 		return rc;
+	if (coh)
+		r->noncoherent = !strcmp(coh, "noncoherent");
 	c->result = json_object_new_array();
 	json_object_array_add(c->result, cx_json_dax_device(r,
 			      human ? CX_JSON_HUMAN : 0));
 	return 0;
 }
 
+int cx_srv_media_index(struct cx_media **seen, int n, struct cx_media *m)
+{
+	for (int i = 0; i < n; i++)
+		if (seen[i]->fd == m->fd ||
+		    (seen[i]->path && m->path && !strcmp(seen[i]->path, m->path)))
+			return i;
+	return -1;
+}
+
 /* Index of media m among the reply's descriptors, adding it if new. */
 static int fd_index(struct cx_srv_call *c, struct cx_media **seen, int *n,
 		    struct cx_media *m, cx_err *e)
 {
-	for (int i = 0; i < *n; i++)
-		if (seen[i]->fd == m->fd ||
-		    (seen[i]->path && m->path && !strcmp(seen[i]->path, m->path)))
-			return i;
+	int i = cx_srv_media_index(seen, *n, m);
+	if (i >= 0)
+		return i;
 	if (*n >= CX_PROTO_MAX_FDS)
 		return cx_fail(e, EMFILE, "too many media for one mapping");
 	int fd = dup(m->fd);
@@ -171,7 +195,7 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 	struct cx_media *seen[CX_PROTO_MAX_FDS];
 	int nseen = 0, err;
 
-	if ((err = dax_device(c, &r, e)))
+	if ((err = cx_srv_dax_device(c, &r, e)))
 		return err;
 	if (r->dax_unbound)
 		return cx_fail(e, EBUSY, "dax%d.0 is bound to no driver (it "
@@ -219,6 +243,8 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 	json_object_object_add(res, "ways", json_object_new_int(rc.ways));
 	json_object_object_add(res, "mode", json_object_new_string(
 		cx_mode_name(r->mode)));
+	json_object_object_add(res, "coherency", json_object_new_string(
+		r->noncoherent ? "noncoherent" : "coherent"));
 	json_object_object_add(res, "fd_len", lens);
 	json_object_object_add(res, "entries", ents);
 	c->result = res;
@@ -232,7 +258,7 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_region *r;
-	int err = dax_device(c, &r, e);
+	int err = cx_srv_dax_device(c, &r, e);
 	if (err)
 		return err;
 	struct map_ref *m = ref_get(c, r, false);

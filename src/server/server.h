@@ -118,6 +118,15 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_map(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
+int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e);
+/* The DAX device a request names in "device" ("daxZ.0"). */
+struct cx_region;
+int cx_srv_dax_device(struct cx_srv_call *c, struct cx_region **out,
+		      cx_err *e);
+/* Index of media m among seen[0..n) (dax-map's descriptor order: the
+ * first position using each media), or -1. */
+struct cx_media;
+int cx_srv_media_index(struct cx_media **seen, int n, struct cx_media *m);
 /* a host's sysfs view (ops_sysfs.c) */
 int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
