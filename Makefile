@@ -1,6 +1,8 @@
 # cxlemu - a CXL memory-fabric emulator in user space.
 #
 #   make demo    install what is missing, build, run the two-host demo
+#   make demo-coherency  a message ring and its six classic bugs on a
+#                non-coherent and a coherent device (scripts/demo_coherency.sh)
 #   make check   install what is missing, build with ASan+UBSan, run tests
 #   make bench   build optimised and run the benchmarks under bench/
 #
@@ -13,6 +15,9 @@ PKG_LIBS   := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 # libfuse3: `cxlemu shell` serves /sys with it (only the command links it)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+# libcapstone: the preload finds the cache instructions (clflush,
+# clflushopt, clwb) of unmodified programs with it (only the preload links it)
+CAPSTONE_LIBS := $(shell pkg-config --libs capstone 2>/dev/null || echo -lcapstone)
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS_ALL := -Isrc -Iinclude $(PKG_CFLAGS) $(FUSE_CFLAGS)
 OPT     := -O2 -g
@@ -39,7 +44,7 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 EXAMPLES  := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 PRELOAD   := $(if $(PRELOAD_SRC),$(B)/libcxlemu-preload.so)
 
-.PHONY: all build build-san deps demo check bench clean fuzz
+.PHONY: all build build-san deps demo demo-coherency check bench clean fuzz
 all: build
 
 deps:
@@ -78,11 +83,15 @@ $(B)/examples/%: examples/%.c
 	$(CC) $(WARN) -O2 -g -o $@ $<
 
 $(B)/libcxlemu-preload.so: $(PRELOAD_SRC) $(LIB_OBJ)
-	$(CC) $(WARN) $(OPT) -fPIC -shared $(CPPFLAGS_ALL) -o $@ $(PRELOAD_SRC) $(LIB_OBJ) $(PKG_LIBS) -ldl -lpthread
+	$(CC) $(WARN) $(OPT) -fPIC -shared $(CPPFLAGS_ALL) -o $@ $(PRELOAD_SRC) $(LIB_OBJ) $(PKG_LIBS) $(CAPSTONE_LIBS) -ldl -lpthread
 
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@sh scripts/demo.sh $(B)/cxlemu
+
+demo-coherency: deps
+	@$(MAKE) --no-print-directory build
+	@sh scripts/demo_coherency.sh $(B)/cxlemu
 
 check: deps
 	@$(MAKE) --no-print-directory build build-san

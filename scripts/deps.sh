@@ -13,6 +13,9 @@ need="$need libfuse3-dev ndctl"
 # tests/cli_daxprogs.sh runs real device-DAX programs under the preload
 # library: Python's mmap, fio, PMDK's daxio (pmdk-tools), memtester
 need="$need python3 fio pmdk-tools memtester"
+# libcapstone-dev: the preload traps unmodified programs' cache
+# instructions on non-coherent memory, found with Debian's disassembler
+need="$need libcapstone-dev"
 # `scripts/deps.sh fuzz`: also clang and its libFuzzer runtime (make fuzz)
 [ "${1:-}" = fuzz ] && need="$need clang libclang-rt-14-dev"
 missing=""

@@ -37,6 +37,14 @@ struct coh_global cx_coh = {
 
 static __thread char me_tls __attribute__((tls_model("initial-exec")));
 
+/* write(2) itself: the preload's write() would look the buffer up in
+ * the engine, under the lock this thread may hold */
+static void raw_write(int fd, const char *buf, size_t len)
+{
+	if (fd >= 0)
+		(void)syscall(SYS_write, fd, buf, len);
+}
+
 /* ---- the lock ---- */
 
 static void reentered(void)
@@ -45,11 +53,8 @@ static void reentered(void)
 		"non-coherent memory (or called a cache operation) while this "
 		"thread was inside the emulator; that would deadlock: "
 		"aborting\n";
-	if (cx_coh.cfg.log_fd >= 0 &&
-	    write(cx_coh.cfg.log_fd, msg, sizeof(msg) - 1) < 0)
-		(void)0;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		(void)0;
+	raw_write(cx_coh.cfg.log_fd, msg, sizeof(msg) - 1);
+	raw_write(2, msg, sizeof(msg) - 1);
 	abort();
 }
 
@@ -110,8 +115,7 @@ void cx_coh_set_prot(struct coh_map *m, size_t i, int prot)
 				 "vm.max_map_count reached? lower the cache "
 				 "capacity (CXLEMU_COHERENCY_CAPACITY); "
 				 "aborting\n", m->name, errno);
-		if (write(2, msg, (size_t)n) < 0)
-			(void)0;
+		raw_write(2, msg, (size_t)n);
 		abort();
 	}
 	if (prot != PROT_NONE && p->prot == PROT_NONE &&
@@ -256,8 +260,7 @@ void cx_coh_report(enum coh_kind k, struct coh_map *m, size_t line,
 	if (len > (int)sizeof(buf) - 2)
 		len = (int)sizeof(buf) - 2;
 	buf[len++] = '\n';
-	if (write(cx_coh.cfg.log_fd, buf, (size_t)len) < 0)
-		(void)0;
+	raw_write(cx_coh.cfg.log_fd, buf, (size_t)len);
 }
 
 /* ---- lines ---- */
@@ -275,6 +278,7 @@ static void fill_lines(struct coh_map *m, size_t i, uint64_t need)
 				       m->twin + o);
 		memcpy(m->alias + o, m->twin + o, CX_COH_LINE);
 		m->seen[i * COH_LINES + (size_t)l] = w;
+		m->fetched[i * COH_LINES + (size_t)l] = cx_coh.epoch;
 	}
 	m->pg[i].valid |= need;
 	cx_coh.st.fills++;
@@ -375,6 +379,7 @@ static void refetch(struct coh_map *m, size_t i, uint64_t mask)
 		}
 		memcpy(m->twin + o, fresh, CX_COH_LINE);
 		m->seen[i * COH_LINES + (size_t)l] = w;
+		m->fetched[i * COH_LINES + (size_t)l] = cx_coh.epoch;
 		cx_coh.st.refetches++;
 	}
 }
@@ -443,7 +448,12 @@ bool cx_coh_access(struct coh_map *m, uintptr_t a, bool write, uintptr_t pc)
 	cx_coh.st.faults++;
 	int l = (int)((a - m->base - i * pg) / CX_COH_LINE);
 	size_t li = i * COH_LINES + (size_t)l;
-	if ((p->flags & PG_ARMED) && !write && (p->valid >> l & 1)) {
+	/* a stale read: the line changed in the media since we fetched it,
+	 * and we fetched it before the program's previous cache operation
+	 * (a line refetched by the last one and overwritten since is the
+	 * ordinary race of polling, not a missing invalidate) */
+	if ((p->flags & PG_ARMED) && !write && (p->valid >> l & 1) &&
+	    m->fetched[li] + 1 < cx_coh.epoch) {
 		uint64_t *st = page_state(m, i);
 		uint64_t w = st ? __atomic_load_n(st + l, __ATOMIC_ACQUIRE) &
 				  ~CX_COH_BUSY : 0;
@@ -576,6 +586,7 @@ static void map_free(struct coh_map *m)
 	if (m->cache_fd >= 0)
 		close(m->cache_fd);
 	free(m->seen);
+	free(m->fetched);
 	free(m->pg);
 	free(m);
 }
@@ -679,6 +690,7 @@ int cx_coh_map(const struct cx_coh_src *s, uint64_t off, uint64_t len,
 	m->twin = twin;
 	m->alias = alias;
 	m->seen = cx_xcalloc(m->npages * COH_LINES, sizeof(*m->seen));
+	m->fetched = cx_xcalloc(m->npages * COH_LINES, sizeof(*m->fetched));
 	m->pg = cx_xcalloc(m->npages, sizeof(*m->pg));
 	for (size_t i = 0; i < m->npages; i++)
 		m->pg[i].user = (uint8_t)(prot & (PROT_READ | PROT_WRITE));
@@ -949,6 +961,7 @@ void cx_coh_arm(void)
 		m->nopened = 0;
 		m->opened_all = false;
 	}
+	cx_coh.epoch++;
 }
 
 /* ---- the public calls ---- */

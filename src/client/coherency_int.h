@@ -41,6 +41,7 @@ struct coh_map {
 	uint8_t *alias, *twin, *media;
 	uint64_t *seen;         /* per line: the state word we last fetched
 				   or wrote */
+	uint32_t *fetched;      /* per line: the checker epoch of its fetch */
 	struct coh_page *pg;
 	/* the interleave, to find a line's shared state word */
 	uint32_t gran;
@@ -70,6 +71,7 @@ struct coh_global {
 	int hand_map;           /* the capacity clock */
 	size_t hand_page;
 	bool installed;         /* SIGSEGV handler */
+	uint32_t epoch;         /* cache operations armed so far (checker) */
 };
 extern struct coh_global cx_coh;
 /* The C library's sigaction; the preload points it past its own. */

@@ -147,6 +147,7 @@ int cx_pl_attach(struct cx_pl_dev *d, const char *path)
 		cx_pl_say("%s: %s", path, err.msg);
 		return -ENOENT;
 	}
+	cx_pl_coh_attach(d);    /* its coherency mode (preload_coherency.c) */
 	return 0;
 }
 

@@ -13,15 +13,20 @@
  *   preload_stat.c   stat, lstat, fstat, statx, access and their variants
  *   preload_sysfs.c  the fabric's /sys paths: open, fopen, opendir,
  *                    readdir, readlink, realpath, scandir
+ *   preload_coherency.c  non-coherent mappings: mode, settings, signal
+ *                    handlers, system calls into them, exit report
+ *   preload_cacheops.c   the program's clflush/clflushopt/clwb, trapped
  */
 #ifndef CXLEMU_PRELOAD_H
 #define CXLEMU_PRELOAD_H
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "client/sysfs_client.h"
 #include "cxlemu/dax.h"
@@ -146,5 +151,37 @@ int cx_pl_sysfs_open(const char *path, int flags);
 /* mmap bookkeeping, preload_map.c: forget the process's mappings in a
  * forked child. */
 void cx_pl_maps_forget(void);
+
+/* ---- non-coherent mappings (preload_coherency.c) ---- */
+extern bool cx_pl_coh_any;      /* one was made: the hooks below matter */
+/* A device was opened: apply CXLEMU_COHERENCY and the settings. */
+void cx_pl_coh_attach(struct cx_pl_dev *d);
+/* A mapping of d was made at addr (patches cache instructions once). */
+void cx_pl_coh_mapped(struct cx_pl_dev *d, void *addr);
+/* Open [p, p+n) of non-coherent views for a system call that writes into
+ * it (into) or reads it; true when part of it is such a view. */
+bool cx_pl_coh_touch(const void *p, size_t n, bool into);
+bool cx_pl_coh_touch_iov(const struct iovec *v, int n, bool into);
+/* Return `call` (a call handed a buffer) after `touch`; while it fails
+ * with EFAULT on a view (the evictor closed a page in between), touch
+ * and call again, a few times. */
+#define CX_PL_COH_IO(type, call, touch)                                     \
+	do {                                                                \
+		bool v_ = (touch);                                          \
+		type r_ = call;                                             \
+		for (int t_ = 0; v_ && r_ < 0 && errno == EFAULT && t_ < 3; \
+		     t_++) {                                                \
+			(void)(touch);                                      \
+			r_ = call;                                          \
+		}                                                           \
+		return r_;                                                  \
+	} while (0)
+
+/* ---- the program's cache instructions (preload_cacheops.c) ---- */
+/* Find and trap clflush, clflushopt and clwb in the loaded code (once,
+ * and in libraries loaded later). */
+void cx_pl_cacheops_patch(void);
+/* The program's SIGTRAP handler, chained to for traps not ours. */
+void cx_pl_cacheops_chain(const struct sigaction *act, struct sigaction *old);
 
 #endif

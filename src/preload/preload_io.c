@@ -59,38 +59,58 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 
-ON_FD(ssize_t, read, "read", (int fd, void *b, size_t n), (fd, b, n))
-ON_FD(ssize_t, __read_chk, "read", (int fd, void *b, size_t n, size_t bl),
-      (fd, b, n, bl))
-ON_FD(ssize_t, write, "write", (int fd, const void *b, size_t n), (fd, b, n))
-ON_FD(ssize_t, pread, "pread", (int fd, void *b, size_t n, off_t o),
-      (fd, b, n, o))
-ON_FD(ssize_t, pread64, "pread", (int fd, void *b, size_t n, off_t o),
-      (fd, b, n, o))
-ON_FD(ssize_t, __pread_chk, "pread",
-      (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl))
-ON_FD(ssize_t, __pread64_chk, "pread",
-      (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl))
-ON_FD(ssize_t, pwrite, "pwrite", (int fd, const void *b, size_t n, off_t o),
-      (fd, b, n, o))
-ON_FD(ssize_t, pwrite64, "pwrite", (int fd, const void *b, size_t n, off_t o),
-      (fd, b, n, o))
-ON_FD(ssize_t, readv, "readv", (int fd, const struct iovec *v, int n),
-      (fd, v, n))
-ON_FD(ssize_t, writev, "writev", (int fd, const struct iovec *v, int n),
-      (fd, v, n))
-ON_FD(ssize_t, preadv, "preadv", (int fd, const struct iovec *v, int n,
-      off_t o), (fd, v, n, o))
-ON_FD(ssize_t, preadv64, "preadv", (int fd, const struct iovec *v, int n,
-      off_t o), (fd, v, n, o))
-ON_FD(ssize_t, pwritev, "pwritev", (int fd, const struct iovec *v, int n,
-      off_t o), (fd, v, n, o))
-ON_FD(ssize_t, pwritev64, "pwritev", (int fd, const struct iovec *v, int n,
-      off_t o), (fd, v, n, o))
-ON_FD(ssize_t, preadv2, "preadv2", (int fd, const struct iovec *v, int n,
-      off_t o, int fl), (fd, v, n, o, fl))
-ON_FD(ssize_t, pwritev2, "pwritev2", (int fd, const struct iovec *v, int n,
-      off_t o, int fl), (fd, v, n, o, fl))
+/* The same for a call handed a buffer (b, n) or vector (v, n), which
+ * may point into a non-coherent mapping: the pages are opened for the
+ * kernel first, which would otherwise fail with EFAULT on one the
+ * emulator keeps closed (preload_coherency.c).  INTO: the call writes
+ * into the buffer. */
+#define ON_BUF(ret, name, shown, params, args, touch)                       \
+	ret name params                                                     \
+	{                                                                   \
+		if (NODE(fd))                                               \
+			return refuse(fd, shown);                           \
+		CX_PL_COH_IO(ret, CX_PL_NEXT(name) args, touch);            \
+	}
+#define INTO cx_pl_coh_touch(b, n, true)
+#define FROM cx_pl_coh_touch(b, n, false)
+#define INTO_V cx_pl_coh_touch_iov(v, n, true)
+#define FROM_V cx_pl_coh_touch_iov(v, n, false)
+
+ON_BUF(ssize_t, read, "read", (int fd, void *b, size_t n), (fd, b, n), INTO)
+ON_BUF(ssize_t, __read_chk, "read", (int fd, void *b, size_t n, size_t bl),
+       (fd, b, n, bl), INTO)
+ON_BUF(ssize_t, write, "write", (int fd, const void *b, size_t n), (fd, b, n),
+       FROM)
+ON_BUF(ssize_t, pread, "pread", (int fd, void *b, size_t n, off_t o),
+       (fd, b, n, o), INTO)
+ON_BUF(ssize_t, pread64, "pread", (int fd, void *b, size_t n, off_t o),
+       (fd, b, n, o), INTO)
+ON_BUF(ssize_t, __pread_chk, "pread",
+       (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl),
+       INTO)
+ON_BUF(ssize_t, __pread64_chk, "pread",
+       (int fd, void *b, size_t n, off_t o, size_t bl), (fd, b, n, o, bl),
+       INTO)
+ON_BUF(ssize_t, pwrite, "pwrite", (int fd, const void *b, size_t n, off_t o),
+       (fd, b, n, o), FROM)
+ON_BUF(ssize_t, pwrite64, "pwrite", (int fd, const void *b, size_t n,
+       off_t o), (fd, b, n, o), FROM)
+ON_BUF(ssize_t, readv, "readv", (int fd, const struct iovec *v, int n),
+       (fd, v, n), INTO_V)
+ON_BUF(ssize_t, writev, "writev", (int fd, const struct iovec *v, int n),
+       (fd, v, n), FROM_V)
+ON_BUF(ssize_t, preadv, "preadv", (int fd, const struct iovec *v, int n,
+       off_t o), (fd, v, n, o), INTO_V)
+ON_BUF(ssize_t, preadv64, "preadv", (int fd, const struct iovec *v, int n,
+       off_t o), (fd, v, n, o), INTO_V)
+ON_BUF(ssize_t, pwritev, "pwritev", (int fd, const struct iovec *v, int n,
+       off_t o), (fd, v, n, o), FROM_V)
+ON_BUF(ssize_t, pwritev64, "pwritev", (int fd, const struct iovec *v, int n,
+       off_t o), (fd, v, n, o), FROM_V)
+ON_BUF(ssize_t, preadv2, "preadv2", (int fd, const struct iovec *v, int n,
+       off_t o, int fl), (fd, v, n, o, fl), INTO_V)
+ON_BUF(ssize_t, pwritev2, "pwritev2", (int fd, const struct iovec *v, int n,
+       off_t o, int fl), (fd, v, n, o, fl), FROM_V)
 ON_FD(int, ftruncate, "ftruncate", (int fd, off_t len), (fd, len))
 ON_FD(int, ftruncate64, "ftruncate", (int fd, off_t len), (fd, len))
 ON_FD(int, fsync, "fsync", (int fd), (fd))

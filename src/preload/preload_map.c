@@ -19,6 +19,7 @@
  * media bytes past a mapping need not be the device's next ones.
  */
 #include "preload/preload.h"
+#include "client/coherency_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +237,8 @@ static void *dax_mmap(struct cx_pl_dev *d, void *addr, size_t len, int prot,
 			       (unsigned long long)size);
 	}
 	add_mapping((uintptr_t)base, (uintptr_t)base + len, align, d);
+	if (in)
+		cx_pl_coh_mapped(d, base);  /* non-coherent: trap cache ops */
 	return base;
 }
 
@@ -278,6 +281,10 @@ int munmap(void *addr, size_t len)
 		errno = EINVAL;
 		return -1;
 	}
+	/* a non-coherent view: report and forget its dirty lines first
+	 * (preload_coherency.c) */
+	if (dax && cx_pl_coh_any)
+		cx_coh_release((void *)a, b - a);
 	int rc = CX_PL_NEXT(munmap)(addr, len);
 	if (rc == 0 && dax)
 		unmapped(a, b);
@@ -295,6 +302,17 @@ int mprotect(void *addr, size_t len, int prot)
 		if (bad) {
 			errno = EINVAL;
 			return -1;
+		}
+		/* a non-coherent view's protections are the engine's: it
+		 * keeps the program's as the most it opens pages to */
+		if (cx_pl_coh_any && cx_coh_owns(a, b)) {
+			cx_err e;
+			int rc = cx_coh_protect((void *)a, b - a, prot, &e);
+			if (rc < 0) {
+				errno = -rc;
+				return -1;
+			}
+			return 0;
 		}
 	}
 	return CX_PL_NEXT(mprotect)(addr, len, prot);
@@ -367,6 +385,14 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	}
 	struct cx_pl_dev *d = m->dev;
 	uint64_t align = m->align;
+	if (cx_pl_coh_any && cx_coh_owns(a, b)) {
+		cx_pl_lock_drop();
+		cx_pl_say("mremap of %s: a non-coherent mapping cannot move or "
+			  "shrink (its cache is laid out where it was mapped); "
+			  "munmap and mmap instead", d->name);
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
 	if (new_len > old_len || (flags & MREMAP_DONTUNMAP)) {
 		cx_pl_lock_drop();
 		cx_pl_say("mremap of %s: a DAX mapping can shrink or move, not "
