@@ -265,11 +265,54 @@ void cx_coh_report(enum coh_kind k, struct coh_map *m, size_t line,
 
 /* ---- lines ---- */
 
+/* The whole page at once when no line of it is being written back: one
+ * copy between two reads of its 64 state words (a seqlock over the
+ * page); false when a word changed or was busy (then line by line). */
+static bool fill_page(struct coh_map *m, size_t i, uint64_t *st)
+{
+	size_t pg = cx_coh_page(), o = i * pg;
+	uint64_t w[COH_LINES];
+	for (int l = 0; l < COH_LINES; l++)
+		if ((w[l] = __atomic_load_n(st + l, __ATOMIC_ACQUIRE)) &
+		    CX_COH_BUSY)
+			return false;
+	memcpy(m->twin + o, m->media + o, pg);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	for (int l = 0; l < COH_LINES; l++)
+		if (__atomic_load_n(st + l, __ATOMIC_RELAXED) != w[l])
+			return false;
+	memcpy(m->alias + o, m->twin + o, pg);
+	for (int l = 0; l < COH_LINES; l++) {
+		m->seen[i * COH_LINES + (size_t)l] = w[l];
+		m->fetched[i * COH_LINES + (size_t)l] = cx_coh.epoch;
+	}
+	return true;
+}
+
+/* Back the 2 MiB chunk of the cache holding page i in one go: fewer,
+ * contiguous allocations than one page per fault. */
+static void back_chunk(struct coh_map *m, size_t i)
+{
+	size_t c = i * cx_coh_page() / COH_CHUNK;
+	if (m->chunked[c])
+		return;
+	uint64_t off = (uint64_t)c * COH_CHUNK;
+	uint64_t n = m->len - off < COH_CHUNK ? m->len - off : COH_CHUNK;
+	(void)fallocate(m->cache_fd, 0, (off_t)off, (off_t)n);
+	m->chunked[c] = 1;
+}
+
 /* Fill the lines of `need` of page i from media (media -> twin -> alias). */
 static void fill_lines(struct coh_map *m, size_t i, uint64_t need)
 {
 	size_t pg = cx_coh_page();
 	uint64_t *st = page_state(m, i);
+	back_chunk(m, i);
+	if (need == ~0ULL && st && fill_page(m, i, st)) {
+		m->pg[i].valid = ~0ULL;
+		cx_coh.st.fills++;
+		return;
+	}
 	for (int l = 0; l < COH_LINES; l++) {
 		if (!(need >> l & 1))
 			continue;
@@ -364,7 +407,9 @@ static void refetch(struct coh_map *m, size_t i, uint64_t mask)
 		uint64_t fresh[CX_COH_LINE / 8];
 		uint64_t w = read_line(st ? st + l : NULL, m->media + o,
 				       (uint8_t *)fresh);
-		if (p->prot & PROT_WRITE) {
+		if (!memcmp(m->alias + o, fresh, CX_COH_LINE)) {
+			/* the media holds what we hold: nothing to replace */
+		} else if (p->prot & PROT_WRITE) {
 			uint64_t *v = (uint64_t *)(m->alias + o);
 			uint64_t *t = (uint64_t *)(m->twin + o);
 			for (int k = 0; k < CX_COH_LINE / 8; k++) {
@@ -587,6 +632,7 @@ static void map_free(struct coh_map *m)
 		close(m->cache_fd);
 	free(m->seen);
 	free(m->fetched);
+	free(m->chunked);
 	free(m->pg);
 	free(m);
 }
@@ -689,6 +735,10 @@ int cx_coh_map(const struct cx_coh_src *s, uint64_t off, uint64_t len,
 	}
 	m->twin = twin;
 	m->alias = alias;
+	/* the twin in huge pages where the system allows (THP "madvise"):
+	 * fewer faults inside the fault handler */
+	madvise(twin, len, MADV_HUGEPAGE);
+	m->chunked = cx_xcalloc(len / COH_CHUNK + 1, 1);
 	m->seen = cx_xcalloc(m->npages * COH_LINES, sizeof(*m->seen));
 	m->fetched = cx_xcalloc(m->npages * COH_LINES, sizeof(*m->fetched));
 	m->pg = cx_xcalloc(m->npages, sizeof(*m->pg));

@@ -17,6 +17,8 @@
 #define COH_MAX_MAPS 256
 #define COH_OPENED_MAX 64       /* pages opened since the last arm, listed */
 #define COH_LOG_MAX 200         /* reports logged per kind (all counted) */
+#define COH_CHUNK (2u << 20)    /* the cache memfd is backed this much at a
+				   time */
 
 enum {
 	PG_DIRTY = 1,           /* opened for stores since its fill */
@@ -42,6 +44,7 @@ struct coh_map {
 	uint64_t *seen;         /* per line: the state word we last fetched
 				   or wrote */
 	uint32_t *fetched;      /* per line: the checker epoch of its fetch */
+	uint8_t *chunked;       /* per COH_CHUNK of the cache: backed yet */
 	struct coh_page *pg;
 	/* the interleave, to find a line's shared state word */
 	uint32_t gran;
