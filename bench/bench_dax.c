@@ -21,9 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/config.h"
-#include "cxlemu/dax.h"
-#include "server/server.h"
+#include "bench_fabric.h"
 
 #define BUF (256ULL << 20)
 #define PASSES 7
@@ -54,19 +52,6 @@ static const char topo[] =
 	"-M cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.targets.1=cxl.2,"
 	"cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=256\n"
 	"-M cxl-fmw.2.targets.0=cxl.3,cxl-fmw.2.size=4G\n";
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static void die(const char *what, const char *msg)
-{
-	fprintf(stderr, "bench_dax: %s: %s\n", what, msg);
-	exit(1);
-}
 
 static volatile uint64_t sink;
 
@@ -105,35 +90,6 @@ static double chase_mem(char *base)
 	return t / CHASE_STEPS * 1e9;
 }
 
-struct row {
-	const char *name;
-	double cpy_in, cpy_out, set, lat;
-};
-
-static void best(double *slot, double gbs)
-{
-	if (gbs > *slot)
-		*slot = gbs;
-}
-
-/* One pass of memcpy into / out of `mem` and memset on it. */
-static void pass_mem(struct row *r, char *mem, char *anon, int p)
-{
-	double t0 = now();
-	memcpy(mem, anon, BUF);
-	double t1 = now();
-	memcpy(anon, mem, BUF);
-	double t2 = now();
-	/* never 0: zero-fill is a separate, faster path on this kind of
-	 * machine (about twice the speed), and one zero pass per row made the
-	 * "best" memset a single noisy sample */
-	memset(mem, 0x5a ^ p, BUF);
-	double t3 = now();
-	best(&r->cpy_in, BUF / (t1 - t0) / 1e9);
-	best(&r->cpy_out, BUF / (t2 - t1) / 1e9);
-	best(&r->set, BUF / (t3 - t2) / 1e9);
-}
-
 static void latency_mem(struct row *r, char *mem)
 {
 	build_chase(BUF / 64, put_mem, mem);
@@ -164,9 +120,9 @@ static void pass_exact(struct row *r, struct cxlemu_dax *d, char *anon,
 	if (cxlemu_dax_write(d, 0, zeros, BUF, &err))
 		die("exact write", err.msg);
 	double t3 = now();
-	best(&r->cpy_in, BUF / (t1 - t0) / 1e9);
-	best(&r->cpy_out, BUF / (t2 - t1) / 1e9);
-	best(&r->set, BUF / (t3 - t2) / 1e9);
+	bench_best(&r->cpy_in, BUF / (t1 - t0) / 1e9);
+	bench_best(&r->cpy_out, BUF / (t2 - t1) / 1e9);
+	bench_best(&r->set, BUF / (t3 - t2) / 1e9);
 }
 
 static void latency_exact(struct row *r, struct cxlemu_dax *d)
@@ -184,53 +140,6 @@ static void latency_exact(struct row *r, struct cxlemu_dax *d)
 	sink = p;
 }
 
-static pid_t serve(const char *sock)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct cx_fabric *f;
-		struct cx_server *s;
-		cx_err e;
-		if (cx_config_load_text("bench-topology", topo, &f, &e) ||
-		    cx_fabric_start(f, &e) || cx_server_open(f, sock, &s, &e)) {
-			fprintf(stderr, "bench_dax: server: %s\n", e.msg);
-			_exit(1);
-		}
-		cx_server_run(s, NULL, &e);
-		cx_server_close(s);
-		_exit(0);
-	}
-	return pid;
-}
-
-static struct cxlemu_dax *make_region(struct cxlemu *c, const char *root,
-				      const char *const *mds, int n)
-{
-	struct cxlemu_region_req rq = { .root = root, .type = "ram",
-					.memdevs = mds, .nmemdevs = n,
-					.size = BUF * (uint64_t)(n == 1 ? 1 : 4) };
-	struct json_object *j;
-	struct cxlemu_err err;
-	struct cxlemu_reply rep;
-	if (cxlemu_create_region(c, &rq, &j, &err))
-		die("create-region", err.msg);
-	const char *reg = json_object_get_string(
-		json_object_object_get(j, "region"));
-	char dev[32];
-	snprintf(dev, sizeof(dev), "dax%s.0", reg + 6);
-	json_object_put(j);
-	struct json_object *a = json_object_new_object();
-	json_object_object_add(a, "device", json_object_new_string(dev));
-	json_object_object_add(a, "mode", json_object_new_string("devdax"));
-	if (cxlemu_call(c, "dax-reconfigure", a, NULL, 0, &rep, &err))
-		die("reconfigure-device", err.msg);
-	cxlemu_reply_release(&rep);
-	struct cxlemu_dax *d;
-	if (cxlemu_dax_open(c, dev, &d, &err))
-		die("dax open", err.msg);
-	return d;
-}
-
 static void print_row(const struct row *r, const struct row *b)
 {
 	printf("%-34s %7.2f (%4.2f) %7.2f (%4.2f) %7.2f (%4.2f) %8.1f (%5.2f)\n",
@@ -241,18 +150,9 @@ static void print_row(const struct row *r, const struct row *b)
 
 int main(void)
 {
-	char dir[] = "/tmp/cxlemu-bench-XXXXXX", sock[128];
-	struct cxlemu *c;
+	struct bench_fabric fab;
 	struct cxlemu_err err;
-
-	if (!mkdtemp(dir))
-		die("mkdtemp", strerror(errno));
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-	pid_t pid = serve(sock);
-	for (int i = 0; i < 200 && cxlemu_connect(sock, NULL, &c, &err); i++)
-		usleep(20000);
-	if (!c)
-		die("connect", err.msg);
+	struct cxlemu *c = bench_fabric_start(&fab, topo);
 
 	char *anon = mmap(NULL, BUF, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -265,9 +165,9 @@ int main(void)
 
 	static const char *one[] = { "mem4" };
 	static const char *four[] = { "mem0", "mem2", "mem1", "mem3" };
-	struct cxlemu_dax *d1 = make_region(c, "decoder0.2", one, 1);
-	struct cxlemu_dax *d4 = make_region(c, "decoder0.0", four, 4);
-	struct cxlemu_dax *d4x = make_region(c, "decoder0.1", four, 4);
+	struct cxlemu_dax *d1 = bench_region(c, "decoder0.2", one, 1, BUF);
+	struct cxlemu_dax *d4 = bench_region(c, "decoder0.0", four, 4, BUF * 4);
+	struct cxlemu_dax *d4x = bench_region(c, "decoder0.1", four, 4, BUF * 4);
 
 	char *m1, *m4;
 	unsigned long long old_max = 0;
@@ -307,9 +207,9 @@ int main(void)
 	/* passes round-robin over the rows, so that load from elsewhere on a
 	 * shared machine falls on every row alike; best pass of each */
 	for (int p = 0; p < PASSES; p++) {
-		pass_mem(&rows[0], base, anon, p);
-		pass_mem(&rows[1], m1, anon, p);
-		pass_mem(&rows[2], m4, anon, p);
+		bench_pass(&rows[0], base, anon, BUF, p);
+		bench_pass(&rows[1], m1, anon, BUF, p);
+		bench_pass(&rows[2], m4, anon, BUF, p);
 		pass_exact(&rows[3], d4x, anon, zeros);
 	}
 	latency_mem(&rows[0], base);
@@ -337,9 +237,6 @@ int main(void)
 	cxlemu_dax_close(d1);
 	cxlemu_dax_close(d4);
 	cxlemu_dax_close(d4x);
-	cxlemu_stop(c, &err);
-	cxlemu_close(c);
-	waitpid(pid, NULL, 0);
-	rmdir(dir);
+	bench_fabric_stop(&fab, c);
 	return 0;
 }
