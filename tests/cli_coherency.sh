@@ -33,19 +33,35 @@ out_has "^noncoherent noinval-head .*stuck"
 out_has "^noncoherent inval-early .*[1-9][0-9]* stale reads"
 
 # ---- programs around it ----
-run 0 start "$CXLEMU_SRC/examples/two-hosts-shared.topo"  # in $T
+# host2 is a non-coherent host by its topology: its DAX devices start so
+sed 's/^\[host host2\]$/[host host2 coherency=noncoherent]/' \
+	"$CXLEMU_SRC/examples/two-hosts-shared.topo" >"$T/two.topo"
+run 0 start "$T/two.topo"   # in $T, where shared.raw is
 for h in host1 host2; do
 	run 0 --host $h create-region -d decoder0.0 -t ram -m mem0
 	run 0 --host $h reconfigure-device dax0.0 -m devdax
 done
-# host1's device by the daemon's mode, host2's by the environment
-run 0 --host host1 reconfigure-device dax0.0 --coherency noncoherent
+out_has '"coherency":"noncoherent"'
+run 0 --host host1 dax list
+out_lacks coherency
 prog() {        # HOST ARGS...: run the test program as HOST
 	h=$1
 	shift
 	timeout 120 "$CXLEMU_BIN" --host "$h" run -- "$T/prog" "$@" \
 		>"$T/out" 2>"$T/err" || fail "prog_coherency $* on $h failed"
 }
+
+# host1's coherent device, non-coherent for one program by the environment
+CXLEMU_COHERENCY=noncoherent prog host1 fork
+out_has "^fork: before invalidating ''"
+out_has "^fork: after invalidating 'from the child'"
+err_has "mapped non-coherently"
+prog host1 fork
+out_has "^fork: before invalidating 'from the child'"     # coherent
+err_lacks() { ! grep -q -e "$1" "$T/err" || fail "stderr has '$1'"; }
+err_lacks "non-coherently"
+# and from now on by the daemon's mode
+run 0 --host host1 reconfigure-device dax0.0 --coherency noncoherent
 
 prog host1 io
 out_has "^io: read into the mapping: 12 'through read'"
@@ -58,11 +74,6 @@ err_has "coherency: 0 stale read(s), 0 lost update(s), 0 locked RMW(s) on non-co
 prog host1 segv
 out_has "^segv: own handler called"
 out_has "^segv: mapping still works: xy"
-
-CXLEMU_COHERENCY=noncoherent prog host2 fork
-out_has "^fork: before invalidating ''"
-out_has "^fork: after invalidating 'from the child'"
-err_has "mapped non-coherently"
 
 prog host1 plain
 out_has "^plain: ordinary memory"
@@ -78,7 +89,7 @@ head -c 64 /dev/zero | "$CXLEMU_BIN" --host host1 write region0 0
 export CXLEMU_COHERENT_WINDOW=0:4096
 "$CXLEMU_BIN" --host host1 run -- "$T/prog" count 20000 >"$T/c1" 2>&1 &
 p1=$!
-CXLEMU_COHERENCY=noncoherent prog host2 count 20000
+prog host2 count 20000
 wait $p1 || fail "count on host1 failed: $(cat "$T/c1")"
 unset CXLEMU_COHERENT_WINDOW
 run 0 --host host1 read --hex region0 0 8
@@ -92,7 +103,7 @@ CXLEMU_COHERENCY_LOG=$T/w.log timeout 60 "$CXLEMU_BIN" --host host1 run -- \
 err_has "1 line(s) never written back; see $T/w.log"
 grep -q "store never written back: dax0.0+0 (line 0) on host1 pid" "$T/w.log" ||
 	fail "no report in the log"
-CXLEMU_COHERENCY=noncoherent timeout 60 "$CXLEMU_BIN" --host host2 run -- \
+timeout 60 "$CXLEMU_BIN" --host host2 run -- \
 	"$EX/daxreader" >"$T/out" 2>"$T/err" || fail "daxreader failed"
 out_lacks "Hello from instance 1"
 out_has "^\.\.\.\.\.\.\.\."
@@ -100,7 +111,17 @@ out_has "^\.\.\.\.\.\.\.\."
 # was reported, and kept when something was
 [ -z "$(ls cxlemu-coherency.*.log 2>/dev/null)" ] ||
 	fail "an empty default log was left behind"
-CXLEMU_COHERENCY=noncoherent timeout 60 "$CXLEMU_BIN" --host host2 run -- \
+timeout 60 "$CXLEMU_BIN" --host host2 run -- \
 	"$EX/daxwriter" "unflushed" >"$T/out" 2>"$T/err" || fail "daxwriter failed"
 err_has "see cxlemu-coherency\.[0-9]*\.log"
 ls cxlemu-coherency.*.log >/dev/null 2>&1 || fail "the report log is missing"
+
+# PMDK's daxio (libpmem flushes with clwb or clflushopt, trapped): a
+# file written on host1 and read back on host2, both non-coherent
+head -c 1048576 /dev/urandom >"$T/data.bin"
+timeout 120 "$CXLEMU_BIN" --host host1 run -- daxio -o /dev/dax0.0 \
+	-i "$T/data.bin" -l 1048576 >"$T/out" 2>"$T/err" || fail "daxio -o failed"
+err_has "0 line(s) never written back"
+timeout 120 "$CXLEMU_BIN" --host host2 run -- daxio -i /dev/dax0.0 \
+	-o "$T/back.bin" -l 1048576 >"$T/out" 2>"$T/err" || fail "daxio -i failed"
+cmp "$T/data.bin" "$T/back.bin" || fail "daxio read back other bytes"

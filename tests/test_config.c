@@ -310,7 +310,22 @@ static void test_host_sections(void **state)
 	       "defined at line 1", NULL);
 	refuse("[hosts a]\n", 1, "not a section header", "[host NAME]");
 	refuse("[host]\n", 1, "[host] needs a name", NULL);
-	refuse("[host a b]\n", 1, "host name 'a b'", NULL);
+	refuse("[host a b]\n", 1, "'b' after the host name: the only option "
+	       "is coherency=noncoherent", NULL);
+	refuse("[host a coherency=maybe]\n", 1, "'coherency=maybe' after the "
+	       "host name", NULL);
+	refuse("[host a-b.c/d]\n", 1, "host name 'a-b.c/d'", NULL);
+
+	/* a host whose view of shared memory is not coherent (CXL 2) */
+	f = load("[host a coherency=noncoherent]\n-m 1G\n"
+		 "[ host b  coherency=coherent ]\n[host c]\n");
+	assert_int_equal(f->hosts.n, 3);
+	assert_string_equal(host(f, 0)->name, "a");
+	assert_true(host(f, 0)->noncoherent);
+	assert_string_equal(host(f, 1)->name, "b");
+	assert_false(host(f, 1)->noncoherent);
+	assert_false(host(f, 2)->noncoherent);
+	cx_fabric_free(f);
 	refuse("[host a] -m 1G\n", 1, "unexpected text after the section "
 	       "header", NULL);
 	refuse("[host a\n", 1, "not a section header", NULL);

@@ -25,6 +25,7 @@ struct cfg_word {
 struct cfg_hostsrc {
 	char *name;
 	int line;                   /* of `[host NAME]`; 0 when implicit */
+	bool noncoherent;           /* [host NAME coherency=noncoherent] */
 	struct cfg_word *w;
 	int n, cap;
 };

@@ -18,7 +18,9 @@
  * a word (`file=my\ disk.img`) the backslash still escapes the space.
  *
  * A line whose first non-blank character is `[` is a section header and
- * must read `[host NAME]`.  Headers are recognised at the start of any
+ * must read `[host NAME]`, or `[host NAME coherency=noncoherent]` for a
+ * host whose view of shared memory is not coherent (CXL 2 hosts: its DAX
+ * devices start in that mode; cxlemu/coherency.h).  Headers are recognised at the start of any
  * line that does not continue a word or a quote, even after a trailing
  * backslash: pasted scripts often end their last line with one.
  */
@@ -152,6 +154,26 @@ static int parse_header(const char *file, const char *text, size_t len,
 	size_t q = close;
 	while (q > p && (text[q - 1] == ' ' || text[q - 1] == '\t'))
 		q--;
+	/* an option after the name: coherency=noncoherent|coherent */
+	size_t opt = p;
+	while (opt < q && text[opt] != ' ' && text[opt] != '\t')
+		opt++;
+	int noncoherent = 0;
+	if (opt < q) {
+		size_t v = opt;
+		while (v < q && (text[v] == ' ' || text[v] == '\t'))
+			v++;
+		int vl = (int)(q - v);
+		if (vl == 21 && !strncmp(text + v, "coherency=noncoherent", 21))
+			noncoherent = 1;
+		else if (vl != 18 || strncmp(text + v, "coherency=coherent", 18))
+			return cx_fail(e, EINVAL,
+				       "%s:%d: '%.*s' after the host name: the "
+				       "only option is coherency=noncoherent "
+				       "(or coherent)", file, line, vl,
+				       text + v);
+		q = opt;
+	}
 	if (q == p)
 		return cx_fail(e, EINVAL,
 			       "%s:%d: [host] needs a name: [host NAME]",
@@ -175,7 +197,7 @@ static int parse_header(const char *file, const char *text, size_t len,
 			return rc;
 		}
 	}
-	doc_add_host(d, name, line);
+	doc_add_host(d, name, line)->noncoherent = noncoherent;
 	free(name);
 	return 0;
 }

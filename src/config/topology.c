@@ -216,6 +216,7 @@ static int build_host(struct ctx *c, struct cfg_hostsrc *src)
 	x.src = src;
 	x.max_fmw = -1;
 	x.h = cx_host_new(c->f, src->name, src->line);
+	x.h->noncoherent = src->noncoherent;
 	for (int i = 0; i < src->n; i++)
 		cx_vec_push(&x.h->words, cx_xstrdup(src->w[i].text));
 

@@ -189,6 +189,8 @@ struct cx_host {
 	cx_vec windows;             /* struct cx_window *, index order */
 	cx_vec regions;             /* struct cx_region *, id order */
 	int next_region_id;
+	bool noncoherent;           /* its DAX devices start non-coherent
+				       ([host NAME coherency=noncoherent]) */
 	int nports;                 /* port ids handed out (root0 = 0) */
 	bool bus_disabled;          /* cxl_acpi unbound (driver.c) */
 	uint64_t decode_gen;        /* moves on with every commit/reset */

@@ -753,6 +753,7 @@ int cx_region_create(struct cx_host *h, const struct cx_region_req *req,
 	 * programs map it only after `reconfigure-device -m devdax`.
 	 * Persistent regions come up as device-DAX. */
 	cx_dax_reconfigure(r, r->mode == CX_MODE_RAM, NULL);
+	r->noncoherent = h->noncoherent;
 	h->next_region_id++;
 	cx_vec_push(&h->regions, r);
 	if (out)

@@ -274,6 +274,7 @@ int cx_region_set_enabled(struct cx_region *r, bool on, cx_err *e)
 		r->disabled = false;
 		/* as Linux: a ram region's memory goes to kmem */
 		cx_dax_reconfigure(r, r->mode == CX_MODE_RAM, NULL);
+		r->noncoherent = r->host->noncoherent;
 		return 0;
 	}
 	if (r->mapped)
