@@ -15,8 +15,9 @@
  * Finding instructions in machine code is not exact, so a candidate (the
  * bytes 0F AE with a memory operand and reg 6 or 7, 66-prefixed for
  * clflushopt and clwb) is patched only when Debian's capstone
- * disassembler, started at two different earlier points of the segment,
- * lands on it both times as that instruction.  Fences (sfence, mfence)
+ * disassembler lands on it as that instruction twice: in one linear
+ * sweep of the executable segment from its start, and in a short sweep
+ * started a little before it.  Fences (sfence, mfence)
  * are not trapped: write-back is synchronous here.  Not covered: code
  * generated at run time, statically linked programs without the preload,
  * non-temporal stores (movnt*: they bypass the cache on hardware; here
@@ -50,15 +51,22 @@ struct trap {
 	int64_t disp;
 };
 
-#define MAX_TRAPS 4096
+#define MAX_TRAPS 8192                  /* found in one segment */
 #define MAX_OBJS 512
-static struct trap traps[MAX_TRAPS];
-static int ntraps;                      /* read by the handler */
+/* The traps, sorted by address.  A new table is published whole (the
+ * handler may be searching the old one in another thread), and old ones
+ * are kept: one per segment that had any, a few in all. */
+struct table {
+	int n;
+	struct trap t[];
+};
+static struct table *table;
+static struct trap found[MAX_TRAPS];    /* this segment's, lock held */
+static int nfound;
 static uintptr_t scanned[MAX_OBJS];     /* load addresses already done */
 static int nscanned;
 static struct sigaction chained;
 static bool installed;
-static int seg_prot;                    /* of the segment being scanned */
 
 static int greg_of(x86_reg r)
 {
@@ -89,12 +97,13 @@ static int greg_of(x86_reg r)
 
 static const struct trap *trap_at(uintptr_t pc)
 {
-	int lo = 0, hi = __atomic_load_n(&ntraps, __ATOMIC_ACQUIRE) - 1;
+	const struct table *tb = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+	int lo = 0, hi = tb ? tb->n - 1 : -1;
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2;
-		if (traps[mid].pc == pc)
-			return &traps[mid];
-		if (traps[mid].pc < pc)
+		if (tb->t[mid].pc == pc)
+			return &tb->t[mid];
+		if (tb->t[mid].pc < pc)
 			lo = mid + 1;
 		else
 			hi = mid - 1;
@@ -174,6 +183,8 @@ static bool candidate(const uint8_t *p, const uint8_t *end)
 	return reg == 7 || (reg == 6 && opsize);   /* 0F AE /6 alone: xsaveopt */
 }
 
+static bool cache_insn(const cs_insn *insn);
+
 /* Disassemble from `from` up to `at`: does an instruction start exactly
  * at `at`, and is it a cache instruction?  Fills *out. */
 static bool lands_on(csh h, cs_insn *insn, const uint8_t *from,
@@ -191,11 +202,8 @@ static bool lands_on(csh h, cs_insn *insn, const uint8_t *from,
 			addr++;
 		}
 	}
-	if (addr != (uint64_t)(uintptr_t)at ||
-	    !cs_disasm_iter(h, &code, &size, &addr, insn))
-		return false;
-	return insn->id == X86_INS_CLFLUSH || insn->id == X86_INS_CLFLUSHOPT ||
-	       insn->id == X86_INS_CLWB;
+	return addr == (uint64_t)(uintptr_t)at &&
+	       cs_disasm_iter(h, &code, &size, &addr, insn) && cache_insn(insn);
 }
 
 static int patched_cmp(const void *a, const void *b)
@@ -204,57 +212,127 @@ static int patched_cmp(const void *a, const void *b)
 	return x->pc < y->pc ? -1 : x->pc > y->pc;
 }
 
-/* Patch one confirmed instruction; lock held (no trap runs on it yet). */
-static void patch(cs_insn *insn, const uint8_t *at)
+/* Note a confirmed instruction (insn decoded with details at `at`). */
+static void note(cs_insn *insn, const uint8_t *at)
 {
 	const cs_x86_op *o = &insn->detail->x86.operands[0];
 	int base = greg_of(o->mem.base), index = greg_of(o->mem.index);
-	if (ntraps >= MAX_TRAPS || o->type != X86_OP_MEM || base == -3 ||
+	if (nfound >= MAX_TRAPS || o->type != X86_OP_MEM || base == -3 ||
 	    index == -3 || index == -2 || o->mem.segment != X86_REG_INVALID) {
 		CX_PL_SAY_ONCE("a cache instruction at %p (%s %s) is not "
-			       "trapped: its operand or the trap table is "
+			       "trapped: its operand, or their number, is "
 			       "beyond what the preload handles", (void *)at,
 			       insn->mnemonic, insn->op_str);
 		return;
 	}
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t p0 = (uintptr_t)at & ~(uintptr_t)(pg - 1);
-	if (syscall(SYS_mprotect, p0, pg, seg_prot | PROT_WRITE) < 0) {
-		CX_PL_SAY_ONCE("cannot patch the cache instruction at %p: "
-			       "mprotect: %s", (void *)at, strerror(errno));
-		return;
-	}
-	struct trap t = { (uintptr_t)at, (uint8_t)insn->size,
-			  insn->id == X86_INS_CLWB ? OP_CLWB : OP_CLFLUSH,
-			  (int8_t)base, (int8_t)index, (uint8_t)o->mem.scale,
-			  o->mem.disp };
-	/* the table is sorted before the byte changes: a thread that hits
-	 * the int3 finds its entry */
-	struct trap tmp[MAX_TRAPS];
-	memcpy(tmp, traps, sizeof(struct trap) * (size_t)ntraps);
-	tmp[ntraps] = t;
-	qsort(tmp, (size_t)ntraps + 1, sizeof(struct trap), patched_cmp);
-	memcpy(traps, tmp, sizeof(struct trap) * ((size_t)ntraps + 1));
-	__atomic_store_n(&ntraps, ntraps + 1, __ATOMIC_RELEASE);
-	__atomic_store_n((uint8_t *)at, 0xcc, __ATOMIC_SEQ_CST);
-	syscall(SYS_mprotect, p0, pg, seg_prot);
+	found[nfound++] = (struct trap){
+		(uintptr_t)at, (uint8_t)insn->size,
+		insn->id == X86_INS_CLWB ? OP_CLWB : OP_CLFLUSH,
+		(int8_t)base, (int8_t)index, (uint8_t)o->mem.scale,
+		o->mem.disp };
 }
 
-static void scan_segment(csh h, cs_insn *insn, const uint8_t *start,
-			 const uint8_t *end)
+/* Publish the table with this segment's finds, then write their int3s,
+ * one mprotect pair per page (`prot`: the segment's).  Lock held. */
+static void patch_found(int prot)
 {
-	for (const uint8_t *p = start; p + 3 <= end; p++) {
-		if (!candidate(p, end))
-			continue;
-		/* two starting points well before it must agree */
-		const uint8_t *s1 = p - start > 4096 ? p - 4096 : start;
-		const uint8_t *s2 = p - start > 96 ? p - 96 : start;
-		if (lands_on(h, insn, s1, p, end) &&
-		    lands_on(h, insn, s2, p, end))
-			patch(insn, p);
-		/* skip the rest of a confirmed or refused candidate */
-		p += 2;
+	if (!nfound)
+		return;
+	int old = table ? table->n : 0;
+	struct table *t = cx_xcalloc(1, sizeof(*t) + sizeof(struct trap) *
+				     (size_t)(old + nfound));
+	if (old)
+		memcpy(t->t, table->t, sizeof(struct trap) * (size_t)old);
+	memcpy(t->t + old, found, sizeof(struct trap) * (size_t)nfound);
+	t->n = old + nfound;
+	qsort(t->t, (size_t)t->n, sizeof(struct trap), patched_cmp);
+	__atomic_store_n(&table, t, __ATOMIC_RELEASE);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t open_page = 0;
+	for (int i = 0; i < nfound; i++) {
+		uintptr_t p0 = found[i].pc & ~(uintptr_t)(pg - 1);
+		if (p0 != open_page) {
+			if (open_page)
+				syscall(SYS_mprotect, open_page, pg, prot);
+			open_page = 0;
+			if (syscall(SYS_mprotect, p0, pg, prot | PROT_WRITE) < 0) {
+				CX_PL_SAY_ONCE("cannot patch the cache "
+					       "instruction at %#lx: mprotect: "
+					       "%s", (unsigned long)found[i].pc,
+					       strerror(errno));
+				continue;
+			}
+			open_page = p0;
+		}
+		__atomic_store_n((uint8_t *)found[i].pc, 0xcc, __ATOMIC_SEQ_CST);
 	}
+	if (open_page)
+		syscall(SYS_mprotect, open_page, pg, prot);
+	nfound = 0;
+}
+
+static bool cache_insn(const cs_insn *insn)
+{
+	return insn->id == X86_INS_CLFLUSH || insn->id == X86_INS_CLFLUSHOPT ||
+	       insn->id == X86_INS_CLWB;
+}
+
+#define WINDOW 512      /* a sweep from this far back resynchronises */
+#define SHORT 96
+
+/*
+ * The candidates of [start, end) confirmed twice: by sweeps from WINDOW
+ * and from SHORT bytes before each, or, when candidates are so many that
+ * the windows would cover more than the segment, by one sweep of the
+ * whole segment and the short one.  (libpmem: 920 in 290 KiB; libcrypto:
+ * 2.5 MiB with a handful.)
+ */
+static void scan_segment(csh h, cs_insn *insn, const uint8_t *start,
+			 const uint8_t *end, int prot)
+{
+	static const uint8_t *cand[MAX_TRAPS];
+	int ncand = 0;
+	for (const uint8_t *p = start; p + 3 <= end && ncand < MAX_TRAPS; p++)
+		if (candidate(p, end))
+			cand[ncand++] = p;
+	if (!ncand)
+		return;
+	int nhits = 0;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_OFF);
+	if ((size_t)ncand * (WINDOW + SHORT) > (size_t)(end - start)) {
+		const uint8_t *code = start;
+		size_t size = (size_t)(end - start);
+		uint64_t addr = (uint64_t)(uintptr_t)start;
+		int k = 0;
+		while (size && k < ncand) {
+			if (!cs_disasm_iter(h, &code, &size, &addr, insn)) {
+				code++;  /* not code: step over a byte */
+				size--;
+				addr++;
+				continue;
+			}
+			const uint8_t *at = code - insn->size;
+			while (k < ncand && cand[k] < at)
+				k++;
+			if (k < ncand && cand[k] == at && cache_insn(insn))
+				cand[nhits++] = cand[k++];
+		}
+	} else {
+		for (int k = 0; k < ncand; k++) {
+			const uint8_t *p = cand[k];
+			const uint8_t *s = p - start > WINDOW ? p - WINDOW : start;
+			if (lands_on(h, insn, s, p, end))
+				cand[nhits++] = p;
+		}
+	}
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	for (int k = 0; k < nhits; k++) {
+		const uint8_t *p = cand[k];
+		const uint8_t *s = p - start > SHORT ? p - SHORT : start;
+		if (lands_on(h, insn, s, p, end))
+			note(insn, p);
+	}
+	patch_found(prot);
 }
 
 static int scan_object(struct dl_phdr_info *info, size_t size, void *arg)
@@ -276,9 +354,9 @@ static int scan_object(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		const uint8_t *s = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-		seg_prot = PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
+		int prot = PROT_EXEC | (ph->p_flags & PF_R ? PROT_READ : 0) |
 			   (ph->p_flags & PF_W ? PROT_WRITE : 0);
-		scan_segment(h, insn, s, s + ph->p_memsz);
+		scan_segment(h, insn, s, s + ph->p_memsz, prot);
 	}
 	cs_free(insn, 1);
 	return 0;
@@ -297,7 +375,7 @@ static void install(void)
 	installed = true;
 }
 
-void cx_pl_cacheops_patch(void)
+int cx_pl_cacheops_patch(void)
 {
 	csh h;
 	cx_pl_lock_take();
@@ -306,12 +384,15 @@ void cx_pl_cacheops_patch(void)
 		cx_pl_lock_drop();
 		CX_PL_SAY_ONCE("capstone cannot disassemble x86-64 here: the "
 			       "program's cache instructions are not seen");
-		return;
+		return 0;
 	}
+	/* on while cs_malloc makes the instruction: it sizes its details */
 	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
 	dl_iterate_phdr(scan_object, &h);
 	cs_close(&h);
+	int n = table ? table->n : 0;
 	cx_pl_lock_drop();
+	return n;
 }
 
 /* Libraries loaded later are searched as they come. */

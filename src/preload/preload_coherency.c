@@ -134,14 +134,16 @@ void cx_pl_coh_mapped(struct cx_pl_dev *d, void *addr)
 {
 	if (cxlemu_dax_coherency(d->dax) != CXLEMU_NONCOHERENT)
 		return;
-	if (!cx_pl_coh_any)
+	bool first = !cx_pl_coh_any;
+	cx_pl_coh_any = true;
+	int n = cx_pl_cacheops_patch();
+	if (first)
 		CX_PL_SAY_ONCE("%s is mapped non-coherently: stores reach the "
 			       "device when flushed (clwb, clflushopt, "
-			       "clflush), other hosts' only after invalidating "
+			       "clflush: %d in this program and its libraries, "
+			       "trapped), other hosts' only after invalidating "
 			       "(clflushopt, clflush); reports go to %s",
-			       d->name, log_path);
-	cx_pl_coh_any = true;
-	cx_pl_cacheops_patch();
+			       d->name, n, log_path);
 }
 
 /* ---- signal handlers the program installs ---- */
