@@ -77,6 +77,17 @@ out_has "^segv: mapping still works: xy"
 
 prog host1 plain
 out_has "^plain: ordinary memory"
+CXLEMU_COHERENCY_LOG=$T/dirty.log prog host1 dirty
+err_has "1 line(s) never written back; see $T/dirty.log"
+grep -q "store never written back: dax0.0+0x80 (line 2) on host1 pid [0-9]*: stored to but never written back (flushed) before exit" \
+	"$T/dirty.log" || fail "no report of the line dirty at exit"
+# a program that opens a non-coherent device but never maps it (cat:
+# read is EINVAL on device-DAX) leaves no log
+timeout 60 "$CXLEMU_BIN" --host host1 run -- cat /dev/dax0.0 >"$T/out" 2>&1 &&
+	fail "cat read device-DAX"
+grep -q "cannot be read or written" "$T/out" || fail "cat did not open it"
+[ -z "$(ls cxlemu-coherency.*.log 2>/dev/null)" ] || fail "cat left a log"
+
 
 # locked increments from two hosts: reported on cached memory, exact in
 # the coherent window (device-side atomics, lock words)

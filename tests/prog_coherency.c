@@ -15,6 +15,7 @@
  *   prog_coherency fork     a child's flushed store, seen by the parent
  *                           after clflushopt
  *   prog_coherency plain    cache instructions on ordinary memory
+ *   prog_coherency dirty    a store never flushed, at exit (no munmap)
  */
 #include <fcntl.h>
 #include <immintrin.h>
@@ -167,6 +168,11 @@ int main(int argc, char **argv)
 		return forked();
 	if (!strcmp(c, "plain"))
 		return plain();
-	fprintf(stderr, "usage: prog_coherency io|segv|count N|fork|plain\n");
+	if (!strcmp(c, "dirty")) {
+		map_dev()[128] = 1;
+		return 0;
+	}
+	fprintf(stderr, "usage: prog_coherency io|segv|count N|fork|plain|"
+		"dirty\n");
 	return 2;
 }

@@ -43,6 +43,7 @@
 
 bool cx_pl_coh_any;                   /* a non-coherent mapping was made */
 static bool configured;
+static struct cxlemu_coh_config cfg;
 static char log_path[512];
 static bool log_default;
 
@@ -58,7 +59,10 @@ static void env_size(const char *name, uint64_t *out, bool size)
 		cx_pl_say("%s (ignored)", e.msg);
 }
 
-/* Read the settings and configure the engine; lock held. */
+/* Read the settings and configure the engine (before its first
+ * mapping: the coherent window is laid out then); lock held.  The log is
+ * opened at the first mapping, so that a program that only opens or
+ * stats the device leaves no file behind. */
 static void configure(void)
 {
 	if (configured)
@@ -102,16 +106,22 @@ static void configure(void)
 			 (int)getpid());
 	else
 		snprintf(log_path, sizeof(log_path), "%s", v);
-	c.log_fd = CX_PL_NEXT(open)(log_path, O_WRONLY | O_CREAT | O_APPEND |
-				    O_CLOEXEC, 0644);
-	if (c.log_fd < 0)
-		cx_pl_say("coherency log %s: %s; reports are only counted",
-			  log_path, strerror(errno));
 	if (cxlemu_coh_configure(&c, &err) < 0) {
 		cx_pl_say("coherency settings: %s (defaults used)", err.msg);
 		cxlemu_coh_config_default(&c);
 		cxlemu_coh_configure(&c, NULL);
 	}
+	cfg = c;
+}
+
+static void open_log(void)
+{
+	cfg.log_fd = CX_PL_NEXT(open)(log_path, O_WRONLY | O_CREAT | O_APPEND |
+				      O_CLOEXEC, 0644);
+	if (cfg.log_fd < 0)
+		cx_pl_say("coherency log %s: %s; reports are only counted",
+			  log_path, strerror(errno));
+	cxlemu_coh_configure(&cfg, NULL);
 }
 
 void cx_pl_coh_attach(struct cx_pl_dev *d)
@@ -135,6 +145,8 @@ void cx_pl_coh_mapped(struct cx_pl_dev *d, void *addr)
 	if (cxlemu_dax_coherency(d->dax) != CXLEMU_NONCOHERENT)
 		return;
 	bool first = !cx_pl_coh_any;
+	if (first)
+		open_log();
 	cx_pl_coh_any = true;
 	int n = cx_pl_cacheops_patch();
 	if (first)
