@@ -81,6 +81,17 @@ CXLEMU_COHERENCY_LOG=$T/dirty.log prog host1 dirty
 err_has "1 line(s) never written back; see $T/dirty.log"
 grep -q "store never written back: dax0.0+0x80 (line 2) on host1 pid [0-9]*: stored to but never written back (flushed) before exit" \
 	"$T/dirty.log" || fail "no report of the line dirty at exit"
+# the random evictor writes lines back that the program never flushed
+run 0 --host host1 write region0 0 --data "................................"
+CXLEMU_COHERENCY_EVICT=20000 prog host1 wait
+err_has "[1-9][0-9]* eviction(s)"
+run 0 --host host1 read region0 0 4096
+out_has "E"
+head -c 4096 /dev/zero | "$CXLEMU_BIN" --host host1 write region0 0
+CXLEMU_COHERENCY_LOG=$T/wait.log prog host1 wait     # without it: nothing
+err_has " 0 eviction(s)"
+err_has "64 line(s) never written back"
+
 # a program that opens a non-coherent device but never maps it (cat:
 # read is EINVAL on device-DAX) leaves no log
 timeout 60 "$CXLEMU_BIN" --host host1 run -- cat /dev/dax0.0 >"$T/out" 2>&1 &&

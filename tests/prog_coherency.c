@@ -16,6 +16,8 @@
  *                           after clflushopt
  *   prog_coherency plain    cache instructions on ordinary memory
  *   prog_coherency dirty    a store never flushed, at exit (no munmap)
+ *   prog_coherency wait     a page of 'E' stored, never flushed, then 2 s
+ *                           of waiting (for the evictor to publish it)
  */
 #include <fcntl.h>
 #include <immintrin.h>
@@ -172,7 +174,12 @@ int main(int argc, char **argv)
 		map_dev()[128] = 1;
 		return 0;
 	}
+	if (!strcmp(c, "wait")) {
+		memset(map_dev(), 'E', 4096);
+		sleep(2);
+		return 0;
+	}
 	fprintf(stderr, "usage: prog_coherency io|segv|count N|fork|plain|"
-		"dirty\n");
+		"dirty|wait\n");
 	return 2;
 }
