@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "client/coherency.h"
+#include "client/coherency_int.h"
 #include "cxlemu/coherency.h"
 
 #define DEV (1u << 20)          /* device bytes */
@@ -295,6 +296,38 @@ static void test_program_faults_chain_to_its_handler(void **state)
 	unmap(a, PG);
 }
 
+/* A signal handler that runs while its thread holds the engine's lock
+ * (here: the test holds it, as an interrupted flush would) is refused
+ * instead of deadlocking: its access faults as the program's own, its
+ * cache operation is not done, and the log says why. */
+static void test_reentry_refused_not_deadlocked(void **state)
+{
+	memset(media, 0, 2 * PG);
+	uint8_t *a = host_map(1, 0, PG);
+	a[0] = 1;                       /* opened read-write, dirty */
+	uint8_t *b = host_map(2, 0, 2 * PG);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = own_handler;
+	cxlemu_coh_chain(&sa, &old);
+	chained_hits = 0;
+	assert_true(cx_coh_lock());
+	cxlemu_flush(a, PG);            /* refused: not written back */
+	if (!sigsetjmp(jb, 1))
+		(void)((volatile uint8_t *)b)[PG];  /* refused: the program's */
+	cx_coh_unlock();
+	assert_int_equal(chained_hits, 1);
+	assert_int_equal(media[0], 0);
+	assert_non_null(strstr(log_text(), "while its thread was inside the "
+			       "emulator: refused"));
+	cxlemu_coh_chain(&old, NULL);
+	cxlemu_flush(a, PG);            /* and all is well after */
+	assert_int_equal(media[0], 1);
+	assert_int_equal(b[PG], 0);
+	unmap(a, PG);
+	unmap(b, 2 * PG);
+}
+
 static void test_evictor_publishes_early(void **state)
 {
 	struct cxlemu_coh_config c;
@@ -421,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_capacity_bounds_cache_and_writes_back),
 		cmocka_unit_test(test_coherent_window_reaches_media),
 		cmocka_unit_test(test_program_faults_chain_to_its_handler),
+		cmocka_unit_test(test_reentry_refused_not_deadlocked),
 		cmocka_unit_test(test_evictor_publishes_early),
 		cmocka_unit_test(test_fork_child_has_its_own_cache),
 		cmocka_unit_test(test_threads_keep_their_stores_across_invalidate),

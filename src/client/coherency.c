@@ -5,15 +5,20 @@
  *
  * One spinlock serialises the engine (faults, cache operations, the
  * evictor).  It records its owner: a signal handler of the program that
- * touches a view while the same thread is inside the engine would
- * deadlock, so that is reported and the process aborted instead.
+ * touches a view, or asks for a cache operation, while the same thread
+ * is inside the engine would deadlock, so the engine refuses instead
+ * (the access then faults as the program's own, the operation is not
+ * done) and says so once.
  * Everything the fault handler calls is async-signal-safe in practice
  * (system calls, memcpy, snprintf of integers and strings).  The engine
  * uses raw system calls for mprotect and munmap so that the preload's
  * device-DAX rules (splits only at 2 MiB) do not apply to its own work.
  *
  * Reports go to the configured log descriptor, one line each (the first
- * COH_LOG_MAX of each kind; all are counted); the library never prints.
+ * COH_LOG_MAX of each kind; all are counted); the library never prints:
+ * conditions the program should hear of (that one, or running out of
+ * memory areas) also go to cx_coh_notice, which the preload points at
+ * its stderr.
  */
 #include "client/coherency.h"
 #include "client/coherency_int.h"
@@ -45,24 +50,34 @@ static void raw_write(int fd, const char *buf, size_t len)
 		(void)syscall(SYS_write, fd, buf, len);
 }
 
-/* ---- the lock ---- */
+void (*cx_coh_notice)(const char *msg);
 
-static void reentered(void)
+/* Tell the log and the notice hook, once per `flag`. */
+static void notice(int *flag, const char *msg)
 {
-	static const char msg[] = "cxlemu-coherency: a signal handler touched "
-		"non-coherent memory (or called a cache operation) while this "
-		"thread was inside the emulator; that would deadlock: "
-		"aborting\n";
-	raw_write(cx_coh.cfg.log_fd, msg, sizeof(msg) - 1);
-	raw_write(2, msg, sizeof(msg) - 1);
-	abort();
+	if (__atomic_exchange_n(flag, 1, __ATOMIC_RELAXED))
+		return;
+	raw_write(cx_coh.cfg.log_fd, msg, strlen(msg));
+	raw_write(cx_coh.cfg.log_fd, "\n", 1);
+	if (cx_coh_notice)
+		cx_coh_notice(msg);
 }
 
-void cx_coh_lock(void)
+/* ---- the lock ---- */
+
+bool cx_coh_lock(void)
 {
+	static int said;
 	void *me = &me_tls;
-	if (__atomic_load_n(&cx_coh.owner, __ATOMIC_RELAXED) == me)
-		reentered();
+	if (__atomic_load_n(&cx_coh.owner, __ATOMIC_RELAXED) == me) {
+		notice(&said, "cxlemu-coherency: a signal handler touched "
+		       "non-coherent memory, or asked for a cache operation or "
+		       "a mapping change, while its thread was inside the "
+		       "emulator: refused (the access faults as the "
+		       "program's own; the operation is not done), as going "
+		       "on would deadlock");
+		return false;
+	}
 	unsigned spins = 0;
 	while (__atomic_exchange_n(&cx_coh.lock, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&cx_coh.lock, __ATOMIC_RELAXED)) {
@@ -72,6 +87,7 @@ void cx_coh_lock(void)
 		}
 	}
 	__atomic_store_n(&cx_coh.owner, me, __ATOMIC_RELAXED);
+	return true;
 }
 
 void cx_coh_unlock(void)
@@ -100,23 +116,24 @@ static int raw_munmap(void *a, size_t len)
 	return (int)syscall(SYS_munmap, a, len);
 }
 
-void cx_coh_set_prot(struct coh_map *m, size_t i, int prot)
+bool cx_coh_set_prot(struct coh_map *m, size_t i, int prot)
 {
+	static int said;
 	struct coh_page *p = &m->pg[i];
 	if (p->prot == prot)
-		return;
+		return true;
 	if (cx_coh_mprotect((void *)(m->base + i * cx_coh_page()),
 			    cx_coh_page(), prot) < 0) {
-		/* out of VMAs despite the capacity bound: the program maps
-		 * too much else; continuing would misreport everything */
+		/* out of memory areas despite the capacity bound: the
+		 * program maps much else.  The page keeps its protection: an
+		 * access it does not allow faults as the program's own */
 		char msg[256];
-		int n = snprintf(msg, sizeof(msg), "cxlemu-coherency: mprotect "
-				 "of a cached page of %s failed (errno %d): "
-				 "vm.max_map_count reached? lower the cache "
-				 "capacity (CXLEMU_COHERENCY_CAPACITY); "
-				 "aborting\n", m->name, errno);
-		raw_write(2, msg, (size_t)n);
-		abort();
+		snprintf(msg, sizeof(msg), "cxlemu-coherency: mprotect of a "
+			 "cached page of %s failed (errno %d): vm.max_map_count "
+			 "reached? lower the cache capacity "
+			 "(CXLEMU_COHERENCY_CAPACITY)", m->name, errno);
+		notice(&said, msg);
+		return false;
 	}
 	if (prot != PROT_NONE && p->prot == PROT_NONE &&
 	    !m->opened_all) {
@@ -126,6 +143,7 @@ void cx_coh_set_prot(struct coh_map *m, size_t i, int prot)
 			m->opened_all = true;
 	}
 	p->prot = (uint8_t)prot;
+	return true;
 }
 
 struct coh_map *cx_coh_map_at(uintptr_t a)
@@ -141,7 +159,8 @@ struct coh_map *cx_coh_map_at(uintptr_t a)
 bool cx_coh_owns(uintptr_t a, uintptr_t b)
 {
 	bool yes = false;
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return false;
 	for (int k = 0; k < cx_coh.nmaps && !yes; k++) {
 		struct coh_map *m = cx_coh.maps[k];
 		yes = m && a < m->base + m->len && m->base < b;
@@ -435,9 +454,9 @@ static void refetch(struct coh_map *m, size_t i, uint64_t mask)
 void cx_coh_drop(struct coh_map *m, size_t i, uint64_t mask)
 {
 	struct coh_page *p = &m->pg[i];
-	if (!(p->valid & mask))
+	if (!(p->valid & mask) ||
+	    !cx_coh_set_prot(m, i, PROT_NONE))  /* no thread stores meanwhile */
 		return;
-	cx_coh_set_prot(m, i, PROT_NONE);   /* no thread stores meanwhile */
 	cx_coh_writeback(m, i, mask, 0);
 	p->valid &= ~mask;
 	if (!p->valid) {
@@ -533,8 +552,7 @@ bool cx_coh_access(struct coh_map *m, uintptr_t a, bool write, uintptr_t pc)
 	}
 	int want = (p->flags & PG_DIRTY) && (p->user & PROT_WRITE) ?
 		   PROT_READ | PROT_WRITE : PROT_READ;
-	cx_coh_set_prot(m, i, want);
-	return true;
+	return cx_coh_set_prot(m, i, want);
 }
 
 /* ---- the fault handler ---- */
@@ -570,11 +588,12 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 	bool write = uc->uc_mcontext.gregs[REG_ERR] & 2;
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	bool mine = false;
-	cx_coh_lock();
-	struct coh_map *m = cx_coh_map_at(a);
-	if (m)
-		mine = cx_coh_access(m, a, write, pc);
-	cx_coh_unlock();
+	if (cx_coh_lock()) {
+		struct coh_map *m = cx_coh_map_at(a);
+		if (m)
+			mine = cx_coh_access(m, a, write, pc);
+		cx_coh_unlock();
+	}
 	errno = saved;
 	if (!mine)
 		chain(sig, si, ucv);
@@ -582,7 +601,8 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 
 void cxlemu_coh_chain(const struct sigaction *act, struct sigaction *old)
 {
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return;
 	if (old)
 		*old = chained;
 	if (act)
@@ -759,7 +779,12 @@ int cx_coh_map(const struct cx_coh_src *s, uint64_t off, uint64_t len,
 		raw_munmap(view, len);
 		goto fail;
 	}
-	cx_coh_lock();
+	if (!cx_coh_lock()) {
+		raw_munmap(view, len);
+		rc = cx_fail(e, EDEADLK, "%s: mapping from a signal handler "
+			     "that interrupted the emulator", L->name);
+		goto fail;
+	}
 	int k;
 	for (k = 0; k < cx_coh.nmaps && cx_coh.maps[k]; k++)
 		;
@@ -816,7 +841,8 @@ int cx_coh_release(void *addr, uint64_t len)
 	uintptr_t a = (uintptr_t)addr & ~(uintptr_t)(pg - 1);
 	uintptr_t b = ((uintptr_t)addr + len + pg - 1) & ~(uintptr_t)(pg - 1);
 	int found = 0;
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return 0;
 	for (int k = 0; k < cx_coh.nmaps; k++) {
 		struct coh_map *m = cx_coh.maps[k];
 		if (!m || b <= m->base || a >= m->base + m->len)
@@ -871,7 +897,9 @@ int cx_coh_protect(void *addr, uint64_t len, int prot, cx_err *e)
 	if (a % pg)
 		return cx_fail(e, EINVAL, "mprotect of %p: not page aligned",
 			       addr);
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return cx_fail(e, EDEADLK, "mprotect from a signal handler "
+			       "that interrupted the emulator");
 	for (uintptr_t x = a; x < b; x += pg) {
 		struct coh_map *m = cx_coh_map_at(x);
 		if (!m) {
@@ -949,7 +977,8 @@ static void invalidate_page(struct coh_map *m, size_t i, uint64_t mask,
 
 void cx_coh_flush(uintptr_t a, uint64_t n, uintptr_t pc)
 {
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return;
 	each_page(a, n, flush_page, pc);
 	cx_coh_arm();
 	cx_coh_unlock();
@@ -957,7 +986,8 @@ void cx_coh_flush(uintptr_t a, uint64_t n, uintptr_t pc)
 
 void cx_coh_invalidate(uintptr_t a, uint64_t n, uintptr_t pc)
 {
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return;
 	each_page(a, n, invalidate_page, pc);
 	cx_coh_arm();
 	cx_coh_unlock();
@@ -966,9 +996,8 @@ void cx_coh_invalidate(uintptr_t a, uint64_t n, uintptr_t pc)
 void cx_coh_fence(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!cx_coh.cfg.check || !cx_coh.nmaps)
+	if (!cx_coh.cfg.check || !cx_coh.nmaps || !cx_coh_lock())
 		return;
-	cx_coh_lock();
 	cx_coh_arm();
 	cx_coh_unlock();
 }
@@ -1039,7 +1068,8 @@ int cxlemu_touch(const void *p, size_t n, int write)
 	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);
 	uintptr_t b = (uintptr_t)p + n;
 	int rc = 0;
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return -EDEADLK;
 	for (uintptr_t x = a; x < b && x >= a; x += pg) {
 		struct coh_map *m = cx_coh_map_at(x);
 		if (!m)
@@ -1076,7 +1106,13 @@ int cxlemu_coh_configure(const struct cxlemu_coh_config *c,
 				 (unsigned long long)c->window_len);
 		return -EINVAL;
 	}
-	cx_coh_lock();
+	if (!cx_coh_lock()) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "configuring from "
+				 "a signal handler that interrupted the "
+				 "emulator");
+		return -EDEADLK;
+	}
 	cx_coh.cfg = *c;
 	if (!cx_coh.cfg.capacity)
 		cx_coh.cfg.capacity = 64ULL << 20;
@@ -1087,15 +1123,17 @@ int cxlemu_coh_configure(const struct cxlemu_coh_config *c,
 
 void cxlemu_coh_stats(struct cxlemu_coh_stats *s)
 {
-	cx_coh_lock();
-	*s = cx_coh.st;
-	cx_coh_unlock();
+	bool locked = cx_coh_lock();
+	*s = cx_coh.st;            /* a snapshot, exact when locked */
+	if (locked)
+		cx_coh_unlock();
 }
 
 uint64_t cxlemu_coh_finish(void)
 {
 	uint64_t n = 0;
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return 0;
 	for (int k = 0; k < cx_coh.nmaps; k++) {
 		struct coh_map *m = cx_coh.maps[k];
 		if (!m)

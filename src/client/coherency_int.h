@@ -81,11 +81,17 @@ extern struct coh_global cx_coh;
 extern int (*cx_coh_real_sigaction)(int, const struct sigaction *,
 				    struct sigaction *);
 
-void cx_coh_lock(void);
+/* Take the engine's lock; false (said once) when this thread holds it
+ * already: a signal handler interrupted the engine. */
+bool cx_coh_lock(void) __attribute__((warn_unused_result));
 void cx_coh_unlock(void);
+/* Where conditions the program should hear of go, besides the log (the
+ * preload: its stderr).  Called from signal handlers. */
+extern void (*cx_coh_notice)(const char *msg);
 size_t cx_coh_page(void);
 int cx_coh_mprotect(void *a, size_t len, int prot);
-void cx_coh_set_prot(struct coh_map *m, size_t i, int prot);
+/* false (said once) when mprotect failed: the page keeps its old one */
+bool cx_coh_set_prot(struct coh_map *m, size_t i, int prot);
 struct coh_map *cx_coh_map_at(uintptr_t a);
 bool cx_coh_access(struct coh_map *m, uintptr_t a, bool write, uintptr_t pc);
 int cx_coh_writeback(struct coh_map *m, size_t i, uint64_t mask, uintptr_t pc);

@@ -65,9 +65,11 @@ static void evict_one(void)
 static void *evictor(void *arg)
 {
 	for (;;) {
-		cx_coh_lock();
-		double rate = cx_coh.cfg.evict_rate;
-		cx_coh_unlock();
+		double rate = 0;
+		if (cx_coh_lock()) {    /* never re-entered: its own thread */
+			rate = cx_coh.cfg.evict_rate;
+			cx_coh_unlock();
+		}
 		if (rate <= 0)
 			break;
 		/* exponential gap: -ln(u) / rate, with ln from a cheap series
@@ -82,10 +84,11 @@ static void *evictor(void *arg)
 		struct timespec ts = { (time_t)gap,
 				       (long)((gap - (double)(time_t)gap) * 1e9) };
 		nanosleep(&ts, NULL);
-		cx_coh_lock();
-		if (cx_coh.nmaps)
-			evict_one();
-		cx_coh_unlock();
+		if (cx_coh_lock()) {
+			if (cx_coh.nmaps)
+				evict_one();
+			cx_coh_unlock();
+		}
 	}
 	__atomic_store_n(&evictor_running, false, __ATOMIC_RELAXED);
 	return NULL;
@@ -172,7 +175,8 @@ static void after_fork_child(void)
 
 void cx_coh_started(void)
 {
-	cx_coh_lock();
+	if (!cx_coh_lock())
+		return;
 	if (!atfork_done) {
 		pthread_atfork(NULL, NULL, after_fork_child);
 		atfork_done = true;

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -46,6 +47,16 @@ static bool configured;
 static struct cxlemu_coh_config cfg;
 static char log_path[512];
 static bool log_default;
+
+/* What the engine says the program should hear of, from a signal
+ * handler perhaps: straight to stderr, no stdio. */
+static void notice(const char *msg)
+{
+	static const char tag[] = "cxlemu-preload: ";
+	(void)syscall(SYS_write, 2, tag, sizeof(tag) - 1);
+	(void)syscall(SYS_write, 2, msg, strlen(msg));
+	(void)syscall(SYS_write, 2, "\n", 1);
+}
 
 static void env_size(const char *name, uint64_t *out, bool size)
 {
@@ -69,6 +80,7 @@ static void configure(void)
 		return;
 	configured = true;
 	cx_coh_real_sigaction = CX_PL_NEXT(sigaction);
+	cx_coh_notice = notice;
 	struct cxlemu_coh_config c;
 	struct cxlemu_err err;
 	cxlemu_coh_config_default(&c);
