@@ -178,8 +178,8 @@ bool cx_pl_coh_touch_iov(const struct iovec *v, int n, bool into);
 	} while (0)
 
 /* ---- the program's cache instructions (preload_cacheops.c) ---- */
-/* Find and trap clflush, clflushopt and clwb in the loaded code (once,
- * and in libraries loaded later); returns how many are trapped. */
+/* Find and trap clflush, clflushopt and clwb in the loaded code not
+ * searched before; returns how many are trapped in all. */
 int cx_pl_cacheops_patch(void);
 /* The program's SIGTRAP handler, chained to for traps not ours. */
 void cx_pl_cacheops_chain(const struct sigaction *act, struct sigaction *old);

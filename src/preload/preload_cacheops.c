@@ -4,9 +4,9 @@
  *
  * clflush, clflushopt and clwb on a page the program may read never
  * fault, so nothing would tell the emulator that a program flushed its
- * stores.  Once a non-coherent mapping exists, the loaded code (the
- * program and every library, and libraries loaded later through dlopen)
- * is searched for these instructions and each is replaced by int3: the
+ * stores.  At each non-coherent mapping, the loaded code (the program
+ * and every library not searched before) is searched for these
+ * instructions and each is replaced by int3: the
  * SIGTRAP handler computes the address the instruction names from the
  * saved registers, does what it stands for (clwb: write back the line;
  * clflush, clflushopt: write back and invalidate, refetching at once),
@@ -19,7 +19,10 @@
  * sweep of the executable segment from its start, and in a short sweep
  * started a little before it.  Fences (sfence, mfence)
  * are not trapped: write-back is synchronous here.  Not covered: code
- * generated at run time, statically linked programs without the preload,
+ * generated at run time, libraries dlopen()ed after the last
+ * non-coherent mapping (dlopen is not interposed: glibc searches the
+ * calling object's RPATH, which would become the preload's), statically
+ * linked programs without the preload,
  * non-temporal stores (movnt*: they bypass the cache on hardware; here
  * they land in this host's cache like any store and need a flush: run
  * PMDK programs with PMEM_NO_MOVNT=1 so that libpmem flushes instead),
@@ -393,13 +396,4 @@ int cx_pl_cacheops_patch(void)
 	int n = table ? table->n : 0;
 	cx_pl_lock_drop();
 	return n;
-}
-
-/* Libraries loaded later are searched as they come. */
-void *dlopen(const char *file, int mode)
-{
-	void *r = CX_PL_NEXT(dlopen)(file, mode);
-	if (r && cx_pl_coh_any)
-		cx_pl_cacheops_patch();
-	return r;
 }
