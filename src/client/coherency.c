@@ -975,22 +975,27 @@ static void invalidate_page(struct coh_map *m, size_t i, uint64_t mask,
 	refetch(m, i, mask);
 }
 
-void cx_coh_flush(uintptr_t a, uint64_t n, uintptr_t pc)
+/* A cache operation on [a, a+n): fn on each page, then the checker's
+ * sampling. */
+static void cache_op(uintptr_t a, uint64_t n,
+		     void (*fn)(struct coh_map *, size_t, uint64_t, uintptr_t),
+		     uintptr_t pc)
 {
 	if (!cx_coh_lock())
 		return;
-	each_page(a, n, flush_page, pc);
+	each_page(a, n, fn, pc);
 	cx_coh_arm();
 	cx_coh_unlock();
 }
 
+void cx_coh_flush(uintptr_t a, uint64_t n, uintptr_t pc)
+{
+	cache_op(a, n, flush_page, pc);
+}
+
 void cx_coh_invalidate(uintptr_t a, uint64_t n, uintptr_t pc)
 {
-	if (!cx_coh_lock())
-		return;
-	each_page(a, n, invalidate_page, pc);
-	cx_coh_arm();
-	cx_coh_unlock();
+	cache_op(a, n, invalidate_page, pc);
 }
 
 void cx_coh_fence(void)
