@@ -18,6 +18,8 @@
  *   noinval-data   the consumer reads messages without invalidating
  *   noinval-head   the consumer polls the head without invalidating
  *   head-first     the producer writes back the head before the message
+ *                  (it writes each message back after publishing the
+ *                  next head: batching write-backs past the publication)
  *   inval-early    the consumer invalidates a message before reading the
  *                  head that says it is there
  * The consumer checks each message's sequence number and checksum and
@@ -124,6 +126,11 @@ static int produce(struct ring *r, const char *v, uint64_t count)
 			r->head = i + 1;
 			wb(&r->head);
 			fence();
+			if (i)          /* the previous message, only now */
+				wb(&r->slot[(i - 1) % SLOTS]);
+			if (i + 1 == count)
+				wb(m);
+			continue;
 		}
 		if (strcmp(v, "noflush-data"))
 			wb(m);
