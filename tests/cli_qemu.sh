@@ -51,6 +51,18 @@ qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
  -device cxl-type3,bus=root_port13,volatile-memdev=vmem0,id=cxl-vmem0 \
  -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
 EOF
+# windows spread over two -M options: QEMU refuses them split ("Parameters
+# 'cxl-fmw.*' used inconsistently"); check warns and qemu-args joins them,
+# so this host must start like the others below
+cat >"$tmp/topo/split-windows.topo" <<'EOF'
+qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
+ -object memory-backend-ram,id=vmem0,share=on,size=256M \
+ -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
+ -device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2 \
+ -device cxl-type3,bus=root_port13,volatile-memdev=vmem0,id=cxl-vmem0 \
+ -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
+ -M cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=8k
+EOF
 cat >"$tmp/topo/doc-interleave.topo" <<'EOF'
 qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
  -object memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/cxltest.raw,size=256M \
@@ -226,6 +238,15 @@ EOF
 		grep -q -e "cxl-fmw.0.size=4G -$flag\$" "$tmp/out" ||
 		{ fail=1; echo "FAIL: qemu-args lost a word after -$flag"; cat "$tmp/out" "$tmp/err"; }
 done
+
+# the split windows: one warning naming the rule, one -M with both windows
+"$bin" check "$tmp/topo/split-windows.topo" >"$tmp/out" 2>"$tmp/err" &&
+	grep -q "split-windows.topo:7: cxl-fmw.1.targets.0: QEMU takes every cxl-fmw key from one -M option" "$tmp/err" ||
+	{ fail=1; echo "FAIL: check on split windows"; cat "$tmp/out" "$tmp/err"; }
+(cd "$tmp" && run qemu-args "$tmp/topo/split-windows.topo") >"$tmp/out" 2>"$tmp/err"
+grep -q -e "-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=8k\$" "$tmp/out" &&
+	[ "$(grep -o -e ' -M ' "$tmp/out" | wc -l)" = 2 ] ||
+	{ fail=1; echo "FAIL: qemu-args did not join the split windows into one -M"; cat "$tmp/out" "$tmp/err"; }
 
 # usage errors
 run qemu-args >/dev/null 2>&1

@@ -293,6 +293,7 @@ static int machine(struct hctx *x, struct copt *o)
 	struct cfg_kvlist kv;
 	cx_err t;
 	int rc = 0;
+	bool warned_split = false;
 
 	if (cfg_kv_parse(o->value, "type", &kv, &t))
 		return perr(x, o, &t);
@@ -309,6 +310,17 @@ static int machine(struct hctx *x, struct copt *o)
 				return perr(x, o, &t);
 			x->cxl = b;
 		} else if (!strncmp(k, "cxl-fmw", 7)) {
+			if (!x->fmw_opt)
+				x->fmw_opt = o;
+			else if (x->fmw_opt != o && !warned_split) {
+				WARN(x, o->line, "%s: QEMU takes every cxl-fmw "
+				     "key from one -M option and refuses this "
+				     "line (\"Parameters 'cxl-fmw.*' used "
+				     "inconsistently\"); cxlemu reads it, and "
+				     "`cxlemu qemu-args` joins it into the -M "
+				     "of line %d", k, x->fmw_opt->line);
+				warned_split = true;
+			}
 			rc = machine_fmw(x, o, k, v);
 		} else if (!strcmp(k, "memory-backend")) {
 			x->ram_be = v;

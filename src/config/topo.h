@@ -129,6 +129,7 @@ struct hctx {
 	bool cxl;
 	struct fmw fmw[MAX_WINDOWS];
 	int max_fmw;
+	const struct copt *fmw_opt; /* the first -M with cxl-fmw keys */
 	/* -numa node,memdev= */
 	const char *numa_mem[64];
 	int numa_line[64];

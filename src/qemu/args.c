@@ -41,6 +41,7 @@ struct qopt {
 	char *arg;   /* NULL for a flag option */
 	struct cfg_kvlist kv; /* its key=value list, when parsed */
 	bool parsed, dirty;
+	bool gone;   /* emptied by join_windows: not written */
 };
 
 static const char *kv_get(const struct qopt *o, const char *key)
@@ -576,6 +577,56 @@ out:
 	return rc;
 }
 
+/* ---- windows ---- */
+
+static bool fmw_key(const char *k)
+{
+	return !strncmp(k, "cxl-fmw.", 8);
+}
+
+/* QEMU reads every cxl-fmw.N key from one -M option: spread over two it
+ * stops with "Parameters 'cxl-fmw.*' used inconsistently".  The topology
+ * may spread them (cxlemu check warns); the line QEMU gets has them all
+ * in the first -M that carries one, in the order written.  A -M left
+ * with nothing is not written. */
+static void join_windows(struct gen *g)
+{
+	struct qopt *first = NULL;
+	int moved = 0;
+
+	for (int i = 0; i < g->opts->n; i++) {
+		struct qopt *q = g->opts->v[i];
+		if (!is_machine(q) || !q->parsed)
+			continue;
+		bool has = false;
+		for (int k = 0; k < q->kv.n && !has; k++)
+			has = fmw_key(q->kv.kv[k].key);
+		if (!has)
+			continue;
+		if (!first) {
+			first = q;
+			continue;
+		}
+		for (int k = 0; k < q->kv.n;) {
+			struct cfg_kv *kv = &q->kv.kv[k];
+			if (!fmw_key(kv->key)) {
+				k++;
+				continue;
+			}
+			kv_set(first, kv->key, kv->val);
+			cfg_kv_del_at(&q->kv, k);
+			q->dirty = true;
+		}
+		if (!q->kv.n)
+			q->gone = true;
+		moved++;
+	}
+	if (moved)
+		note(g, "host %s: the cxl-fmw keys of %d more -M option%s "
+		     "joined into the first (QEMU takes every window from one "
+		     "-M option)", g->h->name, moved, moved == 1 ? "" : "s");
+}
+
 /* ---- filtering ---- */
 
 static bool cxl_only_keeps(const struct qopt *o)
@@ -716,6 +767,7 @@ int cx_qemu_line_build(struct cx_fabric *f, const char *host,
 			goto fail;
 	}
 	fix_passthrough(&g);
+	join_windows(&g);
 	if ((rc = fix_backends(&g, e)))
 		goto fail;
 	if (o->bind_cxl_ram && (rc = bind_cxl_ram(&g, e)))
@@ -724,6 +776,8 @@ int cx_qemu_line_build(struct cx_fabric *f, const char *host,
 	emit(out, caps->binary ? caps->binary : cx_qemu_default_binary());
 	for (int i = 0; i < opts.n; i++) {
 		struct qopt *q = opts.v[i];
+		if (q->gone)
+			continue;
 		if (o->cxl_only && !cxl_only_keeps(q))
 			continue;
 		if (o->for_check && check_drops(q))
