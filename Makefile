@@ -74,7 +74,7 @@ $(BS)/tests/%: tests/%.c $(BS)/libcxlemu.a $(wildcard tests/*.h fuzz/*.c fuzz/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -Itests -o $@ $< $(BS)/libcxlemu.a $(PKG_LIBS) -lcmocka -lpthread
 
-$(B)/bench/%: bench/%.c $(B)/libcxlemu.a
+$(B)/bench/%: bench/%.c $(wildcard bench/*.h) $(B)/libcxlemu.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -g $(CPPFLAGS_ALL) -o $@ $< $(B)/libcxlemu.a $(PKG_LIBS) -lpthread
 
@@ -94,13 +94,16 @@ demo-coherency: deps
 	@sh scripts/demo_coherency.sh $(B)/cxlemu
 
 check: deps
-	@$(MAKE) --no-print-directory build build-san
+	@$(MAKE) --no-print-directory build build-san $(BENCHES)
 	@sh tests/run.sh $(BS) $(B)
 
 bench: deps
 	@$(MAKE) --no-print-directory build $(BENCHES)
+	@rm -f $(B)/bench/results.json
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 	@for b in bench/*.sh; do echo "== $$b"; sh $$b $(B) || exit 1; done
+	@echo "== figures (medians; min, max and baselines under \"detail\"): $(B)/bench/results.json"
+	@jq -S 'del(.detail)' $(B)/bench/results.json 2>/dev/null || cat $(B)/bench/results.json
 
 clean:
 	rm -rf build

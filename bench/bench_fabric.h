@@ -20,35 +20,57 @@
 #include "config/config.h"
 #include "cxlemu/dax.h"
 #include "server/server.h"
+#include "results.h"
 
-static double now(void)
+static inline double now(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void die(const char *what, const char *msg)
+static inline void die(const char *what, const char *msg)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, msg);
 	exit(1);
 }
 
-/* A row of figures: GB/s (best so far) and ns per dependent load. */
+/* A row of figures: GB/s (best so far) and ns per dependent load; and
+ * every pass's GB/s, to compare pass by pass with the baseline row. */
 struct row {
 	const char *name;
 	double cpy_in, cpy_out, set, lat;
+	struct series in_s, out_s, set_s;
 };
 
-static void bench_best(double *slot, double gbs)
+static inline void row_sample(struct row *r, double in, double out, double set)
 {
-	if (gbs > *slot)
-		*slot = gbs;
+	if (in > r->cpy_in)
+		r->cpy_in = in;
+	if (out > r->cpy_out)
+		r->cpy_out = out;
+	if (set > r->set)
+		r->set = set;
+	series_add(&r->in_s, in);
+	series_add(&r->out_s, out);
+	series_add(&r->set_s, set);
+}
+
+/* Per pass, the time `base` took for its memcpy in and out over the time
+ * `r` took for the same bytes: how close to ordinary memory `r` is. */
+static inline struct series row_memcpy_ratio(const struct row *r,
+					     const struct row *base)
+{
+	struct series s = { .n = 0 };
+	for (int p = 0; p < r->in_s.n && p < base->in_s.n; p++)
+		series_add(&s, (1 / base->in_s.v[p] + 1 / base->out_s.v[p]) /
+			       (1 / r->in_s.v[p] + 1 / r->out_s.v[p]));
+	return s;
 }
 
 /* One pass of memcpy into / out of `mem` (from and to `anon`) and memset
  * on it, `len` bytes each. */
-static void bench_pass(struct row *r, char *mem, char *anon, uint64_t len,
+static inline void bench_pass(struct row *r, char *mem, char *anon, uint64_t len,
 		       int p)
 {
 	double t0 = now();
@@ -61,9 +83,8 @@ static void bench_pass(struct row *r, char *mem, char *anon, uint64_t len,
 	 * "best" memset a single noisy sample */
 	memset(mem, 0x5a ^ p, len);
 	double t3 = now();
-	bench_best(&r->cpy_in, len / (t1 - t0) / 1e9);
-	bench_best(&r->cpy_out, len / (t2 - t1) / 1e9);
-	bench_best(&r->set, len / (t3 - t2) / 1e9);
+	row_sample(r, len / (t1 - t0) / 1e9, len / (t2 - t1) / 1e9,
+		   len / (t3 - t2) / 1e9);
 }
 
 struct bench_fabric {
@@ -73,7 +94,7 @@ struct bench_fabric {
 };
 
 /* Serve topology `topo` and connect to it as its first host. */
-static struct cxlemu *bench_fabric_start(struct bench_fabric *b,
+static inline struct cxlemu *bench_fabric_start(struct bench_fabric *b,
 					 const char *topo)
 {
 	struct cxlemu *c = NULL;
@@ -105,7 +126,7 @@ static struct cxlemu *bench_fabric_start(struct bench_fabric *b,
 	return c;
 }
 
-static void bench_fabric_stop(struct bench_fabric *b, struct cxlemu *c)
+static inline void bench_fabric_stop(struct bench_fabric *b, struct cxlemu *c)
 {
 	struct cxlemu_err err;
 	cxlemu_stop(c, &err);
@@ -116,7 +137,7 @@ static void bench_fabric_stop(struct bench_fabric *b, struct cxlemu *c)
 
 /* A ram region of `size` bytes over memdevs `mds` (position order) below
  * root decoder `root`, switched to devdax and opened. */
-static struct cxlemu_dax *bench_region(struct cxlemu *c, const char *root,
+static inline struct cxlemu_dax *bench_region(struct cxlemu *c, const char *root,
 				       const char *const *mds, int n,
 				       uint64_t size)
 {

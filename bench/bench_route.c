@@ -10,8 +10,10 @@
  *    granularity, each shown against memcpy() of the same 64 MiB between
  *    two ordinary buffers, measured in the same run.
  *
- * Every figure is the best of several repetitions after a warm-up pass
- * that faults the media in, so page faults are not what is measured.
+ * Each figure is taken in several passes, round-robin with its baseline,
+ * after a warm-up pass that faults the media in (page faults are not what
+ * is measured); min and median are printed and the medians recorded in
+ * build/bench/results.json (results.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +22,11 @@
 #include <time.h>
 
 #include "model/model.h"
+#include "results.h"
 
 #define MiB (1ULL << 20)
 #define BUF (64 * MiB)
-#define REPS 5
+#define PASSES 7
 
 static double now(void)
 {
@@ -101,37 +104,27 @@ static struct cx_region *build(struct cx_fabric **fp, int nhb, int nrp,
 	return r;
 }
 
-static double best_memcpy(uint8_t *dst, const uint8_t *src, uint64_t len)
+static double time_memcpy(uint8_t *dst, const uint8_t *src, uint64_t len)
 {
-	double best = 1e9;
-	for (int i = 0; i < REPS; i++) {
-		double t = now();
-		memcpy(dst, src, len);
-		t = now() - t;
-		__asm__ __volatile__("" : : "r"(dst) : "memory");
-		if (t < best)
-			best = t;
-	}
-	return best;
+	double t = now();
+	memcpy(dst, src, len);
+	t = now() - t;
+	__asm__ __volatile__("" : : "r"(dst) : "memory");
+	return t;
 }
 
-static double best_region(struct cx_region *r, uint8_t *buf, uint64_t len,
+static double time_region(struct cx_region *r, uint8_t *buf, uint64_t len,
 			  bool write)
 {
 	cx_err e;
-	double best = 1e9;
-	for (int i = 0; i < REPS; i++) {
-		double t = now();
-		int rc = write ? cx_region_write(r, 0, buf, len, &e)
-			       : cx_region_read(r, 0, buf, len, &e);
-		t = now() - t;
-		if (rc)
-			die(write ? "write" : "read", &e);
-		__asm__ __volatile__("" : : "r"(buf) : "memory");
-		if (t < best)
-			best = t;
-	}
-	return best;
+	double t = now();
+	int rc = write ? cx_region_write(r, 0, buf, len, &e)
+		       : cx_region_read(r, 0, buf, len, &e);
+	t = now() - t;
+	if (rc)
+		die(write ? "write" : "read", &e);
+	__asm__ __volatile__("" : : "r"(buf) : "memory");
+	return t;
 }
 
 static void translations(void)
@@ -142,7 +135,7 @@ static void translations(void)
 	uint64_t *hpa = malloc((size_t)n * sizeof(*hpa)), x = 88172645463325252ull;
 	uint64_t sum = 0;
 	cx_err e;
-	double best = 1e9;
+	struct series table = { .n = 0 }, walk = { .n = 0 }, ratio = { .n = 0 };
 
 	for (int i = 0; i < n; i++) {
 		x ^= x << 13;
@@ -152,8 +145,7 @@ static void translations(void)
 	}
 	/* the walk through every decoder (the baseline) and the compiled
 	 * table that cx_route_hpa answers from, passes alternated */
-	double best_walk = 1e9;
-	for (int rep = 0; rep < REPS; rep++) {
+	for (int rep = 0; rep < PASSES; rep++) {
 		double t = now();
 		for (int i = 0; i < n; i++) {
 			struct cx_route rt;
@@ -161,9 +153,7 @@ static void translations(void)
 				die("route", &e);
 			sum += rt.dpa + (uint64_t)rt.position;
 		}
-		t = now() - t;
-		if (t < best)
-			best = t;
+		double tt = now() - t;
 		t = now();
 		for (int i = 0; i < n; i++) {
 			struct cx_route rt;
@@ -171,19 +161,21 @@ static void translations(void)
 				die("walk", &e);
 			sum -= rt.dpa + (uint64_t)rt.position;
 		}
-		t = now() - t;
-		if (t < best_walk)
-			best_walk = t;
+		double tw = now() - t;
+		series_add(&table, n / tt);
+		series_add(&walk, n / tw);
+		series_add(&ratio, tw / tt);
 	}
-	printf("translations (random HPAs of a 4-way region, 2 HB x 2 RP, "
-	       "8 KiB), best of %d:\n"
-	       "  walk through the decoders (baseline) %7.2f million/s  "
-	       "(%.0f ns each)\n"
-	       "  compiled table (cx_route_hpa)        %7.2f million/s  "
-	       "(%.0f ns each)  ratio %.2f  [checksum %llx]\n\n", REPS,
-	       n / best_walk / 1e6, best_walk / n * 1e9, n / best / 1e6,
-	       best / n * 1e9, best_walk / best,
+	printf("translations per second (random HPAs of a 4-way region, "
+	       "2 HB x 2 RP, 8 KiB) [checksum %llx]:\n",
 	       (unsigned long long)(sum & 0xffff));
+	bench_print("compiled table (cx_route_hpa)", &table, "/s", &walk);
+	bench_print("ratio to the walk (baseline)", &ratio, "x", NULL);
+	bench_record("bench_route", "translations_per_s", &table,
+		     "translations/s", "cx_route_hpa on random HPAs of a "
+		     "4-way region (2 HB x 2 RP, 8 KiB); baseline: the "
+		     "decoder walk cx_route_walk", &walk);
+	printf("\n");
 	free(hpa);
 	cx_fabric_free(f);
 }
@@ -197,48 +189,72 @@ int main(void)
 		a[i] = (uint8_t)(i * 131 + 7);
 	memset(b, 0, BUF);
 
-	printf("bench_route: exact path of the model (cxlemu), best of %d, "
-	       "buffers of %llu MiB\n\n", REPS, (unsigned long long)(BUF / MiB));
+	printf("bench_route: the model's translations and exact path, %d "
+	       "passes each, round-robin with the baseline; buffers of %llu "
+	       "MiB\n\n", PASSES, (unsigned long long)(BUF / MiB));
 	translations();
 
-	double base = best_memcpy(b, a, BUF);
-	printf("memcpy baseline, %llu MiB buffer to buffer: %.2f GB/s\n\n",
-	       (unsigned long long)(BUF / MiB), BUF / base / 1e9);
-	printf("%-34s %10s %8s %10s %8s\n", "region", "read GB/s", "ratio",
-	       "write GB/s", "ratio");
-
 	static const struct {
-		const char *name;
+		const char *name, *key;
 		int nhb, nrp;
 		uint32_t wgran, rgran;
 	} cases[] = {
-		{ "1-way, 256 B granularity", 1, 1, 256, 256 },
-		{ "1-way, 4 KiB granularity", 1, 1, 4096, 4096 },
-		{ "4-way (2 HB x 2 RP), 256 B", 2, 2, 256, 0 },
-		{ "4-way (2 HB x 2 RP), 4 KiB", 2, 2, 4096, 0 },
+		{ "1-way, 256 B granularity", NULL, 1, 1, 256, 256 },
+		{ "1-way, 4 KiB granularity", NULL, 1, 1, 4096, 4096 },
+		{ "4-way (2 HB x 2 RP), 256 B", "exact_256b", 2, 2, 256, 0 },
+		{ "4-way (2 HB x 2 RP), 4 KiB", NULL, 2, 2, 4096, 0 },
 	};
+	printf("exact path (cx_region_read/write of %llu MiB) against memcpy "
+	       "of the same bytes between two buffers, in GB/s:\n",
+	       (unsigned long long)(BUF / MiB));
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct cx_fabric *f;
 		struct cx_region *r = build(&f, cases[c].nhb, cases[c].nrp,
 					    cases[c].wgran, cases[c].rgran);
+		struct series cpy = { .n = 0 }, rd = { .n = 0 }, wr = { .n = 0 };
+		struct series rr = { .n = 0 }, wrr = { .n = 0 };
 		cx_err e;
 		/* warm up: fault every media page in */
 		if (cx_region_write(r, 0, a, BUF, &e))
 			die("warm-up", &e);
-		double base2 = best_memcpy(b, a, BUF);
-		if (base2 < base)
-			base = base2;
-		double tw = best_region(r, a, BUF, true);
-		double tr = best_region(r, b, BUF, false);
-		if (memcmp(a, b, BUF))
-			die("read back differs", NULL);
-		printf("%-34s %10.2f %8.2f %10.2f %8.2f\n", cases[c].name,
-		       BUF / tr / 1e9, base / tr, BUF / tw / 1e9, base / tw);
+		for (int p = 0; p < PASSES; p++) {
+			double tc = time_memcpy(b, a, BUF);
+			double tw = time_region(r, a, BUF, true);
+			memset(b, 0, BUF);
+			double tr = time_region(r, b, BUF, false);
+			if (memcmp(a, b, BUF))
+				die("read back differs", NULL);
+			series_add(&cpy, BUF / tc / 1e9);
+			series_add(&wr, BUF / tw / 1e9);
+			series_add(&rd, BUF / tr / 1e9);
+			series_add(&wrr, tc / tw);
+			series_add(&rr, tc / tr);
+		}
+		printf(" %s\n", cases[c].name);
+		bench_print("read", &rd, "GB/s", &cpy);
+		bench_print("write", &wr, "GB/s", &cpy);
+		bench_print("read ratio to memcpy", &rr, "x", NULL);
+		bench_print("write ratio to memcpy", &wrr, "x", NULL);
+		if (cases[c].key) {
+			char key[64], what[160];
+			snprintf(key, sizeof(key), "%s_read_ratio", cases[c].key);
+			snprintf(what, sizeof(what), "the model's exact read "
+				 "(cx_region_read), %s, per pass over memcpy "
+				 "of the same %llu MiB", cases[c].name,
+				 (unsigned long long)(BUF / MiB));
+			bench_record("bench_route", key, &rr, "ratio", what, NULL);
+			snprintf(key, sizeof(key), "%s_write_ratio", cases[c].key);
+			snprintf(what, sizeof(what), "the model's exact write "
+				 "(cx_region_write), %s, per pass over memcpy "
+				 "of the same %llu MiB", cases[c].name,
+				 (unsigned long long)(BUF / MiB));
+			bench_record("bench_route", key, &wrr, "ratio", what,
+				     NULL);
+		}
 		cx_fabric_free(f);
 	}
-	printf("\n(ratio = memcpy time / exact-path time for the same %llu MiB; "
-	       "memcpy best %.2f GB/s)\n", (unsigned long long)(BUF / MiB),
-	       BUF / base / 1e9);
+	printf("\n(ratio = memcpy time / exact-path time for the same bytes "
+	       "in the same pass; figures in %s)\n", bench_results_path());
 	free(a);
 	free(b);
 	return 0;
