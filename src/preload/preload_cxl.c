@@ -306,6 +306,21 @@ static int alive(const struct cx_pl_mem *m)
 	return r < 0 ? gone(m, err.msg) : 0;
 }
 
+/* Is cxl_mem bound to the memdev now?  Only then does the memdev have its
+ * nvdimm (cxl_mem makes it on probe and it goes on unbind, `cxl
+ * disable-memdev`), and only then are the nvdimm's commands kept. */
+static bool memdev_bound(const struct cx_pl_mem *m)
+{
+	char path[96];
+	struct cx_sysfs_cstat st;
+	struct cxlemu_err err;
+	int r;
+	snprintf(path, sizeof(path), "/sys/bus/cxl/devices/%s/driver",
+		 m->name);
+	struct cxlemu *c = cx_pl_conn(&r);
+	return !c || cx_sysfs_cstat(c, path, true, &st, &err) == 0;
+}
+
 /* The Command Effects Log, walked as cxl_walk_cel(): each opcode enables
  * the first table entry with it (an undefined entry has opcode 0). */
 static void walk_cel(struct cx_pl_mem *m, const uint8_t *cel, size_t size)
@@ -612,10 +627,11 @@ static int validate(const struct cx_pl_mem *m,
 			       "6.12 offers");
 		return -ENOTTY;
 	}
-	if (m->exclusive & BIT(cid)) {
+	if ((m->exclusive & BIT(cid)) && memdev_bound(m)) {
 		CX_PL_SAY_ONCE("/dev/cxl/%s: %s is kept by the kernel while the "
 			       "memdev's persistent capacity is an nvdimm "
-			       "(EBUSY)", m->name, c->name);
+			       "(EBUSY; `cxl disable-memdev` releases it)",
+			       m->name, c->name);
 		return -EBUSY;
 	}
 	if (c->in != VAR && c->in != s->in.size) {
