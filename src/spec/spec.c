@@ -122,3 +122,37 @@ int cx_ep_position(uint64_t off, int eig, int eniw)
 		return (int)((off >> (eig + 8)) & ((1u << eniw) - 1));
 	return (int)((off >> (eig + 8)) % (uint64_t)cx_eniw_to_ways(eniw));
 }
+
+int cx_xormaps_for_ways(int ways)
+{
+	switch (ways) {
+	case 1: case 3: return 0;
+	case 2: case 6: return 1;
+	case 4: case 12: return 2;
+	case 8: return 3;
+	case 16: return 4;
+	default: return -1;
+	}
+}
+
+uint64_t cx_xor_fold(uint64_t hpa, const uint64_t *map, int nmaps)
+{
+	uint64_t out = hpa;
+	for (int i = 0; i < nmaps; i++) {
+		if (!map[i])
+			continue;
+		uint64_t bit = map[i] & -map[i];
+		out &= ~bit;
+		if (__builtin_parityll(hpa & map[i]))
+			out |= bit;
+	}
+	return out;
+}
+
+int cx_cfmws_target(uint64_t hpa, uint32_t gran, int ways,
+		    const uint64_t *map, int nmaps)
+{
+	if (nmaps)
+		hpa = cx_xor_fold(hpa, map, nmaps);
+	return (int)((hpa / gran) % (uint64_t)ways);
+}

@@ -94,4 +94,38 @@ static inline int cx_route_way(uint64_t hpa, uint32_t gran, int ways)
 	return (int)((hpa / gran) % (uint64_t)ways);
 }
 
+/*
+ * ---- CXL fixed memory windows (CEDT CFMWS and CXIMS, CXL 3.1 §9.18.1) ----
+ *
+ * A window picks its target host bridge from the system address with one
+ * of two arithmetics.  Modulo: target = (HPA / granularity) mod ways.
+ * XOR: for the power-of-two part of the ways (2^n, n = cx_xormaps_for_ways)
+ * bit i of the target index is XORALLBITS(HPA & XORMAP[i]), the parity of
+ * the HPA bits the map selects (CXL 3.1 Table 9-22); for 3, 6 and 12 ways
+ * the index's bits above those n come from the HPA bits above the
+ * interleave bits, modulo 3.  Both read the absolute HPA: the window is the
+ * platform's decoder and sees no region.
+ *
+ * Map i must have bit 8 + IG + i (IG = the window's encoded granularity)
+ * as its lowest set bit: the map then decides exactly that interleave bit,
+ * so the target index is what modulo arithmetic would read from the HPA
+ * with those bits replaced (cx_xor_fold), and the HDM decoders below,
+ * which know nothing of XOR, still drop the right bits.  That is how Linux
+ * (cxl_xor_hpa_to_spa) and ndctl's test/cxl-translate.sh compute it.
+ */
+enum cx_arith { CX_ARITH_MODULO = 0, CX_ARITH_XOR = 1 };
+#define CX_MAX_XORMAPS 4
+/* XOR maps a window of `ways` uses: 1, 3: none; 2, 6: 1; 4, 12: 2;
+ * 8: 3; 16: 4; -1 for ways that are no interleave */
+int cx_xormaps_for_ways(int ways);
+/* The HPA bit map i of a window at encoded granularity eig decides. */
+static inline int cx_xormap_bit(int eig, int i) { return 8 + eig + i; }
+/* hpa with the lowest set bit of each map replaced by the parity of
+ * hpa & map, every parity taken on the hpa given */
+uint64_t cx_xor_fold(uint64_t hpa, const uint64_t *map, int nmaps);
+/* The window target index an absolute HPA selects: modulo arithmetic on
+ * the folded HPA (nmaps 0: plain modulo). */
+int cx_cfmws_target(uint64_t hpa, uint32_t gran, int ways,
+		    const uint64_t *map, int nmaps);
+
 #endif
