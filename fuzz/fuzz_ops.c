@@ -693,7 +693,7 @@ static void fz_span_prepare(struct fz_span *s, struct cx_host *h,
 	if (!r || !r->committed || off >= r->size || len > r->size - off ||
 	    cx_region_dax_recipe(r, &s->rc, &e))
 		return;
-	for (int j = 0; j < s->rc.ways; j++)
+	for (int j = 0; j < s->rc.ilv.ways; j++)
 		if (!s->rc.ent[j].media || !s->rc.ent[j].media->map)
 			return;
 	s->on = true;

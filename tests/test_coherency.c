@@ -40,8 +40,8 @@ static void setup_device(void)
 {
 	memset(&L, 0, sizeof(L));
 	strcpy(L.name, "dax0.0");
-	L.ways = 1;
-	L.gran = 4096;
+	L.ilv.ways = 1;
+	L.ilv.gran = 4096;
 	L.size = DEV;
 	L.align = 2u << 20;
 	L.nfds = 1;

@@ -27,8 +27,8 @@ static void make_layout(struct cx_dax_layout *L, int ways, uint32_t gran,
 {
 	memset(L, 0, sizeof(*L));
 	strcpy(L->name, "dax0.0");
-	L->ways = ways;
-	L->gran = gran;
+	L->ilv.ways = ways;
+	L->ilv.gran = gran;
 	L->size = per * (uint64_t)ways;
 	L->nfds = ways;
 	for (int i = 0; i < ways; i++) {
@@ -47,10 +47,10 @@ static void make_layout(struct cx_dax_layout *L, int ways, uint32_t gran,
 static void expect_at(const struct cx_dax_layout *L, uint64_t o, int *fd,
 		      uint64_t *fo)
 {
-	uint64_t k = o / L->gran;
-	int j = (int)(k % (uint64_t)L->ways);
+	uint64_t k = o / L->ilv.gran;
+	int j = (int)(k % (uint64_t)L->ilv.ways);
 	*fd = L->fds[L->ent_fd[j]];
-	*fo = L->ent_off[j] + (k / (uint64_t)L->ways) * L->gran + o % L->gran;
+	*fo = L->ent_off[j] + (k / (uint64_t)L->ilv.ways) * L->ilv.gran + o % L->ilv.gran;
 }
 
 static void test_map_4way_lands_in_right_fd(void **state)
@@ -110,8 +110,8 @@ static void test_map_refusals(void **state)
 	 * default vm.max_map_count allows; nothing is mapped */
 	memset(&L, 0, sizeof(L));
 	strcpy(L.name, "dax1.0");
-	L.ways = 4;
-	L.gran = 4096;
+	L.ilv.ways = 4;
+	L.ilv.gran = 4096;
 	L.size = 1ULL << 30;
 	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
 	unsigned long long max = 0;

@@ -174,8 +174,7 @@ static uint64_t *page_state(struct coh_map *m, size_t i)
 {
 	int j;
 	uint64_t adv, left;
-	cx_dax_period(m->off + i * cx_coh_page(), m->gran, m->ways, &j, &adv,
-		      &left);
+	cx_dax_period(&m->ilv, m->off + i * cx_coh_page(), &j, &adv, &left);
 	int f = m->ent_fd[j];
 	uint64_t idx = (m->ent_off[j] + adv) / CX_COH_LINE;
 	if (!m->state[f] || (idx + cx_coh_page() / CX_COH_LINE) * 8 >
@@ -702,10 +701,9 @@ int cx_coh_map(const struct cx_coh_src *s, uint64_t off, uint64_t len,
 	m->len = len;
 	m->npages = len / pg;
 	snprintf(m->name, sizeof(m->name), "%s", L->name);
-	m->gran = L->gran;
-	m->ways = L->ways;
+	m->ilv = L->ilv;
 	m->writer = s->writer;
-	for (int j = 0; j < L->ways; j++) {
+	for (int j = 0; j < L->ilv.ways; j++) {
 		m->ent_fd[j] = L->ent_fd[j];
 		m->ent_off[j] = L->ent_off[j];
 	}

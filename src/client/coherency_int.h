@@ -47,8 +47,7 @@ struct coh_map {
 	uint8_t *chunked;       /* per COH_CHUNK of the cache: backed yet */
 	struct coh_page *pg;
 	/* the interleave, to find a line's shared state word */
-	uint32_t gran;
-	int ways;
+	struct cx_ilv ilv;
 	int ent_fd[CX_DAX_MAX_WAYS];
 	uint64_t ent_off[CX_DAX_MAX_WAYS];
 	uint64_t *state[CX_DAX_MAX_WAYS];

@@ -61,6 +61,26 @@ static bool get_u64(struct json_object *o, const char *k, uint64_t *v)
 	return true;
 }
 
+/* An XOR window's maps and the region's HPA ("xormaps", "hpa"): a round
+ * of granules goes round the slots in an order the HPA decides. */
+static int get_xormaps(struct json_object *res, struct cx_ilv *v,
+		       struct cxlemu_err *err)
+{
+	struct json_object *maps;
+	if (!json_object_object_get_ex(res, "xormaps", &maps))
+		return 0;
+	size_t n = json_object_is_type(maps, json_type_array) ?
+		   json_object_array_length(maps) : 0;
+	if (!n || n > CX_MAX_XORMAPS || v->ways % (1 << n) ||
+	    !get_u64(res, "hpa", &v->base))
+		return bad_reply(err, "xormaps");
+	for (size_t i = 0; i < n; i++)
+		v->map[i] = json_object_get_uint64(
+			json_object_array_get_idx(maps, i));
+	v->nmaps = (int)n;
+	return 0;
+}
+
 int cxlemu_dax_open(struct cxlemu *c, const char *device,
 		    struct cxlemu_dax **out, struct cxlemu_err *err)
 {
@@ -99,8 +119,10 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 	}
 	L->size = size;
 	L->align = align;
-	L->gran = (uint32_t)gran;
-	L->ways = (int)ways;
+	L->ilv.gran = (uint32_t)gran;
+	L->ilv.ways = (int)ways;
+	if ((rc = get_xormaps(res, &L->ilv, err)))
+		goto fail;
 	L->nfds = rep.nfds;
 	for (int i = 0; i < rep.nfds; i++) {
 		L->fds[i] = rep.fds[i];
@@ -108,7 +130,7 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 		L->fd_len[i] = json_object_get_uint64(
 			json_object_array_get_idx(lens, (size_t)i));
 	}
-	for (int j = 0; j < L->ways; j++) {
+	for (int j = 0; j < L->ilv.ways; j++) {
 		struct json_object *e = json_object_array_get_idx(ents, (size_t)j);
 		uint64_t fdi, off;
 		if (!get_u64(e, "fd", &fdi) || !get_u64(e, "offset", &off) ||
@@ -206,8 +228,8 @@ static int get_states(struct cxlemu_dax *d, struct cxlemu_err *err)
 
 uint64_t cxlemu_dax_size(const struct cxlemu_dax *d) { return d->L.size; }
 uint64_t cxlemu_dax_align(const struct cxlemu_dax *d) { return d->L.align; }
-uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d) { return d->L.gran; }
-int cxlemu_dax_ways(const struct cxlemu_dax *d) { return d->L.ways; }
+uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d) { return d->L.ilv.gran; }
+int cxlemu_dax_ways(const struct cxlemu_dax *d) { return d->L.ilv.ways; }
 
 int cxlemu_dax_map_at(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
 		      int prot, void *hint, int fixed, void **addr,

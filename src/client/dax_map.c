@@ -18,7 +18,7 @@ static void locate(const struct cx_dax_layout *L, uint64_t off, int *fd,
 {
 	int j;
 	uint64_t adv;
-	cx_dax_period(off, L->gran, L->ways, &j, &adv, left);
+	cx_dax_period(&L->ilv, off, &j, &adv, left);
 	*fd = L->ent_fd[j];
 	*fdoff = L->ent_off[j] + adv;
 }
@@ -42,7 +42,7 @@ typedef int (*run_fn)(void *ctx, uint64_t dev_off, int fd, uint64_t fdoff,
 static int walk_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 		     run_fn fn, void *ctx)
 {
-	if (L->ways == 1 && len) {
+	if (L->ilv.ways == 1 && len) {
 		/* one position: the whole range is one run, whatever the
 		 * granularity (walking 256 B granules of a 1 GiB device one
 		 * by one cost 4 M steps per mapping) */
@@ -83,12 +83,14 @@ static int count_run(void *ctx, uint64_t o, int fd, uint64_t fo, uint64_t l)
 uint64_t cx_dax_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len)
 {
 	uint64_t n = 0;
-	if (L->ways == 1 || L->gran >= len) {
+	uint32_t g = L->ilv.gran;
+	if (L->ilv.ways == 1 || g >= len) {
 		walk_runs(L, off, len, count_run, &n);
 		return n;
 	}
-	/* every granule is its own run when ways > 1 */
-	uint64_t first = off / L->gran, last = (off + len - 1) / L->gran;
+	/* at most one run per granule when ways > 1 (an XOR window's
+	 * rounds may put two granules side by side on one device) */
+	uint64_t first = off / g, last = (off + len - 1) / g;
 	return last - first + 1;
 }
 
@@ -150,13 +152,13 @@ int cx_dax_map(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 			       "offset and a non-zero page-aligned length "
 			       "(offset %#llx, length %#llx)", L->name,
 			       (unsigned long long)off, (unsigned long long)len);
-	if (L->ways > 1 && L->gran % pg)
+	if (L->ilv.ways > 1 && L->ilv.gran % pg)
 		return cx_fail(e, ENOTSUP, "%s: interleave granularity %u B is "
 			       "below the page size (%llu B), so one page "
 			       "spans %d devices and cannot be one mapping; "
 			       "use the exact path (read/write/copy calls)",
-			       L->name, L->gran, (unsigned long long)pg,
-			       L->ways);
+			       L->name, L->ilv.gran, (unsigned long long)pg,
+			       L->ilv.ways);
 	uint64_t need = cx_dax_runs(L, off, len);
 	uint64_t avail = maps_available(&limit);
 	if (need > avail)
@@ -165,7 +167,7 @@ int cx_dax_map(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 			       "process may create only %llu more "
 			       "(vm.max_map_count = %llu); map less, raise "
 			       "vm.max_map_count, or use the exact path",
-			       L->name, (unsigned long long)len, L->gran,
+			       L->name, (unsigned long long)len, L->ilv.gran,
 			       (unsigned long long)need,
 			       (unsigned long long)avail,
 			       (unsigned long long)limit);

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "spec/spec.h"
+#include "model/model.h"
 #include "util/util.h"
 
 #define CX_DAX_MAX_WAYS CX_MAX_WAYS  /* a region's interleave ways */
@@ -26,8 +26,7 @@ struct cx_dax_layout {
 	char name[32];          /* daxZ.0 */
 	uint64_t size;
 	uint64_t align;         /* mappings are multiples of this (device-DAX) */
-	uint32_t gran;
-	int ways;
+	struct cx_ilv ilv;      /* granularity, ways, an XOR window's maps */
 	int nfds;
 	int fds[CX_DAX_MAX_WAYS];
 	uint64_t fd_len[CX_DAX_MAX_WAYS];   /* bytes of each fd we may touch */

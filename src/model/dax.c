@@ -44,7 +44,7 @@ static int check_granule(struct cx_region *r, const struct cx_dax_recipe *rc,
 			 uint64_t k, cx_err *e)
 {
 	struct cx_route rt;
-	uint64_t off = k * rc->gran;
+	uint64_t off = k * rc->ilv.gran;
 	int rc2 = cx_route_walk(r->host, r->base + off, &rt, e);
 	if (rc2)
 		return rc2;
@@ -62,6 +62,22 @@ static int check_granule(struct cx_region *r, const struct cx_dax_recipe *rc,
 	return 0;
 }
 
+void cx_region_ilv(const struct cx_region *r, struct cx_ilv *out)
+{
+	const struct cx_window *w = r->win;
+	memset(out, 0, sizeof(*out));
+	out->gran = r->gran;
+	out->ways = r->ways;
+	out->base = r->base;
+	/* an interleaving XOR window's granularity is the region's (Linux
+	 * refuses any other), so its maps decide granule-index bits */
+	if (w && w->arith == CX_ARITH_XOR && w->ways > 1) {
+		out->nmaps = w->nxormaps;
+		for (int i = 0; i < w->nxormaps; i++)
+			out->map[i] = w->xormap[i];
+	}
+}
+
 int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
 			 cx_err *e)
 {
@@ -73,28 +89,32 @@ int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
 			       "DAX device", r->id);
 	memset(&rc, 0, sizeof(rc));
 	rc.size = r->size;
-	rc.gran = r->gran;
-	rc.ways = r->ways;
-	for (int j = 0; j < r->ways; j++) {
+	cx_region_ilv(r, &rc.ilv);
+	uint64_t g = rc.ilv.gran, w = (uint64_t)rc.ilv.ways;
+	for (uint64_t k = 0; k < w; k++) {
 		struct cx_route rt;
-		if ((err = cx_route_walk(r->host, r->base + (uint64_t)j * r->gran,
-					&rt, e)))
+		int j = cx_ilv_slot(&rc.ilv, k, k * g);
+		if ((err = cx_route_walk(r->host, r->base + k * g, &rt, e)))
 			return err;
-		if (rt.contig < r->gran)
-			return cx_fail(e, EIO, "region%d: granule %d is split "
-				       "across devices", r->id, j);
+		if (rt.contig < g)
+			return cx_fail(e, EIO, "region%d: granule %llu is split "
+				       "across devices", r->id,
+				       (unsigned long long)k);
+		if (rc.ent[j].media)
+			return cx_fail(e, EIO, "region%d: granules of the first "
+				       "round share slot %d; the region cannot "
+				       "be laid out as device-DAX", r->id, j);
 		rc.ent[j].media = rt.media;
 		rc.ent[j].off = rt.media_off;
 		rc.ent[j].memdev = rt.memdev;
 	}
 	/* Verify: the first periods, the last one, and a spread between. */
-	uint64_t n = rc.size / rc.gran;
+	uint64_t n = rc.size / g;
 	uint64_t probe[4 * CX_MAX_WAYS + 1100];
 	int np = 0;
-	for (uint64_t k = 0; k < n && k < 2 * (uint64_t)rc.ways; k++)
+	for (uint64_t k = 0; k < n && k < 2 * w; k++)
 		probe[np++] = k;
-	for (uint64_t k = n > 2 * (uint64_t)rc.ways ? n - 2 * (uint64_t)rc.ways : 0;
-	     k < n; k++)
+	for (uint64_t k = n > 2 * w ? n - 2 * w : 0; k < n; k++)
 		probe[np++] = k;
 	for (int i = 1; i < 1024 && n > 1; i++)
 		probe[np++] = (n - 1) * (uint64_t)i / 1024;

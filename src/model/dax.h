@@ -4,11 +4,14 @@
  * A committed region has one DAX device, daxZ.0 (Z = region id), over all
  * of it, 2 MiB aligned, as Linux creates for ram regions.  Its bytes are
  * laid out by the region's interleave: granule k of the device lives on
- * the position j = k mod ways, at media offset first[j] + (k / ways) * gran.
- * That periodic "recipe" is derived from the decoders by routing the
- * first period, then checked against full routing, so that a program
- * mapping it granule by granule (or copying by it) lands every byte at
- * the same (memdev, DPA) that the HDM decoders give.
+ * slot j, at media offset first[j] + (k / ways) * gran, where j is k mod
+ * ways, or for a window with XOR arithmetic k mod ways with its low bits
+ * replaced by the parities the window's XOR maps take of the granule's
+ * HPA (cx_ilv_slot): each round of `ways` granules visits every slot once,
+ * in an order the HPA decides.  That "recipe" is derived from the
+ * decoders by routing the first round, then checked against full
+ * routing, so that a program mapping it granule by granule (or copying by
+ * it) lands every byte at the same (memdev, DPA) that the decoders give.
  */
 #ifndef CXLEMU_DAX_H
 #define CXLEMU_DAX_H
@@ -17,10 +20,30 @@
 
 #define CX_DAX_ALIGN (2ULL << 20)
 
+/*
+ * How a region's granules go round its slots (struct cx_ilv, model.h):
+ * the slot of the granule at region offset `off`, k = off / gran.  Stated
+ * once for the daemon's recipe and compiled table and the client's mapper.
+ */
+static inline int cx_ilv_xor(const struct cx_ilv *v, int j, uint64_t hpa)
+{
+	/* map i's lowest set bit is granule-index bit i: its parity over
+	 * the granule's HPA replaces that bit of k mod ways */
+	for (int i = 0; i < v->nmaps; i++)
+		j = (j & ~(1 << i)) |
+		    (__builtin_parityll(hpa & v->map[i]) << i);
+	return j;
+}
+
+static inline int cx_ilv_slot(const struct cx_ilv *v, uint64_t k,
+			      uint64_t off)
+{
+	return cx_ilv_xor(v, (int)(k % (uint64_t)v->ways), v->base + off);
+}
+
 struct cx_dax_recipe {
 	uint64_t size;              /* bytes of the device (= region size) */
-	uint32_t gran;              /* bytes per granule */
-	int ways;                   /* granules per period */
+	struct cx_ilv ilv;          /* gran, ways, XOR maps */
 	struct {
 		struct cx_media *media; /* partition media of that position */
 		uint64_t off;           /* media offset of its first granule */
@@ -30,18 +53,35 @@ struct cx_dax_recipe {
 
 int cx_region_dax_recipe(struct cx_region *r, struct cx_dax_recipe *out,
 			 cx_err *e);
+/* A region's interleave (gran, ways, its window's XOR maps, base). */
+void cx_region_ilv(const struct cx_region *r, struct cx_ilv *out);
 /*
- * The interleave period, stated once: DAX offset `off` lies on position
- * *ent, `*adv` bytes past that position's first byte, with `*left` bytes
- * to the end of its granule.  (Used here and by the client's mapper.)
+ * The interleave period, stated once: DAX offset `off` lies on slot
+ * *ent, `*adv` bytes past that slot's first byte, with `*left` bytes to
+ * the end of its granule.  (Used here, by the compiled table and by the
+ * client's mapper.)
  */
-static inline void cx_dax_period(uint64_t off, uint32_t gran, int ways,
+static inline void cx_dax_period(const struct cx_ilv *v, uint64_t off,
 				 int *ent, uint64_t *adv, uint64_t *left)
 {
-	uint64_t k = off / gran, in = off % gran;
-	*ent = (int)(k % (uint64_t)ways);
-	*adv = (k / (uint64_t)ways) * gran + in;
-	*left = gran - in;
+	uint64_t k = off / v->gran, in = off % v->gran;
+	*ent = cx_ilv_slot(v, k, off);
+	*adv = (k / (uint64_t)v->ways) * v->gran + in;
+	*left = v->gran - in;
+}
+
+/* The inverse: the offset of byte `adv` of slot `ent` (-1 if none). */
+static inline uint64_t cx_ilv_offset(const struct cx_ilv *v, int ent,
+				     uint64_t adv)
+{
+	uint64_t g = v->gran, w = (uint64_t)v->ways;
+	uint64_t first = (adv / g) * w * g;
+	for (uint64_t s = 0; s < w; s++) {
+		uint64_t off = first + s * g;
+		if (cx_ilv_slot(v, off / g, off) == ent)
+			return off + adv % g;
+	}
+	return UINT64_MAX;
 }
 
 /* Where DAX offset `off` lives: media and offset; bytes left in granule. */
@@ -49,7 +89,7 @@ static inline void cx_dax_locate(const struct cx_dax_recipe *rc, uint64_t off,
 				 int *ent, uint64_t *media_off, uint64_t *left)
 {
 	uint64_t adv;
-	cx_dax_period(off, rc->gran, rc->ways, ent, &adv, left);
+	cx_dax_period(&rc->ilv, off, ent, &adv, left);
 	*media_off = rc->ent[*ent].off + adv;
 }
 /*

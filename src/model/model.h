@@ -145,7 +145,19 @@ struct cx_window {
 	struct cx_port *targets[CX_MAX_WAYS]; /* host bridges, in order */
 	bool legacy;                /* from a pre-7.1 pxb-cxl window-base */
 	struct cx_decoder dec;      /* the root decoder */
+	/* interleave arithmetic (cxlemu's cxl-fmw.N.interleave-arithmetic
+	 * and .xormap.K): XOR windows carry cx_xormaps_for_ways(ways)
+	 * maps, map i deciding HPA bit cx_xormap_bit(IG, i) */
+	enum cx_arith arith;
+	int nxormaps;
+	uint64_t xormap[CX_MAX_XORMAPS];
 };
+
+/* The target (host bridge) index a window sends an absolute HPA to. */
+static inline int cx_window_target(const struct cx_window *w, uint64_t hpa)
+{
+	return cx_cfmws_target(hpa, w->gran, w->ways, w->xormap, w->nxormaps);
+}
 
 /* ---- regions ---- */
 struct cx_region {
@@ -335,6 +347,14 @@ int cx_decoder_set_dpa_size(struct cx_decoder *d, uint64_t size, cx_err *e);
 uint64_t cx_window_max_extent(const struct cx_window *w);
 
 /* ---- routing (route.c): HPA -> memdev DPA through the decoders ---- */
+/* How a region's granules go round its slots (model/dax.h) */
+struct cx_ilv {
+	uint32_t gran;              /* bytes per granule */
+	int ways;                   /* granules per round */
+	int nmaps;                  /* XOR window: its maps (else 0) */
+	uint64_t map[CX_MAX_XORMAPS];
+	uint64_t base;              /* region HPA: the maps read HPA bits */
+};
 struct cx_route {
 	uint64_t hpa;
 	struct cx_window *win;
@@ -361,11 +381,11 @@ void cx_host_decode_changed(struct cx_host *h);
 struct cx_route_table;
 void cx_route_table_free(struct cx_route_table *t);
 /* A committed region's interleave period from the compiled table:
- * granule k on slot k mod ways, at media offset slot.off + (k / ways) *
- * gran.  -ENOENT when the table has none (the walk then serves). */
+ * granule k on slot cx_ilv_slot (k mod ways, XOR maps applied), at media
+ * offset slot.off + (k / ways) * gran.  -ENOENT when the table has none
+ * (the walk then serves). */
 struct cx_route_layout {
-	uint32_t gran;
-	int ways;
+	struct cx_ilv ilv;
 	struct {
 		struct cx_media *media;
 		uint64_t off;

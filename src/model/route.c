@@ -32,6 +32,7 @@
  * answer (its misses, with their messages).
  */
 #include "model.h"
+#include "dax.h"
 #include "mbox.h"
 
 #include <errno.h>
@@ -117,7 +118,7 @@ int cx_route_walk(struct cx_host *h, uint64_t hpa, struct cx_route *out,
 		return cx_fail(e, ENXIO, "HPA %#llx is in no CXL window of host "
 			       "%s", (unsigned long long)hpa, h->name);
 	contig = w->base + w->size - hpa;
-	int way = cx_route_way(hpa, w->gran, w->ways);
+	int way = cx_window_target(w, hpa);
 	if (w->ways > 1)
 		contig = min64(contig, w->gran - hpa % w->gran);
 	struct cx_port *p = w->targets[way];
@@ -312,14 +313,14 @@ static int stride_copy(void *arg)
 {
 	struct stride *c = arg;
 	const struct cx_route_layout *L = c->L;
-	uint64_t off = c->off, len = c->len, g = L->gran;
-	uint64_t w = (uint64_t)L->ways;
+	uint64_t off = c->off, len = c->len;
 	while (len) {
-		uint64_t k = off / g, in = off % g;
-		int j = (int)(k % w);
-		uint64_t n = w > 1 ? min64(g - in, len) : len;
+		int j;
+		uint64_t adv, left;
+		cx_dax_period(&L->ilv, off, &j, &adv, &left);
+		uint64_t n = L->ilv.ways > 1 ? min64(left, len) : len;
 		struct cx_media *m = L->slot[j].media;
-		uint64_t moff = L->slot[j].off + (k / w) * g + in;
+		uint64_t moff = L->slot[j].off + adv;
 		if (moff > m->size || n > m->size - moff) {
 			c->bad = 1;
 			return -EIO;

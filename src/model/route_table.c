@@ -5,9 +5,11 @@
  * One entry per committed region: its HPA range and the interleave
  * period as the decoders route it (model/dax.h's recipe, itself derived
  * from the walk and verified against it): granule k of the region lives
- * on slot j = k mod ways, at media offset first[j] + (k / ways) * gran.
- * For power-of-two granularities and ways that is a shift and a mask;
- * 3, 6 and 12 ways take one division.  The table carries the host's
+ * on slot j = k mod ways, at media offset first[j] + (k / ways) * gran;
+ * under a window with XOR arithmetic the low bits of j are the parities
+ * of the HPA under the window's maps (cx_ilv_slot), one AND and one
+ * parity per map.  For power-of-two granularities and ways that is a
+ * shift and a mask; 3, 6 and 12 ways take one division.  The table carries the host's
  * decode generation, which every decoder commit and reset moves on
  * (cx_host_decode_changed), and is rebuilt on the first translation
  * after a change.
@@ -36,8 +38,7 @@ struct rt_entry {
 	struct cx_region *r;
 	struct cx_window *w;
 	uint64_t base, end;
-	uint32_t gran;
-	int ways;
+	struct cx_ilv ilv;          /* gran, ways, XOR maps */
 	int gshift, wshift;         /* log2, or -1 when not a power of two */
 	struct rt_slot slot[CX_MAX_WAYS];
 };
@@ -86,11 +87,10 @@ static bool compile(struct cx_region *r, struct rt_entry *en)
 	en->w = r->win;
 	en->base = r->base;
 	en->end = r->base + r->size;
-	en->gran = rc.gran;
-	en->ways = rc.ways;
-	en->gshift = log2_or(rc.gran);
-	en->wshift = log2_or((uint64_t)rc.ways);
-	for (int j = 0; j < rc.ways; j++) {
+	en->ilv = rc.ilv;
+	en->gshift = log2_or(rc.ilv.gran);
+	en->wshift = log2_or((uint64_t)rc.ilv.ways);
+	for (int j = 0; j < rc.ilv.ways; j++) {
 		struct rt_slot *s = &en->slot[j];
 		s->m = rc.ent[j].memdev;
 		s->media = rc.ent[j].media;
@@ -134,30 +134,33 @@ int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out)
 		}
 	if (!en)
 		return -ENOENT;
+	const struct cx_ilv *v = &en->ilv;
 	uint64_t off = hpa - en->base, k, in, round;
 	int j;
 	if (en->gshift >= 0) {
 		k = off >> en->gshift;
-		in = off & (en->gran - 1);
+		in = off & (v->gran - 1);
 	} else {
-		k = off / en->gran;
-		in = off % en->gran;
+		k = off / v->gran;
+		in = off % v->gran;
 	}
 	if (en->wshift >= 0) {
-		j = (int)(k & (uint64_t)(en->ways - 1));
+		j = (int)(k & (uint64_t)(v->ways - 1));
 		round = k >> en->wshift;
 	} else {
-		j = (int)(k % (uint64_t)en->ways);
-		round = k / (uint64_t)en->ways;
+		j = (int)(k % (uint64_t)v->ways);
+		round = k / (uint64_t)v->ways;
 	}
+	if (v->nmaps)
+		j = cx_ilv_xor(v, j, hpa);
 	const struct rt_slot *s = &en->slot[j];
-	uint64_t adv = round * en->gran + in;
+	uint64_t adv = round * v->gran + in;
 	uint64_t moff = s->off + adv;
 	if (moff >= s->media_size)
 		return -ENOENT;
 	uint64_t contig = en->end - hpa;
-	if (en->ways > 1)
-		contig = min64(contig, en->gran - in);
+	if (v->ways > 1)
+		contig = min64(contig, v->gran - in);
 	contig = min64(contig, s->media_size - moff);
 	out->hpa = hpa;
 	out->win = en->w;
@@ -179,9 +182,8 @@ int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out)
 		const struct rt_entry *en = &t->v[i];
 		if (en->r != r)
 			continue;
-		out->gran = en->gran;
-		out->ways = en->ways;
-		for (int j = 0; j < en->ways; j++) {
+		out->ilv = en->ilv;
+		for (int j = 0; j < en->ilv.ways; j++) {
 			out->slot[j].media = en->slot[j].media;
 			out->slot[j].off = en->slot[j].off;
 		}

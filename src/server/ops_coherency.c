@@ -127,7 +127,7 @@ int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e)
 	    (err = hand_over(c, registry_fd, "registry", e)))
 		goto fail;
 	struct json_object *lens = json_object_new_array();
-	for (int j = 0; j < rc.ways; j++) {
+	for (int j = 0; j < rc.ilv.ways; j++) {
 		struct cx_media *m = rc.ent[j].media;
 		if (cx_srv_media_index(seen, nseen, m) >= 0)
 			continue;

@@ -212,7 +212,7 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 
 	struct json_object *res = json_object_new_object();
 	struct json_object *ents = json_object_new_array();
-	for (int j = 0; j < rc.ways; j++) {
+	for (int j = 0; j < rc.ilv.ways; j++) {
 		int idx = fd_index(c, seen, &nseen, rc.ent[j].media, e);
 		if (idx < 0) {
 			json_object_put(res);
@@ -239,8 +239,19 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 	json_object_object_add(res, "device", json_object_new_string(dev));
 	json_object_object_add(res, "size", json_object_new_uint64(rc.size));
 	json_object_object_add(res, "align", json_object_new_uint64(CX_DAX_ALIGN));
-	json_object_object_add(res, "granularity", json_object_new_uint64(rc.gran));
-	json_object_object_add(res, "ways", json_object_new_int(rc.ways));
+	json_object_object_add(res, "granularity",
+			       json_object_new_uint64(rc.ilv.gran));
+	json_object_object_add(res, "ways", json_object_new_int(rc.ilv.ways));
+	if (rc.ilv.nmaps) {
+		/* an XOR window: the maps reorder each round by HPA */
+		struct json_object *maps = json_object_new_array();
+		for (int i = 0; i < rc.ilv.nmaps; i++)
+			json_object_array_add(maps, json_object_new_uint64(
+				rc.ilv.map[i]));
+		json_object_object_add(res, "xormaps", maps);
+		json_object_object_add(res, "hpa",
+				       json_object_new_uint64(rc.ilv.base));
+	}
 	json_object_object_add(res, "mode", json_object_new_string(
 		cx_mode_name(r->mode)));
 	json_object_object_add(res, "coherency", json_object_new_string(
