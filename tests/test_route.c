@@ -1,8 +1,9 @@
 /*
  * test_route.c - HPA -> DPA routing through window, host bridge, switch
  * and endpoint, at 1, 2, 4, 8 and 16 ways with and without a switch and
- * at 3, 6 and 12 ways; the Linux-on-QEMU placement of the cxl.rst 4-way
- * example; exact region reads and writes; every routing miss.
+ * at 3, 6 and 12 ways, each under a modulo window and an XOR window; the
+ * Linux-on-QEMU placement of the cxl.rst 4-way example; exact region
+ * reads and writes; every routing miss.
  */
 #include "fixture.h"
 
@@ -89,10 +90,53 @@ static void check_table(struct fx *x, struct cx_region *r)
 	}
 }
 
+/* The host bridge each granule reaches is the window target the
+ * specification's arithmetic names, computed here on its own: modulo,
+ * (HPA / gran) mod ways; XOR, index bit i the parity of HPA & map i, and
+ * for 3, 6 and 12 ways the HPA above the interleave bits modulo 3. */
+static void check_window_targets(struct fx *x, struct cx_region *r)
+{
+	struct cx_window *w = r->win;
+	uint64_t g = w->gran, seed = 0x2545f4914f6cdd1dULL ^ r->base;
+	for (int i = 0; i < 2048; i++) {
+		uint64_t o;
+		if (i < 64)
+			o = (uint64_t)i * g;
+		else {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			o = seed % r->size;
+		}
+		uint64_t hpa = r->base + o;
+		int t;
+		if (w->arith == CX_ARITH_MODULO || w->ways == 1) {
+			t = (int)((hpa / g) % (uint64_t)w->ways);
+		} else {
+			int n = w->nxormaps;
+			t = 0;
+			for (int b = 0; b < n; b++)
+				t |= (__builtin_popcountll(hpa & w->xormap[b]) &
+				      1) << b;
+			if (cx_ways_mod3(w->ways))
+				t += (1 << n) * (int)((hpa / g >> n) % 3);
+		}
+		struct cx_route rt;
+		if (cx_route_hpa(x->h, hpa, &rt, &x->err))
+			fail_msg("%s", x->err.msg);
+		if (cx_memdev_hb(rt.memdev) != w->targets[t])
+			fail_msg("%s window x%d: HPA %#llx reaches %s, not "
+				 "target %d (%s)", w->arith == CX_ARITH_XOR ?
+				 "XOR" : "modulo", w->ways,
+				 (unsigned long long)hpa,
+				 cx_memdev_hb(rt.memdev)->qid, t,
+				 w->targets[t]->qid);
+	}
+}
+
 static void full_check(struct fx *x, struct cx_region *r, bool linux_pos)
 {
 	fx_check_map(x, r);
 	check_table(x, r);
+	check_window_targets(x, r);
 	if (linux_pos)
 		check_linux_positions(x, r);
 	uint64_t len = 3 * (uint64_t)r->gran * (uint64_t)r->ways + 77;
@@ -101,15 +145,34 @@ static void full_check(struct fx *x, struct cx_region *r, bool linux_pos)
 	fx_roundtrip(x, r, r->size - len, len, 3);
 }
 
+/* XOR maps for a window at granularity `gran`: map i has the
+ * interleave bit it decides as its lowest bit, some bits above the
+ * interleave bits, and bits above 28, where region bases differ. */
+static void test_xormaps(struct cx_window *w)
+{
+	int eig = cx_gran_to_eig(w->gran);
+	w->arith = CX_ARITH_XOR;
+	w->nxormaps = cx_xormaps_for_ways(w->ways);
+	for (int i = 0; i < w->nxormaps; i++) {
+		int b = cx_xormap_bit(eig, i);
+		w->xormap[i] = (1ULL << b) | (1ULL << (b + 6 + i)) |
+			       (1ULL << (b + 11)) | (1ULL << (30 + i)) |
+			       (1ULL << (34 + 2 * i));
+	}
+}
+
 /* R bridges x H root ports x S switch ports (0: none), window over all
- * bridges at `wgran`, region over all devices in Linux order. */
-static void run_topology(int R, int H, int S, uint32_t wgran, uint32_t rgran,
-			 uint64_t dev)
+ * bridges at `wgran`, region over all devices in Linux order; once with
+ * a modulo window, once with an XOR one. */
+static void run_topology_arith(int R, int H, int S, uint32_t wgran,
+			       uint32_t rgran, uint64_t dev, enum cx_arith a)
 {
 	struct fx *x = fx_new();
 	char order[256];
 	fx_tree(x, R, H, S, 0, dev);
-	fx_win_all(x, 64 * FX_GiB, wgran);
+	struct cx_window *w = fx_win_all(x, 64 * FX_GiB, wgran);
+	if (a == CX_ARITH_XOR)
+		test_xormaps(w);
 	fx_start(x);
 	struct cx_region_req q = fx_req(x, "decoder0.0",
 					linux_order(order, sizeof(order), R, H,
@@ -120,8 +183,16 @@ static void run_topology(int R, int H, int S, uint32_t wgran, uint32_t rgran,
 		fail_msg("%dx%dx%d: %s", R, H, S, x->err.msg);
 	assert_int_equal(r->ways, R * H * (S ? S : 1));
 	assert_int_equal(r->size, dev * (uint64_t)r->ways);
-	full_check(x, r, !cx_ways_mod3(r->ways));
+	full_check(x, r, !cx_ways_mod3(r->ways) &&
+		   (a == CX_ARITH_MODULO || !w->nxormaps));
 	fx_free(x);
+}
+
+static void run_topology(int R, int H, int S, uint32_t wgran, uint32_t rgran,
+			 uint64_t dev)
+{
+	run_topology_arith(R, H, S, wgran, rgran, dev, CX_ARITH_MODULO);
+	run_topology_arith(R, H, S, wgran, rgran, dev, CX_ARITH_XOR);
 }
 
 /* The QEMU cxl.rst example with Linux's result: 2 host bridges (bus 12
