@@ -743,6 +743,105 @@ static void test_window_rules(void **state)
 		    "interleave ways: 65 is not supported", NULL);
 }
 
+/* cxlemu's own window keys: interleave-arithmetic and xormap.K */
+static void test_window_xor(void **state)
+{
+	(void)state;
+#define XW "-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2," \
+	   "cxl-fmw.0.size=8G,"
+	struct cx_fabric *f = load_with(TWO_HB, XW
+		"cxl-fmw.0.interleave-arithmetic=xor,"
+		"cxl-fmw.0.xormap.0=0x404100\n"
+		"-M cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=1G,"
+		"cxl-fmw.1.interleave-arithmetic=xor\n"
+		"-M cxl-fmw.2.targets.0=cxl.1,cxl-fmw.2.size=1G,"
+		"cxl-fmw.2.interleave-arithmetic=modulo\n");
+	struct cx_host *h = host(f, 0);
+	assert_int_equal(window(h, 0)->arith, CX_ARITH_XOR);
+	assert_int_equal(window(h, 0)->nxormaps, 1);
+	assert_int_equal(window(h, 0)->xormap[0], 0x404100);
+	assert_int_equal(window(h, 1)->arith, CX_ARITH_XOR); /* x1: no maps */
+	assert_int_equal(window(h, 1)->nxormaps, 0);
+	assert_int_equal(window(h, 2)->arith, CX_ARITH_MODULO);
+	cx_fabric_free(f);
+	/* hexadecimal with or without 0x; granularity 1k: bit 10 */
+	f = load_with(TWO_HB, XW "cxl-fmw.0.interleave-granularity=1k,"
+		      "cxl-fmw.0.interleave-arithmetic=xor,"
+		      "cxl-fmw.0.xormap.0=40000C00\n");
+	assert_int_equal(window(host(f, 0), 0)->xormap[0], 0x40000c00);
+	cx_fabric_free(f);
+
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=hash\n", 7,
+		    "cxl-fmw.0.interleave-arithmetic=hash",
+		    "is modulo or xor");
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor\n", 7,
+		    "a window of 2 ways needs 1 XOR map",
+		    "cxl-fmw.0.xormap.0=HEX");
+	refuse_with(TWO_HB, XW "cxl-fmw.0.xormap.0=0x404100\n", 7,
+		    "cxl-fmw.0.xormap.0=0x404100: XOR maps belong to a window "
+		    "with interleave-arithmetic=xor", "uses modulo arithmetic");
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=modulo,"
+		    "cxl-fmw.0.xormap.0=0x404100\n", 7,
+		    "XOR maps belong to a window", NULL);
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.1=0x808200\n", 7,
+		    "cxl-fmw.0.xormap.1 is given but cxl-fmw.0.xormap.0 is "
+		    "not", "without gaps");
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.0=0x404100,cxl-fmw.0.xormap.1=0x808200\n",
+		    7, "cxl-fmw.0 has 2 XOR maps, but a window of 2 ways takes "
+		    "1", "4 and 12 two");
+	refuse_with(TWO_HB, "-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,"
+		    "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.0=0x100\n", 7, "cxl-fmw.0 has 1 XOR map, "
+		    "but a window of 1 ways takes 0", "1 and 3 ways none");
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.0=0\n", 7, "cxl-fmw.0.xormap.0=0: an XOR "
+		    "map selects HPA bits", NULL);
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.0=0x40g100\n", 7,
+		    "cxl-fmw.0.xormap.0=0x40g100: an XOR map is a 64-bit "
+		    "hexadecimal mask", NULL);
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.0=0x10000000000000000\n", 7,
+		    "64-bit hexadecimal", NULL);
+	refuse_with(TWO_HB, XW "cxl-fmw.0.interleave-arithmetic=xor,"
+		    "cxl-fmw.0.xormap.0=0x404200\n", 7,
+		    "cxl-fmw.0.xormap.0=0x404200: its lowest set bit is HPA bit "
+		    "9, but map 0 of a window at granularity 256 decides "
+		    "interleave bit 8", NULL);
+	refuse_with(TWO_HB, XW "cxl-fmw.0.xormap.4=1\n", 7,
+		    "at most 4 XOR maps", NULL);
+	refuse_with(TWO_HB, XW "cxl-fmw.0.xormap.x=1\n", 7,
+		    "'cxl-fmw.0.xormap.x' is not a window property",
+		    "cxl-fmw.N.xormap.K");
+#undef XW
+	/* four bridges: shared lowest bits, map 1's bit */
+	char t[4096];
+	int len = snprintf(t, sizeof(t), "-M q35,cxl=on\n");
+	for (int i = 0; i < 4; i++)
+		len += snprintf(t + len, sizeof(t) - (size_t)len,
+				"-device pxb-cxl,bus_nr=%d,id=hb%d\n"
+				"-device cxl-rp,bus=hb%d,id=rp%d,slot=%d\n",
+				10 + 2 * i, i, i, i, i);
+	snprintf(t + len, sizeof(t) - (size_t)len,
+		 "-M cxl-fmw.0.targets.0=hb0,cxl-fmw.0.targets.1=hb1,"
+		 "cxl-fmw.0.targets.2=hb2,cxl-fmw.0.targets.3=hb3,"
+		 "cxl-fmw.0.size=4G,cxl-fmw.0.interleave-arithmetic=xor,"
+		 "cxl-fmw.0.xormap.0=0x404100,");
+	refuse(cat(t, "cxl-fmw.0.xormap.1=0x808100\n"), 10,
+	       "cxl-fmw.0.xormap.1=0x808100: its lowest set bit, HPA bit 8, is "
+	       "also the lowest set bit of cxl-fmw.0.xormap.0=0x404100",
+	       "an interleave bit of its own");
+	refuse(cat(t, "cxl-fmw.0.xormap.1=0x808400\n"), 10,
+	       "its lowest set bit is HPA bit 10, but map 1 of a window at "
+	       "granularity 256 decides interleave bit 9", NULL);
+	f = load(cat(t, "cxl-fmw.0.xormap.1=0x808200\n"));
+	assert_int_equal(window(host(f, 0), 0)->nxormaps, 2);
+	assert_int_equal(window(host(f, 0), 0)->xormap[1], 0x808200);
+	cx_fabric_free(f);
+}
+
 static void test_window_ways(void **state)
 {
 	(void)state;
@@ -767,6 +866,20 @@ static void test_window_ways(void **state)
 		if (valid) {
 			struct cx_fabric *f = load(t);
 			assert_int_equal(window(host(f, 0), 0)->ways, n);
+			cx_fabric_free(f);
+			/* and as an XOR window with the maps its ways take */
+			len += snprintf(t + len, sizeof(t) - (size_t)len,
+					"cxl-fmw.0.size=%dG,cxl-fmw.0.interleave-"
+					"arithmetic=xor", n);
+			int need = cx_xormaps_for_ways(n);
+			for (int i = 0; i < need; i++)
+				len += snprintf(t + len, sizeof(t) - (size_t)len,
+						",cxl-fmw.0.xormap.%d=%#llx", i,
+						(1ULL << (8 + i)) |
+						(1ULL << (20 + i)));
+			snprintf(t + len, sizeof(t) - (size_t)len, "\n");
+			f = load(t);
+			assert_int_equal(window(host(f, 0), 0)->nxormaps, need);
 			cx_fabric_free(f);
 		} else {
 			char want[64];
@@ -1525,6 +1638,7 @@ int main(void)
 		cmocka_unit_test(test_object_rules),
 		cmocka_unit_test(test_machine_rules),
 		cmocka_unit_test(test_window_rules),
+		cmocka_unit_test(test_window_xor),
 		cmocka_unit_test(test_window_ways),
 		cmocka_unit_test(test_window_base),
 		cmocka_unit_test(test_host_bridge_rules),

@@ -370,6 +370,40 @@ static void t_hdm_for_passthrough_dropped_on_72(void **s)
 	cx_fabric_free(f);
 }
 
+/* cxlemu's own window keys have no QEMU equivalent: left out, named;
+ * a -M holding nothing else is left out whole */
+static void t_xor_window_keys_dropped(void **s)
+{
+	struct cx_fabric *f = fab("h", "-M q35,cxl=on "
+		"-device pxb-cxl,bus_nr=12,id=cxl.1 "
+		"-device cxl-rp,port=0,bus=cxl.1,id=rp0 "
+		"-device pxb-cxl,bus_nr=40,id=cxl.2 "
+		"-device cxl-rp,port=0,bus=cxl.2,id=rp1 "
+		"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,"
+		"cxl-fmw.0.size=4G,cxl-fmw.0.interleave-arithmetic=xor,"
+		"cxl-fmw.0.xormap.0=0x404100 "
+		"-M cxl-fmw.1.interleave-arithmetic=modulo");
+	struct cx_qemu_line l;
+	cx_err e;
+	char *j = gen(f, NULL, true, NULL, 0, &e, &l);
+	assert_non_null(strstr(j, " -M cxl-fmw.0.targets.0=cxl.1,"
+			       "cxl-fmw.0.targets.1=cxl.2,cxl-fmw.0.size=4G"));
+	assert_null(strstr(j, "xormap"));
+	assert_null(strstr(j, "arithmetic"));
+	assert_null(strstr(j, "-M  "));
+	assert_non_null(strstr(j, "cxl-fmw.0.size=4G") + 17);
+	assert_int_equal(strstr(j, "cxl-fmw.0.size=4G")[17], 0);
+	assert_true(any_note(&l, "-machine cxl-fmw.0.interleave-arithmetic="
+			     "xor,cxl-fmw.0.xormap.0=0x404100 left out: "
+			     "cxlemu's own window keys"));
+	assert_true(any_note(&l, "-machine cxl-fmw.1.interleave-arithmetic="
+			     "modulo left out"));
+	free(j);
+	cx_qemu_line_free(&l);
+	cx_fabric_free(f);
+	(void)s;
+}
+
 static void t_hosts_and_paths(void **s)
 {
 	struct cx_fabric *f = fab("host1", "-M q35,cxl=on "
@@ -1152,6 +1186,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_two_ports_untouched),
 		cmocka_unit_test(t_unknown_props_refused),
 		cmocka_unit_test(t_hdm_for_passthrough_dropped_on_72),
+		cmocka_unit_test(t_xor_window_keys_dropped),
 		cmocka_unit_test(t_hosts_and_paths),
 		cmocka_unit_test(t_cxl_only_and_check_mode),
 		cmocka_unit_test(t_join_quotes),

@@ -237,7 +237,8 @@ int cfg_apply_mem(struct hctx *x)
 	return 0;
 }
 
-/* cxl-fmw.N.targets.K / .size / .interleave-granularity */
+/* cxl-fmw.N.targets.K / .size / .interleave-granularity, and cxlemu's
+ * own .interleave-arithmetic and .xormap.K (windows.c checks them) */
 static int machine_fmw(struct hctx *x, struct copt *o, const char *key,
 		       const char *val)
 {
@@ -257,6 +258,7 @@ static int machine_fmw(struct hctx *x, struct copt *o, const char *key,
 	if (!w->first) {
 		w->first = o;
 		w->max_t = -1;
+		w->max_x = -1;
 	}
 	if ((int)n > x->max_fmw)
 		x->max_fmw = (int)n;
@@ -278,14 +280,32 @@ static int machine_fmw(struct hctx *x, struct copt *o, const char *key,
 		w->tgt_o[k] = o;
 		if (k > w->max_t)
 			w->max_t = (int)k;
+	} else if (!strcmp(p, "interleave-arithmetic")) {
+		w->arith = val;
+		w->arith_o = o;
+	} else if (!strncmp(p, "xormap.", 7)) {
+		p += 7;
+		if ((k = take_index(&p)) < 0 || *p)
+			goto bad;
+		if (k >= CX_MAX_XORMAPS)
+			return oerr(x, o, "%s: a window has at most %d XOR maps "
+				    "(one per power-of-two interleave bit: 16 "
+				    "ways take %d), numbered from 0", key,
+				    CX_MAX_XORMAPS, CX_MAX_XORMAPS);
+		w->xmap[k] = val;
+		w->xmap_o[k] = o;
+		if (k > w->max_x)
+			w->max_x = (int)k;
 	} else {
 		goto bad;
 	}
 	return 0;
 bad:
 	return oerr(x, o, "'%s' is not a window property (a window takes "
-		    "cxl-fmw.N.targets.K, cxl-fmw.N.size and "
-		    "cxl-fmw.N.interleave-granularity)", key);
+		    "cxl-fmw.N.targets.K, cxl-fmw.N.size, "
+		    "cxl-fmw.N.interleave-granularity and cxlemu's own "
+		    "cxl-fmw.N.interleave-arithmetic and cxl-fmw.N.xormap.K)",
+		    key);
 }
 
 static int machine(struct hctx *x, struct copt *o)
@@ -330,8 +350,9 @@ static int machine(struct hctx *x, struct copt *o)
 		} else if (!strncmp(k, "cxl", 3)) {
 			rc = oerr(x, o, "'%s' is not a CXL machine property "
 				  "(those are cxl=on|off and "
-				  "cxl-fmw.N.targets.K, .size and "
-				  ".interleave-granularity)", k);
+				  "cxl-fmw.N.targets.K, .size, "
+				  ".interleave-granularity, and cxlemu's "
+				  ".interleave-arithmetic and .xormap.K)", k);
 		} else {
 			WARN(x, o->line, "machine property '%s' is not one "
 			     "cxlemu knows; it is kept, not modeled", k);

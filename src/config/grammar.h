@@ -178,5 +178,9 @@ int cfg_prop_check(const struct cfg_prop *p, const char *owner,
 bool cfg_indexed_key(const char *key, const char *base, int *idx);
 /* A -machine property QEMU has that cxlemu keeps without modeling it. */
 bool cfg_machine_prop_kept(const char *key);
+/* A -machine key that is cxlemu's own, with no QEMU equivalent:
+ * cxl-fmw.N.interleave-arithmetic and cxl-fmw.N.xormap.K (qemu-args
+ * leaves them out). */
+bool cfg_machine_key_cxlemu_only(const char *key);
 
 #endif

@@ -273,3 +273,23 @@ bool cfg_machine_prop_kept(const char *key)
 			return true;
 	return !strncmp(key, "sgx-epc.", 8) || !strncmp(key, "smp-cache.", 10);
 }
+
+/* cxl-fmw.N. followed by `rest`, N decimal */
+static const char *fmw_key_rest(const char *key)
+{
+	if (strncmp(key, "cxl-fmw.", 8))
+		return NULL;
+	const char *p = key + 8;
+	if (*p < '0' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == '.' ? p + 1 : NULL;
+}
+
+bool cfg_machine_key_cxlemu_only(const char *key)
+{
+	const char *p = fmw_key_rest(key);
+	return p && (!strcmp(p, "interleave-arithmetic") ||
+		     !strncmp(p, "xormap.", 7));
+}

@@ -82,6 +82,12 @@ struct fmw {                  /* cxl-fmw.N as collected from -M */
 	const char *tgt[MAX_TARGET_SLOTS];
 	struct copt *tgt_o[MAX_TARGET_SLOTS];
 	int max_t;
+	/* cxlemu's own: interleave-arithmetic=modulo|xor, xormap.K=HEX */
+	const char *arith;
+	struct copt *arith_o;
+	const char *xmap[CX_MAX_XORMAPS];
+	struct copt *xmap_o[CX_MAX_XORMAPS];
+	int max_x;
 };
 
 struct slotuse {              /* chassis/slot of a PCIe port */

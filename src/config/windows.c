@@ -19,6 +19,94 @@
 /* step 4: windows                                                       */
 /* ------------------------------------------------------------------ */
 
+/*
+ * cxlemu's own window keys: interleave-arithmetic=modulo|xor and, for
+ * xor, the CXIMS XOR maps xormap.0.. (spec.h): as many as the power-of-two
+ * part of the ways has bits, each non-zero, map K having HPA bit
+ * 8 + log2(granularity / 256) + K as its lowest set bit.
+ */
+static int build_arith(struct hctx *x, int n, const struct fmw *w, int ways,
+		       uint64_t gran, struct cx_window *cw)
+{
+	int need = cx_xormaps_for_ways(ways);
+	int eig = cx_gran_to_eig(gran);
+	uint64_t map[CX_MAX_XORMAPS];
+
+	cw->arith = CX_ARITH_MODULO;
+	if (w->arith && !strcmp(w->arith, "xor"))
+		cw->arith = CX_ARITH_XOR;
+	else if (w->arith && strcmp(w->arith, "modulo"))
+		return oerr(x, w->arith_o, "cxl-fmw.%d.interleave-arithmetic=%s: "
+			    "the interleave arithmetic of a window is modulo "
+			    "or xor", n, w->arith);
+	if (w->max_x < 0) {
+		if (cw->arith == CX_ARITH_XOR && need > 0)
+			return oerr(x, w->arith_o, "cxl-fmw.%d.interleave-"
+				    "arithmetic=xor: a window of %d ways needs "
+				    "%d XOR map%s (cxl-fmw.%d.xormap.0=HEX%s)",
+				    n, ways, need, need == 1 ? "" : "s", n,
+				    need > 1 ? " and on" : "");
+		return 0;
+	}
+	const struct copt *o0 = w->xmap_o[w->max_x];
+	if (cw->arith != CX_ARITH_XOR)
+		return oerr(x, o0, "cxl-fmw.%d.xormap.%d=%s: XOR maps belong to "
+			    "a window with interleave-arithmetic=xor, and window "
+			    "%d uses modulo arithmetic", n, w->max_x,
+			    w->xmap[w->max_x], n);
+	for (int k = 0; k <= w->max_x; k++)
+		if (!w->xmap[k])
+			return oerr(x, o0, "cxl-fmw.%d.xormap.%d is given but "
+				    "cxl-fmw.%d.xormap.%d is not: XOR maps are "
+				    "numbered from 0 without gaps", n, w->max_x,
+				    n, k);
+	if (w->max_x + 1 != need)
+		return oerr(x, o0, "cxl-fmw.%d has %d XOR map%s, but a window of "
+			    "%d ways takes %d: one per bit of the power-of-two "
+			    "part of its ways (1 and 3 ways none, 2 and 6 one, "
+			    "4 and 12 two, 8 three, 16 four)", n, w->max_x + 1,
+			    w->max_x ? "s" : "", ways, need);
+	for (int k = 0; k < need; k++) {
+		const char *v = w->xmap[k], *d = v;
+		char *end;
+		if (!strncmp(d, "0x", 2) || !strncmp(d, "0X", 2))
+			d += 2;
+		errno = 0;
+		map[k] = strtoull(d, &end, 16);
+		if (!*d || *end || errno || *d == '-' || *d == '+')
+			return oerr(x, w->xmap_o[k], "cxl-fmw.%d.xormap.%d=%s: "
+				    "an XOR map is a 64-bit hexadecimal mask of "
+				    "HPA bits (e.g. 0x404100)", n, k, v);
+		if (!map[k])
+			return oerr(x, w->xmap_o[k], "cxl-fmw.%d.xormap.%d=%s: "
+				    "an XOR map selects HPA bits; an empty one "
+				    "decides nothing", n, k, v);
+		int low = __builtin_ctzll(map[k]);
+		for (int j = 0; j < k; j++)
+			if (__builtin_ctzll(map[j]) == low)
+				return oerr(x, w->xmap_o[k], "cxl-fmw.%d.xormap."
+					    "%d=%s: its lowest set bit, HPA bit "
+					    "%d, is also the lowest set bit of "
+					    "cxl-fmw.%d.xormap.%d=%s; each map "
+					    "decides an interleave bit of its "
+					    "own", n, k, v, low, n, j,
+					    w->xmap[j]);
+		int want = cx_xormap_bit(eig, k);
+		if (low != want)
+			return oerr(x, w->xmap_o[k], "cxl-fmw.%d.xormap.%d=%s: "
+				    "its lowest set bit is HPA bit %d, but map "
+				    "%d of a window at granularity %llu decides "
+				    "interleave bit %d (8 + log2(granularity / "
+				    "256) + %d) and must have it as its lowest "
+				    "set bit", n, k, v, low, k,
+				    (unsigned long long)gran, want, k);
+	}
+	cw->nxormaps = need;
+	for (int k = 0; k < need; k++)
+		cw->xormap[k] = map[k];
+	return 0;
+}
+
 static void note_window(struct hctx *x, struct cx_window *w,
 			const struct copt *o)
 {
@@ -115,7 +203,7 @@ static int build_fmw(struct hctx *x, int n)
 	cw->gran = (uint32_t)gran;
 	for (int k = 0; k < ways; k++)
 		cw->targets[k] = tg[k];
-	return 0;
+	return build_arith(x, n, w, ways, gran, cw);
 }
 
 static int build_legacy_windows(struct hctx *x)

@@ -41,7 +41,8 @@ struct qopt {
 	char *arg;   /* NULL for a flag option */
 	struct cfg_kvlist kv; /* its key=value list, when parsed */
 	bool parsed, dirty;
-	bool gone;   /* emptied by join_windows: not written */
+	bool gone;   /* emptied by join_windows or drop_cxlemu_keys: not
+		      * written */
 };
 
 static const char *kv_get(const struct qopt *o, const char *key)
@@ -579,6 +580,39 @@ out:
 
 /* ---- windows ---- */
 
+/* cxl-fmw.N.interleave-arithmetic and .xormap.K describe windows QEMU
+ * cannot build (its windows use modulo arithmetic): left out, named. */
+static void drop_cxlemu_keys(struct gen *g)
+{
+	for (int i = 0; i < g->opts->n; i++) {
+		struct qopt *q = g->opts->v[i];
+		if (!is_machine(q) || !q->parsed)
+			continue;
+		char *names = NULL;
+		for (int k = 0; k < q->kv.n; k++) {
+			struct cfg_kv *kv = &q->kv.kv[k];
+			if (kv->implied || kv->bare ||
+			    !cfg_machine_key_cxlemu_only(kv->key))
+				continue;
+			char *n = cx_xasprintf("%s%s%s=%s", names ? names : "",
+					       names ? "," : "", kv->key,
+					       kv->val);
+			free(names);
+			names = n;
+			cfg_kv_del_at(&q->kv, k--);
+			q->dirty = true;
+		}
+		if (names && !q->kv.n)
+			q->gone = true;
+		if (names)
+			note(g, "host %s: -machine %s left out: cxlemu's own "
+			     "window keys, which QEMU has no equivalent for; "
+			     "its windows use modulo arithmetic", g->h->name,
+			     names);
+		free(names);
+	}
+}
+
 static bool fmw_key(const char *k)
 {
 	return !strncmp(k, "cxl-fmw.", 8);
@@ -767,6 +801,7 @@ int cx_qemu_line_build(struct cx_fabric *f, const char *host,
 			goto fail;
 	}
 	fix_passthrough(&g);
+	drop_cxlemu_keys(&g);   /* first: QEMU gets none of them */
 	join_windows(&g);
 	if ((rc = fix_backends(&g, e)))
 		goto fail;
