@@ -3,7 +3,8 @@
 # what its users rely on; tests/ndctl/*.sh check the same behaviours,
 # rewritten for cxlemu, each run inside `cxlemu shell` with unmodified
 # ndctl on a fresh fabric shaped like the kernel's cxl_test
-# (tests/topologies/cxl-test-shaped.topo).  Needs root and FUSE.
+# (tests/topologies/cxl-test-shaped.topo, or the file a script names on a
+# `# topology: FILE` line, as xor-region.sh does).  Needs root and FUSE.
 . "$(dirname "$0")/clilib.sh"
 : "${CXLEMU_SRC:?run through tests/run.sh}"
 # the optimised build: each script makes thousands of sysfs requests;
@@ -18,7 +19,8 @@ for p in cxl bash python3; do
 done
 
 for t in "$CXLEMU_SRC"/tests/ndctl/*.sh; do
-	run 0 start "$CXLEMU_SRC/tests/topologies/cxl-test-shaped.topo"
+	topo=$(sed -n 's/^# topology: *//p' "$t" | head -1)
+	run 0 start "$CXLEMU_SRC/tests/topologies/${topo:-cxl-test-shaped.topo}"
 	timeout 300 "$CXLEMU_BIN" shell -- bash "$t" >"$T/out" 2>"$T/err" ||
 		fail "$(basename "$t") failed in cxlemu shell"
 	out_has "$(basename "$t" .sh): ok"

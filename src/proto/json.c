@@ -851,6 +851,21 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 		add(j, "pmem_capable", json_object_new_boolean(true));
 		add(j, "volatile_capable", json_object_new_boolean(true));
 		add(j, "accelmem_capable", json_object_new_boolean(true));
+		/* cxlemu's own keys, for XOR windows only: Linux keeps the
+		 * arithmetic to itself, so modulo windows list as ndctl's */
+		const struct cx_window *w = d->window;
+		if (w->arith == CX_ARITH_XOR)
+			add_str(j, "interleave_arithmetic", "xor");
+		if (w->nxormaps) {
+			struct json_object *maps = json_object_new_array();
+			for (int i = 0; i < w->nxormaps; i++) {
+				snprintf(buf, sizeof(buf), "%#llx",
+					 (unsigned long long)w->xormap[i]);
+				json_object_array_add(maps,
+					json_object_new_string(buf));
+			}
+			add(j, "xormaps", maps);
+		}
 	}
 	if (d->kind == CX_DEC_ENDPOINT)
 		return j;
