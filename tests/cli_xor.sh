@@ -40,6 +40,18 @@ LINES
 # N bytes of FILE at OFFSET, as text
 file_at() { dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null; }
 
+# write_found REGION OFFSET TEXT FILE FILE_OFFSET: host1 writes TEXT, it
+# is in FILE at FILE_OFFSET, host2 reads it back
+write_found() {
+	printf '%s' "$3" >"$T/msg"
+	"$CXLEMU_BIN" --host host1 write "$1" "$2" <"$T/msg" >"$T/out" \
+		2>"$T/err" || fail "write to $1 failed"
+	[ "$(file_at "$4" "$5" ${#3})" = "$3" ] ||
+		fail "$(basename "$4") lacks '$3' at offset $5"
+	run 0 --host host2 read "$1" "$2" ${#3}
+	out_has "^$3\$"
+}
+
 run 0 check "$T/xor.topo"
 run 0 qemu-args "$T/xor.topo" --host host1
 out_lacks xormap
@@ -81,13 +93,7 @@ done
 run 0 --host host1 translate region1 0x4000
 out_has '"memdev":"mem1"'
 out_has '"dpa":268443648,'
-printf 'bytes at 0x4000' >"$T/msg"
-"$CXLEMU_BIN" --host host1 write region1 0x4000 <"$T/msg" >"$T/out" 2>"$T/err" ||
-	fail "write failed"
-[ "$(file_at "$T/v1.raw" 268443648 15)" = "bytes at 0x4000" ] ||
-	fail "mem1's file lacks the bytes at DPA 0x10002000"
-run 0 --host host2 read region1 0x4000 15
-out_has "^bytes at 0x4000$"
+write_found region1 0x4000 "bytes at 0x4000" "$T/v1.raw" 268443648
 # the neighbour granule (bit 8 set too: parity 0) is mem0's
 run 0 --host host1 translate region1 0x4100
 out_has '"memdev":"mem0"'
@@ -105,13 +111,7 @@ if [ "$(id -u)" = 0 ] && [ -c /dev/fuse ] && command -v cxl >/dev/null; then
 	run 0 --host host1 translate region2 0x4000
 	out_has '"memdev":"mem1"'
 	out_has '"media_offset":8192$'
-	printf 'pmem via sysfs' >"$T/msg"
-	"$CXLEMU_BIN" --host host1 write region2 0x4000 <"$T/msg" >"$T/out" 2>"$T/err" ||
-		fail "write to region2 failed"
-	[ "$(file_at "$T/p1.raw" 8192 14)" = "pmem via sysfs" ] ||
-		fail "mem1's pmem file lacks the bytes at 0x2000"
-	run 0 --host host2 read region2 0x4000 14
-	out_has "^pmem via sysfs$"
+	write_found region2 0x4000 "pmem via sysfs" "$T/p1.raw" 8192
 else
 	echo "note: not root with FUSE and ndctl: the sysfs flow is skipped"
 fi
