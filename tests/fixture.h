@@ -163,6 +163,25 @@ FX_FN struct cx_port *fx_hb_at(struct fx *x, int i)
 	return x->h->hbs.v[i];
 }
 
+/*
+ * Linux's position order for fx_tree(R host bridges, H root ports, S
+ * switch ports): position p sits at host bridge p mod R, root port
+ * (p / R) mod H, downstream port p / (R H) - the root index is the least
+ * significant digit.  Returns the memdev list for fx_create.
+ */
+FX_FN const char *fx_linux_order(char *buf, size_t len, int R, int H, int S)
+{
+	int ways = R * H * (S ? S : 1);
+	size_t o = 0;
+	for (int p = 0; p < ways; p++) {
+		int hb = p % R, rp = (p / R) % H, dsp = p / (R * H);
+		int idx = (hb * H + rp) * (S ? S : 1) + dsp;
+		o += (size_t)snprintf(buf + o, len - o, "%smem%d", p ? "," : "",
+				      idx);
+	}
+	return buf;
+}
+
 /* A window over the given host bridges (indexes into the host's list). */
 FX_FN struct cx_window *fx_win(struct fx *x, uint64_t size, uint32_t gran,
 			       int ways, const int *hbs)

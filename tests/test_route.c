@@ -9,25 +9,6 @@
 
 #include <errno.h>
 
-/*
- * Linux's position order for fx_tree(R host bridges, H root ports, S
- * switch ports): position p sits at host bridge p mod R, root port
- * (p / R) mod H, downstream port p / (R H) - the root index is the least
- * significant digit.  Returns the memdev list for fx_create.
- */
-static const char *linux_order(char *buf, size_t len, int R, int H, int S)
-{
-	int ways = R * H * (S ? S : 1);
-	size_t o = 0;
-	for (int p = 0; p < ways; p++) {
-		int hb = p % R, rp = (p / R) % H, dsp = p / (R * H);
-		int idx = (hb * H + rp) * (S ? S : 1) + dsp;
-		o += (size_t)snprintf(buf + o, len - o, "%smem%d", p ? "," : "",
-				      idx);
-	}
-	return buf;
-}
-
 /* For power-of-two interleaves Linux's position of region offset o is
  * (o / gran) mod ways, at DPA offset (o / (gran ways)) gran + o mod gran. */
 static void check_linux_positions(struct fx *x, struct cx_region *r)
@@ -175,7 +156,7 @@ static void run_topology_arith(int R, int H, int S, uint32_t wgran,
 		test_xormaps(w);
 	fx_start(x);
 	struct cx_region_req q = fx_req(x, "decoder0.0",
-					linux_order(order, sizeof(order), R, H,
+					fx_linux_order(order, sizeof(order), R, H,
 						    S), CX_MODE_PMEM, 0);
 	q.gran = rgran;
 	struct cx_region *r = NULL;
@@ -266,6 +247,9 @@ static void test_ways_without_switch(void **state)
 	run_topology(2, 4, 0, 1024, 0, 256 * FX_MiB);   /* 8 */
 	run_topology(4, 4, 0, 256, 0, 256 * FX_MiB);    /* 16 */
 	run_topology(2, 8, 0, 1024, 0, 256 * FX_MiB);   /* 16, HB x8 */
+	run_topology(8, 1, 0, 512, 0, 256 * FX_MiB);    /* x8 window */
+	run_topology(8, 2, 0, 2048, 0, 256 * FX_MiB);   /* 16 = 8 HB x 2 */
+	run_topology(16, 1, 0, 1024, 0, 256 * FX_MiB);  /* x16 window */
 }
 
 static void test_ways_with_switch(void **state)
@@ -307,7 +291,7 @@ static void test_modulo3_alignment(void **state)
 
 	char order[128];
 	struct cx_region *a = fx_create_ok(x, "decoder0.1",
-					   linux_order(order, sizeof(order), 3,
+					   fx_linux_order(order, sizeof(order), 3,
 						       2, 0), CX_MODE_PMEM,
 					   6 * 256 * FX_MiB);
 	/* Linux programs the bridges below an x3 root with power-of-two
