@@ -252,6 +252,61 @@ static void test_samples_tell_arithmetics_apart(void **state)
 	fx_free(x);
 }
 
+/*
+ * Positions under an XOR window are checked as under a modulo one: the
+ * endpoint's host bridge must be target pos mod ways (the CFMWS lists its
+ * targets in interleave target order), through create-region and
+ * through the sysfs stages; the region then routes as the maps say.
+ */
+static void test_positions_on_xor_window(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 2, 1, 0, 0, 256 * FX_MiB);
+	struct cx_window *w = fx_win_all(x, 4 * FX_GiB, 256);
+	w->arith = CX_ARITH_XOR;
+	w->nxormaps = 1;
+	w->xormap[0] = 0x404100;
+	fx_start(x);
+	struct cx_region *r = NULL;
+	fx_expect(x, fx_create(x, "decoder0.0", "mem1,mem0", CX_MODE_PMEM, 0,
+			       &r), -ENXIO, "invalid target position: mem1 at "
+		  "position 0");
+
+	/* the sysfs stages: size, then targets */
+	assert_int_equal(cx_region_stage_create(x->h, w, CX_MODE_PMEM, 0, &r,
+						&x->err), 0);
+	assert_int_equal(cx_region_set_uuid(r, "2f1b9a36-5e0c-4c1e-9d3a-"
+					    "0a1b2c3d4e5f", &x->err), 0);
+	assert_int_equal(cx_region_set_gran(r, 256, &x->err), 0);
+	assert_int_equal(cx_region_set_ways(r, 2, &x->err), 0);
+	assert_int_equal(cx_region_set_size(r, 512 * FX_MiB, &x->err), 0);
+	struct cx_decoder *d[2];
+	for (int i = 0; i < 2; i++) {
+		d[i] = &fx_m(x, i)->decoders[0];
+		assert_int_equal(cx_decoder_set_mode(d[i], CX_MODE_PMEM,
+						     &x->err), 0);
+		assert_int_equal(cx_decoder_set_dpa_size(d[i], 256 * FX_MiB,
+							 &x->err), 0);
+	}
+	fx_expect(x, cx_region_set_target(r, 0, d[1], &x->err), -ENXIO,
+		  "is an invalid target for position 0: decoder0.0 sends it "
+		  "to host bridge cxl.1");
+	assert_int_equal(cx_region_set_target(r, 0, d[0], &x->err), 0);
+	assert_int_equal(cx_region_set_target(r, 1, d[1], &x->err), 0);
+	if (cx_region_set_commit(r, true, &x->err))
+		fail_msg("commit: %s", x->err.msg);
+	assert_true(r->committed);
+	/* offset 0x4000 has HPA bit 14: the map sends it to position 1 */
+	struct cx_route rt;
+	assert_int_equal(cx_route_hpa(x->h, r->base + 0x4000, &rt, &x->err),
+			 0);
+	assert_int_equal(rt.position, 1);
+	assert_int_equal(rt.dpa - d[1]->dpa_base, 0x2000);
+	fx_check_map(x, r);
+	fx_roundtrip(x, r, 0x3f00, 0x300, 5);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_xor_table_8r_4h),
 		cmocka_unit_test(test_xor_table_12r_12h),
 		cmocka_unit_test(test_samples_tell_arithmetics_apart),
+		cmocka_unit_test(test_positions_on_xor_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

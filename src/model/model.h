@@ -153,6 +153,16 @@ struct cx_window {
 	uint64_t xormap[CX_MAX_XORMAPS];
 };
 
+/* The host bridge region position `pos` must be below: the window's
+ * target pos mod ways, under either arithmetic (CXL 3.1 Table 9-22 has
+ * the CFMWS list its targets in interleave target order, so Linux checks
+ * the endpoint's dport against target[pos % ways] for XOR windows too). */
+static inline struct cx_port *cx_window_position_target(
+	const struct cx_window *w, int pos)
+{
+	return w->targets[pos % w->ways];
+}
+
 /* The target (host bridge) index a window sends an absolute HPA to. */
 static inline int cx_window_target(const struct cx_window *w, uint64_t hpa)
 {

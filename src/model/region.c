@@ -414,7 +414,7 @@ static int walk_paths(struct plan *pl, cx_err *e)
 				       m->qid);
 		ps->rp = p;
 		ps->hb = p->parent;
-		struct cx_port *want = w->targets[i % w->ways];
+		struct cx_port *want = cx_window_position_target(w, i);
 		if (ps->hb != want)
 			return cx_fail(e, ENXIO, "invalid target position: "
 				       "mem%d at position %d is below %s, but "

@@ -225,11 +225,11 @@ int cx_region_set_target(struct cx_region *r, int pos, struct cx_decoder *d,
 	if (!below)
 		return cx_fail(e, ENXIO, "region%d: %s is not below a host "
 			       "bridge of decoder0.%d", r->id, n, w->index);
-	if (hb != w->targets[pos % w->ways])
+	if (hb != cx_window_position_target(w, pos))
 		return cx_fail(e, ENXIO, "region%d: %s is an invalid target "
 			       "for position %d: decoder0.%d sends it to host "
 			       "bridge %s", r->id, n, pos, w->index,
-			       w->targets[pos % w->ways]->qid);
+			       cx_window_position_target(w, pos)->qid);
 	r->targets[pos] = d;
 	d->region = r;
 	d->pos = pos;
