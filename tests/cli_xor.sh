@@ -5,7 +5,8 @@
 # a device-DAX mapping (daxwriter, via the preload), the daemon's exact
 # path (cxlemu write) or a region built through sysfs by unmodified
 # ndctl (cxl create-region in cxlemu shell, when root with FUSE), and
-# the other host reads them back; list -D shows the arithmetic;
+# the other host reads them back; poison is listed at the region offset
+# the maps give; list -D shows the arithmetic;
 # qemu-args leaves the keys out.
 . "$(dirname "$0")/clilib.sh"
 : "${CXLEMU_BUILD:?run through tests/run.sh}"
@@ -98,6 +99,12 @@ write_found region1 0x4000 "bytes at 0x4000" "$T/v1.raw" 268443648
 run 0 --host host1 translate region1 0x4100
 out_has '"memdev":"mem0"'
 out_has '"dpa":268443648,'
+# poison at that DPA of mem1 is listed at the region offset the maps give
+run 0 --host host1 inject mem1 poison start=268443648 length=64
+run 0 --host host1 list -R -L -r region1
+out_has '"offset":16384,'
+run 0 --host host1 mbox mem1 4302 0020001000000000 "$(printf '00%.0s' $(seq 64))"
+out_has '"rc":0'
 
 # the same through sysfs, by unmodified ndctl inside cxlemu shell: a pmem
 # region on window 1 built with Linux's protocol, then the exact path

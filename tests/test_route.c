@@ -68,6 +68,15 @@ static void check_table(struct fx *x, struct cx_region *r)
 				 b.memdev ? b.memdev->index : -1,
 				 (unsigned long long)b.dpa,
 				 (unsigned long long)b.contig, b.position);
+		/* and back: the DPA's region offset (poison listings) */
+		uint64_t back = UINT64_MAX;
+		if (cx_route_region_offset(r, a.decoder, a.dpa, &back) ||
+		    back != o)
+			fail_msg("%d-way at %u B: mem%d DPA %#llx comes back as "
+				 "offset %#llx, not %#llx", r->ways, r->gran,
+				 a.memdev->index, (unsigned long long)a.dpa,
+				 (unsigned long long)back,
+				 (unsigned long long)o);
 	}
 }
 

@@ -402,6 +402,10 @@ struct cx_route_layout {
 	} slot[CX_MAX_WAYS];
 };
 int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out);
+/* The inverse for one member: the region offset of DPA `dpa` of endpoint
+ * decoder d (for poison and events); -ENOENT when the table has none. */
+int cx_route_region_offset(struct cx_region *r, const struct cx_decoder *d,
+			   uint64_t dpa, uint64_t *off);
 /* Exact access by region offset; translates once per granule. */
 int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
 		   cx_err *e);

@@ -192,6 +192,28 @@ int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out)
 	return -ENOENT;
 }
 
+int cx_route_region_offset(struct cx_region *r, const struct cx_decoder *d,
+			   uint64_t dpa, uint64_t *off)
+{
+	struct cx_route_table *t = table_of(r->host);
+	for (int i = 0; i < t->n; i++) {
+		const struct rt_entry *en = &t->v[i];
+		if (en->r != r)
+			continue;
+		for (int j = 0; j < en->ilv.ways; j++) {
+			const struct rt_slot *s = &en->slot[j];
+			if (s->d != d || dpa < s->dpa0)
+				continue;
+			uint64_t o = cx_ilv_offset(&en->ilv, j, dpa - s->dpa0);
+			if (o >= r->size)
+				return -ENOENT;
+			*off = o;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int cx_route_hpa(struct cx_host *h, uint64_t hpa, struct cx_route *out,
 		 cx_err *e)
 {

@@ -674,10 +674,14 @@ static void region_poison_rec(void *ctx, uint64_t dpa, uint64_t len,
 {
 	struct region_poison_ctx *c = ctx;
 	const struct cx_decoder *d = c->d;
-	uint64_t hpa_off = cx_ep_hpa_offset(dpa - d->dpa_base, d->pos,
-					    cx_hdm_ig(&d->regs),
-					    cx_hdm_iw(&d->regs));
-	uint64_t off = cx_hdm_base(&d->regs) + hpa_off - c->r->base;
+	uint64_t off;
+	/* where the decoders put that DPA (XOR windows and 3/6/12-way
+	 * regions included); the modulo formula when there is no table */
+	if (cx_route_region_offset(c->r, d, dpa, &off))
+		off = cx_hdm_base(&d->regs) - c->r->base +
+		      cx_ep_hpa_offset(dpa - d->dpa_base, d->pos,
+				       cx_hdm_ig(&d->regs),
+				       cx_hdm_iw(&d->regs));
 	json_object_array_add(c->arr, media_error_json(off, len, source, flags,
 						       ts, c->human));
 }
