@@ -283,10 +283,15 @@ static void test_ways_modulo3(void **state)
 	run_topology(12, 1, 0, 1024, 0, 256 * FX_MiB);  /* x12 window */
 }
 
-/* With the region base a multiple of 3 x 256 MiB, the window's absolute
- * modulo and the endpoints' relative one agree on Linux's positions too;
- * otherwise they differ in which device a granule reaches, and every
- * granule still has its own DPA (checked by fx_check_map). */
+/*
+ * The one rule at 3, 6 and 12 ways: the window decodes the absolute HPA
+ * (the platform's decoder; QEMU does the same, and Linux's translation
+ * of unaligned MOD3 regions assumes it), the endpoints the offset into
+ * their decoder.  With the region base a multiple of 3 x 256 MiB the two
+ * agree on Linux's positions too; otherwise they differ in which device
+ * a granule reaches, and every granule still has its own DPA (checked
+ * by fx_check_map).
+ */
 static void test_modulo3_alignment(void **state)
 {
 	struct fx *x = fx_new();
@@ -327,7 +332,7 @@ static void test_modulo3_alignment(void **state)
 	struct cx_region *r = fx_create_ok(x, "decoder0.0", "mem0,mem1,mem2",
 					   CX_MODE_PMEM, 0);
 	full_check(x, r, false);
-	/* QEMU's window picks the bridge by absolute HPA */
+	/* the window (like QEMU's) picks the bridge by absolute HPA */
 	for (uint64_t o = 0; o < 64 * 512; o += 512) {
 		struct cx_route rt;
 		assert_int_equal(cx_route_hpa(x->h, r->base + o, &rt, &x->err),
@@ -340,6 +345,41 @@ static void test_modulo3_alignment(void **state)
 		assert_int_equal(rt.dpa, (o / (3 * 512)) * 512);
 	}
 	fx_free(x);
+}
+
+/* The README's example: QEMU's first window for -m 4G,maxmem=8G,slots=8
+ * starts at 0x490000000 (73 x 256 MiB); a 12-way window at 256 B there
+ * sends a region's granule 0 to its target 4, under modulo arithmetic
+ * and, the maps' other bits clear in that address, under XOR too. */
+static void test_window_base_rule_example(void **state)
+{
+	for (int a = 0; a < 2; a++) {
+		struct fx *x = fx_new();
+		x->h->ram_size = 4 * FX_GiB;
+		x->h->maxram_size = 8 * FX_GiB;
+		x->h->ram_slots = 8;
+		fx_tree(x, 12, 1, 0, 0, 256 * FX_MiB);
+		struct cx_window *w = fx_win_all(x, 4 * FX_GiB, 256);
+		if (a) {
+			w->arith = CX_ARITH_XOR;
+			w->nxormaps = 2;
+			w->xormap[0] = 0x2020900;
+			w->xormap[1] = 0x4041200;
+		}
+		fx_start(x);
+		assert_int_equal(w->base, 0x490000000ULL);
+		char order[256];
+		struct cx_region *r = fx_create_ok(x, "decoder0.0",
+			fx_linux_order(order, sizeof(order), 12, 1, 0),
+			CX_MODE_PMEM, 0);
+		struct cx_route rt;
+		assert_int_equal(cx_route_hpa(x->h, r->base, &rt, &x->err), 0);
+		assert_ptr_equal(cx_memdev_hb(rt.memdev), w->targets[4]);
+		assert_int_equal(rt.position, 4);
+		assert_int_equal(rt.dpa, 0);
+		check_table(x, r);
+		fx_free(x);
+	}
 }
 
 /* The compiled table follows the decoders: after a destroy it answers
@@ -514,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_ways_modulo3),
 		cmocka_unit_test(test_table_follows_decoders),
 		cmocka_unit_test(test_modulo3_alignment),
+		cmocka_unit_test(test_window_base_rule_example),
 		cmocka_unit_test(test_two_regions_keep_apart),
 		cmocka_unit_test(test_route_misses),
 		cmocka_unit_test(test_region_rw_bounds),

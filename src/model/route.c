@@ -3,7 +3,10 @@
  * reads and writes on top of it.
  *
  * The walk is the one QEMU's memory path takes:
- *   window:       way = (absolute HPA / window granularity) mod ways, the
+ *   window:       the target index its arithmetic gives the absolute HPA
+ *                 (cx_window_target: modulo, (HPA / granularity) mod
+ *                 ways, or XOR, the parities of the HPA under the
+ *                 window's maps, plus modulo 3 for 3, 6 and 12 ways); the
  *                 window's target list names the host bridge;
  *   host bridge:  a passthrough bridge (one root port) forwards to it;
  *                 otherwise the committed decoder containing the HPA picks
@@ -17,14 +20,17 @@
  *                 DPA base; the DPA selects the volatile partition
  *                 [0, vmem_size) or the persistent one after it.
  *
- * Roots and switches use absolute HPAs while endpoints work on the offset
- * into their decoder.  For power-of-two interleaves the two agree because
- * bases are 256 MiB aligned.  For 3, 6 and 12 ways they need not agree on
- * *which* device Linux calls position p (when the region base is not a
- * multiple of 3 x 256 MiB), but every device still receives one residue
- * class of granules and packs them densely, so every byte of a region
- * lands at one distinct DPA inside its decoder's allocation; the route
- * reports the position of the device the bytes really reach.
+ * One rule: the window is the platform's decoder and reads the absolute
+ * HPA (as QEMU does, and as Linux assumes when it translates unaligned
+ * 3/6/12-way regions); the HDM decoders count from their base.  Host
+ * bridges and switches interleave power-of-two ways only, where the two
+ * agree because bases are 256 MiB aligned.  At 3, 6 and 12 ways a
+ * region whose base is not a multiple of 768 MiB starts on a window
+ * target other than 0, so the device Linux calls position p receives
+ * another residue class of granules than p's; every device still
+ * receives one class and packs it densely, so every byte of a region
+ * lands at one distinct DPA inside its decoder's allocation, and the
+ * route reports the position of the device the bytes really reach.
  *
  * Every miss is an error naming the level and the HPA.  This walk is the
  * oracle; cx_route_hpa answers from the compiled table of
