@@ -32,8 +32,8 @@ qemu-system-x86_64 -machine type=q35,cxl=on -m 4G,slots=4,maxmem=8G \\
   -device pxb-cxl,id=cxl.1,bus=pcie.0,bus_nr=112 \\
   -device cxl-rp,id=rp1,bus=cxl.1,chassis=0,port=0,slot=1 \\
   -device cxl-type3,bus=rp1,volatile-memdev=v1,persistent-memdev=p1,lsa=l1,id=cxl-mem1 \\
-  -M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.targets.1=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=4k,cxl-fmw.0.interleave-arithmetic=xor,cxl-fmw.0.xormap.0=0x80001000 \\
-  -M cxl-fmw.1.targets.0=cxl.0,cxl-fmw.1.targets.1=cxl.1,cxl-fmw.1.size=4G,cxl-fmw.1.interleave-arithmetic=xor,cxl-fmw.1.xormap.0=0x404100
+  -M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.targets.1=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=4k,cxl-fmw.0.interleave-arithmetic=xor,cxl-fmw.0.xormap.0=0x80001000,\\
+cxl-fmw.1.targets.0=cxl.0,cxl-fmw.1.targets.1=cxl.1,cxl-fmw.1.size=4G,cxl-fmw.1.interleave-arithmetic=xor,cxl-fmw.1.xormap.0=0x404100
 LINES
 }
 { echo "[host host1]"; host_lines; echo "[host host2]"; host_lines; } >"$T/xor.topo"
@@ -57,7 +57,10 @@ run 0 check "$T/xor.topo"
 run 0 qemu-args "$T/xor.topo" --host host1
 out_lacks xormap
 out_lacks arithmetic
-err_has "cxl-fmw.0.interleave-arithmetic=xor,cxl-fmw.0.xormap.0=0x80001000 left out: cxlemu's own window keys"
+err_has "cxl-fmw.0.interleave-arithmetic=xor,cxl-fmw.0.xormap.0=0x80001000,cxl-fmw.1.interleave-arithmetic=xor,cxl-fmw.1.xormap.0=0x404100 left out: cxlemu's own window keys"
+out_has "cxl-fmw.1.size=4G"
+run 0 check "$T/xor.topo"
+[ -s "$T/err" ] && fail "check warned: $(cat "$T/err")"
 
 run 0 start "$T/xor.topo"
 run 0 --host host1 list -D -d decoder0.1
