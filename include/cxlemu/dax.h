@@ -57,6 +57,11 @@ int cxlemu_dax_write(struct cxlemu_dax *d, uint64_t offset, const void *buf,
 		     uint64_t len, struct cxlemu_err *err);
 int cxlemu_dax_copy(struct cxlemu_dax *d, uint64_t dst, uint64_t src,
 		    uint64_t len, struct cxlemu_err *err);
+/* Set [offset, offset+len) to `byte` (the exact path's memset).  Large
+ * writes and fills (8 MiB and more) use non-temporal stores, as memcpy()
+ * and memset() of one large buffer do. */
+int cxlemu_dax_fill(struct cxlemu_dax *d, uint64_t offset, int byte,
+		    uint64_t len, struct cxlemu_err *err);
 /* Make stores to a mapped range durable (msync); for persistent regions. */
 int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
 		     struct cxlemu_err *err);

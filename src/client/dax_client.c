@@ -278,6 +278,14 @@ int cxlemu_dax_copy(struct cxlemu_dax *d, uint64_t dst, uint64_t src,
 	return rc ? to_err(err, rc, &e) : 0;
 }
 
+int cxlemu_dax_fill(struct cxlemu_dax *d, uint64_t offset, int byte,
+		    uint64_t len, struct cxlemu_err *err)
+{
+	cx_err e;
+	int rc = cx_dax_fill(&d->L, offset, byte, len, &e);
+	return rc ? to_err(err, rc, &e) : 0;
+}
+
 int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
 		     struct cxlemu_err *err)
 {

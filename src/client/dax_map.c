@@ -3,6 +3,7 @@
  */
 #include "dax_map.h"
 #include "model/dax.h"
+#include "util/stream.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -205,7 +206,9 @@ struct copy_ctx {
 	struct cx_dax_layout *L;
 	uint8_t *buf;
 	uint64_t off0;
-	int write;
+	enum { COPY_READ, COPY_WRITE, COPY_FILL } kind;
+	bool stream;        /* a large request: non-temporal stores */
+	int byte;           /* COPY_FILL's */
 	cx_err *e;
 };
 
@@ -216,27 +219,93 @@ static int copy_run(void *ctx, uint64_t o, int fdi, uint64_t fo, uint64_t l)
 	if (rc)
 		return rc;
 	uint8_t *m = c->L->media[fdi] + fo;
-	if (c->write)
-		memcpy(m, c->buf + (o - c->off0), l);
-	else
+	switch (c->kind) {
+	case COPY_READ:
 		memcpy(c->buf + (o - c->off0), m, l);
+		break;
+	case COPY_WRITE:
+		if (c->stream)
+			cx_copy_stream(m, c->buf + (o - c->off0), l);
+		else
+			memcpy(m, c->buf + (o - c->off0), l);
+		break;
+	case COPY_FILL:
+		if (c->stream)
+			cx_fill_stream(m, c->byte, l);
+		else
+			memset(m, c->byte, l);
+		break;
+	}
 	return 0;
+}
+
+/*
+ * The exact path's walk: one granule per step, the slot and the round
+ * carried from one granule to the next, so that the divisions of
+ * cx_dax_period are paid once per request rather than twice per granule
+ * (walk_runs merges runs for the mapper, which needs as few as it can;
+ * a copy does not).  One position is one run.
+ */
+struct granule_walk {
+	const struct cx_dax_layout *L;
+	uint64_t off;               /* device offset of the next piece */
+	run_fn fn;
+	void *ctx;
+};
+
+static int granule_piece(void *arg, int j, uint64_t adv, uint64_t n)
+{
+	struct granule_walk *g = arg;
+	int rc = g->fn(g->ctx, g->off, g->L->ent_fd[j],
+		       g->L->ent_off[j] + adv, n);
+	g->off += n;
+	return rc;
+}
+
+static int walk_granules(const struct cx_dax_layout *L, uint64_t off,
+			 uint64_t len, run_fn fn, void *ctx)
+{
+	if (L->ilv.ways == 1 || !len)
+		return walk_runs(L, off, len, fn, ctx);
+	struct granule_walk g = { L, off, fn, ctx };
+	return cx_ilv_walk(&L->ilv, off, len, granule_piece, &g);
+}
+
+static int exact(struct cx_dax_layout *L, uint64_t off, struct copy_ctx *c,
+		 uint64_t len)
+{
+	int rc = check_range(L, off, len, c->e);
+	if (rc)
+		return rc;
+	c->stream = c->kind != COPY_READ && len >= CX_STREAM_MIN;
+	rc = walk_granules(L, off, len, copy_run, c);
+	if (c->stream)
+		cx_stream_fence();
+	return rc;
 }
 
 int cx_dax_read(struct cx_dax_layout *L, uint64_t off, void *buf, uint64_t len,
 		cx_err *e)
 {
-	int rc = check_range(L, off, len, e);
-	struct copy_ctx c = { L, buf, off, 0, e };
-	return rc ? rc : walk_runs(L, off, len, copy_run, &c);
+	struct copy_ctx c = { .L = L, .buf = buf, .off0 = off,
+			      .kind = COPY_READ, .e = e };
+	return exact(L, off, &c, len);
 }
 
 int cx_dax_write(struct cx_dax_layout *L, uint64_t off, const void *buf,
 		 uint64_t len, cx_err *e)
 {
-	int rc = check_range(L, off, len, e);
-	struct copy_ctx c = { L, (uint8_t *)buf, off, 1, e };
-	return rc ? rc : walk_runs(L, off, len, copy_run, &c);
+	struct copy_ctx c = { .L = L, .buf = (uint8_t *)buf, .off0 = off,
+			      .kind = COPY_WRITE, .e = e };
+	return exact(L, off, &c, len);
+}
+
+int cx_dax_fill(struct cx_dax_layout *L, uint64_t off, int byte, uint64_t len,
+		cx_err *e)
+{
+	struct copy_ctx c = { .L = L, .off0 = off, .kind = COPY_FILL,
+			      .byte = byte & 0xff, .e = e };
+	return exact(L, off, &c, len);
 }
 
 int cx_dax_copy(struct cx_dax_layout *L, uint64_t dst, uint64_t src,

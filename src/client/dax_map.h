@@ -48,6 +48,9 @@ int cx_dax_write(struct cx_dax_layout *L, uint64_t off, const void *buf,
 		 uint64_t len, cx_err *e);
 int cx_dax_copy(struct cx_dax_layout *L, uint64_t dst, uint64_t src,
 		uint64_t len, cx_err *e);
+/* Exact path: set [off, off+len) to `byte`, as memset() would. */
+int cx_dax_fill(struct cx_dax_layout *L, uint64_t off, int byte, uint64_t len,
+		cx_err *e);
 /* msync a mapped range (persistent media: make stores durable). */
 int cx_dax_flush(void *addr, uint64_t len, cx_err *e);
 void cx_dax_layout_release(struct cx_dax_layout *L);

@@ -70,6 +70,37 @@ static inline void cx_dax_period(const struct cx_ilv *v, uint64_t off,
 	*left = v->gran - in;
 }
 
+/*
+ * The period walked: fn(ctx, slot, adv, n) for each granule piece of
+ * [off, off + len), in order, the slot and the round carried from one
+ * granule to the next so the divisions are paid once per walk.  Stops at
+ * the first non-zero return and gives it back.
+ */
+typedef int (*cx_ilv_piece_fn)(void *ctx, int ent, uint64_t adv,
+			       uint64_t n);
+static inline int cx_ilv_walk(const struct cx_ilv *v, uint64_t off,
+			      uint64_t len, cx_ilv_piece_fn fn, void *ctx)
+{
+	uint64_t g = v->gran, w = (uint64_t)v->ways;
+	uint64_t k = off / g, in = off % g;
+	uint64_t round = k / w, pos = k % w;
+	while (len) {
+		int j = cx_ilv_xor(v, (int)pos, v->base + off);
+		uint64_t n = g - in < len ? g - in : len;
+		int rc = fn(ctx, j, round * g + in, n);
+		if (rc)
+			return rc;
+		off += n;
+		len -= n;
+		in = 0;
+		if (++pos == w) {
+			pos = 0;
+			round++;
+		}
+	}
+	return 0;
+}
+
 /* The inverse: the offset of byte `adv` of slot `ent` (-1 if none). */
 static inline uint64_t cx_ilv_offset(const struct cx_ilv *v, int ent,
 				     uint64_t adv)

@@ -40,6 +40,7 @@
 #include "model.h"
 #include "dax.h"
 #include "mbox.h"
+#include "util/stream.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -306,42 +307,59 @@ static int check_access(struct cx_region *r, uint64_t off, uint64_t len,
 }
 
 /* The strided copy: one guard for the request, the interleave period
- * from the compiled table, one memcpy per granule (per run for 1 way). */
+ * from the compiled table, one memcpy per granule (per run for 1 way);
+ * the slot and round carried from granule to granule, so the divisions
+ * are paid once per request; non-temporal stores for large writes
+ * (util/stream.h). */
 struct stride {
 	const struct cx_route_layout *L;
 	uint64_t off, len;
 	uint8_t *dst;
 	const uint8_t *src;
 	int bad;                    /* a piece past its media's end */
+	bool stream;                /* non-temporal stores (writes) */
 };
+
+static int stride_piece(void *arg, int j, uint64_t adv, uint64_t n)
+{
+	struct stride *c = arg;
+	struct cx_media *m = c->L->slot[j].media;
+	uint64_t moff = c->L->slot[j].off + adv;
+	if (moff > m->size || n > m->size - moff) {
+		c->bad = 1;
+		return -EIO;
+	}
+	if (c->src) {
+		if (c->stream)
+			cx_copy_stream(m->map + moff, c->src, n);
+		else
+			memcpy(m->map + moff, c->src, n);
+		c->src += n;
+	} else {
+		memcpy(c->dst, m->map + moff, n);
+		c->dst += n;
+	}
+	return 0;
+}
 
 static int stride_copy(void *arg)
 {
 	struct stride *c = arg;
-	const struct cx_route_layout *L = c->L;
+	const struct cx_ilv *v = &c->L->ilv;
 	uint64_t off = c->off, len = c->len;
-	while (len) {
+	int rc;
+	c->stream = c->src && len >= CX_STREAM_MIN;
+	if (v->ways == 1) {
 		int j;
 		uint64_t adv, left;
-		cx_dax_period(&L->ilv, off, &j, &adv, &left);
-		uint64_t n = L->ilv.ways > 1 ? min64(left, len) : len;
-		struct cx_media *m = L->slot[j].media;
-		uint64_t moff = L->slot[j].off + adv;
-		if (moff > m->size || n > m->size - moff) {
-			c->bad = 1;
-			return -EIO;
-		}
-		if (c->src) {
-			memcpy(m->map + moff, c->src, n);
-			c->src += n;
-		} else {
-			memcpy(c->dst, m->map + moff, n);
-			c->dst += n;
-		}
-		off += n;
-		len -= n;
+		cx_dax_period(v, off, &j, &adv, &left);
+		rc = stride_piece(c, j, adv, len);
+	} else {
+		rc = cx_ilv_walk(v, off, len, stride_piece, c);
 	}
-	return 0;
+	if (c->stream)
+		cx_stream_fence();
+	return rc;
 }
 
 /*
@@ -367,7 +385,8 @@ static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 		return rc;
 	struct cx_route_layout L;
 	if (len && cx_route_region_layout(r, &L) == 0) {
-		struct stride c = { &L, off, len, dst, src, 0 };
+		struct stride c = { .L = &L, .off = off, .len = len,
+				      .dst = dst, .src = src };
 		char what[32];
 		snprintf(what, sizeof(what), "region%d", r->id);
 		rc = cx_media_guarded(stride_copy, &c, what, e);
