@@ -19,8 +19,10 @@ topo() { sed "s|/tmp/cxlemu-test-|$T/|g" "$CXLEMU_SRC/tests/topologies/$1"; }
 same_list() {
 	"$CXLEMU_BIN" shell -- cxl list "$@" >"$T/shell.json" 2>"$T/shell.err" ||
 		fail "cxl list $* in the shell failed: $(cat "$T/shell.err")"
-	# a region's "type" is printed by ndctl >= 77; Debian's 76 cannot
-	"$CXLEMU_BIN" list "$@" 2>&1 | grep -v '^ *"type":"\(ram\|pmem\)",$' \
+	# a region's "type" is printed by ndctl >= 77, the qos classes by
+	# ndctl >= 79; Debian's 76 prints neither
+	"$CXLEMU_BIN" list "$@" 2>&1 | grep -v -e '^ *"type":"\(ram\|pmem\)",$' \
+		-e '^ *"\(ram_\|pmem_\)\{0,1\}qos_class":[0-9-]*,$' \
 		>"$T/cli.json" || fail "cxlemu list $*"
 	[ -s "$T/shell.err" ] && fail "cxl list $* complained: $(cat "$T/shell.err")"
 	# line by line: where they differ, it is a memdev's host (the

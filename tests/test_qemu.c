@@ -976,9 +976,14 @@ static void t_compare_capture(void **s)
 	cx_vec diffs = {0};
 	struct json_object *ren = NULL;
 	int n = cx_compare_listing(h, ours, guest, &diffs, &ren, &e);
-	for (int i = 0; i < diffs.n; i++)
+	/* what ndctl 76 cannot print (qos classes) is explained; nothing
+	 * else differs */
+	int unexplained = 0;
+	for (int i = 0; i < diffs.n; i++) {
 		printf("  diff: %s\n", (char *)diffs.v[i]);
-	assert_int_equal(n, diffs.n);
+		unexplained += !strstr(diffs.v[i], " -- explained: ");
+	}
+	assert_int_equal(n, unexplained);
 	/* the guest's mem0 is the device on bus 0xe0: the command line's
 	 * fourth (cxl.2's second root port), cxlemu's mem3 */
 	const char *txt = json_object_to_json_string_ext(ren, JSON_C_TO_STRING_PLAIN);

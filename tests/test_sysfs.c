@@ -15,6 +15,7 @@
 
 #include "fixture.h"
 #include "model/dax.h"
+#include "model/view.h"
 #include "sysfs/sysfs.h"
 
 static struct fx *one_region(struct cx_region **r)
@@ -273,6 +274,46 @@ static void test_cxl_bus(void **state)
 	fx_free(x);
 }
 
+static bool exists(struct cx_sysfs *t, const char *path)
+{
+	cx_err e;
+	return lookup_rc(t, path, &e) == 0;
+}
+
+/*
+ * qos_class as Linux 6.8+ on QEMU shows it: every root decoder carries
+ * its window's QTG id (QEMU's is 0); a memdev partition has the class
+ * only when it has capacity and a window decodes its host bridge; the
+ * listing says the same.
+ */
+static void test_qos_class(void **state)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 2, 1, 0, 256 * FX_MiB, 0);
+	int first[] = { 0 };
+	fx_win(x, 4 * FX_GiB, 4096, 1, first);   /* the second HB: none */
+	fx_start(x);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	cx_err e;
+	struct cx_sysfs_node *n;
+
+	expect_read(t, "/sys/bus/cxl/devices/decoder0.0/qos_class", "0\n");
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/cxl/devices/decoder0.0/"
+					 "qos_class", false, &n, NULL, 0, &e), 0);
+	assert_int_equal(cx_sysfs_write(n, "1", 1, &e), -EACCES);
+	expect_read(t, "/sys/bus/cxl/devices/mem0/ram/qos_class", "0\n");
+	assert_false(exists(t, "/sys/bus/cxl/devices/mem0/pmem/qos_class"));
+	assert_true(exists(t, "/sys/bus/cxl/devices/mem0/pmem/size"));
+	assert_false(exists(t, "/sys/bus/cxl/devices/mem1/ram/qos_class"));
+	assert_int_equal(cx_view_memdev_qos_class(fx_m(x, 0), CX_MODE_RAM), 0);
+	assert_int_equal(cx_view_memdev_qos_class(fx_m(x, 0), CX_MODE_PMEM),
+			 CX_QOS_CLASS_NONE);
+	assert_int_equal(cx_view_memdev_qos_class(fx_m(x, 1), CX_MODE_RAM),
+			 CX_QOS_CLASS_NONE);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
 static int write_at(struct cx_sysfs *t, const char *path, const char *v)
 {
 	struct cx_sysfs_node *n;
@@ -344,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_minor_numbers),
 		cmocka_unit_test(test_resolution_rules),
 		cmocka_unit_test(test_cxl_bus),
+		cmocka_unit_test(test_qos_class),
 		cmocka_unit_test(test_dax_drivers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

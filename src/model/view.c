@@ -244,3 +244,33 @@ int cx_view_dec_targets(const struct cx_decoder *d, struct cx_port **out)
 	}
 	return n;
 }
+
+/* ---- QoS classes (view.h) ---- */
+
+/* the QTG id QEMU's CFMWS entries and its QTG _DSM carry */
+#define QEMU_QTG_ID 0
+
+int cx_view_window_qos_class(const struct cx_window *w)
+{
+	(void)w;
+	return QEMU_QTG_ID;
+}
+
+int cx_view_memdev_qos_class(const struct cx_memdev *m, enum cx_mode mode)
+{
+	uint64_t size = mode == CX_MODE_RAM ? m->vmem_size
+			: mode == CX_MODE_PMEM ? m->pmem_size : 0;
+	struct cx_port *hb = m->parent ? cx_memdev_hb((struct cx_memdev *)m)
+			     : NULL;
+	if (!size || !hb)
+		return CX_QOS_CLASS_NONE;
+	int qos = QEMU_QTG_ID;   /* the _DSM's answer for the DSMAS */
+	bool class_known = false, hb_decoded = false;
+	for (int i = 0; i < m->host->windows.n; i++) {
+		const struct cx_window *w = m->host->windows.v[i];
+		class_known |= cx_view_window_qos_class(w) == qos;
+		for (int t = 0; t < w->ways; t++)
+			hb_decoded |= w->targets[t] == hb;
+	}
+	return class_known && hb_decoded ? qos : CX_QOS_CLASS_NONE;
+}

@@ -60,4 +60,20 @@ struct cx_region *cx_view_dec_region(const struct cx_decoder *d);
 /* a root or switch decoder's targets in position order; returns count */
 int cx_view_dec_targets(const struct cx_decoder *d, struct cx_port **out);
 
+/*
+ * ---- QoS classes (QTG ids), as Linux 6.8+ derives them ----
+ * A root decoder's qos_class is its CFMWS's QTG id; QEMU's CEDT writes 0
+ * for every window and has no option to change it.  A memdev partition's
+ * (ram/qos_class, pmem/qos_class) is what the platform's QTG _DSM answers
+ * for the performance its CDAT DSMAS/DSLBIS give: QEMU's _DSM answers
+ * QTG 0 whatever it is asked.  Linux then keeps it only if some root
+ * decoder of that class has the memdev's host bridge among its targets
+ * (cxl_qos_class_verify); otherwise, and for a partition of size 0 (no
+ * DSMAS), the memdev has no qos_class for it.
+ */
+#define CX_QOS_CLASS_NONE (-1)
+int cx_view_window_qos_class(const struct cx_window *w);
+/* mode CX_MODE_RAM or CX_MODE_PMEM; CX_QOS_CLASS_NONE when there is none */
+int cx_view_memdev_qos_class(const struct cx_memdev *m, enum cx_mode mode);
+
 #endif

@@ -724,10 +724,20 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 
 	snprintf(name, sizeof(name), "mem%d", m->index);
 	add_str(j, "memdev", name);
-	if (m->pmem_size)
+	/* qos classes as ndctl >= 79 prints them (model/view.h) */
+	int qos;
+	if (m->pmem_size) {
 		add(j, "pmem_size", j_size(m->pmem_size, human));
-	if (m->vmem_size)
+		if ((qos = cx_view_memdev_qos_class(m, CX_MODE_PMEM)) !=
+		    CX_QOS_CLASS_NONE)
+			add_int(j, "pmem_qos_class", qos);
+	}
+	if (m->vmem_size) {
 		add(j, "ram_size", j_size(m->vmem_size, human));
+		if ((qos = cx_view_memdev_qos_class(m, CX_MODE_RAM)) !=
+		    CX_QOS_CLASS_NONE)
+			add_int(j, "ram_qos_class", qos);
+	}
 	if (o->health)
 		add_opt(j, "health", health_json(m));
 	if (o->alert)
@@ -855,6 +865,7 @@ static struct json_object *decoder_json(struct cx_decoder *d,
 		add(j, "pmem_capable", json_object_new_boolean(true));
 		add(j, "volatile_capable", json_object_new_boolean(true));
 		add(j, "accelmem_capable", json_object_new_boolean(true));
+		add_int(j, "qos_class", cx_view_window_qos_class(d->window));
 		/* cxlemu's own keys, for XOR windows only: Linux keeps the
 		 * arithmetic to itself, so modulo windows list as ndctl's */
 		const struct cx_window *w = d->window;
@@ -1011,6 +1022,16 @@ struct json_object *cx_json_region(struct cx_region *r, unsigned flags)
 	}
 	if ((flags & CX_JSON_DAX) && cx_region_serves(r))
 		add(j, "daxregion", dax_region_json(r, flags));
+	/* ndctl >= 79: a target whose memdev's class for the region's mode
+	 * is not the root decoder's (create-region -Q refuses those) */
+	bool mismatch = false;
+	for (int pos = 0; pos < r->ways; pos++)
+		mismatch |= r->targets[pos] &&
+			    cx_view_memdev_qos_class(r->targets[pos]->memdev,
+						     r->mode) !=
+			    cx_view_window_qos_class(r->win);
+	if (mismatch)
+		add(j, "qos_class_mismatch", json_object_new_boolean(true));
 	return j;
 }
 

@@ -512,6 +512,9 @@ static const struct {
 	{"].type: only in cxlemu (\"",
 	 "ndctl >= 77 prints a region's mode as \"type\"; the guests' ndctl "
 	 "76 (Debian 12, also with Linux 6.12) does not"},
+	{"qos_class: only in cxlemu (",
+	 "ndctl >= 79 prints root decoders' and memdevs' QoS classes "
+	 "(Linux >= 6.8 exposes them); the guests' ndctl 76 does not"},
 };
 
 static const char *explain(const char *d)

@@ -13,7 +13,8 @@
  *   /sys/devices/LNXSYSTM:00/LNXSYBUS:00/ACPI0016:NN  physical_node ->
  *   /sys/devices/pci0000:BB/0000:BB:DD.0/.../0000:SS:00.0/memN
  *       dev, serial, payload_max, label_storage_size, firmware_version,
- *       numa_node, ram/size, pmem/size, security/state, driver, subsystem
+ *       numa_node, ram/{size,qos_class}, pmem/{size,qos_class},
+ *       security/state, driver, subsystem
  *   /sys/bus/cxl/{devices,drivers}/..., /sys/bus/cxl/flush
  *   /sys/dev/char/240:N -> memN,  /dev/cxl/memN (240:N)
  *
@@ -322,6 +323,8 @@ static struct cx_sysfs_node *decoder(struct cx_sysfs *t,
 		cx_sysfs_text(n, "cap_ram", 0444, "1\n");
 		cx_sysfs_text(n, "cap_type2", 0444, "1\n");
 		cx_sysfs_text(n, "cap_type3", 0444, "1\n");
+		cx_sysfs_text(n, "qos_class", 0444, "%d\n",
+			      cx_view_window_qos_class(d->window));
 		target_list(n, d);
 		cx_sysfs_on_write(cx_sysfs_text(n, "create_pmem_region", 0644,
 						"region%d\n",
@@ -476,10 +479,19 @@ static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 		      (unsigned long long)m->lsa_size);
 	cx_sysfs_text(n, "numa_node", 0444, "-1\n");
 	cx_sysfs_attr(n, "firmware_version", 0444, show_fw_version, m);
-	cx_sysfs_text(cx_sysfs_dir(n, "ram"), "size", 0444, "0x%llx\n",
-		      (unsigned long long)m->vmem_size);
-	cx_sysfs_text(cx_sysfs_dir(n, "pmem"), "size", 0444, "0x%llx\n",
-		      (unsigned long long)m->pmem_size);
+	static const struct { const char *dir; enum cx_mode mode; } part[] = {
+		{ "ram", CX_MODE_RAM }, { "pmem", CX_MODE_PMEM },
+	};
+	for (int i = 0; i < 2; i++) {
+		struct cx_sysfs_node *pd = cx_sysfs_dir(n, part[i].dir);
+		int qos = cx_view_memdev_qos_class(m, part[i].mode);
+		cx_sysfs_text(pd, "size", 0444, "0x%llx\n", (unsigned long long)
+			      (part[i].mode == CX_MODE_RAM ? m->vmem_size
+			       : m->pmem_size));
+		/* Linux hides qos_class when it has none to show */
+		if (qos != CX_QOS_CLASS_NONE)
+			cx_sysfs_text(pd, "qos_class", 0444, "%d\n", qos);
+	}
 	struct cx_sysfs_node *sec = cx_sysfs_dir(n, "security");
 	cx_sysfs_attr(sec, "state", 0444, show_security, m);
 	cx_sysfs_on_write(cx_sysfs_text(sec, "sanitize", 0200, "%s", ""),
