@@ -144,15 +144,21 @@ int cx_sysfs_clist(struct cxlemu *c, const char *path,
 	return 0;
 }
 
-int cx_sysfs_cwrite(struct cxlemu *c, const char *path, const char *data,
-		    struct cxlemu_err *err)
+int cx_sysfs_cwrite_at(struct cxlemu *c, const char *path, const void *data,
+		       size_t len, uint64_t off, struct cxlemu_err *err)
 {
 	struct cxlemu_reply rep;
 	struct json_object *a = path_args(path);
-	json_object_object_add(a, "data", json_object_new_string(data));
-	int rc = cxlemu_call(c, "sysfs-write", a, NULL, 0, &rep, err);
+	json_object_object_add(a, "offset", json_object_new_uint64(off));
+	int rc = cxlemu_call(c, "sysfs-write", a, data, len, &rep, err);
 	if (rc)
 		return rc;
 	cxlemu_reply_release(&rep);
 	return 0;
+}
+
+int cx_sysfs_cwrite(struct cxlemu *c, const char *path, const char *data,
+		    struct cxlemu_err *err)
+{
+	return cx_sysfs_cwrite_at(c, path, data, strlen(data), 0, err);
 }

@@ -49,5 +49,9 @@ int cx_sysfs_clist(struct cxlemu *c, const char *path,
 /* Write `data` (text) to an attribute, as a store in the kernel acts. */
 int cx_sysfs_cwrite(struct cxlemu *c, const char *path, const char *data,
 		    struct cxlemu_err *err);
+/* Write len bytes at offset off, as a write(2) at that file position:
+ * a binary attribute takes them as they are, a text one as one store. */
+int cx_sysfs_cwrite_at(struct cxlemu *c, const char *path, const void *data,
+		       size_t len, uint64_t off, struct cxlemu_err *err);
 
 #endif

@@ -8,6 +8,9 @@
  *   sysfs-read  {path}            -> {data}: an attribute's text
  *   sysfs-list  {path}            -> {entries: [{name, type, ino}]}
  *   sysfs-write {path, data}      -> {}: what the attribute's store did
+ *   sysfs-write {path, offset} + raw bytes -> {}: the same for bytes
+ *                                    written at an offset (binary
+ *                                    attributes: firmware/memN/data)
  *
  * The view is the fabric's state at that moment: it is rebuilt after any
  * request that changes the fabric, and device-only values render on read.  Errors carry the errno a kernel would give
@@ -225,19 +228,18 @@ int cx_op_sysfs_write(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_sysfs *t;
 	struct cx_sysfs_node *n;
-	const char *data;
-	int rc = cx_proto_get_str(c->req, "data", true, &data, e);
-	if (rc || (rc = find(c, false, &t, &n, NULL, 0, e)))
+	const char *data = NULL;
+	uint64_t off = 0;
+	int rc = cx_proto_get_str(c->req, "data", false, &data, e);
+	if (rc || (!data && (rc = cx_proto_get_u64(c->req, "offset", false,
+						   &off, e))))
 		return rc;
-	size_t len = strlen(data);
-	if (len >= CX_SYSFS_ATTR_MAX) {
-		char path[CX_SYSFS_PATH_MAX];
-		cx_sysfs_path(n, path, sizeof(path));
-			return cx_fail(e, EINVAL, "%s: %zu bytes is more than a sysfs "
-			       "attribute takes (%d)", path, len,
-			       CX_SYSFS_ATTR_MAX - 1);
-	}
-	rc = cx_sysfs_write(n, data, len, e);
+	if ((rc = find(c, false, &t, &n, NULL, 0, e)))
+		return rc;
+	/* text in "data", or the frame's bytes at "offset" */
+	rc = data ? cx_sysfs_write_at(n, (const uint8_t *)data, strlen(data),
+				      0, e)
+		  : cx_sysfs_write_at(n, c->data, c->data_len, off, e);
 	if (rc < 0)
 		return rc;
 	c->result = json_object_new_object();

@@ -223,10 +223,10 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off,
 	char p[CX_SYSFS_CLIENT_PATH_MAX];
 	struct cxlemu_err err;
 	abs_path(path, p, sizeof(p));
-	char *v = cx_xcalloc(1, size + 1);
-	memcpy(v, buf, size);
-	int rc = cx_sysfs_cwrite(fs_of()->conn, p, v, &err);
-	free(v);
+	/* bytes and file position as written: binary attributes (a
+	 * firmware image in firmware/memN/data) take them at the offset */
+	int rc = cx_sysfs_cwrite_at(fs_of()->conn, p, buf, size,
+				    (uint64_t)off, &err);
 	if (rc < 0) {
 		/* util_bind offers a device to every driver in turn: the
 		 * ones that do not drive it say ENODEV, quietly */

@@ -53,6 +53,11 @@ typedef int (*cx_sysfs_show_fn)(const struct cx_sysfs_node *n, char *buf,
 typedef int (*cx_sysfs_store_fn)(struct cx_sysfs_node *n, const char *buf,
 				 size_t len, cx_err *e);
 
+/* A binary attribute's write (Linux's bin_attribute): len bytes at off. */
+typedef int (*cx_sysfs_bin_store_fn)(struct cx_sysfs_node *n,
+				     const uint8_t *buf, size_t len,
+				     uint64_t off, cx_err *e);
+
 struct cx_sysfs_node {
 	char *name;
 	enum cx_sysfs_type type;
@@ -64,6 +69,7 @@ struct cx_sysfs_node {
 	cx_sysfs_show_fn show;         /* ATTR: rendered on read ... */
 	char *text;                    /* ... or fixed text */
 	cx_sysfs_store_fn store;       /* ATTR: writable when set */
+	cx_sysfs_bin_store_fn bin_store; /* ATTR: a binary one, instead */
 	void *obj;                     /* what show and store act on */
 	long arg;                      /* and a number they may need */
 };
@@ -96,9 +102,17 @@ int cx_sysfs_read(const struct cx_sysfs_node *n, char *buf, size_t len,
  * directory, else what its store returns. */
 int cx_sysfs_write(struct cx_sysfs_node *n, const char *buf, size_t len,
 		   cx_err *e);
+/* Write bytes at an offset: a binary attribute takes them as they are; a
+ * text one takes them as one store (the offset does not matter), as a
+ * string. */
+int cx_sysfs_write_at(struct cx_sysfs_node *n, const uint8_t *buf,
+		      size_t len, uint64_t off, cx_err *e);
 /* A written value without its one trailing newline (as sysfs_streq
  * compares), truncated to len. */
 void cx_sysfs_value(const char *buf, char *out, size_t len);
+/* Make an attribute a writable binary one. */
+void cx_sysfs_on_write_bin(struct cx_sysfs_node *n, cx_sysfs_bin_store_fn store,
+			   void *obj);
 /* Make an attribute writable (its store and what it acts on). */
 void cx_sysfs_on_write(struct cx_sysfs_node *n, cx_sysfs_store_fn store,
 		       void *obj, long arg);

@@ -284,9 +284,37 @@ int cx_sysfs_write(struct cx_sysfs_node *n, const char *buf, size_t len,
 	cx_sysfs_path(n, path, sizeof(path));
 	if (n->type == CX_SYSFS_DIR)
 		return cx_fail(e, EISDIR, "%s is a directory", path);
+	if (n->type == CX_SYSFS_ATTR && n->bin_store && (n->mode & 0222))
+		return n->bin_store(n, (const uint8_t *)buf, len, 0, e);
 	if (n->type != CX_SYSFS_ATTR || !n->store || !(n->mode & 0222))
 		return cx_fail(e, EACCES, "%s is read-only", path);
 	return n->store(n, buf, len, e);
+}
+
+void cx_sysfs_on_write_bin(struct cx_sysfs_node *n, cx_sysfs_bin_store_fn store,
+			   void *obj)
+{
+	n->bin_store = store;
+	n->obj = obj;
+}
+
+int cx_sysfs_write_at(struct cx_sysfs_node *n, const uint8_t *buf,
+		      size_t len, uint64_t off, cx_err *e)
+{
+	char path[CX_SYSFS_PATH_MAX];
+	if (n->type == CX_SYSFS_ATTR && n->bin_store && (n->mode & 0222))
+		return n->bin_store(n, buf, len, off, e);
+	/* a text attribute: each write is one store, wherever the file
+	 * position is (kernfs passes it; the stores ignore it) */
+	cx_sysfs_path(n, path, sizeof(path));
+	if (len >= CX_SYSFS_ATTR_MAX)
+		return cx_fail(e, EINVAL, "%s: %zu bytes is more than a sysfs "
+			       "attribute takes (%d)", path, len,
+			       CX_SYSFS_ATTR_MAX - 1);
+	char text[CX_SYSFS_ATTR_MAX];
+	memcpy(text, buf, len);
+	text[len] = 0;
+	return cx_sysfs_write(n, text, strlen(text), e);
 }
 
 void cx_sysfs_readlink(const struct cx_sysfs_node *n, char *buf, size_t len)
