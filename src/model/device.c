@@ -14,6 +14,7 @@
  * the volatile and persistent media.
  */
 #include "mbox.h"
+#include "model/fw_upload.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -245,6 +246,7 @@ void cx_mbox_free(struct cx_memdev *m)
 	struct cx_mbox_state *st = m ? m->mbox : NULL;
 	if (!st)
 		return;
+	cx_fwl_free(m);     /* its worker sends commands: stop it first */
 	/* an orderly stop: data reached the media, the shutdown is clean */
 	st->shutdown_dirty = false;
 	cx_mbox_save_settings(st);

@@ -29,6 +29,7 @@ struct cx_memdev;
 struct cx_region;
 struct cx_window;
 struct cx_mbox_state;       /* model/mbox.h: mailbox, events, poison */
+struct cx_fwl;              /* model/fw_upload.h: firmware upload */
 
 enum cx_mode { CX_MODE_NONE = 0, CX_MODE_RAM, CX_MODE_PMEM, CX_MODE_MIXED };
 const char *cx_mode_name(enum cx_mode m); /* "none","ram","pmem","mixed" */
@@ -133,6 +134,8 @@ struct cx_memdev {
 	/* device management state (model/mbox.h), from cx_mbox_init() */
 	struct cx_mbox_state *mbox;
 	bool disabled;              /* unbound from cxl_mem (driver.c) */
+	struct cx_fwl *fwl;         /* the host's firmware upload
+				       (fw_upload.h), made at first use */
 };
 
 /* ---- windows: CXL fixed memory windows, the root decoders ---- */

@@ -43,6 +43,7 @@
 
 #include "model/dax.h"
 #include "model/view.h"
+#include "model/fw_upload.h"
 #include "model/mbox.h"
 
 #define PRINT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -530,7 +531,7 @@ static struct json_object *partition_json(struct cx_memdev *m, bool human)
 }
 
 /* -F: Get FW Info, plus whether a transfer is running */
-static struct json_object *firmware_json(struct cx_memdev *m)
+static struct json_object *firmware_json(struct cx_memdev *m, bool human)
 {
 	uint8_t out[CX_MBOX_PAYLOAD_MAX];
 	struct cx_mbox_status ms;
@@ -558,9 +559,16 @@ static struct json_object *firmware_json(struct cx_memdev *m)
 		snprintf(key, sizeof(key), "slot_%d_version", s);
 		add_str(j, key, rev);
 	}
-	bool busy = cx_mbox_status(m, &ms) == 0 && ms.bg_running &&
-		    ms.bg_opcode == CX_OP_TRANSFER_FW;
+	/* an upload through /sys/class/firmware (what ndctl reads), or a
+	 * transfer part the device is busy with */
+	struct cx_fwl_state fs;
+	cx_fwl_state(m, &fs);
+	bool busy = fs.progress != CX_FWL_IDLE ||
+		    (cx_mbox_status(m, &ms) == 0 && ms.bg_running &&
+		     ms.bg_opcode == CX_OP_TRANSFER_FW);
 	add_bool(j, "fw_update_in_progress", busy);
+	if (busy)
+		add(j, "remaining_size", j_size(fs.remaining, human));
 	return j;
 }
 
@@ -749,7 +757,7 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 	if (o->partition)
 		add_opt(j, "partition_info", partition_json(m, human));
 	if (o->firmware)
-		add_opt(j, "firmware", firmware_json(m));
+		add_opt(j, "firmware", firmware_json(m, human));
 	if (o->media_errors)
 		add_opt(j, "media_errors", memdev_media_errors(m, human));
 	return j;
