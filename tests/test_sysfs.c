@@ -15,6 +15,7 @@
 
 #include "fixture.h"
 #include "model/dax.h"
+#include "model/mbox.h"
 #include "model/view.h"
 #include "sysfs/sysfs.h"
 
@@ -378,6 +379,52 @@ static void test_dax_drivers(void **state)
 	fx_free(x);
 }
 
+/* A memdev with a mailbox, as the daemon has them; mem1 unbound from
+ * cxl_mem when `unbound`. */
+static struct fx *mbox_tree(bool unbound)
+{
+	struct fx *x = fx_new();
+	fx_tree(x, 1, 2, 0, 256 * FX_MiB, 0);
+	fx_win_all(x, 4 * FX_GiB, 4096);
+	fx_start(x);
+	assert_int_equal(cx_mbox_init_fabric(x->f, &x->err), 0);
+	fx_m(x, 1)->disabled = unbound;
+	return x;
+}
+
+/*
+ * The firmware upload device Linux registers for a memdev with the
+ * firmware commands: below the memdev, linked from /sys/class/firmware,
+ * idle with no error; cancel refuses 0 (EINVAL) and, idle, 1 (ENODEV);
+ * status is read-only.
+ */
+static void test_firmware_device(void **state)
+{
+	struct fx *x = mbox_tree(false);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	char mem[CX_SYSFS_PATH_MAX], want[CX_SYSFS_PATH_MAX + 32];
+	cx_err e;
+	struct cx_sysfs_node *n;
+
+	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/cxl/devices/mem0", false,
+					 &n, mem, sizeof(mem), &e), 0);
+	snprintf(want, sizeof(want), "%s/firmware/mem0", mem);
+	expect_canon(t, "/sys/class/firmware/mem0", false, want);
+	expect_canon(t, "/sys/class/firmware/mem0/device", false, mem);
+	expect_read(t, "/sys/class/firmware/mem0/status", "idle\n");
+	expect_read(t, "/sys/class/firmware/mem0/loading", "0\n");
+	expect_read(t, "/sys/class/firmware/mem0/error", "");
+	expect_read(t, "/sys/class/firmware/mem0/remaining_size", "0\n");
+	assert_int_equal(write_at(t, "/sys/class/firmware/mem0/cancel", "0"),
+			 -EINVAL);
+	assert_int_equal(write_at(t, "/sys/class/firmware/mem0/cancel", "1"),
+			 -ENODEV);
+	assert_int_equal(write_at(t, "/sys/class/firmware/mem0/status", "idle"),
+			 -EACCES);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_cxl_bus),
 		cmocka_unit_test(test_qos_class),
 		cmocka_unit_test(test_dax_drivers),
+		cmocka_unit_test(test_firmware_device),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,9 @@
  *   /sys/devices/pci0000:BB/0000:BB:DD.0/.../0000:SS:00.0/memN
  *       dev, serial, payload_max, label_storage_size, firmware_version,
  *       numa_node, ram/{size,qos_class}, pmem/{size,qos_class},
- *       security/state, driver, subsystem
+ *       security/state, driver, subsystem,
+ *       firmware/memN/{loading,data,status,error,remaining_size,cancel}
+ *   /sys/class/firmware/memN -> that firmware upload device
  *   /sys/bus/cxl/{devices,drivers}/..., /sys/bus/cxl/flush
  *   /sys/dev/char/240:N -> memN,  /dev/cxl/memN (240:N)
  *
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/fw_upload.h"
 #include "model/mbox.h"
 #include "model/view.h"
 
@@ -460,6 +463,106 @@ static int store_sanitize(struct cx_sysfs_node *n, const char *buf,
 		       *why ? ": " : "", why);
 }
 
+/* ---- the firmware class device: /sys/class/firmware/memN ---- */
+
+enum fwl_attr { FWL_LOADING, FWL_STATUS, FWL_ERROR, FWL_REMAINING };
+
+static int show_fwl(const struct cx_sysfs_node *n, char *buf, size_t len,
+		    cx_err *e)
+{
+	struct cx_memdev *m = n->obj;
+	struct cx_fwl_state s;
+	cx_fwl_state(m, &s);
+	switch (n->arg) {
+	case FWL_LOADING:
+		return snprintf(buf, len, "%d\n", s.loading ? 1 : 0);
+	case FWL_STATUS:
+		return snprintf(buf, len, "%s\n", cx_fwl_prog_name(s.progress));
+	case FWL_ERROR:
+		if (s.progress != CX_FWL_IDLE)
+			return cx_fail(e, EBUSY, "mem%d: firmware/error: the "
+				       "upload is %s", m->index,
+				       cx_fwl_prog_name(s.progress));
+		if (s.err_code == CX_FWL_ERR_NONE)
+			return 0;
+		return snprintf(buf, len, "%s:%s\n",
+				cx_fwl_prog_name(s.err_progress),
+				cx_fwl_err_name(s.err_code));
+	default:
+		return snprintf(buf, len, "%u\n", s.remaining);
+	}
+}
+
+/* what was written to `data` is not read back here */
+static int show_nothing(const struct cx_sysfs_node *n, char *buf, size_t len,
+			cx_err *e)
+{
+	return 0;
+}
+
+static int store_fwl_loading(struct cx_sysfs_node *n, const char *buf,
+			     size_t len, cx_err *e)
+{
+	/* simple_strtol: the number the value starts with, else 0 */
+	return cx_fwl_set_loading(n->obj, strtol(buf, NULL, 10), e);
+}
+
+static int store_fwl_data(struct cx_sysfs_node *n, const uint8_t *buf,
+			  size_t len, uint64_t off, cx_err *e)
+{
+	return cx_fwl_write_data(n->obj, buf, len, off, e);
+}
+
+static int store_fwl_cancel(struct cx_sysfs_node *n, const char *buf,
+			    size_t len, cx_err *e)
+{
+	bool cancel;
+	int rc = parse_bool(n, buf, &cancel, e);
+	if (rc)
+		return rc;
+	if (!cancel)
+		return cx_fail(e, EINVAL, "mem%d: firmware/cancel: '0' "
+			       "cancels nothing (write 1)",
+			       ((struct cx_memdev *)n->obj)->index);
+	return cx_fwl_cancel(n->obj, e);
+}
+
+/* Linux's firmware upload device of a memdev (drivers/cxl registers it
+ * when the device has the firmware commands), a class device below the
+ * memdev: memN/firmware/memN, linked from /sys/class/firmware. */
+static void firmware_loader(struct cx_sysfs *t, struct cx_sysfs_node *memdir,
+			    struct cx_memdev *m)
+{
+	static const struct { const char *name; unsigned mode; int arg; }
+	attrs[] = {
+		{ "loading", 0644, FWL_LOADING },
+		{ "status", 0444, FWL_STATUS },
+		{ "error", 0444, FWL_ERROR },
+		{ "remaining_size", 0444, FWL_REMAINING },
+	};
+	char name[32], path[CX_SYSFS_PATH_MAX];
+	if (!cx_fwl_present(m))
+		return;
+	snprintf(name, sizeof(name), "mem%d", m->index);
+	struct cx_sysfs_node *fw = cx_sysfs_dir(cx_sysfs_dir(memdir,
+							     "firmware"), name);
+	for (size_t i = 0; i < CX_ARRAY_SIZE(attrs); i++)
+		cx_sysfs_attr(fw, attrs[i].name, attrs[i].mode, show_fwl,
+			      m)->arg = attrs[i].arg;
+	cx_sysfs_on_write(cx_sysfs_child(fw, "loading"), store_fwl_loading,
+			  m, FWL_LOADING);
+	cx_sysfs_on_write_bin(cx_sysfs_attr(fw, "data", 0644, show_nothing,
+					    m), store_fwl_data, m);
+	cx_sysfs_on_write(cx_sysfs_text(fw, "cancel", 0200, "%s", ""),
+			  store_fwl_cancel, m, 0);
+	cx_sysfs_text(fw, "uevent", 0644, "%s", "");
+	cx_sysfs_link(fw, "subsystem", "/sys/class/firmware");
+	cx_sysfs_path(memdir, path, sizeof(path));
+	cx_sysfs_link(fw, "device", path);
+	cx_sysfs_path(fw, path, sizeof(path));
+	cx_sysfs_link(cx_sysfs_mkdirs(t, "/sys/class/firmware"), name, path);
+}
+
 static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 {
 	char a[32], name[32];
@@ -498,6 +601,7 @@ static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 			  store_sanitize, m, CX_OP_SANITIZE);
 	cx_sysfs_on_write(cx_sysfs_text(sec, "erase", 0200, "%s", ""),
 			  store_sanitize, m, CX_OP_SECURE_ERASE);
+	firmware_loader(t, n, m);
 	bool on = cx_memdev_enabled(m);
 	cx_sysfs_text(n, "uevent", 0644, "MAJOR=%u\nMINOR=%d\nDEVNAME=cxl/%s\n"
 		      "DEVTYPE=cxl_memdev\n%sMODALIAS=cxl:t%d\n",
