@@ -425,6 +425,42 @@ static void test_firmware_device(void **state)
 	fx_free(x);
 }
 
+/*
+ * The device's poison as Linux's debugfs and trigger take it: a DPA must
+ * be inside the device and 64-byte aligned (EINVAL otherwise); what goes
+ * in is poison the media reports, what is cleared is gone; the debugfs
+ * directory exists only while cxl_mem drives the memdev, and the trigger
+ * needs the endpoint and takes only 1.
+ */
+static void test_poison_debugfs(void **state)
+{
+	struct fx *x = mbox_tree(true);
+	struct cx_sysfs *t = cx_sysfs_build(x->h);
+	struct cx_memdev *m = fx_m(x, 0);
+	uint64_t bad;
+
+#define DBG0 "/sys/kernel/debug/cxl/mem0/"
+	assert_int_equal(write_at(t, DBG0 "inject_poison", "0x1000\n"), 0);
+	assert_int_equal(cx_poison_check(m, 0x1000, 64, &bad), 1);
+	assert_int_equal(bad, 0x1000);
+	assert_int_equal(write_at(t, DBG0 "inject_poison", "0x1001"), -EINVAL);
+	assert_int_equal(write_at(t, DBG0 "inject_poison", "0x10000000"),
+			 -EINVAL);
+	assert_int_equal(write_at(t, DBG0 "clear_poison", "poison"), -EINVAL);
+	assert_int_equal(write_at(t, "/sys/bus/cxl/devices/mem0/"
+				  "trigger_poison_list", "1"), 0);
+	assert_int_equal(write_at(t, "/sys/bus/cxl/devices/mem0/"
+				  "trigger_poison_list", "0"), -EINVAL);
+	assert_int_equal(write_at(t, DBG0 "clear_poison", "0x1000"), 0);
+	assert_int_equal(cx_poison_check(m, 0x1000, 64, &bad), 0);
+#undef DBG0
+	assert_false(exists(t, "/sys/kernel/debug/cxl/mem1"));
+	assert_int_equal(write_at(t, "/sys/bus/cxl/devices/mem1/"
+				  "trigger_poison_list", "1"), -EINVAL);
+	cx_sysfs_free(t);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_qos_class),
 		cmocka_unit_test(test_dax_drivers),
 		cmocka_unit_test(test_firmware_device),
+		cmocka_unit_test(test_poison_debugfs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,9 @@
  *       numa_node, ram/{size,qos_class}, pmem/{size,qos_class},
  *       security/state, driver, subsystem,
  *       firmware/memN/{loading,data,status,error,remaining_size,cancel}
+ *       trigger_poison_list
  *   /sys/class/firmware/memN -> that firmware upload device
+ *   /sys/kernel/debug/cxl/memN/{inject_poison,clear_poison} (debugfs)
  *   /sys/bus/cxl/{devices,drivers}/..., /sys/bus/cxl/flush
  *   /sys/dev/char/240:N -> memN,  /dev/cxl/memN (240:N)
  *
@@ -463,6 +465,124 @@ static int store_sanitize(struct cx_sysfs_node *n, const char *buf,
 		       *why ? ": " : "", why);
 }
 
+/* ---- poison: trigger_poison_list, debugfs inject_poison/clear_poison ---- */
+
+/* A mailbox command as Linux's driver sends it: any return code but
+ * success is ENXIO (cxl_mbox_cmd_rc2errno). */
+static int send_cmd(struct cx_memdev *m, const char *what, uint16_t op,
+		    const uint8_t *in, size_t in_len, uint8_t *out,
+		    size_t *out_len, cx_err *e)
+{
+	uint8_t scratch[CX_MBOX_PAYLOAD_MAX];
+	size_t n = sizeof(scratch);
+	uint16_t rc = 0;
+	if (!m->mbox || cx_mbox_exec(m, op, in, in_len, out ? out : scratch,
+				     out_len ? out_len : &n, &rc) < 0)
+		return cx_fail(e, ENXIO, "mem%d has no mailbox", m->index);
+	if (rc != CX_RC_SUCCESS)
+		return cx_fail(e, ENXIO, "mem%d: %s: the device refused it "
+			       "(return code %#x)", m->index, what, rc);
+	return 0;
+}
+
+/* cxl_validate_poison_dpa: inside the device's DPA space, 64 B aligned */
+static int poison_dpa(struct cx_sysfs_node *n, const char *buf,
+		      uint64_t *dpa, cx_err *e)
+{
+	struct cx_memdev *m = n->obj;
+	uint64_t total = m->vmem_size + m->pmem_size;
+	int rc = parse_u64(n, buf, dpa, e);
+	if (rc)
+		return rc;
+	if (!total || *dpa >= total)
+		return cx_fail(e, EINVAL, "mem%d: %s: DPA %#llx is outside the "
+			       "device's [0, %#llx)", m->index, n->name,
+			       (unsigned long long)*dpa,
+			       (unsigned long long)total);
+	if (*dpa % CX_CACHELINE)
+		return cx_fail(e, EINVAL, "mem%d: %s: DPA %#llx is not 64-byte "
+			       "aligned", m->index, n->name,
+			       (unsigned long long)*dpa);
+	return 0;
+}
+
+static int store_inject_poison(struct cx_sysfs_node *n, const char *buf,
+			       size_t len, cx_err *e)
+{
+	uint8_t in[CX_IP_IN_LEN];
+	uint64_t dpa;
+	int rc = poison_dpa(n, buf, &dpa, e);
+	if (rc)
+		return rc;
+	cx_wr_le64(in + CX_IP_DPA, dpa);
+	return send_cmd(n->obj, "inject_poison", CX_OP_INJECT_POISON, in,
+			sizeof(in), NULL, NULL, e);
+}
+
+static int store_clear_poison(struct cx_sysfs_node *n, const char *buf,
+			      size_t len, cx_err *e)
+{
+	uint8_t in[CX_CP_IN_LEN] = { 0 };   /* the line becomes zeros */
+	uint64_t dpa;
+	int rc = poison_dpa(n, buf, &dpa, e);
+	if (rc)
+		return rc;
+	cx_wr_le64(in + CX_CP_DPA, dpa);
+	return send_cmd(n->obj, "clear_poison", CX_OP_CLEAR_POISON, in,
+			sizeof(in), NULL, NULL, e);
+}
+
+/*
+ * trigger_poison_list: Linux reads the device's poison list (Get Poison
+ * List over its capacity, following "more") and emits each record as a
+ * cxl_poison trace event.  The shell serves no tracefs (README), so the
+ * records are read and go nowhere, as on Linux with the event not
+ * enabled; the rules and the device's answers are the kernel's.
+ */
+static int store_trigger_poison(struct cx_sysfs_node *n, const char *buf,
+				size_t len, cx_err *e)
+{
+	struct cx_memdev *m = n->obj;
+	uint8_t in[CX_GPL_IN_LEN], out[CX_MBOX_PAYLOAD_MAX];
+	size_t out_len;
+	bool go;
+	int rc = parse_bool(n, buf, &go, e);
+	if (rc)
+		return rc;
+	if (!go)
+		return cx_fail(e, EINVAL, "mem%d: %s takes 1", m->index,
+			       n->name);
+	if (!cx_memdev_enabled(m))
+		return cx_fail(e, EINVAL, "mem%d: %s: the memdev has no "
+			       "endpoint (bind it to cxl_mem first)", m->index,
+			       n->name);
+	cx_wr_le64(in + CX_GPL_DPA, 0);
+	cx_wr_le64(in + CX_GPL_LENGTH, (m->vmem_size + m->pmem_size) /
+		   CX_CACHELINE);
+	for (int round = 0; round < 4096; round++) {
+		out_len = sizeof(out);
+		if ((rc = send_cmd(m, n->name, CX_OP_GET_POISON_LIST, in,
+				   sizeof(in), out, &out_len, e)))
+			return rc;
+		if (out_len < CX_GPL_RECORDS ||
+		    !(out[CX_GPL_FLAGS] & CX_GPL_FLAG_MORE))
+			break;
+	}
+	return 0;
+}
+
+/* Linux's debugfs for a bound memdev: /sys/kernel/debug/cxl/memN */
+static void poison_debugfs(struct cx_sysfs *t, struct cx_memdev *m)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/kernel/debug/cxl/mem%d", m->index);
+	struct cx_sysfs_node *d = cx_sysfs_mkdirs(t, path);
+	cx_sysfs_on_write(cx_sysfs_text(d, "inject_poison", 0200, "%s", ""),
+			  store_inject_poison, m, 0);
+	cx_sysfs_on_write(cx_sysfs_text(d, "clear_poison", 0200, "%s", ""),
+			  store_clear_poison, m, 0);
+}
+
 /* ---- the firmware class device: /sys/class/firmware/memN ---- */
 
 enum fwl_attr { FWL_LOADING, FWL_STATUS, FWL_ERROR, FWL_REMAINING };
@@ -602,6 +722,13 @@ static struct cx_sysfs_node *memdev(struct cx_sysfs *t, struct cx_memdev *m)
 	cx_sysfs_on_write(cx_sysfs_text(sec, "erase", 0200, "%s", ""),
 			  store_sanitize, m, CX_OP_SECURE_ERASE);
 	firmware_loader(t, n, m);
+	if (m->mbox) {
+		cx_sysfs_on_write(cx_sysfs_text(n, "trigger_poison_list", 0200,
+						"%s", ""),
+				  store_trigger_poison, m, 0);
+		if (cx_memdev_enabled(m))
+			poison_debugfs(t, m);
+	}
 	bool on = cx_memdev_enabled(m);
 	cx_sysfs_text(n, "uevent", 0644, "MAJOR=%u\nMINOR=%d\nDEVNAME=cxl/%s\n"
 		      "DEVTYPE=cxl_memdev\n%sMODALIAS=cxl:t%d\n",
