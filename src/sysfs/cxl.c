@@ -116,6 +116,18 @@ static int parse_bool(const struct cx_sysfs_node *n, const char *buf,
 	return 0;
 }
 
+/* A memdev's trigger (sanitize, erase, trigger_poison_list, firmware
+ * cancel): a true value starts it; false, or no boolean, is EINVAL. */
+static int parse_trigger(const struct cx_sysfs_node *n,
+			 const struct cx_memdev *m, const char *buf, cx_err *e)
+{
+	bool go;
+	int rc = parse_bool(n, buf, &go, e);
+	if (rc || go)
+		return rc;
+	return cx_fail(e, EINVAL, "mem%d: %s takes 1", m->index, n->name);
+}
+
 /* the host a node's object belongs to */
 static struct cx_host *host_of_decoder(const struct cx_decoder *d)
 {
@@ -438,13 +450,9 @@ static int store_sanitize(struct cx_sysfs_node *n, const char *buf,
 			  size_t len, cx_err *e)
 {
 	struct cx_memdev *m = n->obj;
-	bool go;
-	int rc = parse_bool(n, buf, &go, e);
+	int rc = parse_trigger(n, m, buf, e);
 	if (rc)
 		return rc;
-	if (!go)
-		return cx_fail(e, EINVAL, "mem%d: %s takes 1", m->index,
-			       n->name);
 	if (cx_memdev_decoders_committed(m))
 		return cx_fail(e, EBUSY, "mem%d: %d decoders are committed; "
 			       "destroy its regions before a %s", m->index,
@@ -506,36 +514,27 @@ static int poison_dpa(struct cx_sysfs_node *n, const char *buf,
 	return 0;
 }
 
-static int store_inject_poison(struct cx_sysfs_node *n, const char *buf,
-			       size_t len, cx_err *e)
+/* debugfs inject_poison and clear_poison (n->arg: Inject Poison or Clear
+ * Poison); Clear Poison writes its data, zeros here, to the line */
+static int store_poison(struct cx_sysfs_node *n, const char *buf,
+			size_t len, cx_err *e)
 {
-	uint8_t in[CX_IP_IN_LEN];
+	uint8_t in[CX_CP_IN_LEN] = { 0 };
+	bool inject = n->arg == CX_OP_INJECT_POISON;
 	uint64_t dpa;
 	int rc = poison_dpa(n, buf, &dpa, e);
 	if (rc)
 		return rc;
-	cx_wr_le64(in + CX_IP_DPA, dpa);
-	return send_cmd(n->obj, "inject_poison", CX_OP_INJECT_POISON, in,
-			sizeof(in), NULL, NULL, e);
-}
-
-static int store_clear_poison(struct cx_sysfs_node *n, const char *buf,
-			      size_t len, cx_err *e)
-{
-	uint8_t in[CX_CP_IN_LEN] = { 0 };   /* the line becomes zeros */
-	uint64_t dpa;
-	int rc = poison_dpa(n, buf, &dpa, e);
-	if (rc)
-		return rc;
-	cx_wr_le64(in + CX_CP_DPA, dpa);
-	return send_cmd(n->obj, "clear_poison", CX_OP_CLEAR_POISON, in,
-			sizeof(in), NULL, NULL, e);
+	_Static_assert(CX_CP_IN_LEN >= CX_IP_IN_LEN, "one buffer for both");
+	cx_wr_le64(in + (inject ? CX_IP_DPA : CX_CP_DPA), dpa);
+	return send_cmd(n->obj, n->name, (uint16_t)n->arg, in,
+			inject ? CX_IP_IN_LEN : CX_CP_IN_LEN, NULL, NULL, e);
 }
 
 /*
  * trigger_poison_list: Linux reads the device's poison list (Get Poison
  * List over its capacity, following "more") and emits each record as a
- * cxl_poison trace event.  The shell serves no tracefs (README), so the
+ * cxl_poison trace event.  cxlemu emits no trace events (README), so the
  * records are read and go nowhere, as on Linux with the event not
  * enabled; the rules and the device's answers are the kernel's.
  */
@@ -545,13 +544,9 @@ static int store_trigger_poison(struct cx_sysfs_node *n, const char *buf,
 	struct cx_memdev *m = n->obj;
 	uint8_t in[CX_GPL_IN_LEN], out[CX_MBOX_PAYLOAD_MAX];
 	size_t out_len;
-	bool go;
-	int rc = parse_bool(n, buf, &go, e);
+	int rc = parse_trigger(n, m, buf, e);
 	if (rc)
 		return rc;
-	if (!go)
-		return cx_fail(e, EINVAL, "mem%d: %s takes 1", m->index,
-			       n->name);
 	if (!cx_memdev_enabled(m))
 		return cx_fail(e, EINVAL, "mem%d: %s: the memdev has no "
 			       "endpoint (bind it to cxl_mem first)", m->index,
@@ -578,9 +573,9 @@ static void poison_debugfs(struct cx_sysfs *t, struct cx_memdev *m)
 	snprintf(path, sizeof(path), "/sys/kernel/debug/cxl/mem%d", m->index);
 	struct cx_sysfs_node *d = cx_sysfs_mkdirs(t, path);
 	cx_sysfs_on_write(cx_sysfs_text(d, "inject_poison", 0200, "%s", ""),
-			  store_inject_poison, m, 0);
+			  store_poison, m, CX_OP_INJECT_POISON);
 	cx_sysfs_on_write(cx_sysfs_text(d, "clear_poison", 0200, "%s", ""),
-			  store_clear_poison, m, 0);
+			  store_poison, m, CX_OP_CLEAR_POISON);
 }
 
 /* ---- the firmware class device: /sys/class/firmware/memN ---- */
@@ -636,15 +631,8 @@ static int store_fwl_data(struct cx_sysfs_node *n, const uint8_t *buf,
 static int store_fwl_cancel(struct cx_sysfs_node *n, const char *buf,
 			    size_t len, cx_err *e)
 {
-	bool cancel;
-	int rc = parse_bool(n, buf, &cancel, e);
-	if (rc)
-		return rc;
-	if (!cancel)
-		return cx_fail(e, EINVAL, "mem%d: firmware/cancel: '0' "
-			       "cancels nothing (write 1)",
-			       ((struct cx_memdev *)n->obj)->index);
-	return cx_fwl_cancel(n->obj, e);
+	int rc = parse_trigger(n, n->obj, buf, e);
+	return rc ? rc : cx_fwl_cancel(n->obj, e);
 }
 
 /* Linux's firmware upload device of a memdev (drivers/cxl registers it
