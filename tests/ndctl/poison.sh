@@ -15,13 +15,7 @@
 set -e
 CXL=${CXL:-cxl}
 : "${CXLEMU_BIN:?run by tests/cli_ndctl.sh}"
-die() { echo "poison: $*" >&2; exit 1; }
-jsel() { python3 -c "
-import json, sys
-d = json.load(sys.stdin)
-for o in (d if isinstance(d, list) else [d]):
-    v = eval(sys.argv[1])
-    if v is not None: print(v)" "$1"; }
+. "$(dirname "$0")/common"
 DBG=/sys/kernel/debug/cxl
 D=/sys/bus/cxl/devices
 cxlemu() { env -u LD_PRELOAD "$CXLEMU_BIN" "$@"; }
@@ -90,16 +84,6 @@ test_poison_by_region() {
 	cxlemu read "$region" 0x2000 64 >/dev/null ||
 		die "$region: cleared bytes cannot be read"
 	"$CXL" destroy-region -f -b root0 "$region"
-}
-
-refused() {   # WANT FILE VALUE
-	if msg=$( (echo "$3" > "$2") 2>&1); then
-		die "$2 took '$3'"
-	fi
-	case $msg in
-	*"$1"*) ;;
-	*) die "$2 <- '$3': '$msg', wanted '$1'" ;;
-	esac
 }
 
 test_refusals() {

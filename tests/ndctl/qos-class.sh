@@ -14,13 +14,7 @@
 set -e
 CXL=${CXL:-cxl}
 QOS=0          # QEMU's QTG id, in its CFMWS and its QTG _DSM
-die() { echo "qos-class: $*" >&2; exit 1; }
-jsel() { python3 -c "
-import json, sys
-d = json.load(sys.stdin)
-for o in (d if isinstance(d, list) else [d]):
-    v = eval(sys.argv[1])
-    if v is not None: print(v)" "$1"; }
+. "$(dirname "$0")/common"
 D=/sys/bus/cxl/devices
 
 # does this cxl print qos classes (ndctl >= 79)?
