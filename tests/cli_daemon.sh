@@ -94,8 +94,10 @@ run 1 --host beta create-region -d decoder0.0 -t ram -m mem7
 run 0 --host beta list -R
 run 0 stop
 grep -q 'cxlemu\[[0-9]*\]: serving .*two.topo' "$T/log" || fail "log: start"
-grep -q 'client 1 connected (pid [0-9]*, uid [0-9]*)' "$T/log" ||
+grep -q 'client 1 connected to host beta.s socket (pid [0-9]*, uid [0-9]*, gid [0-9]*)' "$T/log" ||
 	fail "log: connection"
+grep -q 'client [0-9]* connected to the administrative socket' "$T/log" ||
+	fail "log: the administrative connection"
 grep -q 'host beta: {"op":"create-region".*"mem0"' "$T/log" ||
 	fail "log: create-region"
 grep -q 'host beta: refused .*mem7.*: .*mem7' "$T/log" ||

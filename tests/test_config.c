@@ -10,6 +10,7 @@
  * embedded default topology.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -310,10 +311,10 @@ static void test_host_sections(void **state)
 	       "defined at line 1", NULL);
 	refuse("[hosts a]\n", 1, "not a section header", "[host NAME]");
 	refuse("[host]\n", 1, "[host] needs a name", NULL);
-	refuse("[host a b]\n", 1, "'b' after the host name: the only option "
-	       "is coherency=noncoherent", NULL);
-	refuse("[host a coherency=maybe]\n", 1, "'coherency=maybe' after the "
-	       "host name", NULL);
+	refuse("[host a b]\n", 1, "'b' in the section header is not a "
+	       "setting", "KEY=VALUE");
+	refuse("[host a coherency=maybe]\n", 1, "'coherency=maybe' in the "
+	       "section header: coherency is noncoherent or coherent", NULL);
 	refuse("[host a-b.c/d]\n", 1, "host name 'a-b.c/d'", NULL);
 
 	/* a host whose view of shared memory is not coherent (CXL 2) */
@@ -329,6 +330,44 @@ static void test_host_sections(void **state)
 	refuse("[host a] -m 1G\n", 1, "unexpected text after the section "
 	       "header", NULL);
 	refuse("[host a\n", 1, "not a section header", NULL);
+}
+
+/* Who may open the sockets, on the section headers. */
+static void test_socket_access(void **state)
+{
+	(void)state;
+	struct cx_fabric *f = load("[fabric group=0 mode=0660]\n"
+				   "[host a owner=0 mode=600]\n-m 1G\n"
+				   "[host b]\n-m 1G\n");
+	assert_int_equal(f->admin_access.owner, -1);
+	assert_int_equal(f->admin_access.group, 0);
+	assert_int_equal(f->admin_access.mode, 0660);
+	assert_int_equal(host(f, 0)->access.owner, 0);
+	assert_int_equal(host(f, 0)->access.group, -1);
+	assert_int_equal(host(f, 0)->access.mode, 0600);
+	assert_int_equal(host(f, 1)->access.mode, -1);
+	cx_fabric_free(f);
+
+	refuse("[host a mode=0800]\n", 1, "[host a]: mode=0800", "octal");
+	refuse("[host a colour=red]\n", 1, "'colour' is not a socket "
+	       "setting", "owner, group and mode");
+	refuse("[host a owner=no-such-user-here]\n", 1, "no user "
+	       "'no-such-user-here'", NULL);
+	refuse("[fabric group=no-such-group-here]\n[host a]\n", 1,
+	       "[fabric]: group=no-such-group-here", "no group");
+	refuse("[fabric]\n-m 1G\n[host a]\n", 2, "'-m' is under [fabric]",
+	       "[host NAME]");
+	refuse("[fabric]\n[fabric]\n", 2, "[fabric] is already given at "
+	       "line 1", NULL);
+
+	struct cx_access a;
+	cx_err e;
+	assert_int_equal(cx_access_parse("group=0,mode=0640", &a, &e), 0);
+	assert_int_equal(a.owner, -1);
+	assert_int_equal(a.group, 0);
+	assert_int_equal(a.mode, 0640);
+	assert_int_equal(cx_access_parse("mode", &a, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "KEY=VALUE"));
 }
 
 static void test_program_name(void **state)
@@ -1628,6 +1667,7 @@ int main(void)
 		cmocka_unit_test(test_unterminated_quotes),
 		cmocka_unit_test(test_line_of_option_word),
 		cmocka_unit_test(test_host_sections),
+		cmocka_unit_test(test_socket_access),
 		cmocka_unit_test(test_program_name),
 		cmocka_unit_test(test_option_values),
 		cmocka_unit_test(test_key_value_syntax),

@@ -50,11 +50,20 @@ const char *cxlemu_default_socket(char *buf, size_t len);
 
 /*
  * Connect to the fabric on `socket_path` (NULL: the default) as `host`
- * (NULL: the first host).  Fails with -ENOENT when no fabric is served
- * there or the fabric has no such host (the message lists its hosts).
+ * (NULL: the first host).  A named host is reached through its own socket
+ * beside the fabric's (`<path without .sock>.<host>.sock`), which acts as
+ * that host only; without a name, `socket_path` itself is used (the
+ * fabric's administrative socket, or a host's socket given directly).
+ * Fails with -ENOENT when no fabric is served there or the fabric has no
+ * such host (the message lists its hosts), -EACCES when the socket's
+ * owner, group and mode do not let this user in.
  */
 int cxlemu_connect(const char *socket_path, const char *host,
 		   struct cxlemu **out, struct cxlemu_err *err);
+/* Connect through the administrative socket, `socket_path` itself, acting
+ * as `host` (NULL: the first): fabric-wide acts (stop, inject) need it. */
+int cxlemu_connect_admin(const char *socket_path, const char *host,
+			 struct cxlemu **out, struct cxlemu_err *err);
 void cxlemu_close(struct cxlemu *c);
 const char *cxlemu_host(const struct cxlemu *c);     /* resolved name */
 const char *cxlemu_socket(const struct cxlemu *c);

@@ -55,8 +55,12 @@ int cli_help_only(const char *cmd, const char *help, const char *optstring,
 		  int argc, char **argv);
 
 const char *cli_socket(struct cli *cli);
-/* Connect as the selected host; on failure print why, return CLI_FAIL. */
+/* Connect as the selected host, through its own socket; on failure print
+ * why, return CLI_FAIL. */
 int cli_connect(struct cli *cli, struct cxlemu **out);
+/* The same through the fabric's administrative socket (--socket), for
+ * fabric-wide acts: stop, inject. */
+int cli_connect_admin(struct cli *cli, struct cxlemu **out);
 /* All of file descriptor fd until end of file, or until more than `max`
  * bytes are read (so a caller can tell "too big"); *out is malloc'd.
  * Returns 0 or a negative errno. */

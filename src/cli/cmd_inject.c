@@ -92,7 +92,7 @@ int cmd_inject(int argc, char **argv, struct cli *cli)
 		json_object_object_add(params, key,
 				       json_object_new_string(eq + 1));
 	}
-	if ((rc = cli_connect(cli, &c))) {
+	if ((rc = cli_connect_admin(cli, &c))) {
 		json_object_put(params);
 		return rc;
 	}

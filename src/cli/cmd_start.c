@@ -7,6 +7,10 @@
  * back over a pipe (warnings, then "ready" or the error) before it drops
  * its terminal; the parent prints that report and exits 0 only once the
  * socket is listening.  So `cxlemu start && cxlemu list` always works.
+ *
+ * --access WHO:owner=U,group=G,mode=M sets who may open a socket (WHO is
+ * a host, or `admin` for the administrative socket), over what the
+ * topology's headers say; by default each is the daemon's user's only.
  */
 #include "cli.h"
 
@@ -92,6 +96,40 @@ static void log_line(void *ctx, const char *text)
 
 static int log_fd = -1;
 
+/* --access values, applied once the topology is loaded */
+static const char *access_args[64];
+static int naccess;
+
+/* WHO:SPEC over the fabric's settings */
+static int apply_access_args(struct cx_fabric *f, cx_err *e)
+{
+	for (int i = 0; i < naccess; i++) {
+		const char *arg = access_args[i], *colon = strchr(arg, ':');
+		struct cx_access a;
+		if (!colon || colon == arg)
+			return cx_fail(e, EINVAL, "--access %s: it reads "
+				       "WHO:owner=USER,group=GROUP,mode=OCTAL, "
+				       "WHO being a host or 'admin'", arg);
+		int rc = cx_access_parse(colon + 1, &a, e);
+		if (rc) {
+			cx_err_prefix(e, "--access %s", arg);
+			return rc;
+		}
+		char who[128];
+		snprintf(who, sizeof(who), "%.*s", (int)(colon - arg), arg);
+		struct cx_host *h = cx_host_find(f, who);
+		if (!strcmp(who, "admin"))
+			cx_access_merge(&f->admin_access, &a);
+		else if (h)
+			cx_access_merge(&h->access, &a);
+		else
+			return cx_fail(e, ENOENT, "--access %s: '%s' is neither "
+				       "'admin' nor one of this fabric's hosts",
+				       arg, who);
+	}
+	return 0;
+}
+
 /* Load, start and bind; report warnings and the outcome on `rfd` (or
  * print them when rfd < 0). */
 static int bring_up(const char *topo, const char *path, int rfd,
@@ -106,6 +144,8 @@ static int bring_up(const char *topo, const char *path, int rfd,
 	else
 		rc = cx_config_load_text("<built-in topology>",
 					 cx_default_topology, &f, &e);
+	if (rc == 0)
+		rc = apply_access_args(f, &e);
 	if (rc == 0) {
 		for (int i = 0; i < f->warnings.n; i++) {
 			if (rfd >= 0)
@@ -257,6 +297,7 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "access", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -264,8 +305,15 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 	const char *log_path = getenv("CXLEMU_LOG");
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fl:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fl:a:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (naccess == (int)CX_ARRAY_SIZE(access_args))
+				return cli_usage("start", "--access is given "
+						 "more than %d times",
+						 naccess);
+			access_args[naccess++] = optarg;
+			break;
 		case 'f':
 			foreground = true;
 			break;
@@ -278,9 +326,17 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 				"(stop with Ctrl-C or cxlemu stop); logs to "
 				"stderr\n"
 				"  -l, --log=FILE     append what the daemon does "
-				"to FILE (default: $CXLEMU_LOG)\n");
+				"to FILE (default: $CXLEMU_LOG)\n"
+				"  -a, --access=WHO:owner=USER,group=GROUP,"
+				"mode=OCTAL\n"
+				"                     who may open a socket: WHO is "
+				"a host (its own socket)\n"
+				"                     or 'admin' (the fabric's, "
+				"for stop and inject);\n"
+				"                     default: the daemon's user "
+				"only (0600)\n");
 		default:
-			return cli_bad_option("start", "fl:h", argv);
+			return cli_bad_option("start", "fl:a:h", argv);
 		}
 	}
 	if (log_path && *log_path) {

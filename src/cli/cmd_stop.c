@@ -18,7 +18,7 @@ int cmd_stop(int argc, char **argv, struct cli *cli)
 	if (optind < argc)
 		return cli_usage("stop", "unexpected argument '%s'",
 				 argv[optind]);
-	if ((rc = cli_connect(cli, &c)))
+	if ((rc = cli_connect_admin(cli, &c)))
 		return rc;
 	rc = cxlemu_stop(c, &err);
 	cxlemu_close(c);

@@ -147,6 +147,15 @@ int cli_connect(struct cli *cli, struct cxlemu **out)
 	return CLI_OK;
 }
 
+int cli_connect_admin(struct cli *cli, struct cxlemu **out)
+{
+	struct cxlemu_err err;
+
+	if (cxlemu_connect_admin(cli_socket(cli), cli->host, out, &err) < 0)
+		return cli_error("%s", err.msg);
+	return CLI_OK;
+}
+
 int cli_parse_size(const char *cmd, const char *what, const char *s,
 		   uint64_t *out)
 {

@@ -37,8 +37,52 @@ const char *cxlemu_default_socket(char *buf, size_t len)
 	return cx_proto_default_socket(buf, len);
 }
 
-int cxlemu_connect(const char *socket_path, const char *host,
-		   struct cxlemu **out, struct cxlemu_err *err)
+/*
+ * Which socket to open.  A named host has its own socket beside the
+ * fabric's (cx_proto_host_socket): that one, when it is there.  When it is
+ * not, the path itself: a host socket given directly, or the fabric's
+ * administrative socket, which also explains a host name it does not know.
+ * A host socket that is there but refuses us is reported as it is:
+ * falling back would only trade the real reason for another one.
+ */
+static int open_socket(const char *path, const char *host, bool admin,
+		       int *fd, cx_err *e)
+{
+	char hp[256];
+	bool tried = false;
+	int rc;
+
+	if (host && !admin && cx_proto_host_socket(path, host, hp, sizeof(hp))) {
+		rc = cx_proto_connect(hp, fd, e);
+		if (rc == 0 || (rc != -ENOENT && rc != -ECONNREFUSED)) {
+			if (rc == -EACCES)
+				cx_fail(e, EACCES, "cannot connect to host "
+					"%s's socket %s: %s (the fabric's owner "
+					"decides who may open it: cxlemu start "
+					"--access, or the topology)", host, hp,
+					strerror(EACCES));
+			return rc;
+		}
+		tried = true;
+	}
+	rc = cx_proto_connect(path, fd, e);
+	if (rc == -EACCES && tried)
+		cx_fail(e, EACCES, "no host '%s' has a socket at %s, and the "
+			"fabric's administrative socket %s is not open to this "
+			"user (%s): is '%s' one of the fabric's hosts?", host,
+			hp, path, strerror(EACCES), host);
+	else if (rc == -EACCES)
+		cx_fail(e, EACCES, "cannot connect to %s: %s (it is the "
+			"fabric's administrative socket%s)", path,
+			strerror(EACCES), admin ? ", which fabric-wide acts "
+			"such as stop and inject need" : "; a host's user names "
+			"the host, with --host or CXLEMU_HOST, to use that "
+			"host's own socket");
+	return rc;
+}
+
+static int connect_as(const char *socket_path, const char *host, bool admin,
+		      struct cxlemu **out, struct cxlemu_err *err)
 {
 	char def[256];
 	struct cxlemu *c;
@@ -49,7 +93,7 @@ int cxlemu_connect(const char *socket_path, const char *host,
 
 	if (!socket_path)
 		socket_path = cx_proto_default_socket(def, sizeof(def));
-	if ((rc = cx_proto_connect(socket_path, &fd, &e)))
+	if ((rc = open_socket(socket_path, host, admin, &fd, &e)))
 		return fail(err, rc, &e);
 	c = cx_xcalloc(1, sizeof(*c));
 	c->fd = fd;
@@ -70,6 +114,18 @@ int cxlemu_connect(const char *socket_path, const char *host,
 	cxlemu_reply_release(&rep);
 	*out = c;
 	return 0;
+}
+
+int cxlemu_connect(const char *socket_path, const char *host,
+		   struct cxlemu **out, struct cxlemu_err *err)
+{
+	return connect_as(socket_path, host, false, out, err);
+}
+
+int cxlemu_connect_admin(const char *socket_path, const char *host,
+			 struct cxlemu **out, struct cxlemu_err *err)
+{
+	return connect_as(socket_path, host, true, out, err);
 }
 
 void cxlemu_close(struct cxlemu *c)

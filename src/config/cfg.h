@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "grammar.h"
+#include "model/model.h"
 #include "util/util.h"
 
 struct cfg_word {
@@ -28,12 +29,17 @@ struct cfg_hostsrc {
 	bool noncoherent;           /* [host NAME coherency=noncoherent] */
 	struct cfg_word *w;
 	int n, cap;
+	char **attrs;               /* KEY=VALUE words after the name */
+	int nattrs;
 };
 
 struct cfg_doc {
 	struct cfg_hostsrc *hosts;
 	int n, cap;
 	bool sections;              /* the file used [host NAME] */
+	struct cfg_hostsrc fabric;  /* `[fabric KEY=VALUE...]`: settings of
+				       the fabric itself; it holds no words */
+	bool has_fabric;
 };
 
 /* Split `text` (named `file` in messages).  On error returns -EINVAL and
@@ -41,5 +47,10 @@ struct cfg_doc {
 int cfg_split(const char *file, const char *text, struct cfg_doc *doc,
 	      cx_err *e);
 void cfg_doc_free(struct cfg_doc *doc);
+
+/* The settings of the section headers (access.c): who may open each
+ * socket, which backing files are shared outside the fabric. */
+int cfg_apply_headers(const char *file, const struct cfg_doc *doc,
+		      struct cx_fabric *f, cx_err *e);
 
 #endif

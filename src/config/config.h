@@ -26,6 +26,15 @@ int cx_config_load_file(const char *path, struct cx_fabric **out, cx_err *e);
 int cx_config_load_text(const char *name, const char *text,
 			struct cx_fabric **out, cx_err *e);
 
+/*
+ * Who may open a socket (struct cx_access): "owner=USER,group=GROUP,
+ * mode=OCTAL", any of the three; users and groups by name or number.
+ * Unset fields are -1.  cx_access_parse_item() takes one KEY and VALUE.
+ */
+int cx_access_parse(const char *spec, struct cx_access *a, cx_err *e);
+int cx_access_parse_item(const char *key, const char *val,
+			 struct cx_access *a, cx_err *e);
+
 /* The embedded default topology: the seed's two-host shared-memory lab. */
 extern const char cx_default_topology[];
 

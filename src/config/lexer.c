@@ -18,9 +18,11 @@
  * a word (`file=my\ disk.img`) the backslash still escapes the space.
  *
  * A line whose first non-blank character is `[` is a section header and
- * must read `[host NAME]`, or `[host NAME coherency=noncoherent]` for a
- * host whose view of shared memory is not coherent (CXL 2 hosts: its DAX
- * devices start in that mode; cxlemu/coherency.h).  Headers are recognised at the start of any
+ * must read `[host NAME]` or `[fabric]`, either followed by KEY=VALUE
+ * settings: `coherency=noncoherent` for a host whose view of shared
+ * memory is not coherent (CXL 2 hosts: its DAX devices start in that
+ * mode; cxlemu/coherency.h), the sockets' owner, group and mode and the
+ * externally shared files (access.c reads those).  Headers are recognised at the start of any
  * line that does not continue a word or a quote, even after a trailing
  * backslash: pasted scripts often end their last line with one.
  */
@@ -84,16 +86,23 @@ static void host_add_word(struct cfg_hostsrc *h, char *text, int line)
 	h->n++;
 }
 
+static void hostsrc_free(struct cfg_hostsrc *h)
+{
+	for (int j = 0; j < h->n; j++)
+		free(h->w[j].text);
+	free(h->w);
+	for (int j = 0; j < h->nattrs; j++)
+		free(h->attrs[j]);
+	free(h->attrs);
+	free(h->name);
+}
+
 void cfg_doc_free(struct cfg_doc *d)
 {
-	for (int i = 0; i < d->n; i++) {
-		struct cfg_hostsrc *h = &d->hosts[i];
-		for (int j = 0; j < h->n; j++)
-			free(h->w[j].text);
-		free(h->w);
-		free(h->name);
-	}
+	for (int i = 0; i < d->n; i++)
+		hostsrc_free(&d->hosts[i]);
 	free(d->hosts);
+	hostsrc_free(&d->fabric);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -101,6 +110,16 @@ static bool name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+/* Does the header at s ('[') start the [fabric] section? */
+static bool fabric_header(const char *s)
+{
+	s++;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return !strncmp(s, "fabric", 6) &&
+	       (s[6] == ']' || s[6] == ' ' || s[6] == '\t');
 }
 
 /*
@@ -138,67 +157,101 @@ static int parse_header(const char *file, const char *text, size_t len,
 				       (int)(close + 1 - i), text + i);
 	}
 
-	/* "[host NAME]" with blanks allowed around the words */
+	/* "[host NAME KEY=VALUE...]" or "[fabric KEY=VALUE...]", with blanks
+	 * allowed around the words */
 	size_t p = i + 1;
 	while (p < close && (text[p] == ' ' || text[p] == '\t'))
 		p++;
-	if (close - p < 4 || strncmp(text + p, "host", 4) ||
-	    (p + 4 < close && text[p + 4] != ' ' && text[p + 4] != '\t'))
+	size_t kw = p;
+	while (kw < close && text[kw] != ' ' && text[kw] != '\t')
+		kw++;
+	bool fabric = kw - p == 6 && !strncmp(text + p, "fabric", 6);
+	if (!fabric && (kw - p != 4 || strncmp(text + p, "host", 4)))
 		return cx_fail(e, EINVAL,
 			       "%s:%d: '%.*s' is not a section header: the "
-			       "only section is [host NAME]", file, line,
-			       (int)(close + 1 - i), text + i);
-	p += 4;
-	while (p < close && (text[p] == ' ' || text[p] == '\t'))
-		p++;
-	size_t q = close;
-	while (q > p && (text[q - 1] == ' ' || text[q - 1] == '\t'))
-		q--;
-	/* an option after the name: coherency=noncoherent|coherent */
-	size_t opt = p;
-	while (opt < q && text[opt] != ' ' && text[opt] != '\t')
-		opt++;
-	int noncoherent = 0;
-	if (opt < q) {
-		size_t v = opt;
-		while (v < q && (text[v] == ' ' || text[v] == '\t'))
-			v++;
-		int vl = (int)(q - v);
-		if (vl == 21 && !strncmp(text + v, "coherency=noncoherent", 21))
-			noncoherent = 1;
-		else if (vl != 18 || strncmp(text + v, "coherency=coherent", 18))
+			       "sections are [host NAME] and [fabric]", file,
+			       line, (int)(close + 1 - i), text + i);
+	p = kw;
+	struct cfg_hostsrc *h;
+	if (fabric) {
+		if (d->has_fabric)
+			return cx_fail(e, EINVAL, "%s:%d: [fabric] is already "
+				       "given at line %d; there is one fabric",
+				       file, line, d->fabric.line);
+		d->has_fabric = true;
+		h = &d->fabric;
+		h->name = cx_xstrdup("fabric");
+		h->line = line;
+	} else {
+		while (p < close && (text[p] == ' ' || text[p] == '\t'))
+			p++;
+		size_t q = p;
+		while (q < close && text[q] != ' ' && text[q] != '\t')
+			q++;
+		if (q == p)
 			return cx_fail(e, EINVAL,
-				       "%s:%d: '%.*s' after the host name: the "
-				       "only option is coherency=noncoherent "
-				       "(or coherent)", file, line, vl,
-				       text + v);
-		q = opt;
-	}
-	if (q == p)
-		return cx_fail(e, EINVAL,
-			       "%s:%d: [host] needs a name: [host NAME]",
-			       file, line);
-	for (size_t k = p; k < q; k++)
-		if (!name_char(text[k]))
-			return cx_fail(e, EINVAL,
-				       "%s:%d: host name '%.*s' may only use "
-				       "letters, digits, '-', '_' and '.'",
-				       file, line, (int)(q - p), text + p);
-
-	char *name = cx_xasprintf("%.*s", (int)(q - p), text + p);
-	for (int k = 0; k < d->n; k++) {
-		if (!strcmp(d->hosts[k].name, name)) {
-			int rc = cx_fail(e, EINVAL,
-					 "%s:%d: host '%s' is already "
-					 "defined at line %d; host names must "
-					 "be unique", file, line, name,
-					 d->hosts[k].line);
-			free(name);
-			return rc;
+				       "%s:%d: [host] needs a name: [host NAME]",
+				       file, line);
+		for (size_t k = p; k < q; k++)
+			if (!name_char(text[k]))
+				return cx_fail(e, EINVAL,
+					       "%s:%d: host name '%.*s' may "
+					       "only use letters, digits, '-', "
+					       "'_' and '.'", file, line,
+					       (int)(q - p), text + p);
+		char *name = cx_xasprintf("%.*s", (int)(q - p), text + p);
+		for (int k = 0; k < d->n; k++) {
+			if (!strcmp(d->hosts[k].name, name)) {
+				int rc = cx_fail(e, EINVAL,
+						 "%s:%d: host '%s' is already "
+						 "defined at line %d; host names "
+						 "must be unique", file, line,
+						 name, d->hosts[k].line);
+				free(name);
+				return rc;
+			}
 		}
+		h = doc_add_host(d, name, line);
+		free(name);
+		p = q;
 	}
-	doc_add_host(d, name, line)->noncoherent = noncoherent;
-	free(name);
+	/* the settings: KEY=VALUE words (access.c reads them) */
+	for (;;) {
+		while (p < close && (text[p] == ' ' || text[p] == '\t'))
+			p++;
+		if (p == close)
+			break;
+		size_t q = p;
+		while (q < close && text[q] != ' ' && text[q] != '\t')
+			q++;
+		if (!memchr(text + p, '=', q - p) || text[p] == '=')
+			return cx_fail(e, EINVAL, "%s:%d: '%.*s' in the section "
+				       "header is not a setting: settings "
+				       "read KEY=VALUE", file, line,
+				       (int)(q - p), text + p);
+		if (!fabric && q - p > 10 && !strncmp(text + p, "coherency=",
+						       10)) {
+			/* how the host sees shared memory (cxlemu/coherency.h) */
+			size_t vl = q - p - 10;
+			const char *v = text + p + 10;
+			if (vl == 11 && !strncmp(v, "noncoherent", 11))
+				h->noncoherent = true;
+			else if (vl == 8 && !strncmp(v, "coherent", 8))
+				h->noncoherent = false;
+			else
+				return cx_fail(e, EINVAL, "%s:%d: '%.*s' in the "
+					       "section header: coherency is "
+					       "noncoherent or coherent", file,
+					       line, (int)(q - p), text + p);
+			p = q;
+			continue;
+		}
+		h->attrs = cx_xrealloc(h->attrs, sizeof(*h->attrs) *
+				       (size_t)(h->nattrs + 1));
+		h->attrs[h->nattrs++] = cx_xasprintf("%.*s", (int)(q - p),
+						     text + p);
+		p = q;
+	}
 	return 0;
 }
 
@@ -254,7 +307,8 @@ int cfg_split(const char *file, const char *text, struct cfg_doc *d,
 						  &end, e);
 				if (rc)
 					goto out;
-				cur = &d->hosts[d->n - 1];
+				cur = fabric_header(text + j) ? &d->fabric :
+				      &d->hosts[d->n - 1];
 				i = end;
 				continue;
 			}

@@ -357,6 +357,8 @@ int cx_config_load_text(const char *name, const char *text,
 		rc = build_host(&c, &doc.hosts[i]);
 	if (!rc)
 		rc = shared_paths(&c);
+	if (!rc)
+		rc = cfg_apply_headers(name, &doc, c.f, e);
 	if (!rc) {
 		cx_fabric_finalize(c.f);
 		rc = cfg_check_windows(&c);

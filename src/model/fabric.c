@@ -25,10 +25,23 @@ const char *cx_mode_name(enum cx_mode m)
 	}
 }
 
+static const struct cx_access access_unset = { -1, -1, -1 };
+
+void cx_access_merge(struct cx_access *dst, const struct cx_access *src)
+{
+	if (src->owner != -1)
+		dst->owner = src->owner;
+	if (src->group != -1)
+		dst->group = src->group;
+	if (src->mode != -1)
+		dst->mode = src->mode;
+}
+
 struct cx_fabric *cx_fabric_new(const char *source)
 {
 	struct cx_fabric *f = cx_xcalloc(1, sizeof(*f));
 	f->source = cx_xstrdup(source ? source : "<topology>");
+	f->admin_access = access_unset;
 	return f;
 }
 
@@ -38,6 +51,7 @@ struct cx_host *cx_host_new(struct cx_fabric *f, const char *name, int line)
 	h->name = cx_xstrdup(name);
 	h->line = line;
 	h->ram_size = 128ULL << 20; /* QEMU's default -m */
+	h->access = access_unset;
 	cx_vec_push(&f->hosts, h);
 	return h;
 }

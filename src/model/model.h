@@ -199,6 +199,16 @@ struct cx_region {
 	int mapped;                 /* clients holding a mapping */
 };
 
+/* ---- who may open the fabric's sockets (server.h) ---- */
+struct cx_access {
+	long owner;                 /* uid of the socket file, -1: the daemon's */
+	long group;                 /* gid of the socket file, -1: the daemon's */
+	int mode;                   /* its permission bits, -1: 0600 */
+};
+#define CX_ACCESS_DEFAULT_MODE 0600  /* the daemon's user only */
+/* Fields of `src` that are set (not -1) replace those of `dst`. */
+void cx_access_merge(struct cx_access *dst, const struct cx_access *src);
+
 /* ---- hosts and the fabric ---- */
 struct cx_host {
 	char *name;
@@ -220,12 +230,14 @@ struct cx_host {
 	bool bus_disabled;          /* cxl_acpi unbound (driver.c) */
 	uint64_t decode_gen;        /* moves on with every commit/reset */
 	struct cx_route_table *route_table; /* compiled at decode_gen */
+	struct cx_access access;    /* its own socket */
 };
 
 struct cx_fabric {
 	char *source;               /* topology file name, for messages */
 	cx_vec hosts;               /* struct cx_host * */
 	cx_vec media;               /* struct cx_media *, one per device */
+	struct cx_access admin_access; /* the administrative socket */
 	bool started;               /* media opened */
 	bool finalized;
 	cx_vec warnings;            /* char *: accepted but noteworthy input */

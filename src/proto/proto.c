@@ -33,6 +33,16 @@ const char *cx_proto_default_socket(char *buf, size_t len)
 	return buf;
 }
 
+const char *cx_proto_host_socket(const char *fabric, const char *host,
+				 char *buf, size_t len)
+{
+	size_t n = strlen(fabric);
+	if (n >= 5 && !strcmp(fabric + n - 5, ".sock"))
+		n -= 5;
+	int w = snprintf(buf, len, "%.*s.%s.sock", (int)n, fabric, host);
+	return w < 0 || (size_t)w >= len ? NULL : buf;
+}
+
 /* ---- sockets ---- */
 
 int cx_proto_sockaddr(const char *path, void *sockaddr_un, cx_err *e)

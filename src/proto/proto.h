@@ -23,6 +23,14 @@
 
 /* Default socket: $CXLEMU_SOCKET, else /tmp/cxlemu-<uid>.sock */
 const char *cx_proto_default_socket(char *buf, size_t len);
+/*
+ * The fabric's socket is its administrative socket; each host has its own
+ * beside it: the fabric's path without a trailing ".sock", then
+ * ".HOST.sock" (/tmp/cxlemu-1000.sock -> /tmp/cxlemu-1000.host1.sock).
+ * Returns buf, or NULL when the path does not fit in len bytes.
+ */
+const char *cx_proto_host_socket(const char *fabric, const char *host,
+				 char *buf, size_t len);
 
 #define CX_PROTO_VERSION 1
 #define CX_PROTO_MAX_JSON (1u << 20)      /* a JSON frame is at most 1 MiB */

@@ -18,26 +18,26 @@
 #include "proto/json.h"
 
 const struct cx_op cx_server_ops[] = {
-	{ "hello", cx_op_hello, false },
-	{ "list", cx_op_list, false },
-	{ "create-region", cx_op_create_region, true },
-	{ "destroy-region", cx_op_destroy_region, true },
-	{ "translate", cx_op_translate, false },
-	{ "read", cx_op_read, false },
-	{ "write", cx_op_write, true },
-	{ "stop", cx_op_stop, true },
-	{ "dax-list", cx_op_dax_list, false },
-	{ "dax-reconfigure", cx_op_dax_reconfigure, true },
-	{ "dax-map", cx_op_dax_map, true },
-	{ "dax-unmap", cx_op_dax_unmap, true },
-	{ "dax-coherency", cx_op_dax_coherency, false },
-	{ "mbox", cx_op_mbox, true },
-	{ "inject", cx_op_inject, true },
-	{ "sysfs-stat", cx_op_sysfs_stat, false },
-	{ "sysfs-read", cx_op_sysfs_read, false },
-	{ "sysfs-list", cx_op_sysfs_list, false },
-	{ "sysfs-write", cx_op_sysfs_write, true },
-	{ NULL, NULL, false },
+	{ "hello", cx_op_hello, false, false },
+	{ "list", cx_op_list, false, false },
+	{ "create-region", cx_op_create_region, true, false },
+	{ "destroy-region", cx_op_destroy_region, true, false },
+	{ "translate", cx_op_translate, false, false },
+	{ "read", cx_op_read, false, false },
+	{ "write", cx_op_write, true, false },
+	{ "stop", cx_op_stop, true, true },
+	{ "dax-list", cx_op_dax_list, false, false },
+	{ "dax-reconfigure", cx_op_dax_reconfigure, true, false },
+	{ "dax-map", cx_op_dax_map, true, false },
+	{ "dax-unmap", cx_op_dax_unmap, true, false },
+	{ "dax-coherency", cx_op_dax_coherency, false, false },
+	{ "mbox", cx_op_mbox, true, false },
+	{ "inject", cx_op_inject, true, true },
+	{ "sysfs-stat", cx_op_sysfs_stat, false, false },
+	{ "sysfs-read", cx_op_sysfs_read, false, false },
+	{ "sysfs-list", cx_op_sysfs_list, false, false },
+	{ "sysfs-write", cx_op_sysfs_write, true, false },
+	{ NULL, NULL, false, false },
 };
 
 const struct cx_op *cx_server_find_op(const char *name)
@@ -53,9 +53,12 @@ int cx_op_hello(struct cx_srv_call *c, cx_err *e)
 	struct json_object *r = json_object_new_object();
 	struct json_object *hosts = json_object_new_array();
 
+	/* a host's socket shows that host only */
 	for (int i = 0; i < c->fabric->hosts.n; i++) {
 		struct cx_host *h = c->fabric->hosts.v[i];
-		json_object_array_add(hosts, json_object_new_string(h->name));
+		if (c->admin || h == c->host)
+			json_object_array_add(hosts,
+					      json_object_new_string(h->name));
 	}
 	json_object_object_add(r, "version",
 			       json_object_new_string(CXLEMU_VERSION));
@@ -64,6 +67,8 @@ int cx_op_hello(struct cx_srv_call *c, cx_err *e)
 	json_object_object_add(r, "topology",
 			       json_object_new_string(c->fabric->source));
 	json_object_object_add(r, "host", json_object_new_string(c->host->name));
+	json_object_object_add(r, "socket", json_object_new_string(
+		c->admin ? "admin" : "host"));
 	json_object_object_add(r, "hosts", hosts);
 	c->result = r;
 	return 0;

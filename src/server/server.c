@@ -38,9 +38,19 @@ struct out_seg {
 	struct out_seg *next;
 };
 
+/* A listening socket: the administrative one, or a host's own. */
+struct listener {
+	int fd;
+	struct cx_host *host;         /* NULL: the administrative socket */
+	char *path;
+	dev_t dev;                    /* to remove only what is still ours */
+	ino_t ino;
+};
+
 struct client {
 	int id;
 	int fd;
+	const struct listener *via;   /* the socket it came through */
 	const char *host;             /* named by its last request (logs) */
 	struct cx_frame_rx rx;
 	struct json_object *parked;   /* request waiting for its raw frame */
@@ -58,13 +68,12 @@ struct hook {
 
 struct cx_server {
 	struct cx_fabric *fabric;
-	char *path;
-	int lfd;
+	char *path;                   /* the administrative socket */
+	struct listener *ls;          /* [0] administrative, then per host */
+	int nls;
 	int spare;                    /* held back to shed clients at EMFILE */
 	bool accept_paused;           /* out of descriptors: wait for a close */
 	struct timespec retry_at;     /* ... or until then (limits can rise) */
-	dev_t dev;
-	ino_t ino;
 	cx_vec clients;               /* struct client * */
 	cx_vec hooks;                 /* struct hook * */
 	int next_id;
@@ -148,15 +157,61 @@ int cx_server_probe(const char *path, cx_err *e)
 	return cx_fail(e, -rc, "%s", tmp.msg);
 }
 
-int cx_server_open(struct cx_fabric *f, const char *path,
-		   struct cx_server **out, cx_err *e)
+/* Give a socket file its owner, group and mode. */
+static int apply_access(const char *path, const char *whose,
+			const struct cx_access *a, cx_err *e)
+{
+	if ((a->owner != -1 || a->group != -1) &&
+	    chown(path, (uid_t)a->owner, (gid_t)a->group) < 0)
+		return cx_fail(e, errno, "cannot give %s (%s) to owner %ld, "
+			       "group %ld: %s (only root may give a file to "
+			       "another user; other users may choose a group "
+			       "they belong to)", path, whose, a->owner,
+			       a->group, strerror(errno));
+	int mode = a->mode != -1 ? a->mode : CX_ACCESS_DEFAULT_MODE;
+	if (chmod(path, (mode_t)mode) < 0)
+		return cx_fail(e, errno, "cannot set the mode of %s (%s) to "
+			       "%04o: %s", path, whose, mode, strerror(errno));
+	return 0;
+}
+
+static void listener_close(struct listener *l)
+{
+	struct stat st;
+
+	if (l->fd < 0)
+		return;
+	/* remove the socket only if it is still ours */
+	if (stat(l->path, &st) == 0 && st.st_dev == l->dev &&
+	    st.st_ino == l->ino)
+		unlink(l->path);
+	close(l->fd);
+	l->fd = -1;
+	free(l->path);
+	l->path = NULL;
+}
+
+/* Bind and listen on `path` for `host` (NULL: administrative).  The file
+ * is owner-only from the moment it exists (the socket's mode before bind
+ * is what bind gives the file), then gets the access it was given. */
+static int listener_open(struct listener *l, const char *path,
+			 struct cx_host *host, const struct cx_access *a,
+			 cx_err *e)
 {
 	struct sockaddr_un sa;
 	struct stat st;
+	char whose[160];
 	int rc, fd;
 
-	if ((rc = cx_proto_sockaddr(path, &sa, e)))
+	l->fd = -1;
+	if (host)
+		snprintf(whose, sizeof(whose), "host %s's socket", host->name);
+	else
+		snprintf(whose, sizeof(whose), "the administrative socket");
+	if ((rc = cx_proto_sockaddr(path, &sa, e))) {
+		cx_err_prefix(e, "%s", whose);
 		return rc;
+	}
 	rc = cx_server_probe(path, e);
 	if (rc < 0)
 		return rc;
@@ -169,7 +224,8 @@ int cx_server_open(struct cx_fabric *f, const char *path,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return cx_fail(e, errno, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fchmod(fd, CX_ACCESS_DEFAULT_MODE) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
 		close(fd);
 		if (err == EADDRINUSE)
@@ -178,6 +234,11 @@ int cx_server_open(struct cx_fabric *f, const char *path,
 		return cx_fail(e, err, "cannot bind %s: %s", path,
 			       strerror(err));
 	}
+	if ((rc = apply_access(path, whose, a, e))) {
+		close(fd);
+		unlink(path);
+		return rc;
+	}
 	if (listen(fd, 64) < 0 || stat(path, &st) < 0) {
 		int err = errno;
 		close(fd);
@@ -185,13 +246,47 @@ int cx_server_open(struct cx_fabric *f, const char *path,
 		return cx_fail(e, err, "cannot listen on %s: %s", path,
 			       strerror(err));
 	}
+	l->fd = fd;
+	l->host = host;
+	l->path = cx_xstrdup(path);
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	return 0;
+}
+
+int cx_server_open(struct cx_fabric *f, const char *path,
+		   struct cx_server **out, cx_err *e)
+{
 	struct cx_server *s = cx_xcalloc(1, sizeof(*s));
+	char hp[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+	int rc;
+
+	s->ls = cx_xcalloc((size_t)f->hosts.n + 1, sizeof(*s->ls));
+	for (int i = 0; i <= f->hosts.n; i++)
+		s->ls[i].fd = -1;
+	rc = listener_open(&s->ls[0], path, NULL, &f->admin_access, e);
+	for (int i = 0; !rc && i < f->hosts.n; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		s->nls++;
+		if (!cx_proto_host_socket(path, h->name, hp, sizeof(hp)))
+			rc = cx_fail(e, ENAMETOOLONG, "host %s's socket beside "
+				     "%s would be too long a path", h->name,
+				     path);
+		else
+			rc = listener_open(&s->ls[s->nls], hp, h, &h->access,
+					   e);
+	}
+	if (rc) {
+		for (int i = 0; i <= s->nls; i++)
+			listener_close(&s->ls[i]);
+		free(s->ls);
+		free(s);
+		return rc;
+	}
+	s->nls++;
 	s->fabric = f;
 	s->path = cx_xstrdup(path);
-	s->lfd = fd;
 	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
 	s->stop_client = -1;
 	*out = s;
 	return 0;
@@ -419,6 +514,26 @@ static void dispatch(struct cx_server *s, struct client *c,
 	}
 	if ((rc = cx_proto_get_str(req, "host", false, &host, &e)))
 		goto fail;
+	if (c->via->host) {
+		/* a host's socket: that host, whatever the request says */
+		struct cx_host *own = c->via->host;
+		if (host && strcmp(host, own->name)) {
+			rc = cx_fail(&e, EACCES, "this connection came through "
+				     "host %s's socket (%s) and acts as %s "
+				     "only; it may not act as host '%s' (each "
+				     "host has its own socket)", own->name,
+				     c->via->path, own->name, host);
+			goto fail;
+		}
+		if (op->admin) {
+			rc = cx_fail(&e, EPERM, "'%s' acts on the whole fabric: "
+				     "only its administrative socket (%s) may "
+				     "ask for it, not host %s's socket",
+				     name, s->path, own->name);
+			goto fail;
+		}
+		host = own->name;
+	}
 	call.host = cx_host_find(s->fabric, host);
 	if (!call.host) {
 		host_names(s->fabric, list, sizeof(list));
@@ -431,6 +546,7 @@ static void dispatch(struct cx_server *s, struct client *c,
 	}
 	call.server = s;
 	call.fabric = s->fabric;
+	call.admin = !c->via->host;
 	call.client = c->id;
 	call.req = req;
 	call.data = data;
@@ -600,10 +716,29 @@ static bool accept_retry_due(const struct cx_server *s)
 		now.tv_nsec >= s->retry_at.tv_nsec);
 }
 
-static void accept_clients(struct cx_server *s)
+static void log_peer(struct cx_server *s, struct client *c)
+{
+	struct ucred who;
+	socklen_t wl = sizeof(who);
+	char via[128];
+
+	if (c->via->host)
+		snprintf(via, sizeof(via), "host %s's socket",
+			 c->via->host->name);
+	else
+		snprintf(via, sizeof(via), "the administrative socket");
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &who, &wl) == 0)
+		slog(s, "client %d connected to %s (pid %d, uid %u, gid %u)",
+		     c->id, via, (int)who.pid, (unsigned)who.uid,
+		     (unsigned)who.gid);
+	else
+		slog(s, "client %d connected to %s", c->id, via);
+}
+
+static void accept_clients(struct cx_server *s, const struct listener *l)
 {
 	for (;;) {
-		int fd = accept4(s->lfd, NULL, NULL,
+		int fd = accept4(l->fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
 		    s->spare >= 0) {
@@ -612,7 +747,7 @@ static void accept_clients(struct cx_server *s)
 			 * spin.  Use the spare descriptor to take it and hang
 			 * up, then hold a spare again. */
 			close(s->spare);
-			fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+			fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
 				shed(s, fd, "the fabric daemon is out of file "
 				     "descriptors; try again when other "
@@ -639,17 +774,10 @@ static void accept_clients(struct cx_server *s)
 		struct client *c = cx_xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->id = ++s->next_id;
+		c->via = l;
 		cx_vec_push(&s->clients, c);
-		if (s->log) {
-			struct ucred who;
-			socklen_t wl = sizeof(who);
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &who,
-				       &wl) == 0)
-				slog(s, "client %d connected (pid %d, uid %u)",
-				     c->id, (int)who.pid, (unsigned)who.uid);
-			else
-				slog(s, "client %d connected", c->id);
-		}
+		if (s->log)
+			log_peer(s, c);
 	}
 }
 
@@ -682,20 +810,23 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			if (!pending || !client_alive(s, s->stop_client))
 				break;
 		}
-		int n = s->clients.n + 1;
+		int nl = s->nls, n = s->clients.n + nl;
 		if (n > cap) {
 			cap = n * 2;
 			pfd = cx_xrealloc(pfd, sizeof(*pfd) * (size_t)cap);
 		}
-		pfd[0].fd = s->stopping || s->accept_paused ? -1 : s->lfd;
-		pfd[0].events = POLLIN;
-		pfd[0].revents = 0;
+		for (int i = 0; i < nl; i++) {
+			pfd[i].fd = s->stopping || s->accept_paused ? -1 :
+				    s->ls[i].fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
 		for (int i = 0; i < s->clients.n; i++) {
 			struct client *c = s->clients.v[i];
-			pfd[i + 1].fd = c->fd;
-			pfd[i + 1].events = c->out ? POLLOUT :
-					    (s->stopping ? 0 : POLLIN);
-			pfd[i + 1].revents = 0;
+			pfd[i + nl].fd = c->fd;
+			pfd[i + nl].events = c->out ? POLLOUT :
+					     (s->stopping ? 0 : POLLIN);
+			pfd[i + nl].revents = 0;
 		}
 		int r = poll(pfd, (nfds_t)n,
 			     s->accept_paused ? CX_ACCEPT_RETRY_MS : 1000);
@@ -710,13 +841,15 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 		int nclients = s->clients.n; /* accept appends after these */
 		if (s->accept_paused && !s->stopping && accept_retry_due(s)) {
 			resume_accept(s);
-			accept_clients(s); /* the backlog may hold some */
+			for (int i = 0; i < nl; i++) /* backlogs may hold some */
+				accept_clients(s, &s->ls[i]);
 		}
-		if (pfd[0].revents & POLLIN)
-			accept_clients(s);
+		for (int i = 0; i < nl; i++)
+			if (pfd[i].revents & POLLIN)
+				accept_clients(s, &s->ls[i]);
 		for (int i = 0; i < nclients; i++) {
 			struct client *c = s->clients.v[i];
-			short ev = pfd[i + 1].revents;
+			short ev = pfd[i + nl].revents;
 			if (!ev)
 				continue;
 			if (c->out) {
@@ -746,15 +879,11 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 
 void cx_server_close(struct cx_server *s)
 {
-	struct stat st;
-
 	if (!s)
 		return;
-	/* remove the socket only if it is still ours */
-	if (stat(s->path, &st) == 0 && st.st_dev == s->dev &&
-	    st.st_ino == s->ino)
-		unlink(s->path);
-	close(s->lfd);
+	for (int i = 0; i < s->nls; i++)
+		listener_close(&s->ls[i]);
+	free(s->ls);
 	if (s->spare >= 0)
 		close(s->spare);
 	run_hooks(s, -1);

@@ -29,10 +29,14 @@ struct cx_server;
 #define CX_SERVER_MAX_CLIENTS 256
 
 /*
- * Bind and listen on `path`.  Refuses (-EADDRINUSE, "a fabric is already
- * being served on PATH") when a daemon answers there, replaces a stale
- * socket file nobody answers on, and refuses to replace anything that is
- * not a socket.  On success the server owns `f` (a started fabric).
+ * Bind and listen on `path`, the administrative socket, and beside it on
+ * one socket per host (cx_proto_host_socket), each with the owner, group
+ * and mode the fabric gives it (f->admin_access, h->access; by default
+ * the daemon's user only).  Refuses (-EADDRINUSE, "a fabric is already
+ * being served on PATH") when a daemon answers on any of them, replaces a
+ * stale socket file nobody answers on, and refuses to replace anything
+ * that is not a socket.  On success the server owns `f` (a started
+ * fabric).
  */
 int cx_server_open(struct cx_fabric *f, const char *path,
 		   struct cx_server **out, cx_err *e);
@@ -67,7 +71,12 @@ int cx_server_probe(const char *path, cx_err *e);
 struct cx_srv_call {
 	struct cx_server *server;
 	struct cx_fabric *fabric;
-	struct cx_host *host;        /* the host the request names */
+	struct cx_host *host;        /* the host the request acts as: its
+					connection's, or on the
+					administrative socket the one it
+					names */
+	bool admin;                  /* came through the administrative
+					socket */
 	int client;                  /* connection id, for close hooks */
 	struct json_object *req;     /* the request (borrowed) */
 	const uint8_t *data;         /* its raw frame, if any */
@@ -87,6 +96,8 @@ struct cx_op {
 	const char *name;
 	cx_op_fn fn;
 	bool changes;                /* changes the fabric: logged when done */
+	bool admin;                  /* a fabric-wide act: only on the
+					administrative socket */
 };
 /* The table, ended by a row with a NULL name. */
 extern const struct cx_op cx_server_ops[];
