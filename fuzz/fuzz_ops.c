@@ -84,6 +84,7 @@
 
 #include "config/config.h"
 #include "model/dax.h"
+#include "model/grant.h"
 #include "model/mbox.h"
 #include "server/server.h"
 #include "fuzz_input.h"
@@ -729,25 +730,45 @@ static void fz_check_dax_map(const struct cx_srv_call *c)
 			       "its file holds %#llx", i, (unsigned long long)l,
 			       (unsigned long long)st.st_size);
 	}
+	/* each position's extents lie inside their descriptors and hold
+	 * exactly its share of the device: nothing more is reachable */
 	for (int j = 0; j < ways; j++) {
 		struct json_object *o = json_object_array_get_idx(ents,
 								  (size_t)j);
-		struct json_object *jfd, *joff;
-		if (!json_object_object_get_ex(o, "fd", &jfd) ||
-		    !json_object_object_get_ex(o, "offset", &joff))
-			fz_die("dax-map entry %d lacks fd or offset", j);
-		int fd = json_object_get_int(jfd);
-		uint64_t off = json_object_get_uint64(joff);
-		if (fd < 0 || fd >= nl)
-			fz_die("dax-map entry %d names descriptor %d of %d", j,
-			       fd, nl);
-		uint64_t l = json_object_get_uint64(
-			json_object_array_get_idx(lens, (size_t)fd));
-		uint64_t span = size / (uint64_t)ways;
-		if (off > l || span > l - off)
-			fz_die("dax-map entry %d: %#llx bytes at %#llx run past "
-			       "fd_len %#llx", j, (unsigned long long)span,
-			       (unsigned long long)off, (unsigned long long)l);
+		struct json_object *xs;
+		uint64_t have = 0, span = size / (uint64_t)ways;
+		if (!json_object_object_get_ex(o, "extents", &xs) ||
+		    !json_object_is_type(xs, json_type_array))
+			fz_die("dax-map entry %d lacks its extents", j);
+		for (size_t k = 0; k < json_object_array_length(xs); k++) {
+			struct json_object *x = json_object_array_get_idx(xs, k);
+			struct json_object *jfd, *joff, *jlen;
+			if (!json_object_object_get_ex(x, "fd", &jfd) ||
+			    !json_object_object_get_ex(x, "offset", &joff) ||
+			    !json_object_object_get_ex(x, "length", &jlen))
+				fz_die("dax-map entry %d extent %zu lacks fd, "
+				       "offset or length", j, k);
+			int fd = json_object_get_int(jfd);
+			uint64_t off = json_object_get_uint64(joff);
+			uint64_t len = json_object_get_uint64(jlen);
+			if (fd < 0 || fd >= nl)
+				fz_die("dax-map entry %d names descriptor %d "
+				       "of %d", j, fd, nl);
+			uint64_t l = json_object_get_uint64(
+				json_object_array_get_idx(lens, (size_t)fd));
+			if (off > l || len > l - off)
+				fz_die("dax-map entry %d: %#llx bytes at %#llx "
+				       "run past fd_len %#llx", j,
+				       (unsigned long long)len,
+				       (unsigned long long)off,
+				       (unsigned long long)l);
+			have += len;
+		}
+		if (have != span)
+			fz_die("dax-map entry %d: its extents hold %#llx bytes, "
+			       "its share of the device is %#llx", j,
+			       (unsigned long long)have,
+			       (unsigned long long)span);
 	}
 }
 
@@ -845,6 +866,13 @@ static void fz_dispatch(struct fz_req *q)
 
 	e.msg[0] = 0;
 	rc = op->fn(&call, &e);
+	if (op->changes) {
+		/* as dispatch does: take back what no grant covers */
+		cx_err re;
+		if (cx_fabric_reclaim(fz_fab, &re) < 0)
+			fz_die("%s: taking back media blocks: %s", op->name,
+			       re.msg);
+	}
 	fz_handled++;
 	fz_refused += rc != 0;
 	if (fz_trace)

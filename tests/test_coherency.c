@@ -48,11 +48,12 @@ static void setup_device(void)
 	L.fds[0] = memfd_create("media", MFD_CLOEXEC);
 	assert_int_equal(ftruncate(L.fds[0], DEV), 0);
 	L.fd_len[0] = DEV;
-	L.ent_fd[0] = 0;
-	L.ent_off[0] = 0;
+	L.first[0] = 0;
+	L.first[1] = 1;
+	L.ext[0] = (struct cx_dax_extent){ 0, 0, DEV };
 	memset(&src, 0, sizeof(src));
 	src.L = &L;
-	for (int i = 0; i < CX_DAX_MAX_WAYS; i++)
+	for (int i = 0; i < CX_DAX_MAX_FDS; i++)
 		src.state_fd[i] = -1;
 	src.state_fd[0] = memfd_create("state", MFD_CLOEXEC);
 	src.state_len[0] = DEV / 64 * 8;

@@ -359,6 +359,18 @@ static void test_socket_access(void **state)
 	       "[host NAME]");
 	refuse("[fabric]\n[fabric]\n", 2, "[fabric] is already given at "
 	       "line 1", NULL);
+	refuse("[fabric colour=red]\n[host a]\n", 1, "'colour' is not a "
+	       "setting of the fabric", "external");
+	refuse("[fabric external=/tmp/nowhere.raw]\n[host a]\n-m 1G\n", 1,
+	       "external=/tmp/nowhere.raw: no memory-backend-file with "
+	       "share=on", NULL);
+	f = load("[fabric external=/tmp/x.raw]\n[host a]\n-object "
+		 "memory-backend-file,id=m,mem-path=/tmp/x.raw,size=256M,"
+		 "share=on\n");
+	assert_int_equal(f->external.n, 1);
+	assert_true(cx_fabric_external(f, "/tmp/x.raw"));
+	assert_false(cx_fabric_external(f, "/tmp/y.raw"));
+	cx_fabric_free(f);
 
 	struct cx_access a;
 	cx_err e;

@@ -180,6 +180,8 @@ static void test_4way_mapping_lands_at_routed_dpa(void **state)
 					(void **)&p, &err), 0);
 	for (uint64_t i = 0; i < len; i++)
 		p[i] = (uint8_t)((i >> 12) * 31 + (i & 0xff));
+	/* flushed: the stores are in the backing files, each at its DPA */
+	assert_int_equal(cxlemu_dax_flush(d, p, len, &err), 0);
 	for (uint64_t off = 0; off < len; off += 4096 + 1111)
 		assert_int_equal(file_byte(c, id, off), p[off]);
 	/* one granule per device in the first 16 KiB */
@@ -222,6 +224,7 @@ static void test_256B_refused_for_mapping_exact_path_serves(void **state)
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (uint8_t)(i * 13 + (i >> 8));
 	assert_int_equal(cxlemu_dax_write(d, 777, buf, n, &err), 0);
+	assert_int_equal(cxlemu_dax_flush(d, NULL, 0, &err), 0);
 	for (uint64_t off = 777; off < 777 + n; off += 256 * 7 + 3)
 		assert_int_equal(file_byte(c, id, off), buf[off - 777]);
 	assert_int_equal(cxlemu_dax_read(d, 777, back, n, &err), 0);

@@ -20,28 +20,35 @@
 #include "client/dax_map.h"
 #include "util/stream.h"
 
-/* A layout of `ways` memfds of `per` bytes each, at granularity `gran`,
- * with position j on fd (ways-1-j) starting at offset base_off so that
- * position order and fd order differ. */
+/* A layout of `ways` positions at granularity `gran`, `per` bytes each,
+ * in two extents: position j's first half on fd (ways-1-j) at offset
+ * base_off, its second half on fd ways+j at offset 0, so that position
+ * order, fd order and extent order all differ. */
 static void make_layout(struct cx_dax_layout *L, int ways, uint32_t gran,
 			uint64_t per, uint64_t base_off)
 {
+	cx_err e;
+	uint64_t half = per / 2;
 	memset(L, 0, sizeof(*L));
 	strcpy(L->name, "dax0.0");
 	L->ilv.ways = ways;
 	L->ilv.gran = gran;
 	L->size = per * (uint64_t)ways;
-	L->nfds = ways;
-	for (int i = 0; i < ways; i++) {
+	L->nfds = 2 * ways;
+	for (int i = 0; i < 2 * ways; i++) {
 		L->fds[i] = memfd_create("t", MFD_CLOEXEC);
 		assert_true(L->fds[i] >= 0);
-		assert_int_equal(ftruncate(L->fds[i], (off_t)(base_off + per)), 0);
-		L->fd_len[i] = base_off + per;
+		assert_int_equal(ftruncate(L->fds[i], (off_t)(base_off + half)), 0);
+		L->fd_len[i] = base_off + half;
 	}
 	for (int j = 0; j < ways; j++) {
-		L->ent_fd[j] = ways - 1 - j;
-		L->ent_off[j] = base_off;
+		L->first[j] = 2 * j;
+		L->ext[2 * j] = (struct cx_dax_extent){ ways - 1 - j, base_off,
+							half };
+		L->ext[2 * j + 1] = (struct cx_dax_extent){ ways + j, 0, half };
 	}
+	L->first[ways] = 2 * ways;
+	assert_int_equal(cx_dax_layout_check(L, &e), 0);
 }
 
 /* where device offset o must be, computed independently of dax_map.c */
@@ -50,8 +57,11 @@ static void expect_at(const struct cx_dax_layout *L, uint64_t o, int *fd,
 {
 	uint64_t k = o / L->ilv.gran;
 	int j = (int)(k % (uint64_t)L->ilv.ways);
-	*fd = L->fds[L->ent_fd[j]];
-	*fo = L->ent_off[j] + (k / (uint64_t)L->ilv.ways) * L->ilv.gran + o % L->ilv.gran;
+	uint64_t adv = (k / (uint64_t)L->ilv.ways) * L->ilv.gran + o % L->ilv.gran;
+	uint64_t half = L->size / (uint64_t)L->ilv.ways / 2;
+	const struct cx_dax_extent *t = &L->ext[2 * j + (adv >= half)];
+	*fd = L->fds[t->fd];
+	*fo = t->fd_off + adv % half;
 }
 
 static void test_map_4way_lands_in_right_fd(void **state)
@@ -84,14 +94,36 @@ static void test_map_1way_is_one_mapping(void **state)
 	cx_err e;
 	void *p;
 	make_layout(&L, 1, 256, 4 << 20, 0);
-	assert_int_equal(cx_dax_runs(&L, 0, L.size), 1);
-	assert_int_equal(cx_dax_map(&L, 2 << 20, 2 << 20, PROT_READ | PROT_WRITE,
+	/* one mapping per extent, whatever the granularity */
+	assert_int_equal(cx_dax_runs(&L, 0, L.size), 2);
+	assert_int_equal(cx_dax_runs(&L, 2 << 20, 2 << 20), 1);
+	assert_int_equal(cx_dax_map(&L, 1 << 20, 2 << 20, PROT_READ | PROT_WRITE,
 				    NULL, 0, &p, &e), 0);
 	memcpy(p, "hello", 6);
+	memcpy((char *)p + (1 << 20), "world", 6);
 	char buf[6];
-	assert_int_equal(pread(L.fds[0], buf, 6, 2 << 20), 6);
+	assert_int_equal(pread(L.fds[0], buf, 6, 1 << 20), 6);
 	assert_string_equal(buf, "hello");
+	assert_int_equal(pread(L.fds[1], buf, 6, 0), 6);
+	assert_string_equal(buf, "world");
+	/* the flush of an address finds its device offset */
+	uint64_t off;
+	cx_dax_note(&L, p, 1 << 20, 2 << 20);
+	assert_int_equal(cx_dax_addr_offset(&L, (char *)p + 4096, &off), 0);
+	assert_int_equal(off, (1 << 20) + 4096);
+	assert_int_equal(cx_dax_addr_offset(&L, &off, &off), -ENOENT);
 	munmap(p, 2 << 20);
+	cx_dax_layout_release(&L);
+
+	/* a layout whose extents do not hold the position is refused */
+	make_layout(&L, 1, 256, 4 << 20, 0);
+	L.ext[1].len -= 256;
+	assert_int_equal(cx_dax_layout_check(&L, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "position 0 holds"));
+	L.ext[1].fd_off = 4096;
+	L.ext[1].len += 256;
+	assert_int_equal(cx_dax_layout_check(&L, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "outside its descriptor"));
 	cx_dax_layout_release(&L);
 }
 

@@ -12,7 +12,11 @@
  *     cxlemu_dax_flush(d, p, 6, &err); // durable, for persistent regions
  *
  * A mapping is one contiguous virtual range whose pages are the device's
- * media, laid out by the region's interleave.  It fails, saying why, when
+ * media, laid out by the region's interleave.  The descriptors behind it
+ * reach the region's bytes and nothing else; when the region stops being
+ * this program's (destroyed, erased, switched to system-ram, the fabric
+ * stopped) they are taken back, and a later access raises SIGBUS, as on
+ * Linux device-DAX whose device went away.  It fails, saying why, when
  * the interleave granularity is below the page size or the process cannot
  * hold one mapping per granule; cxlemu_dax_read/write/copy then serve at
  * any granularity, translating once per granule.  While a device is open
@@ -62,7 +66,10 @@ int cxlemu_dax_copy(struct cxlemu_dax *d, uint64_t dst, uint64_t src,
  * and memset() of one large buffer do. */
 int cxlemu_dax_fill(struct cxlemu_dax *d, uint64_t offset, int byte,
 		    uint64_t len, struct cxlemu_err *err);
-/* Make stores to a mapped range durable (msync); for persistent regions. */
+/* Make stores to a mapped range durable: the daemon writes the bytes
+ * back to the device's backing file and syncs it (persistent regions;
+ * volatile ones have nothing to do).  An address that is not one of this
+ * handle's mappings flushes the whole device. */
 int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
 		     struct cxlemu_err *err);
 

@@ -172,13 +172,12 @@ bool cx_coh_owns(uintptr_t a, uintptr_t b)
 /* The shared state word of the first line of page i. */
 static uint64_t *page_state(struct coh_map *m, size_t i)
 {
-	int j;
-	uint64_t adv, left;
-	cx_dax_period(&m->ilv, m->off + i * cx_coh_page(), &j, &adv, &left);
-	int f = m->ent_fd[j];
-	uint64_t idx = (m->ent_off[j] + adv) / CX_COH_LINE;
-	if (!m->state[f] || (idx + cx_coh_page() / CX_COH_LINE) * 8 >
-			    m->state_len[f])
+	int f;
+	uint64_t fo, left;
+	cx_dax_where(&m->lay, m->off + i * cx_coh_page(), &f, &fo, &left);
+	uint64_t idx = fo / CX_COH_LINE;
+	if (f < 0 || !m->state[f] ||
+	    (idx + cx_coh_page() / CX_COH_LINE) * 8 > m->state_len[f])
 		return NULL;
 	return m->state[f] + idx;
 }
@@ -642,7 +641,7 @@ static void map_free(struct coh_map *m)
 		raw_munmap(m->twin, m->len);
 	if (m->media)
 		raw_munmap(m->media, m->len);
-	for (int f = 0; f < CX_DAX_MAX_WAYS; f++)
+	for (int f = 0; f < CX_DAX_MAX_FDS; f++)
 		if (m->state[f])
 			raw_munmap(m->state[f], m->state_len[f]);
 	if (m->registry)
@@ -701,12 +700,8 @@ int cx_coh_map(const struct cx_coh_src *s, uint64_t off, uint64_t len,
 	m->len = len;
 	m->npages = len / pg;
 	snprintf(m->name, sizeof(m->name), "%s", L->name);
-	m->ilv = L->ilv;
 	m->writer = s->writer;
-	for (int j = 0; j < L->ilv.ways; j++) {
-		m->ent_fd[j] = L->ent_fd[j];
-		m->ent_off[j] = L->ent_off[j];
-	}
+	m->lay = *L;   /* only its interleave and extents are used */
 	/* the media, in device order, where the engine reads and writes */
 	void *media;
 	if ((rc = cx_dax_map(L, off, len, PROT_READ | PROT_WRITE, NULL, 0,

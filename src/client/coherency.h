@@ -47,8 +47,8 @@
 /* Where a mapping's media and shared state come from. */
 struct cx_coh_src {
 	const struct cx_dax_layout *L;  /* media fds and interleave */
-	int state_fd[CX_DAX_MAX_WAYS];  /* per L->fds[i]: its line states */
-	uint64_t state_len[CX_DAX_MAX_WAYS];
+	int state_fd[CX_DAX_MAX_FDS];   /* per L->fds[i]: its line states */
+	uint64_t state_len[CX_DAX_MAX_FDS];
 	int registry_fd;                /* writer names, or -1 */
 	unsigned writer;                /* this mapping's id (1..32767) */
 };

@@ -46,12 +46,11 @@ struct coh_map {
 	uint32_t *fetched;      /* per line: the checker epoch of its fetch */
 	uint8_t *chunked;       /* per COH_CHUNK of the cache: backed yet */
 	struct coh_page *pg;
-	/* the interleave, to find a line's shared state word */
-	struct cx_ilv ilv;
-	int ent_fd[CX_DAX_MAX_WAYS];
-	uint64_t ent_off[CX_DAX_MAX_WAYS];
-	uint64_t *state[CX_DAX_MAX_WAYS];
-	uint64_t state_len[CX_DAX_MAX_WAYS];
+	/* the interleave and the blocks of the layout (its own copy: the
+	 * handle may close first), to find a line's shared state word */
+	struct cx_dax_layout lay;
+	uint64_t *state[CX_DAX_MAX_FDS];
+	uint64_t state_len[CX_DAX_MAX_FDS];
 	const char *registry;
 	unsigned writer;
 	/* pages opened since the checker last armed */

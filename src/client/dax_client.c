@@ -25,7 +25,7 @@ struct cxlemu_dax {
 
 static void states_release(struct cxlemu_dax *d)
 {
-	for (int i = 0; i < CX_DAX_MAX_WAYS; i++) {
+	for (int i = 0; i < CX_DAX_MAX_FDS; i++) {
 		if (d->src.state_fd[i] >= 0)
 			close(d->src.state_fd[i]);
 		d->src.state_fd[i] = -1;
@@ -95,8 +95,9 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 	struct cx_dax_layout *L = &d->L;
 	struct json_object *res = rep.result, *ents, *lens;
 	uint64_t size, gran, ways, align;
+	cx_err e;
 	d->conn = c;
-	for (int i = 0; i < CX_DAX_MAX_WAYS; i++) {
+	for (int i = 0; i < CX_DAX_MAX_FDS; i++) {
 		L->fds[i] = -1;
 		d->src.state_fd[i] = -1;
 	}
@@ -109,11 +110,12 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 	if (!get_u64(res, "size", &size) || !get_u64(res, "granularity", &gran) ||
 	    !get_u64(res, "ways", &ways) || ways < 1 || ways > CX_DAX_MAX_WAYS ||
 	    !get_u64(res, "align", &align) || !cx_is_pow2(align) ||
-	    gran == 0 || !json_object_object_get_ex(res, "entries", &ents) ||
+	    gran == 0 || gran > UINT32_MAX ||
+	    !json_object_object_get_ex(res, "entries", &ents) ||
 	    !json_object_object_get_ex(res, "fd_len", &lens) ||
 	    (int)json_object_array_length(ents) != (int)ways ||
 	    (int)json_object_array_length(lens) != rep.nfds ||
-	    rep.nfds > CX_DAX_MAX_WAYS) {
+	    rep.nfds > CX_DAX_MAX_FDS) {
 		rc = bad_reply(err, "fields");
 		goto fail;
 	}
@@ -130,16 +132,34 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 		L->fd_len[i] = json_object_get_uint64(
 			json_object_array_get_idx(lens, (size_t)i));
 	}
+	int nx = 0;
 	for (int j = 0; j < L->ilv.ways; j++) {
-		struct json_object *e = json_object_array_get_idx(ents, (size_t)j);
-		uint64_t fdi, off;
-		if (!get_u64(e, "fd", &fdi) || !get_u64(e, "offset", &off) ||
-		    fdi >= (uint64_t)L->nfds) {
+		struct json_object *o = json_object_array_get_idx(ents, (size_t)j);
+		struct json_object *xs;
+		L->first[j] = nx;
+		if (!json_object_object_get_ex(o, "extents", &xs) ||
+		    !json_object_is_type(xs, json_type_array) ||
+		    nx + (int)json_object_array_length(xs) > CX_DAX_MAX_FDS) {
 			rc = bad_reply(err, "entries");
 			goto fail;
 		}
-		L->ent_fd[j] = (int)fdi;
-		L->ent_off[j] = off;
+		for (size_t k = 0; k < json_object_array_length(xs); k++) {
+			struct json_object *x = json_object_array_get_idx(xs, k);
+			uint64_t fdi, off, len;
+			if (!get_u64(x, "fd", &fdi) || !get_u64(x, "offset", &off) ||
+			    !get_u64(x, "length", &len) ||
+			    fdi >= (uint64_t)L->nfds) {
+				rc = bad_reply(err, "extents");
+				goto fail;
+			}
+			L->ext[nx++] = (struct cx_dax_extent){ (int)fdi, off,
+							       len };
+		}
+	}
+	L->first[L->ilv.ways] = nx;
+	if ((rc = cx_dax_layout_check(L, &e))) {
+		to_err(err, rc, &e);
+		goto fail;
 	}
 	cxlemu_reply_release(&rep);
 	*out = d;
@@ -244,6 +264,8 @@ int cxlemu_dax_map_at(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
 				&e);
 	} else {
 		rc = cx_dax_map(&d->L, offset, len, prot, hint, fixed, addr, &e);
+		if (!rc)   /* a flush of it finds its device offset */
+			cx_dax_note(&d->L, *addr, offset, len);
 	}
 	return rc ? to_err(err, rc, &e) : 0;
 }
@@ -289,14 +311,29 @@ int cxlemu_dax_fill(struct cxlemu_dax *d, uint64_t offset, int byte,
 int cxlemu_dax_flush(struct cxlemu_dax *d, void *addr, uint64_t len,
 		     struct cxlemu_err *err)
 {
-	cx_err e;
-	/* a non-coherent mapping's stores reach the media when written
-	 * back; msync of its view would only sync this host's cache */
+	struct cxlemu_reply rep;
+	uint64_t off;
 	uintptr_t a = (uintptr_t)addr;
-	if (cx_coh_owns(a, a + len)) {
+
+	/* a non-coherent mapping's stores reach the media when written
+	 * back from this host's cache; then, as for any mapping, the daemon
+	 * writes the blocks back to the device's file: the device range
+	 * behind addr, or the whole device when addr is not one of this
+	 * handle's (coherent) mappings */
+	if (cx_coh_owns(a, a + len))
 		cxlemu_flush(addr, len);
-		return 0;
+	if (cx_dax_addr_offset(&d->L, addr, &off) < 0) {
+		off = 0;
+		len = d->L.size;
+	} else if (len > d->L.size - off) {
+		len = d->L.size - off;
 	}
-	int rc = cx_dax_flush(addr, len, &e);
-	return rc ? to_err(err, rc, &e) : 0;
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "device", json_object_new_string(d->L.name));
+	json_object_object_add(args, "offset", json_object_new_uint64(off));
+	json_object_object_add(args, "length", json_object_new_uint64(len));
+	int rc = cxlemu_call(d->conn, "dax-flush", args, NULL, 0, &rep, err);
+	if (rc == 0)
+		cxlemu_reply_release(&rep);
+	return rc;
 }

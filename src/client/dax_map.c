@@ -9,19 +9,30 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static uint64_t page_size(void) { return (uint64_t)sysconf(_SC_PAGESIZE); }
 
-static void locate(const struct cx_dax_layout *L, uint64_t off, int *fd,
-		   uint64_t *fdoff, uint64_t *left)
+void cx_dax_where(const struct cx_dax_layout *L, uint64_t off, int *fd,
+		  uint64_t *fdoff, uint64_t *left)
 {
 	int j;
 	uint64_t adv;
 	cx_dax_period(&L->ilv, off, &j, &adv, left);
-	*fd = L->ent_fd[j];
-	*fdoff = L->ent_off[j] + adv;
+	for (int x = L->first[j]; x < L->first[j + 1]; x++) {
+		const struct cx_dax_extent *t = &L->ext[x];
+		if (adv < t->len) {
+			*fd = t->fd;
+			*fdoff = t->fd_off + adv;
+			if (*left > t->len - adv)
+				*left = t->len - adv;
+			return;
+		}
+		adv -= t->len;
+	}
+	/* past the position's extents: a layout check_layout refused */
+	*fd = -1;
+	*fdoff = 0;
 }
 
 static int check_range(const struct cx_dax_layout *L, uint64_t off,
@@ -43,25 +54,31 @@ typedef int (*run_fn)(void *ctx, uint64_t dev_off, int fd, uint64_t fdoff,
 static int walk_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 		     run_fn fn, void *ctx)
 {
-	if (L->ilv.ways == 1 && len) {
-		/* one position: the whole range is one run, whatever the
-		 * granularity (walking 256 B granules of a 1 GiB device one
-		 * by one cost 4 M steps per mapping) */
-		int fd;
-		uint64_t fdoff, left;
-		locate(L, off, &fd, &fdoff, &left);
-		return fn(ctx, off, fd, fdoff, len);
-	}
 	while (len) {
 		int fd;
 		uint64_t fdoff, left;
-		locate(L, off, &fd, &fdoff, &left);
+		cx_dax_where(L, off, &fd, &fdoff, &left);
+		if (L->ilv.ways == 1) {
+			/* one position: a run goes on to its extent's end,
+			 * whatever the granularity (walking 256 B granules of
+			 * a 1 GiB device one by one cost 4 M steps) */
+			uint64_t in = off;
+			left = 0;
+			for (int x = L->first[0]; x < L->first[1]; x++) {
+				uint64_t n = L->ext[x].len;
+				if (in < n) {
+					left = n - in;
+					break;
+				}
+				in -= n;
+			}
+		}
 		uint64_t run = left < len ? left : len;
 		/* extend while the next granule continues in the same fd */
-		while (run < len) {
+		while (run < len && L->ilv.ways > 1) {
 			int fd2;
 			uint64_t off2, left2;
-			locate(L, off + run, &fd2, &off2, &left2);
+			cx_dax_where(L, off + run, &fd2, &off2, &left2);
 			if (fd2 != fd || off2 != fdoff + run)
 				break;
 			run += left2 < len - run ? left2 : len - run;
@@ -244,20 +261,40 @@ static int copy_run(void *ctx, uint64_t o, int fdi, uint64_t fo, uint64_t l)
  * carried from one granule to the next, so that the divisions of
  * cx_dax_period are paid once per request rather than twice per granule
  * (walk_runs merges runs for the mapper, which needs as few as it can;
- * a copy does not).  One position is one run.
+ * a copy does not).  One position is one run.  A slot's bytes may lie in
+ * several blocks (its extents); its pieces come in rising order, so each
+ * slot keeps a cursor on its current extent, and since extents hold
+ * whole granules a piece never straddles two.
  */
 struct granule_walk {
 	const struct cx_dax_layout *L;
 	uint64_t off;               /* device offset of the next piece */
 	run_fn fn;
 	void *ctx;
+	int x[CX_DAX_MAX_WAYS];     /* slot j's current extent (-1: none yet) */
+	uint64_t x0[CX_DAX_MAX_WAYS];   /* slot offset where that extent starts */
 };
 
 static int granule_piece(void *arg, int j, uint64_t adv, uint64_t n)
 {
 	struct granule_walk *g = arg;
-	int rc = g->fn(g->ctx, g->off, g->L->ent_fd[j],
-		       g->L->ent_off[j] + adv, n);
+	const struct cx_dax_layout *L = g->L;
+	int x = g->x[j];
+	uint64_t x0 = g->x0[j];
+	if (x < 0 || adv < x0) {
+		x = L->first[j];
+		x0 = 0;
+	}
+	while (x < L->first[j + 1] && adv - x0 >= L->ext[x].len) {
+		x0 += L->ext[x].len;
+		x++;
+	}
+	if (x >= L->first[j + 1])
+		return -EFAULT;     /* past the slot: a layout check refused */
+	g->x[j] = x;
+	g->x0[j] = x0;
+	int rc = g->fn(g->ctx, g->off, L->ext[x].fd,
+		       L->ext[x].fd_off + (adv - x0), n);
 	g->off += n;
 	return rc;
 }
@@ -267,7 +304,9 @@ static int walk_granules(const struct cx_dax_layout *L, uint64_t off,
 {
 	if (L->ilv.ways == 1 || !len)
 		return walk_runs(L, off, len, fn, ctx);
-	struct granule_walk g = { L, off, fn, ctx };
+	struct granule_walk g = { .L = L, .off = off, .fn = fn, .ctx = ctx };
+	for (int j = 0; j < L->ilv.ways; j++)
+		g.x[j] = -1;
 	return cx_ilv_walk(&L->ilv, off, len, granule_piece, &g);
 }
 
@@ -334,17 +373,66 @@ int cx_dax_copy(struct cx_dax_layout *L, uint64_t dst, uint64_t src,
 	return 0;
 }
 
-int cx_dax_flush(void *addr, uint64_t len, cx_err *e)
+int cx_dax_layout_check(const struct cx_dax_layout *L, cx_err *e)
 {
-	uint64_t pg = page_size();
-	uintptr_t a = (uintptr_t)addr & ~(uintptr_t)(pg - 1);
-	uint64_t l = len + ((uintptr_t)addr - a);
-	/* the system call itself: under the preload library, msync() of a
-	 * DAX mapping answers as Linux device-DAX does (EINVAL) */
-	if (syscall(SYS_msync, (void *)a, l, MS_SYNC) < 0)
-		return cx_fail(e, errno, "flush of %llu bytes at %p: %s",
-			       (unsigned long long)len, addr, strerror(errno));
+	if (L->ilv.ways < 1 || L->ilv.ways > CX_DAX_MAX_WAYS || !L->ilv.gran ||
+	    L->size % ((uint64_t)L->ilv.ways * L->ilv.gran))
+		return cx_fail(e, EPROTO, "%s: %d ways of %u bytes cannot lay "
+			       "out %llu bytes", L->name, L->ilv.ways,
+			       L->ilv.gran, (unsigned long long)L->size);
+	for (int j = 0; j < L->ilv.ways; j++) {
+		uint64_t have = 0;
+		if (L->first[j] < 0 || L->first[j + 1] < L->first[j] ||
+		    L->first[j + 1] > CX_DAX_MAX_FDS)
+			return cx_fail(e, EPROTO, "%s: position %d has no "
+				       "extents", L->name, j);
+		for (int x = L->first[j]; x < L->first[j + 1]; x++) {
+			const struct cx_dax_extent *t = &L->ext[x];
+			if (t->fd < 0 || t->fd >= L->nfds ||
+			    t->fd_off > L->fd_len[t->fd] ||
+			    t->len > L->fd_len[t->fd] - t->fd_off ||
+			    t->len % L->ilv.gran)
+				return cx_fail(e, EPROTO, "%s: position %d's "
+					       "extent %d lies outside its "
+					       "descriptor or cuts a granule",
+					       L->name, j, x - L->first[j]);
+			have += t->len;
+		}
+		if (have < L->size / (uint64_t)L->ilv.ways)
+			return cx_fail(e, EPROTO, "%s: position %d holds %llu "
+				       "bytes, not %llu", L->name, j,
+				       (unsigned long long)have,
+				       (unsigned long long)(L->size /
+							    (uint64_t)L->ilv.ways));
+	}
 	return 0;
+}
+
+void cx_dax_note(struct cx_dax_layout *L, const void *addr, uint64_t off,
+		 uint64_t len)
+{
+	int k = L->next_map % (int)CX_ARRAY_SIZE(L->maps);
+	L->maps[k].addr = (uintptr_t)addr;
+	L->maps[k].off = off;
+	L->maps[k].len = len;
+	L->next_map = k + 1;
+}
+
+int cx_dax_addr_offset(const struct cx_dax_layout *L, const void *addr,
+		       uint64_t *off)
+{
+	uintptr_t a = (uintptr_t)addr;
+	int n = (int)CX_ARRAY_SIZE(L->maps);
+	/* newest first: an address range reused by a later mapping */
+	for (int i = 1; i <= n; i++) {
+		int k = ((L->next_map - i) % n + n) % n;
+		if (L->maps[k].len && a >= L->maps[k].addr &&
+		    a - L->maps[k].addr < L->maps[k].len) {
+			*off = L->maps[k].off + (a - L->maps[k].addr);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void cx_dax_layout_release(struct cx_dax_layout *L)

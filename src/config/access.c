@@ -8,7 +8,11 @@
  *     [host host1 owner=alice mode=0600]            host1's own socket
  *
  * and on `cxlemu start --access WHO:owner=U,group=G,mode=M`, which
- * parses its value with cx_access_parse().  Users and groups are names or
+ * parses its value with cx_access_parse().  `[fabric external=PATH]`
+ * (as often as needed) names a share=on backing file that programs
+ * outside the fabric map too, a QEMU guest of the lab's mixed mode: the
+ * fabric cannot scope or take back what they map, so it hands such media
+ * out as they are and `list` says so.  Users and groups are names or
  * numbers, resolved here so that a typo is an error of the topology, with
  * its line, rather than of the daemon; a mode is octal.
  */
@@ -94,15 +98,48 @@ int cx_access_parse(const char *spec, struct cx_access *a, cx_err *e)
 	return rc;
 }
 
-/* The settings of one header into `a`. */
+/* Does a share=on file backend of the fabric name `path`? */
+static bool shared_file(struct cx_fabric *f, const char *path)
+{
+	for (int i = 0; i < f->hosts.n; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		for (int j = 0; j < h->backends.n; j++) {
+			struct cx_backend *b = h->backends.v[j];
+			if (b->kind == CX_BACKEND_FILE && b->share &&
+			    b->mem_path && !strcmp(b->mem_path, path))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The settings of one header into `a` (and the fabric's own). */
 static int header(const char *file, const struct cfg_hostsrc *src,
-		  bool fabric, struct cx_access *a, cx_err *e)
+		  bool fabric, struct cx_fabric *f, struct cx_access *a,
+		  cx_err *e)
 {
 	for (int i = 0; i < src->nattrs; i++) {
 		char *kv = cx_xstrdup(src->attrs[i]);
 		char *eq = strchr(kv, '=');
+		int rc = 0;
 		*eq = 0;
-		int rc = cx_access_parse_item(kv, eq + 1, a, e);
+		if (fabric && !strcmp(kv, "external")) {
+			if (!shared_file(f, eq + 1))
+				rc = cx_fail(e, EINVAL, "external=%s: no "
+					     "memory-backend-file with share=on "
+					     "has this mem-path (only such a file "
+					     "can be mapped outside the fabric)",
+					     eq + 1);
+			else
+				cx_vec_push(&f->external, cx_xstrdup(eq + 1));
+		} else if (fabric && strcmp(kv, "owner") &&
+			   strcmp(kv, "group") && strcmp(kv, "mode")) {
+			rc = cx_fail(e, EINVAL, "'%s' is not a setting of the "
+				     "fabric (they are owner, group and mode of "
+				     "its socket, and external)", kv);
+		} else {
+			rc = cx_access_parse_item(kv, eq + 1, a, e);
+		}
 		free(kv);
 		if (rc) {
 			if (fabric)
@@ -130,13 +167,14 @@ int cfg_apply_headers(const char *file, const struct cfg_doc *doc,
 				       "command lines go under [host NAME]",
 				       file, doc->fabric.w[0].line,
 				       doc->fabric.w[0].text);
-		if ((rc = header(file, &doc->fabric, true, &f->admin_access, e)))
+		if ((rc = header(file, &doc->fabric, true, f, &f->admin_access,
+				  e)))
 			return rc;
 	}
 	for (int i = 0; i < doc->n; i++) {
 		struct cx_host *h = cx_host_find(f, doc->hosts[i].name);
-		if (h && (rc = header(file, &doc->hosts[i], false, &h->access,
-				      e)))
+		if (h && (rc = header(file, &doc->hosts[i], false, f,
+				      &h->access, e)))
 			return rc;
 	}
 	return 0;

@@ -9,94 +9,191 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static struct cx_media *media_alloc(const char *name, int fd, uint64_t off,
-				    uint64_t size)
+/* A block lent to programs: store bytes [start, start+len) held by a
+ * memfd of their own, laid over the daemon's view. */
+struct lent {
+	uint64_t start, len;
+	int fd;
+	bool keep;              /* a grant still covers it (reclaim marks) */
+};
+
+struct cx_store {
+	char *name;
+	int fd;                 /* the base: only the daemon holds it */
+	uint64_t size;
+	bool file;              /* the base is a share=on backing file */
+	bool external;          /* the file is mapped outside the fabric */
+	uint8_t *map;           /* base, lent blocks laid over it */
+	struct lent **lent;     /* sorted by start, disjoint */
+	int nlent;
+	int refs;
+};
+
+static int store_new(const char *name, int fd, uint64_t size, bool file,
+		     struct cx_store **out, cx_err *e)
+{
+	struct cx_store *st = cx_xcalloc(1, sizeof(*st));
+	st->name = cx_xstrdup(name);
+	st->fd = fd;
+	st->size = size;
+	st->file = file;
+	st->refs = 1;
+	if (size) {
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
+		if (p == MAP_FAILED) {
+			int err = errno;
+			free(st->name);
+			free(st);
+			close(fd);
+			return cx_fail(e, err, "media %s: cannot map %llu bytes: "
+				       "%s", name, (unsigned long long)size,
+				       strerror(err));
+		}
+		st->map = p;
+	}
+	*out = st;
+	return 0;
+}
+
+static void lent_drop(struct cx_store *st, int i);
+static int copy_back(struct cx_store *st, struct lent *l, uint64_t from,
+		     uint64_t to);
+
+static void store_put(struct cx_store *st)
+{
+	if (!st || --st->refs > 0)
+		return;
+	/* stop: lent bytes reach the backing file, then whoever still maps
+	 * a block loses it */
+	while (st->nlent) {
+		if (st->file)
+			copy_back(st, st->lent[0], 0, st->lent[0]->len);
+		lent_drop(st, 0);
+	}
+	if (st->map)
+		munmap(st->map, st->size);
+	close(st->fd);
+	free(st->lent);
+	free(st->name);
+	free(st);
+}
+
+static struct cx_media *media_alloc(const char *name, struct cx_store *st,
+				    uint64_t off, uint64_t size)
 {
 	struct cx_media *m = cx_xcalloc(1, sizeof(*m));
 	m->name = cx_xstrdup(name);
-	m->fd = fd;
+	m->store = st;
 	m->offset = off;
 	m->size = size;
+	m->map = st->map ? st->map + off : NULL;
+	m->persistent = st->file;
+	m->external = st->external;
 	m->refs = 1;
 	return m;
 }
 
-static int media_map(struct cx_media *m, cx_err *e)
-{
-	if (!m->size)
-		return 0;
-	void *p = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       m->fd, (off_t)m->offset);
-	if (p == MAP_FAILED)
-		return cx_fail(e, errno, "media %s: cannot map %llu bytes: %s",
-			       m->name, (unsigned long long)m->size,
-			       strerror(errno));
-	m->map = p;
-	return 0;
-}
-
-int cx_media_new_memfd(const char *name, uint64_t size, struct cx_media **out,
-		       cx_err *e)
+/* A sealed memfd of `size` bytes: it can be written and, unless `shrink`
+ * is false, emptied by us, but never grown (by anyone) nor sealed further
+ * (a program holding it cannot stop us from emptying it). */
+static int memfd_new(const char *name, uint64_t size, bool shrink, int *out,
+		     cx_err *e)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return cx_fail(e, errno, "media %s: memfd_create: %s", name,
 			       strerror(errno));
-	/* Sealed at its size: descriptors handed to mapping clients can
-	 * write the bytes but never shrink the media under the daemon's
-	 * own mapping (which would turn the daemon's next access into
-	 * SIGBUS) nor grow it. */
+	int seals = F_SEAL_GROW | F_SEAL_SEAL | (shrink ? 0 : F_SEAL_SHRINK);
 	if (ftruncate(fd, (off_t)size) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	    fcntl(fd, F_ADD_SEALS, seals) < 0) {
 		int err = errno;
 		close(fd);
 		return cx_fail(e, err, "media %s: cannot size and seal a memfd "
 			       "of %llu bytes: %s", name,
 			       (unsigned long long)size, strerror(err));
 	}
-	struct cx_media *m = media_alloc(name, fd, 0, size);
-	int rc = media_map(m, e);
-	if (rc) {
-		cx_media_put(m);
-		return rc;
-	}
-	*out = m;
+	*out = fd;
 	return 0;
 }
 
-/* Copy the data extents of src into dst (sparse-aware). */
-static int copy_file(int src, int dst, uint64_t size)
+int cx_media_new_memfd(const char *name, uint64_t size, struct cx_media **out,
+		       cx_err *e)
 {
-	static char buf[1 << 16];
-	off_t pos = 0;
+	struct cx_store *st;
+	int fd, rc;
 
-	while ((uint64_t)pos < size) {
+	/* The base is sealed at its size: nothing may shrink the bytes under
+	 * the daemon's view (its next access would be SIGBUS) */
+	if ((rc = memfd_new(name, size, false, &fd, e)) ||
+	    (rc = store_new(name, fd, size, false, &st, e)))
+		return rc;
+	*out = media_alloc(name, st, 0, size);
+	return 0;
+}
+
+/* Copy the data extents of src [from, from+size) to dst at dst_off,
+ * sparse-aware: holes are not written, or with `punch` are punched in dst
+ * too (so bytes that became zero read as zero there). */
+static int copy_extents(int src, uint64_t from, uint64_t size, int dst,
+			uint64_t dst_off, bool punch)
+{
+	enum { BUF = 1 << 16 };
+	off_t pos = (off_t)from, end = (off_t)(from + size);
+	char *buf = malloc(BUF);
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (pos < end && !rc) {
 		off_t d = lseek(src, pos, SEEK_DATA);
-		if (d < 0)
-			return errno == ENXIO ? 0 : -errno;
+		if (d < 0 && errno != ENXIO) {
+			rc = -errno;
+			break;
+		}
+		if (d < 0 || d > end)
+			d = end;
+		if (punch && d > pos &&
+		    fallocate(dst, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(dst_off + (uint64_t)(pos - (off_t)from)),
+			      d - pos) < 0 && errno != EOPNOTSUPP) {
+			rc = -errno;
+			break;
+		}
+		if (d == end)
+			break;
 		off_t h = lseek(src, d, SEEK_HOLE);
-		if (h < 0)
-			return -errno;
-		if ((uint64_t)h > size)
-			h = (off_t)size;
+		if (h < 0) {
+			rc = -errno;
+			break;
+		}
+		if (h > end)
+			h = end;
 		for (off_t p = d; p < h;) {
-			size_t n = (size_t)(h - p) < sizeof(buf) ? (size_t)(h - p) : sizeof(buf);
+			size_t n = (size_t)(h - p) < BUF ? (size_t)(h - p) : BUF;
 			ssize_t r = pread(src, buf, n, p);
-			if (r <= 0)
-				return r < 0 ? -errno : 0;
-			if (pwrite(dst, buf, (size_t)r, p) != r)
-				return -errno;
+			if (r <= 0) {
+				rc = r < 0 ? -errno : -EIO;
+				break;
+			}
+			if (pwrite(dst, buf, (size_t)r,
+				   (off_t)(dst_off + (uint64_t)(p - (off_t)from))) != r) {
+				rc = -errno ? -errno : -EIO;
+				break;
+			}
 			p += r;
 		}
 		pos = h;
 	}
-	return 0;
+	free(buf);
+	return rc;
 }
 
 int cx_media_new_file(const char *name, const char *path, uint64_t size,
@@ -122,11 +219,11 @@ int cx_media_new_file(const char *name, const char *path, uint64_t size,
 	}
 	if (!share) {
 		/* QEMU maps share=off files MAP_PRIVATE: writes never reach
-		 * the file.  A private memfd copy gives the same result and
-		 * can still be handed to host programs. */
+		 * the file.  A private memfd copy gives the same result. */
 		struct cx_media *m;
 		int rc = cx_media_new_memfd(name, size, &m, e);
-		if (!rc && (rc = copy_file(fd, m->fd, size)) < 0) {
+		if (!rc && (rc = copy_extents(fd, 0, size, m->store->fd, 0,
+						 false)) < 0) {
 			cx_fail(e, -rc, "backend %s: cannot copy '%s': %s",
 				name, path, strerror(-rc));
 			cx_media_put(m);
@@ -137,16 +234,22 @@ int cx_media_new_file(const char *name, const char *path, uint64_t size,
 		return rc;
 	}
 	char real[PATH_MAX];
-	struct cx_media *m = media_alloc(name, fd, 0, size);
-	m->path = cx_xstrdup(realpath(path, real) ? real : path);
-	m->persistent = true;
-	int rc = media_map(m, e);
-	if (rc) {
-		cx_media_put(m);
+	struct cx_store *s;
+	int rc = store_new(name, fd, size, true, &s, e);
+	if (rc)
 		return rc;
-	}
+	struct cx_media *m = media_alloc(name, s, 0, size);
+	m->path = cx_xstrdup(realpath(path, real) ? real : path);
 	*out = m;
 	return 0;
+}
+
+void cx_media_set_external(struct cx_media *m)
+{
+	if (!m->store->file)
+		return;
+	m->store->external = true;
+	m->external = true;
 }
 
 int cx_media_slice(struct cx_media *parent, uint64_t off, uint64_t size,
@@ -157,18 +260,10 @@ int cx_media_slice(struct cx_media *parent, uint64_t off, uint64_t size,
 			       "its %llu bytes", parent->name,
 			       (unsigned long long)off, (unsigned long long)size,
 			       (unsigned long long)parent->size);
-	int fd = dup(parent->fd);
-	if (fd < 0)
-		return cx_fail(e, errno, "media %s: dup: %s", parent->name,
-			       strerror(errno));
-	struct cx_media *m = media_alloc(name, fd, parent->offset + off, size);
+	struct cx_store *st = parent->store;
+	st->refs++;
+	struct cx_media *m = media_alloc(name, st, parent->offset + off, size);
 	m->path = parent->path ? cx_xstrdup(parent->path) : NULL;
-	m->persistent = parent->persistent;
-	int rc = media_map(m, e);
-	if (rc) {
-		cx_media_put(m);
-		return rc;
-	}
 	*out = m;
 	return 0;
 }
@@ -184,10 +279,7 @@ void cx_media_put(struct cx_media *m)
 {
 	if (!m || --m->refs > 0)
 		return;
-	if (m->map)
-		munmap(m->map, m->size);
-	if (m->fd >= 0)
-		close(m->fd);
+	store_put(m->store);
 	free(m->name);
 	free(m->path);
 	free(m);
@@ -298,13 +390,50 @@ int cx_media_read(struct cx_media *m, uint64_t off, void *buf, size_t len,
 	return rc;
 }
 
+/* Lent bytes of a share=on file's store that a daemon write changed go
+ * to the file at once, as the daemon's writes always have. */
+static int write_through(struct cx_media *m, uint64_t off, uint64_t len,
+			 cx_err *e)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len;
+
+	if (!st->file || st->external)
+		return 0;
+	for (int i = 0; i < st->nlent; i++) {
+		struct lent *l = st->lent[i];
+		uint64_t a = s0 > l->start ? s0 : l->start;
+		uint64_t b = s1 < l->start + l->len ? s1 : l->start + l->len;
+		if (a >= b)
+			continue;
+		int rc = copy_back(st, l, a - l->start, b - l->start);
+		if (rc)
+			return cx_fail(e, -rc, "media %s: cannot write bytes "
+				       "%#llx..%#llx to %s: %s", m->name,
+				       (unsigned long long)(a - m->offset),
+				       (unsigned long long)(b - m->offset),
+				       m->path ? m->path : "its file",
+				       strerror(-rc));
+	}
+	return 0;
+}
+
 int cx_media_write(struct cx_media *m, uint64_t off, const void *buf,
 		   size_t len, cx_err *e)
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
 		rc = guarded(m, COPY_IN, off, (void *)buf, len, e);
+	if (!rc && len)
+		rc = write_through(m, off, len, e);
 	return rc;
+}
+
+int cx_media_writeback(struct cx_media *m, uint64_t off, uint64_t len,
+		       cx_err *e)
+{
+	int rc = check_range(m, off, len, e);
+	return rc || !len ? rc : write_through(m, off, len, e);
 }
 
 int cx_media_flush(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e)
@@ -312,13 +441,13 @@ int cx_media_flush(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e)
 	int rc = check_range(m, off, len, e);
 	if (rc || !len || !m->persistent)
 		return rc;
-	long pg = sysconf(_SC_PAGESIZE);
-	/* msync needs a page-aligned start; the slice itself may start
-	 * inside a page of the mapping only if offset was unaligned, which
-	 * mmap does not allow, so m->map is page aligned. */
-	uint64_t start = off & ~((uint64_t)pg - 1);
-	if (msync(m->map + start, off + len - start, MS_SYNC) < 0)
-		return cx_fail(e, errno, "media %s: msync: %s", m->name,
+	if ((rc = write_through(m, off, len, e)))
+		return rc;
+	/* the bytes that are not lent are the file's own pages, dirtied
+	 * through the daemon's shared mapping: syncing the file covers
+	 * them and what was just written back */
+	if (fdatasync(m->store->fd) < 0)
+		return cx_fail(e, errno, "media %s: fdatasync: %s", m->name,
 			       strerror(errno));
 	return 0;
 }
@@ -328,5 +457,234 @@ int cx_media_zero(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e)
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
 		rc = guarded(m, FILL_ZERO, off, NULL, len, e);
+	if (!rc && len)
+		rc = write_through(m, off, len, e);
 	return rc;
+}
+
+/* ---- lending ---- */
+
+static int lent_find(const struct cx_store *st, uint64_t pos)
+{
+	for (int i = 0; i < st->nlent; i++)
+		if (pos >= st->lent[i]->start &&
+		    pos < st->lent[i]->start + st->lent[i]->len)
+			return i;
+	return -1;
+}
+
+/* The start of the first lent block after pos, or `limit`. */
+static uint64_t lent_next(const struct cx_store *st, uint64_t pos,
+			  uint64_t limit)
+{
+	for (int i = 0; i < st->nlent; i++)
+		if (st->lent[i]->start > pos && st->lent[i]->start < limit)
+			return st->lent[i]->start;
+	return limit;
+}
+
+/* Bytes [from, to) of block l back to the base (the backing file, or
+ * the memfd base), holes included. */
+static int copy_back(struct cx_store *st, struct lent *l, uint64_t from,
+		     uint64_t to)
+{
+	return copy_extents(l->fd, from, to - from, st->fd, l->start + from,
+			    true);
+}
+
+/* Move store bytes [start, start+len) into a block of their own. */
+static int lent_new(struct cx_store *st, uint64_t start, uint64_t len,
+		    cx_err *e)
+{
+	char name[200];
+	int fd, rc;
+
+	snprintf(name, sizeof(name), "cxlemu:%s@%#llx", st->name,
+		 (unsigned long long)start);
+	if ((rc = memfd_new(name, len, true, &fd, e)))
+		return rc;
+	if ((rc = copy_extents(st->fd, start, len, fd, 0, false)) < 0) {
+		close(fd);
+		return cx_fail(e, -rc, "media %s: cannot copy bytes %#llx..%#llx "
+			       "into a block of their own: %s", st->name,
+			       (unsigned long long)start,
+			       (unsigned long long)(start + len), strerror(-rc));
+	}
+	if (mmap(st->map + start, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		int err = errno;
+		close(fd);
+		return cx_fail(e, err, "media %s: cannot map a block of %llu "
+			       "bytes: %s", st->name, (unsigned long long)len,
+			       strerror(err));
+	}
+	/* a memfd base need not hold the bytes twice; a file keeps them
+	 * (what a daemon killed later leaves behind) */
+	if (!st->file)
+		fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)start, (off_t)len);
+	int i = 0;
+	while (i < st->nlent && st->lent[i]->start < start)
+		i++;
+	st->lent = cx_xrealloc(st->lent, sizeof(*st->lent) *
+			       (size_t)(st->nlent + 1));
+	memmove(&st->lent[i + 1], &st->lent[i],
+		sizeof(*st->lent) * (size_t)(st->nlent - i));
+	st->lent[i] = cx_xcalloc(1, sizeof(**st->lent));
+	*st->lent[i] = (struct lent){ start, len, fd, true };
+	st->nlent++;
+	return 0;
+}
+
+/* Take block i back: the daemon's view returns to the base and the block
+ * is emptied, so whoever still maps it faults (SIGBUS) from now on. */
+static void lent_drop(struct cx_store *st, int i)
+{
+	struct lent l = *st->lent[i];
+
+	if (st->map && mmap(st->map + l.start, l.len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_FIXED, st->fd,
+			    (off_t)l.start) == MAP_FAILED) {
+		/* keep the view on the block rather than lose the bytes: an
+		 * empty block is what takes it from its mappers, so leave it
+		 * whole and detach it only from the table */
+		close(l.fd);
+	} else {
+		if (ftruncate(l.fd, 0) < 0) {
+			/* nothing else to do: the block is detached */
+		}
+		close(l.fd);
+	}
+	free(st->lent[i]);
+	memmove(&st->lent[i], &st->lent[i + 1],
+		sizeof(*st->lent) * (size_t)(st->nlent - i - 1));
+	st->nlent--;
+}
+
+int cx_media_lend(struct cx_media *m, uint64_t off, uint64_t len,
+		  struct cx_media_lease *leases, int max, int *n, cx_err *e)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len, pos = s0;
+	int rc, k = 0;
+
+	*n = 0;
+	if ((rc = check_range(m, off, len, e)))
+		return rc;
+	if (st->external) {
+		/* the fabric does not own this file: lend it as it is */
+		if (max < 1)
+			return cx_fail(e, E2BIG, "media %s: no room for a block",
+				       m->name);
+		leases[0] = (struct cx_media_lease){ st->fd, s0, len, st->size,
+						     st, st, 0 };
+		*n = 1;
+		return 0;
+	}
+	while (pos < s1) {
+		int i = lent_find(st, pos);
+		if (i < 0) {
+			uint64_t unit = (pos / CX_MEDIA_BLOCK + 1) * CX_MEDIA_BLOCK;
+			uint64_t end = lent_next(st, pos, unit < s1 ? unit : s1);
+			if ((rc = lent_new(st, pos, end - pos, e)))
+				return rc;
+			i = lent_find(st, pos);
+		}
+		struct lent *l = st->lent[i];
+		if (l->start < s0 || l->start + l->len > s1)
+			return cx_fail(e, EBUSY, "media %s: bytes %#llx..%#llx "
+				       "are lent as one block, which bytes "
+				       "%#llx..%#llx cut through; lending the "
+				       "block would reach bytes outside them",
+				       m->name,
+				       (unsigned long long)(l->start - m->offset),
+				       (unsigned long long)(l->start + l->len -
+							    m->offset),
+				       (unsigned long long)off,
+				       (unsigned long long)(off + len));
+		if (k == max)
+			return cx_fail(e, E2BIG, "media %s: bytes %#llx..%#llx "
+				       "take more than %d blocks of %llu MiB",
+				       m->name, (unsigned long long)off,
+				       (unsigned long long)(off + len), max,
+				       CX_MEDIA_BLOCK >> 20);
+		leases[k++] = (struct cx_media_lease){
+			l->fd, pos - l->start, l->start + l->len - pos, l->len,
+			l, st, l->start };
+		pos = l->start + l->len;
+	}
+	*n = k;
+	return 0;
+}
+
+void cx_media_keep_clear(struct cx_media *m)
+{
+	for (int i = 0; i < m->store->nlent; i++)
+		m->store->lent[i]->keep = false;
+}
+
+void cx_media_keep(struct cx_media *m, uint64_t off, uint64_t len)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len;
+
+	for (int i = 0; i < st->nlent; i++)
+		if (st->lent[i]->start < s1 &&
+		    st->lent[i]->start + st->lent[i]->len > s0)
+			st->lent[i]->keep = true;
+}
+
+int cx_media_reclaim(struct cx_media *m, cx_err *e)
+{
+	struct cx_store *st = m->store;
+	int taken = 0, err = 0;
+
+	for (int i = st->nlent - 1; i >= 0; i--) {
+		struct lent *l = st->lent[i];
+		if (l->keep)
+			continue;
+		int rc = copy_back(st, l, 0, l->len);
+		if (rc && !err)
+			err = cx_fail(e, -rc, "media %s: bytes %#llx..%#llx "
+				      "could not be written back when they "
+				      "were taken back: %s", st->name,
+				      (unsigned long long)l->start,
+				      (unsigned long long)(l->start + l->len),
+				      strerror(-rc));
+		lent_drop(st, i);
+		taken++;
+	}
+	return err ? err : taken;
+}
+
+int cx_media_lent_blocks(const struct cx_media *m)
+{
+	return m->store->nlent;
+}
+
+int cx_media_erase(struct cx_media *m, cx_err *e)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset, s1 = s0 + m->size;
+
+	if (!m->size)
+		return 0;
+	for (int i = st->nlent - 1; i >= 0; i--) {
+		struct lent *l = st->lent[i];
+		uint64_t a = s0 > l->start ? s0 : l->start;
+		uint64_t b = s1 < l->start + l->len ? s1 : l->start + l->len;
+		if (a >= b)
+			continue;
+		if (a == l->start && b == l->start + l->len)
+			lent_drop(st, i);   /* its bytes need not come back */
+		else
+			fallocate(l->fd, FALLOC_FL_PUNCH_HOLE |
+				  FALLOC_FL_KEEP_SIZE, (off_t)(a - l->start),
+				  (off_t)(b - a));
+	}
+	/* holes: zeroes that commit no memory (and no disk) */
+	if (fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)s0, (off_t)m->size) == 0)
+		return 0;
+	return cx_media_zero(m, 0, m->size, e);
 }

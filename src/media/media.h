@@ -1,12 +1,39 @@
 /*
- * media.h - the bytes behind a memdev, addressed by device offset.
+ * media.h - the bytes behind a memdev, addressed by device offset, and
+ * the blocks of them that mapping programs are lent.
  *
- * A media object is a slice [offset, offset+size) of a file descriptor: a
- * memfd for memory-backend-ram/memfd (and for file backends with share=off,
- * which get a private copy), or the backing file itself for
- * memory-backend-file with share=on.  Objects are reference-counted so that
- * heads of one shared device on several hosts hold the same media.  The
- * whole slice is mapped MAP_SHARED once, for exact reads and writes.
+ * A backend's bytes are a store: a base descriptor the daemon alone holds
+ * (a memfd for memory-backend-ram/memfd and for file backends with
+ * share=off, which get a private copy; the backing file itself for
+ * memory-backend-file with share=on) and the daemon's one contiguous
+ * view of it.  A media object is a slice [offset, offset+size) of a store
+ * (a partition, a pre-7.1 carve-out), reference-counted so that heads of
+ * one shared device on several hosts hold the same bytes.
+ *
+ * Programs never receive the base.  A program granted a range receives
+ * blocks: each block is the store's bytes of one 256 MiB unit of the
+ * range (HDM decoders map whole 256 MiB units of DPA), moved into a memfd
+ * of their own and laid over the daemon's view at the same place, so the
+ * daemon's exact reads and writes and every program mapping the block see
+ * one set of pages.  A descriptor of a block reaches that block and
+ * nothing else.  When no grant covers a block any more it is taken back
+ * (cx_media_reclaim): its bytes return to the base (the backing file, for
+ * persistent media) and its memfd is truncated to nothing, so a program
+ * still mapping it faults with SIGBUS on its next access, as a program
+ * whose device-DAX device went away does on Linux.  Blocks are the unit
+ * a later "region view" (one memfd holding an interleaved region's bytes
+ * in HPA order) would slot into: a block records where its bytes are,
+ * not that they are one device's alone.
+ *
+ * A store whose backing file is also mapped by programs outside the
+ * fabric (a QEMU guest: `[fabric external=PATH]`) is external: its base
+ * is handed out as it is, since the fabric cannot take back what it does
+ * not own, and nothing is revoked.
+ *
+ * Persistence: a share=on backing file holds the bytes that are not lent;
+ * lent bytes reach it when written through the daemon, when flushed
+ * (cx_media_writeback), when their block is taken back, and when the
+ * store is freed at stop.
  */
 #ifndef CXLEMU_MEDIA_H
 #define CXLEMU_MEDIA_H
@@ -17,14 +44,19 @@
 
 #include "util/util.h"
 
+#define CX_MEDIA_BLOCK (256ULL << 20)  /* the unit lent to programs */
+
+struct cx_store;
+
 struct cx_media {
 	char *name;        /* backend id or path, for messages */
 	char *path;        /* canonical path of a shared file, else NULL */
-	int fd;
-	uint64_t offset;   /* start of the slice in fd */
+	struct cx_store *store;
+	uint64_t offset;   /* start of the slice in its store */
 	uint64_t size;
-	uint8_t *map;      /* MAP_SHARED mapping of the slice, or NULL */
+	uint8_t *map;      /* the daemon's view of the slice, or NULL */
 	bool persistent;   /* writes reach a file that outlives the fabric */
+	bool external;     /* also mapped outside the fabric: lent as it is */
 	int refs;
 };
 
@@ -38,10 +70,14 @@ int cx_media_new_memfd(const char *name, uint64_t size, struct cx_media **out,
  */
 int cx_media_new_file(const char *name, const char *path, uint64_t size,
 		      bool share, struct cx_media **out, cx_err *e);
-/* A slice of an existing media object (shares its fd and refcount). */
+/* Mark a share=on file's media as mapped outside the fabric too. */
+void cx_media_set_external(struct cx_media *m);
+/* A slice of an existing media object (shares its store). */
 int cx_media_slice(struct cx_media *parent, uint64_t off, uint64_t size,
 		   const char *name, struct cx_media **out, cx_err *e);
 struct cx_media *cx_media_get(struct cx_media *m);
+/* The last reference to a store writes its lent blocks back and takes
+ * them from whoever still maps them. */
 void cx_media_put(struct cx_media *m);
 
 /* Exact access by device offset; -ERANGE with a message past the end. */
@@ -49,8 +85,13 @@ int cx_media_read(struct cx_media *m, uint64_t off, void *buf, size_t len,
 		  cx_err *e);
 int cx_media_write(struct cx_media *m, uint64_t off, const void *buf,
 		   size_t len, cx_err *e);
-/* Make stores durable (msync) for file-backed media. */
+/* Make [off, off+len) durable in the backing file (persistent media):
+ * lent bytes are copied back, then the file is synced. */
 int cx_media_flush(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e);
+/* Copy lent bytes of [off, off+len) to the backing file without syncing
+ * (a mapper left: its stores reach the file). */
+int cx_media_writeback(struct cx_media *m, uint64_t off, uint64_t len,
+		       cx_err *e);
 /*
  * Make accesses to a shared backing file that another program truncated
  * fail with -EIO instead of killing the process with SIGBUS: installs a
@@ -70,5 +111,45 @@ int cx_media_guarded(int (*fn)(void *ctx), void *ctx, const char *what,
 		     cx_err *e);
 /* Zero a range (used by sanitize and by tests). */
 int cx_media_zero(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e);
+/* Erase all of a media object (sanitize, secure erase): its lent blocks
+ * are taken from their mappers without being copied back, and its bytes
+ * become zeroes without committing memory (holes). */
+int cx_media_erase(struct cx_media *m, cx_err *e);
+
+/* ---- lending ---- */
+
+/* One block of a lent range, as a mapping program receives it. */
+struct cx_media_lease {
+	int fd;            /* the block's descriptor (borrowed: dup() it) */
+	uint64_t fd_off;   /* where the range's first byte is in fd */
+	uint64_t len;      /* bytes of the range this block holds */
+	uint64_t fd_len;   /* bytes of fd that are the block's */
+	const void *id;    /* the same block gives the same id */
+	const struct cx_store *store;   /* whose bytes they are, and ... */
+	uint64_t base;     /* ... where fd's byte 0 is in that store: the
+			      same for a block lent again later */
+};
+/*
+ * Lend [off, off+len) of m: fill up to `max` leases covering it in order
+ * and set *n.  Blocks already lent are lent again as they are; a block is
+ * cut where the range ends inside a 256 MiB unit, and -EBUSY refuses a
+ * range whose edge falls inside a block lent with other edges (it would
+ * hand out bytes outside the range).  -E2BIG when more than `max` blocks
+ * would be needed.  External media lend their base file as it is.
+ */
+int cx_media_lend(struct cx_media *m, uint64_t off, uint64_t len,
+		  struct cx_media_lease *leases, int max, int *n, cx_err *e);
+/*
+ * Taking back: clear the marks of m's whole store, mark what grants still
+ * cover (cx_media_keep), then reclaim every lent block left unmarked.
+ * cx_media_reclaim returns how many blocks it took back, or a negative
+ * errno when writing one back failed (it is taken back all the same:
+ * a write-back failure must not leave a program holding the bytes).
+ */
+void cx_media_keep_clear(struct cx_media *m);
+void cx_media_keep(struct cx_media *m, uint64_t off, uint64_t len);
+int cx_media_reclaim(struct cx_media *m, cx_err *e);
+/* Lent blocks of m's store (for listings and tests). */
+int cx_media_lent_blocks(const struct cx_media *m);
 
 #endif

@@ -101,6 +101,26 @@ static inline int cx_ilv_walk(const struct cx_ilv *v, uint64_t off,
 	return 0;
 }
 
+/*
+ * The bytes of every slot that [off, off + len) (len > 0) may touch,
+ * [*a, *b) counted from the slot's first byte: each round of `ways`
+ * granules visits every slot once (an XOR window only reorders a round),
+ * so granules k0..k1 touch each slot's rounds k0 / ways .. k1 / ways.
+ * (What a write-back or a flush of that range covers.)
+ */
+static inline void cx_ilv_slot_span(const struct cx_ilv *v, uint64_t off,
+				    uint64_t len, uint64_t *a, uint64_t *b)
+{
+	uint64_t g = v->gran, w = (uint64_t)v->ways;
+	if (w == 1) {
+		*a = off;
+		*b = off + len;
+		return;
+	}
+	*a = off / g / w * g;
+	*b = ((off + len - 1) / g / w + 1) * g;
+}
+
 /* The inverse: the offset of byte `adv` of slot `ent` (-1 if none). */
 static inline uint64_t cx_ilv_offset(const struct cx_ilv *v, int ent,
 				     uint64_t adv)

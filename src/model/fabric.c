@@ -166,6 +166,9 @@ void cx_fabric_free(struct cx_fabric *f)
 	for (int i = 0; i < f->media.n; i++)
 		cx_media_put(f->media.v[i]);
 	cx_vec_free(&f->hosts);
+	for (int i = 0; i < f->external.n; i++)
+		free(f->external.v[i]);
+	cx_vec_free(&f->external);
 	for (int i = 0; i < f->warnings.n; i++)
 		free(f->warnings.v[i]);
 	cx_vec_free(&f->warnings);
@@ -350,6 +353,18 @@ static struct cx_media *find_shared(struct cx_fabric *f, const char *path)
 	return NULL;
 }
 
+bool cx_fabric_external(const struct cx_fabric *f, const char *path)
+{
+	char a[4096], b[4096];
+	const char *pa = realpath(path, a) ? a : path;
+	for (int i = 0; i < f->external.n; i++) {
+		const char *x = f->external.v[i];
+		if (!strcmp(pa, realpath(x, b) ? b : x))
+			return true;
+	}
+	return false;
+}
+
 static int open_backend(struct cx_fabric *f, struct cx_backend *b, cx_err *e)
 {
 	struct cx_media *m = NULL;
@@ -381,6 +396,9 @@ static int open_backend(struct cx_fabric *f, struct cx_backend *b, cx_err *e)
 		rc = cx_media_new_memfd(b->id, b->size, &m, e);
 	if (rc)
 		return rc;
+	if (b->kind == CX_BACKEND_FILE && b->share &&
+	    cx_fabric_external(f, b->mem_path))
+		cx_media_set_external(m);
 	cx_vec_push(&f->media, m);
 	b->media = cx_media_get(m);
 	return 0;

@@ -238,6 +238,9 @@ struct cx_fabric {
 	cx_vec hosts;               /* struct cx_host * */
 	cx_vec media;               /* struct cx_media *, one per device */
 	struct cx_access admin_access; /* the administrative socket */
+	cx_vec external;            /* char *: backing files that programs
+				       outside the fabric (QEMU guests) map
+				       too; their media are not scoped */
 	bool started;               /* media opened */
 	bool finalized;
 	cx_vec warnings;            /* char *: accepted but noteworthy input */
@@ -267,6 +270,8 @@ uint64_t cx_host_cxl_area_start(const struct cx_host *h);
 /* Open (create/size) every backend's media; heads whose file backends name
  * the same path share one media object. */
 int cx_fabric_start(struct cx_fabric *f, cx_err *e);
+/* Is `path` one of the fabric's externally shared files? */
+bool cx_fabric_external(const struct cx_fabric *f, const char *path);
 /* Two memdevs are heads of one device: the same backend media in the same
  * layout (same volatile and persistent backends, sizes and offset), at
  * least one of them shared.  Valid once the fabric has started. */

@@ -362,6 +362,26 @@ static int stride_copy(void *arg)
 	return rc;
 }
 
+/* The strided copy wrote into the media's mappings directly: bytes of a
+ * file-backed device that a program was lent reach the file too, as
+ * every daemon write does (cx_media_writeback; nothing for the rest). */
+static int write_back(const struct cx_route_layout *L, uint64_t off,
+		      uint64_t len, cx_err *e)
+{
+	uint64_t a0, b0;
+	cx_ilv_slot_span(&L->ilv, off, len, &a0, &b0);
+	for (int j = 0; j < L->ilv.ways; j++) {
+		struct cx_media *m = L->slot[j].media;
+		uint64_t a = L->slot[j].off + a0, b = L->slot[j].off + b0;
+		if (b > m->size)
+			b = m->size;
+		int rc = a < b ? cx_media_writeback(m, a, b - a, e) : 0;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /*
  * Exact access: every device is asked first (check_access), so a refused
  * request changes nothing; then the bytes move.  With the compiled table
@@ -394,6 +414,8 @@ static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 			return cx_fail(e, EIO, "region%d: offset %#llx maps "
 				       "past the end of a device's media",
 				       r->id, (unsigned long long)off);
+		if (!rc && wr && len)
+			rc = write_back(&L, off, len, e);
 		return rc;
 	}
 	while (len) {

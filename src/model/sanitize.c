@@ -18,17 +18,12 @@
 
 /* ---- erasing the media ---- */
 
-/* Zero a whole media object without committing memory: punch a hole in
- * its file (memfd or backing file), falling back to stores. */
+/* Zero a whole media object without committing memory, taking it from
+ * any program that still maps it (cx_media_erase). */
 static void zero_media(struct cx_media *md)
 {
-	if (!md || !md->size)
-		return;
-	if (md->fd >= 0 &&
-	    fallocate(md->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)md->offset, (off_t)md->size) == 0)
-		return;
-	cx_media_zero(md, 0, md->size, NULL);
+	if (md)
+		cx_media_erase(md, NULL);
 }
 
 /* Every byte of the device's media, the LSA included, and its poison. */

@@ -752,6 +752,11 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 		add_opt(j, "alert_config", alert_json(m));
 	add(j, "serial", j_hex(memdev_serial(m), human));
 	add_str(j, "host", m->qid);
+	/* cxlemu's own: programs outside the fabric map its file too, so
+	 * what a host maps of it is not scoped (README, "Scoped media") */
+	if ((m->vmem && m->vmem->external) || (m->pmem && m->pmem->external))
+		json_object_object_add(j, "externally_shared",
+				       json_object_new_boolean(1));
 	if (!cx_memdev_enabled(m))
 		add_str(j, "state", "disabled");
 	if (o->partition)

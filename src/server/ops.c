@@ -31,6 +31,7 @@ const struct cx_op cx_server_ops[] = {
 	{ "dax-map", cx_op_dax_map, true, false },
 	{ "dax-unmap", cx_op_dax_unmap, true, false },
 	{ "dax-coherency", cx_op_dax_coherency, false, false },
+	{ "dax-flush", cx_op_dax_flush, false, false },
 	{ "mbox", cx_op_mbox, true, false },
 	{ "inject", cx_op_inject, true, true },
 	{ "sysfs-stat", cx_op_sysfs_stat, false, false },

@@ -7,12 +7,13 @@
  * 64-byte line of each media (version, last writer, busy bit), so that
  * fills and write-backs are line transactions and the checker can tell a
  * stale read or a lost update.  The daemon is the one place every host
- * reaches, so it keeps one state memfd per media file (keyed by device
- * and inode: two hosts' heads of one shared device get the same one),
- * made on first request and kept for the daemon's life, and a registry
- * memfd where each mapping client's writer id is named ("host1 pid 42")
- * for reports.  The reply carries the registry, then one state descriptor
- * per media in dax-map's descriptor order.
+ * reaches, so it keeps one state memfd per block of media a mapping is
+ * lent (media.h; keyed by the block's store and place in it: two hosts'
+ * heads of one shared device get the same one, and so does the block lent
+ * again later), made on first request and kept until the server closes,
+ * and a registry memfd where each mapping client's writer id is named
+ * ("host1 pid 42") for reports.  The reply carries the registry, then one
+ * state descriptor per block in dax-map's descriptor order.
  */
 #include "server.h"
 
@@ -29,8 +30,8 @@
 
 struct line_state {
 	struct line_state *next;
-	dev_t dev;
-	ino_t ino;
+	const struct cx_store *store;   /* the block's bytes ... */
+	uint64_t base;                  /* ... from here in the store */
 	int fd;
 	uint64_t len;
 };
@@ -64,40 +65,56 @@ static int get_registry(cx_err *e)
 	return 0;
 }
 
-/* The line states of media m's file, made on first use. */
-static int state_of(struct cx_media *m, struct line_state **out, cx_err *e)
+/* The line states of lent block b, made on first use (grown if the block
+ * is lent longer than before). */
+static int state_of(const struct cx_media_lease *b, struct line_state **out,
+		    cx_err *e)
 {
-	struct stat st;
-	if (fstat(m->fd, &st) < 0)
-		return cx_fail(e, errno, "media %s: fstat: %s", m->name,
-			       strerror(errno));
-	for (struct line_state *s = states; s; s = s->next)
-		if (s->dev == st.st_dev && s->ino == st.st_ino) {
-			*out = s;
-			return 0;
-		}
-	uint64_t bytes = (uint64_t)st.st_size;
-	if (bytes < m->offset + m->size)
-		bytes = m->offset + m->size;
-	uint64_t len = (bytes + CX_COH_LINE - 1) / CX_COH_LINE * 8;
-	int fd = memfd_create("cxlemu-line-states", MFD_CLOEXEC);
+	uint64_t len = (b->fd_len + CX_COH_LINE - 1) / CX_COH_LINE * 8;
+	struct line_state *s = states;
+	while (s && (s->store != b->store || s->base != b->base))
+		s = s->next;
+	if (s && s->len >= len) {
+		*out = s;
+		return 0;
+	}
+	int fd = s ? s->fd : memfd_create("cxlemu-line-states", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
 		int err = errno;
-		if (fd >= 0)
+		if (fd >= 0 && !s)
 			close(fd);
-		return cx_fail(e, err, "media %s: cannot make its line states "
-			       "(%llu bytes): %s", m->name,
+		return cx_fail(e, err, "block at %#llx: cannot make its line "
+			       "states (%llu bytes): %s",
+			       (unsigned long long)b->base,
 			       (unsigned long long)len, strerror(err));
 	}
-	struct line_state *s = cx_xcalloc(1, sizeof(*s));
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
-	s->fd = fd;
+	if (!s) {
+		s = cx_xcalloc(1, sizeof(*s));
+		s->store = b->store;
+		s->base = b->base;
+		s->fd = fd;
+		s->next = states;
+		states = s;
+	}
 	s->len = len;
-	s->next = states;
-	states = s;
 	*out = s;
 	return 0;
+}
+
+void cx_srv_coherency_release(void)
+{
+	while (states) {
+		struct line_state *s = states;
+		states = s->next;
+		close(s->fd);
+		free(s);
+	}
+	if (registry)
+		munmap(registry, CX_COH_REG_SIZE);
+	if (registry_fd >= 0)
+		close(registry_fd);
+	registry = NULL;
+	registry_fd = -1;
 }
 
 static int hand_over(struct cx_srv_call *c, int fd, const char *what,
@@ -115,29 +132,23 @@ static int hand_over(struct cx_srv_call *c, int fd, const char *what,
 int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_region *r;
-	struct cx_dax_recipe rc;
-	struct cx_media *seen[CX_PROTO_MAX_FDS];
-	int nseen = 0, err;
-	int pid = 0;
+	struct cx_srv_blocks *b = cx_xcalloc(1, sizeof(*b));
+	int err, pid = 0;
 
 	if ((err = cx_srv_dax_device(c, &r, e)) ||
 	    (err = cx_proto_get_int(c->req, "pid", false, &pid, e)) ||
-	    (err = cx_region_dax_recipe(r, &rc, e)) ||
+	    (err = cx_srv_region_blocks(r, b, e)) ||
 	    (err = get_registry(e)) ||
 	    (err = hand_over(c, registry_fd, "registry", e)))
 		goto fail;
 	struct json_object *lens = json_object_new_array();
-	for (int j = 0; j < rc.ilv.ways; j++) {
-		struct cx_media *m = rc.ent[j].media;
-		if (cx_srv_media_index(seen, nseen, m) >= 0)
-			continue;
+	for (int i = 0; i < b->n; i++) {
 		struct line_state *s = NULL;
-		if ((err = state_of(m, &s, e)) ||
-		    (err = hand_over(c, s->fd, m->name, e))) {
+		if ((err = state_of(&b->blk[i], &s, e)) ||
+		    (err = hand_over(c, s->fd, "line states", e))) {
 			json_object_put(lens);
 			goto fail;
 		}
-		seen[nseen++] = m;
 		json_object_array_add(lens, json_object_new_uint64(s->len));
 	}
 	/* writer ids 1..SLOTS-1, reused in turn */
@@ -148,10 +159,12 @@ int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e)
 	c->result = json_object_new_object();
 	json_object_object_add(c->result, "writer", json_object_new_int((int)w));
 	json_object_object_add(c->result, "state_len", lens);
+	free(b);
 	return 0;
 fail:
 	for (int i = 0; i < c->nfds; i++)
 		close(c->fds[i]);
 	c->nfds = 0;
+	free(b);
 	return err;
 }

@@ -1,13 +1,17 @@
 /*
  * ops_dax.c - device-DAX requests: list devices, switch a device between
- * devdax and system-ram, and hand a device's media to a client that maps
- * it (dax-map / dax-unmap).
+ * devdax and system-ram, hand a device's memory to a client that maps it
+ * (dax-map / dax-unmap), and make what it stored durable (dax-flush).
  *
  * dax-map replies with the device's layout (the interleave recipe of
- * model/dax.h, expressed per file descriptor) and one dup()ed descriptor
- * per distinct media.  The region counts its mapping clients: a client
- * that unmaps, closes its connection or dies releases its count, so a
- * region can be destroyed again once nobody maps it.
+ * model/dax.h) and the blocks its region grants (model/grant.h): for each
+ * position, the extents of its DPA range, each a block's descriptor and
+ * offset.  The descriptors reach those blocks and nothing else, so a
+ * program cannot map bytes outside the region, whatever offsets it tries.
+ * The region counts its mapping clients: a client that unmaps, closes its
+ * connection or dies releases its count (its stores to persistent media
+ * are then written back), so a region can be destroyed again once nobody
+ * maps it.
  */
 #include "server.h"
 
@@ -18,6 +22,7 @@
 #include <unistd.h>
 
 #include "model/dax.h"
+#include "model/grant.h"
 #include "proto/json.h"
 
 /* One client's hold on one region's DAX device. */
@@ -38,14 +43,27 @@ static struct cx_region *ref_region(struct map_ref *m)
 	return cx_region_find(m->host, name);
 }
 
+/* A mapper left: what it stored to persistent media reaches the file. */
+static void write_back(struct cx_region *r)
+{
+	struct cx_grant g;
+	if (cx_region_grant(r, &g, NULL))
+		return;
+	for (int j = 0; j < g.ilv.ways; j++)
+		cx_media_writeback(g.part[j].media, g.part[j].off,
+				   g.part[j].len, NULL);
+}
+
 static void ref_release(struct map_ref *m, int n)
 {
 	struct cx_region *r = ref_region(m);
 	if (n > m->count)
 		n = m->count;
 	m->count -= n;
-	if (r)
+	if (r && n) {
 		r->mapped = r->mapped > n ? r->mapped - n : 0;
+		write_back(r);
+	}
 }
 
 static void on_close(void *arg)
@@ -161,39 +179,54 @@ int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e)
 	return 0;
 }
 
-int cx_srv_media_index(struct cx_media **seen, int n, struct cx_media *m)
+int cx_srv_region_blocks(struct cx_region *r, struct cx_srv_blocks *b,
+			 cx_err *e)
 {
-	for (int i = 0; i < n; i++)
-		if (seen[i]->fd == m->fd ||
-		    (seen[i]->path && m->path && !strcmp(seen[i]->path, m->path)))
-			return i;
-	return -1;
-}
+	struct cx_media_lease ls[CX_PROTO_MAX_FDS];
+	int n, rc;
 
-/* Index of media m among the reply's descriptors, adding it if new. */
-static int fd_index(struct cx_srv_call *c, struct cx_media **seen, int *n,
-		    struct cx_media *m, cx_err *e)
-{
-	int i = cx_srv_media_index(seen, *n, m);
-	if (i >= 0)
-		return i;
-	if (*n >= CX_PROTO_MAX_FDS)
-		return cx_fail(e, EMFILE, "too many media for one mapping");
-	int fd = dup(m->fd);
-	if (fd < 0)
-		return cx_fail(e, errno, "media %s: dup: %s", m->name,
-			       strerror(errno));
-	c->fds[c->nfds++] = fd;
-	seen[*n] = m;
-	return (*n)++;
+	memset(b, 0, sizeof(*b));
+	if ((rc = cx_region_grant(r, &b->g, e)))
+		return rc;
+	for (int j = 0; j < b->g.ilv.ways; j++) {
+		b->first[j] = b->next;
+		if ((rc = cx_media_lend(b->g.part[j].media, b->g.part[j].off,
+					b->g.part[j].len, ls, CX_PROTO_MAX_FDS,
+					&n, e))) {
+			cx_err_prefix(e, "dax%d.0: position %d (%s)", r->id, j,
+				      b->g.part[j].memdev->qid);
+			return rc;
+		}
+		for (int k = 0; k < n; k++) {
+			int i = 0;
+			while (i < b->n && b->blk[i].id != ls[k].id)
+				i++;
+			if (i == b->n && b->n == CX_PROTO_MAX_FDS)
+				return cx_fail(e, E2BIG, "dax%d.0 takes more "
+					       "than %d blocks of %llu MiB, more "
+					       "than one reply can carry", r->id,
+					       CX_PROTO_MAX_FDS,
+					       CX_MEDIA_BLOCK >> 20);
+			if (i == b->n)
+				b->blk[b->n++] = ls[k];
+			if (b->next == CX_PROTO_MAX_FDS)
+				return cx_fail(e, E2BIG, "dax%d.0 takes more "
+					       "than %d extents", r->id,
+					       CX_PROTO_MAX_FDS);
+			b->ext[b->next].blk = i;
+			b->ext[b->next].fd_off = ls[k].fd_off;
+			b->ext[b->next].len = ls[k].len;
+			b->next++;
+		}
+	}
+	b->first[b->g.ilv.ways] = b->next;
+	return 0;
 }
 
 int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_region *r;
-	struct cx_dax_recipe rc;
-	struct cx_media *seen[CX_PROTO_MAX_FDS];
-	int nseen = 0, err;
+	int err;
 
 	if ((err = cx_srv_dax_device(c, &r, e)))
 		return err;
@@ -207,50 +240,63 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 			       "does); switch it to device-DAX first: cxlemu "
 			       "reconfigure-device dax%d.0 -m devdax",
 			       r->id, r->id);
-	if ((err = cx_region_dax_recipe(r, &rc, e)))
-		return err;
+	struct cx_srv_blocks *b = cx_xcalloc(1, sizeof(*b));
+	if ((err = cx_srv_region_blocks(r, b, e)))
+		goto out;
+	for (int i = 0; i < b->n; i++) {
+		int fd = dup(b->blk[i].fd);
+		if (fd < 0) {
+			err = cx_fail(e, errno, "dax%d.0: dup: %s", r->id,
+				      strerror(errno));
+			for (int k = 0; k < c->nfds; k++)
+				close(c->fds[k]);
+			c->nfds = 0;
+			goto out;
+		}
+		c->fds[c->nfds++] = fd;
+	}
 
 	struct json_object *res = json_object_new_object();
 	struct json_object *ents = json_object_new_array();
-	for (int j = 0; j < rc.ilv.ways; j++) {
-		int idx = fd_index(c, seen, &nseen, rc.ent[j].media, e);
-		if (idx < 0) {
-			json_object_put(res);
-			json_object_put(ents);
-			for (int i = 0; i < c->nfds; i++)
-				close(c->fds[i]);
-			c->nfds = 0;
-			return idx;
-		}
+	struct json_object *lens = json_object_new_array();
+	for (int i = 0; i < b->n; i++)
+		json_object_array_add(lens, json_object_new_uint64(
+			b->blk[i].fd_len));
+	for (int j = 0; j < b->g.ilv.ways; j++) {
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "fd", json_object_new_int(idx));
-		json_object_object_add(o, "offset", json_object_new_uint64(
-			rc.ent[j].media->offset + rc.ent[j].off));
-		json_object_object_add(o, "memdev",
-				       json_object_new_string(rc.ent[j].memdev->qid));
+		struct json_object *xs = json_object_new_array();
+		for (int x = b->first[j]; x < b->first[j + 1]; x++) {
+			struct json_object *t = json_object_new_object();
+			json_object_object_add(t, "fd", json_object_new_int(
+				b->ext[x].blk));
+			json_object_object_add(t, "offset",
+				json_object_new_uint64(b->ext[x].fd_off));
+			json_object_object_add(t, "length",
+				json_object_new_uint64(b->ext[x].len));
+			json_object_array_add(xs, t);
+		}
+		json_object_object_add(o, "memdev", json_object_new_string(
+			b->g.part[j].memdev->qid));
+		json_object_object_add(o, "extents", xs);
 		json_object_array_add(ents, o);
 	}
-	struct json_object *lens = json_object_new_array();
-	for (int i = 0; i < nseen; i++)
-		json_object_array_add(lens, json_object_new_uint64(
-			seen[i]->offset + seen[i]->size));
 	char dev[32];
 	snprintf(dev, sizeof(dev), "dax%d.0", r->id);
 	json_object_object_add(res, "device", json_object_new_string(dev));
-	json_object_object_add(res, "size", json_object_new_uint64(rc.size));
+	json_object_object_add(res, "size", json_object_new_uint64(r->size));
 	json_object_object_add(res, "align", json_object_new_uint64(CX_DAX_ALIGN));
 	json_object_object_add(res, "granularity",
-			       json_object_new_uint64(rc.ilv.gran));
-	json_object_object_add(res, "ways", json_object_new_int(rc.ilv.ways));
-	if (rc.ilv.nmaps) {
+			       json_object_new_uint64(b->g.ilv.gran));
+	json_object_object_add(res, "ways", json_object_new_int(b->g.ilv.ways));
+	if (b->g.ilv.nmaps) {
 		/* an XOR window: the maps reorder each round by HPA */
 		struct json_object *maps = json_object_new_array();
-		for (int i = 0; i < rc.ilv.nmaps; i++)
+		for (int i = 0; i < b->g.ilv.nmaps; i++)
 			json_object_array_add(maps, json_object_new_uint64(
-				rc.ilv.map[i]));
+				b->g.ilv.map[i]));
 		json_object_object_add(res, "xormaps", maps);
 		json_object_object_add(res, "hpa",
-				       json_object_new_uint64(rc.ilv.base));
+				       json_object_new_uint64(b->g.ilv.base));
 	}
 	json_object_object_add(res, "mode", json_object_new_string(
 		cx_mode_name(r->mode)));
@@ -263,6 +309,42 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 	struct map_ref *m = ref_get(c, r, true);
 	m->count++;
 	r->mapped++;
+out:
+	free(b);
+	return err;
+}
+
+/* Make [offset, offset+length) of the device durable: the blocks of its
+ * positions that hold those bytes are written back and the files synced.
+ * Volatile media have nothing to do. */
+int cx_op_dax_flush(struct cx_srv_call *c, cx_err *e)
+{
+	struct cx_region *r;
+	struct cx_grant g;
+	uint64_t off, len;
+	int err;
+
+	if ((err = cx_srv_dax_device(c, &r, e)) ||
+	    (err = cx_proto_get_u64(c->req, "offset", true, &off, e)) ||
+	    (err = cx_proto_get_u64(c->req, "length", true, &len, e)))
+		return err;
+	if ((err = cx_srv_check_range(r, off, len, e)) ||
+	    (err = cx_region_grant(r, &g, e)))
+		return err;
+	if (len) {
+		uint64_t a, b;
+		cx_ilv_slot_span(&g.ilv, off, len, &a, &b);
+		for (int j = 0; j < g.ilv.ways; j++) {
+			uint64_t end = b < g.part[j].len ? b : g.part[j].len;
+			if (a < end &&
+			    (err = cx_media_flush(g.part[j].media,
+						  g.part[j].off + a, end - a, e)))
+				return err;
+		}
+	}
+	c->result = json_object_new_object();
+	json_object_object_add(c->result, "flushed",
+			       json_object_new_uint64(len));
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  * the connection stays usable.
  */
 #include "server.h"
+#include "model/grant.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -493,6 +494,19 @@ static void op_names(char *buf, size_t len)
 	}
 }
 
+/* Whatever a changing request did, no program keeps blocks that no grant
+ * covers any more (model/grant.h). */
+static void reclaim(struct cx_server *s)
+{
+	cx_err e;
+	int n = cx_fabric_reclaim(s->fabric, &e);
+	if (n < 0)
+		slog(s, "taking back media blocks: %s", e.msg);
+	else if (n > 0)
+		slog(s, "took back %d media block%s that no grant covers any "
+		     "more", n, n == 1 ? "" : "s");
+}
+
 static void dispatch(struct cx_server *s, struct client *c,
 		     struct json_object *req, uint8_t *data, size_t data_len)
 {
@@ -553,8 +567,10 @@ static void dispatch(struct cx_server *s, struct client *c,
 	call.data_len = data_len;
 	c->host = call.host->name;
 	rc = op->fn(&call, &e);
-	if (op->changes)
+	if (op->changes) {
 		s->generation++;  /* a refusal changes nothing, but be safe */
+		reclaim(s);
+	}
 	if (rc < 0) {
 		json_object_put(call.result);
 		free(call.out_data);
@@ -888,6 +904,7 @@ void cx_server_close(struct cx_server *s)
 		close(s->spare);
 	run_hooks(s, -1);
 	cx_srv_sysfs_cache_free(s->sysfs);
+	cx_srv_coherency_release();
 	cx_fabric_free(s->fabric);
 	for (int i = 0; i < s->clients.n; i++)
 		client_free(s, s->clients.v[i]);

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "model/grant.h"
 #include "model/model.h"
 #include "proto/proto.h"
 
@@ -129,15 +130,32 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_map(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
+int cx_op_dax_flush(struct cx_srv_call *c, cx_err *e);
 int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e);
+/* The line states and writer registry dax-coherency keeps, released
+ * when the server closes (ops_coherency.c). */
+void cx_srv_coherency_release(void);
 /* The DAX device a request names in "device" ("daxZ.0"). */
 struct cx_region;
 int cx_srv_dax_device(struct cx_srv_call *c, struct cx_region **out,
 		      cx_err *e);
-/* Index of media m among seen[0..n) (dax-map's descriptor order: the
- * first position using each media), or -1. */
-struct cx_media;
-int cx_srv_media_index(struct cx_media **seen, int n, struct cx_media *m);
+/* The blocks a region grants (model/grant.h), lent, as dax-map hands them
+ * over: the distinct blocks in the order positions first reach them, and
+ * each position's extents over them.  dax-coherency gives line states in
+ * the same order. */
+struct cx_srv_blocks {
+	struct cx_grant g;
+	int n;                               /* distinct blocks */
+	struct cx_media_lease blk[CX_PROTO_MAX_FDS];
+	int first[CX_MAX_WAYS + 1];          /* position j: ext[first[j]..] */
+	struct {
+		int blk;                     /* index in blk */
+		uint64_t fd_off, len;
+	} ext[CX_PROTO_MAX_FDS];
+	int next;                            /* extents used */
+};
+int cx_srv_region_blocks(struct cx_region *r, struct cx_srv_blocks *b,
+			 cx_err *e);
 /* a host's sysfs view (ops_sysfs.c) */
 int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
