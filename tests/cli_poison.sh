@@ -155,7 +155,8 @@ for h in host1 host2; do
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
 EOT
 done >"$T/sh.topo"
-run 0 start "$T/sh.topo"
+# another topology on the same socket: not the first one's state
+run 0 start --fresh "$T/sh.topo"
 run 0 --host host2 create-region -d decoder0.0 -t ram -m mem0
 run 0 --host host2 read region0 0x40 64
 run 0 --host host1 inject mem0 poison start=64 length=64

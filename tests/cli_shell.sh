@@ -133,7 +133,7 @@ run 0 destroy-region all
 run 0 stop
 
 topo qemu-doc-switch.topo >"$T/sw.topo"
-run 0 start "$T/sw.topo"
+run 0 start --fresh "$T/sw.topo"    # another topology: not its state
 for opts in "-M -D -P -E -T -u" "-v"; do
 	same_list $opts
 done
@@ -158,7 +158,7 @@ for h in host1 host2; do
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=4k
 TOPO
 done >"$T/two.topo"
-run 0 start "$T/two.topo"
+run 0 start --fresh "$T/two.topo"
 for h in host1 host2; do
 	"$CXLEMU_BIN" --host $h shell -- sh -c \
 		'cxl create-region -m -d decoder0.0 -w 2 mem0 mem1 && daxctl reconfigure-device -m devdax dax0.0' \
@@ -183,7 +183,7 @@ cat >"$T/ram.topo" <<TOPO
 -device cxl-type3,bus=rp0,volatile-memdev=v0,id=d0
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
 TOPO
-run 0 start "$T/ram.topo"
+run 0 start --fresh "$T/ram.topo"
 run 0 create-region -d decoder0.0 -t ram -m mem0
 "$CXLEMU_BIN" shell -- daxctl reconfigure-device -m devdax dax0.0 \
 	>"$T/out" 2>"$T/err" && fail "took online memory without -f"
@@ -201,7 +201,7 @@ run 0 stop
 
 # the daemon stops while the shell is open: the fabric's paths go
 # (ENOENT), the machine's stay, nothing hangs
-run 0 start "$T/two.topo"
+run 0 start --fresh "$T/two.topo"
 timeout 60 "$CXLEMU_BIN" --host host1 shell -- bash -c \
 	"ls /sys/bus/cxl/devices >/dev/null && env -u LD_PRELOAD '$CXLEMU_BIN' stop && ls /sys/bus/cxl/devices; cat /sys/devices/system/cpu/online" \
 	>"$T/out" 2>"$T/err"

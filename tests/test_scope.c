@@ -460,15 +460,29 @@ static void test_kill_leaves_a_detached_copy(void **state)
 	waitpid(s->d.pid, NULL, 0);
 	s->d.pid = -1;
 	restart(s);
-	/* the old program stores on, into a copy no fabric holds */
-	assert_int_equal(mapper_store(&m), 0);
 	c = conn(s);
 	id = region(c, "pmem", "mem0");
+	/* the old program is found, by pid: destructive acts wait for it */
+	char pid[32];
+	int n;
+	uint16_t rc = 0;
 	snprintf(name, sizeof(name), "region%d", id);
+	snprintf(pid, sizeof(pid), "pid %d (", (int)m.pid);
+	assert_int_equal(cxlemu_destroy_region(c, name, true, &n, &err),
+			 -EBUSY);
+	assert_non_null(strstr(err.msg, pid));
+	assert_non_null(strstr(err.msg, "earlier daemon"));
+	assert_int_equal(cx_mbox_ccall(c, "mem0", CX_OP_SANITIZE, NULL, 0, NULL,
+				       NULL, &rc, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, pid));
+	/* it stores on, into a copy no fabric holds */
+	assert_int_equal(mapper_store(&m), 0);
 	expect_pattern(c, id, 6);          /* flushed before the kill */
 	char through[7];
 	assert_int_equal(cxlemu_read(c, name, SPAN + 100, through, 7, &err), 0);
 	assert_memory_equal(through, "through", 7);
+	/* gone: the region can go */
+	assert_int_equal(cxlemu_destroy_region(c, name, false, &n, &err), 0);
 	cxlemu_close(c);
 }
 

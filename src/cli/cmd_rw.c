@@ -38,20 +38,6 @@ static void hexdump(FILE *f, uint64_t base, const uint8_t *p, size_t n)
 	}
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int cmd_read(int argc, char **argv, struct cli *cli)
 {
 	static const struct option opts[] = {
@@ -116,7 +102,7 @@ int cmd_read(int argc, char **argv, struct cli *cli)
 			break;
 		if (hex)
 			hexdump(stdout, off + done, buf, n);
-		else if (write_all(1, buf, n) < 0) {
+		else if (cx_write_all(1, buf, n) < 0) {
 			snprintf(err.msg, sizeof(err.msg), "cannot write to "
 				 "stdout: %s", strerror(errno));
 			rc = -EIO;

@@ -11,6 +11,11 @@
  * --access WHO:owner=U,group=G,mode=M sets who may open a socket (WHO is
  * a host, or `admin` for the administrative socket), over what the
  * topology's headers say; by default each is the daemon's user's only.
+ *
+ * The fabric's state (regions, decoders, DAX modes, pending partitions)
+ * is kept in a file beside the socket (--state FILE to choose another) and
+ * brought back here; --fresh starts without it.  A state file written for
+ * another topology, or cut short, is refused, saying so.
  */
 #include "cli.h"
 
@@ -28,6 +33,7 @@
 
 #include "config/config.h"
 #include "server/server.h"
+#include "server/state.h"
 
 static volatile sig_atomic_t quit;
 
@@ -99,6 +105,10 @@ static int log_fd = -1;
 /* --access values, applied once the topology is loaded */
 static const char *access_args[64];
 static int naccess;
+/* --state, --fresh */
+static const char *state_arg;
+static bool fresh;
+static char state_buf[4200];
 
 /* WHO:SPEC over the fabric's settings */
 static int apply_access_args(struct cx_fabric *f, cx_err *e)
@@ -144,8 +154,18 @@ static int bring_up(const char *topo, const char *path, int rfd,
 	else
 		rc = cx_config_load_text("<built-in topology>",
 					 cx_default_topology, &f, &e);
+	const char *state = state_arg ? state_arg :
+			    cx_state_default_path(path, state_buf,
+						  sizeof(state_buf));
+	struct cx_state *st = NULL;
+	int restored = 0;
 	if (rc == 0)
 		rc = apply_access_args(f, &e);
+	if (rc == 0 && !state)
+		rc = cx_fail(&e, ENAMETOOLONG, "the state file beside %s would "
+			     "be too long a path; name one with --state", path);
+	if (rc == 0 && !fresh)
+		rc = cx_state_load(state, f, &st, &e);
 	if (rc == 0) {
 		for (int i = 0; i < f->warnings.n; i++) {
 			if (rfd >= 0)
@@ -153,17 +173,49 @@ static int bring_up(const char *topo, const char *path, int rfd,
 			else
 				cli_warn("%s", (char *)f->warnings.v[i]);
 		}
+		cx_state_before_start(st, f);
 		rc = cx_fabric_start(f, &e);
 	}
-	if (rc == 0)
-		rc = cx_server_open(f, path, out, &e);
+	if (rc == 0 && st) {
+		rc = cx_state_apply(st, f, &e);
+		for (int i = 0; !rc && i < f->hosts.n; i++)
+			restored += ((struct cx_host *)f->hosts.v[i])->regions.n;
+	}
+	cx_state_free(st);
+	bool served = false;
+	if (rc == 0 && (rc = cx_server_open(f, path, out, &e)) == 0) {
+		served = true;  /* the server owns the fabric */
+		if ((rc = cx_server_set_state(*out, state, &e))) {
+			cx_server_close(*out);
+			*out = NULL;
+		}
+	}
 	if (rc) {
-		cx_fabric_free(f);
+		if (!served)
+			cx_fabric_free(f);
 		if (rfd >= 0)
 			report(rfd, 'E', e.msg);
 		else
 			cli_error("%s", e.msg);
 		return rc;
+	}
+	char who[512];
+	int nstale = cx_server_stale_mappers(*out, who, sizeof(who));
+	if (nstale) {
+		char w[800];
+		snprintf(w, sizeof(w), "%d program%s of the previous daemon of "
+			 "this fabric still map%s its media (%s): %s hold%s "
+			 "copies this fabric does not own; destroy-region, "
+			 "sanitize and secure erase wait until %s end",
+			 nstale, nstale == 1 ? "" : "s", nstale == 1 ? "s" : "",
+			 who, nstale == 1 ? "it" : "they",
+			 nstale == 1 ? "s" : "", nstale == 1 ? "it" : "they");
+		if (rfd >= 0)
+			report(rfd, 'W', w);
+		else
+			cli_warn("%s", w);
+		if (log_fd >= 0)
+			log_line(&log_fd, w);
 	}
 	char line[1024];
 	int n = snprintf(line, sizeof(line), "serving %s (%d host%s:",
@@ -175,7 +227,11 @@ static int bring_up(const char *topo, const char *path, int rfd,
 			      i ? ", " : " ", h->name);
 	}
 	if (n > 0 && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - (size_t)n, ") on %s", path);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ") on %s", path);
+	if (restored && n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, "; %d region%s "
+			 "restored from %s", restored, restored == 1 ? "" : "s",
+			 state);
 	if (rfd >= 0 && log_fd >= 0)
 		log_line(&log_fd, line);
 	if (rfd >= 0)
@@ -298,6 +354,8 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "access", required_argument, NULL, 'a' },
+		{ "state", required_argument, NULL, 's' },
+		{ "fresh", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -307,6 +365,12 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 
 	while ((c = getopt_long(argc, argv, "fl:a:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			state_arg = optarg;
+			break;
+		case 'F':
+			fresh = true;
+			break;
 		case 'a':
 			if (naccess == (int)CX_ARRAY_SIZE(access_args))
 				return cli_usage("start", "--access is given "
@@ -334,7 +398,13 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 				"                     or 'admin' (the fabric's, "
 				"for stop and inject);\n"
 				"                     default: the daemon's user "
-				"only (0600)\n");
+				"only (0600)\n"
+				"      --state=FILE   keep the fabric's regions, "
+				"decoders and DAX modes in FILE\n"
+				"                     (default: beside the socket, "
+				"PATH-without-.sock.state)\n"
+				"      --fresh        start without the state file's "
+				"contents (it is rewritten)\n");
 		default:
 			return cli_bad_option("start", "fl:a:h", argv);
 		}

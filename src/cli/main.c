@@ -11,7 +11,7 @@
 #include <string.h>
 
 const struct cli_cmd cli_cmds[] = {
-	{ "start", cmd_start, "[TOPOLOGY] [--foreground] [--log FILE] [--access WHO:SPEC]...",
+	{ "start", cmd_start, "[TOPOLOGY] [--foreground] [--log FILE] [--access WHO:SPEC]... [--state FILE] [--fresh]",
 	  "Serve a topology's fabric (default: the two-host lab)." },
 	{ "stop", cmd_stop, "",
 	  "Ask the daemon to exit; it removes its socket." },

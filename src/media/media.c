@@ -492,15 +492,23 @@ static int copy_back(struct cx_store *st, struct lent *l, uint64_t from,
 			    true);
 }
 
+static char lend_tag[64];
+
+void cx_media_set_tag(const char *tag)
+{
+	snprintf(lend_tag, sizeof(lend_tag), "%s", tag ? tag : "");
+}
+
 /* Move store bytes [start, start+len) into a block of their own. */
 static int lent_new(struct cx_store *st, uint64_t start, uint64_t len,
 		    cx_err *e)
 {
-	char name[200];
+	char name[240];
 	int fd, rc;
 
-	snprintf(name, sizeof(name), "cxlemu:%s@%#llx", st->name,
-		 (unsigned long long)start);
+	snprintf(name, sizeof(name), "cxlemu%s%s%s:%.120s@%#llx",
+		 lend_tag[0] ? "[" : "", lend_tag, lend_tag[0] ? "]" : "",
+		 st->name, (unsigned long long)start);
 	if ((rc = memfd_new(name, len, true, &fd, e)))
 		return rc;
 	if ((rc = copy_extents(st->fd, start, len, fd, 0, false)) < 0) {

@@ -151,5 +151,9 @@ void cx_media_keep(struct cx_media *m, uint64_t off, uint64_t len);
 int cx_media_reclaim(struct cx_media *m, cx_err *e);
 /* Lent blocks of m's store (for listings and tests). */
 int cx_media_lent_blocks(const struct cx_media *m);
+/* The tag in the name of every block lent from now on, as
+ * "cxlemu[TAG]:BACKEND@OFFSET": what finds programs that map blocks of an
+ * earlier daemon (server/mappers.c).  Process-wide; NULL: none. */
+void cx_media_set_tag(const char *tag);
 
 #endif

@@ -206,7 +206,13 @@ static int mbox_init_head(struct cx_memdev *m, struct cx_mbox_device *dev,
 	st->alert.under_warn = 20;
 
 	struct cx_sidecar sv;
-	if (cx_sidecar_load(st->sidecar, &sv)) {
+	bool side = cx_sidecar_load(st->sidecar, &sv);
+	if (!sv.have_partition && m->saved_partition) {
+		/* kept in the daemon's state file (model.h) */
+		sv.have_partition = true;
+		sv.partition_volatile = m->saved_partition;
+	}
+	if (side || sv.have_partition) {
 		if (sv.have_partition && st->partitionable) {
 			int rc = apply_partition(m, st, sv.partition_volatile,
 						 e);

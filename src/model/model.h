@@ -136,6 +136,9 @@ struct cx_memdev {
 	bool disabled;              /* unbound from cxl_mem (driver.c) */
 	struct cx_fwl *fwl;         /* the host's firmware upload
 				       (fw_upload.h), made at first use */
+	/* a partition (volatile bytes) the daemon's state file kept for a
+	 * device without a sidecar file; applied at start; 0: none */
+	uint64_t saved_partition;
 };
 
 /* ---- windows: CXL fixed memory windows, the root decoders ---- */

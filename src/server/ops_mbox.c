@@ -98,6 +98,11 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	if (opcode > 0xffff)
 		return cx_fail(e, EINVAL, "opcode %#" PRIx64 " does not fit in "
 			       "16 bits (command set << 8 | command)", opcode);
+	if ((opcode == CX_OP_SANITIZE || opcode == CX_OP_SECURE_ERASE ||
+	     opcode == CX_OP_MEDIA_OPERATIONS) &&
+	    (rc = cx_srv_stale_check(c, cx_mbox_opcode_name((uint16_t)opcode),
+				     e)))
+		return rc;
 	if (hex && c->data_len)
 		return cx_fail(e, EINVAL, "give the payload as hex or as the "
 			       "raw frame, not both");

@@ -83,7 +83,8 @@ int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e)
 	struct cx_region *r;
 
 	if ((rc = cx_proto_get_str(c->req, "name", true, &name, e)) ||
-	    (rc = cx_proto_get_bool(c->req, "force", false, &force, e)))
+	    (rc = cx_proto_get_bool(c->req, "force", false, &force, e)) ||
+	    (rc = cx_srv_stale_check(c, "destroy-region", e)))
 		return rc;
 	if (!strcmp(name, "all")) {
 		/* newest first: decoders are reset from the top */

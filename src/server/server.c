@@ -15,6 +15,7 @@
  */
 #include "server.h"
 #include "model/grant.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +85,15 @@ struct cx_server {
 	void *log_ctx;
 	struct cx_srv_sysfs_cache *sysfs; /* ops_sysfs.c */
 	uint64_t generation;          /* bumped by every changing request */
+	char *state_path;             /* cx_server_set_state */
+	char *state_last;             /* what the file holds */
+	char fabric_id[16];           /* mappers.c: this fabric, */
+	char tag[48];                 /* ... and this daemon of it */
+	int stale[64];                /* an earlier daemon's mappers */
+	int nstale;
 };
+
+#define CX_STALE_MAX 64
 
 struct cx_srv_sysfs_cache **cx_server_sysfs_cache(struct cx_server *s)
 {
@@ -287,10 +296,55 @@ int cx_server_open(struct cx_fabric *f, const char *path,
 	s->nls++;
 	s->fabric = f;
 	s->path = cx_xstrdup(path);
+	/* name the blocks this daemon lends, and find who still maps an
+	 * earlier one's */
+	cx_srv_mappers_tag(path, s->fabric_id, sizeof(s->fabric_id), s->tag,
+			   sizeof(s->tag));
+	cx_media_set_tag(s->tag);
+	s->nstale = cx_srv_mappers_scan(s->fabric_id, s->tag, s->stale,
+					CX_STALE_MAX);
 	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->stop_client = -1;
 	*out = s;
 	return 0;
+}
+
+int cx_server_set_state(struct cx_server *s, const char *path, cx_err *e)
+{
+	free(s->state_path);
+	s->state_path = cx_xstrdup(path);
+	return cx_state_save(path, s->fabric, &s->state_last, e);
+}
+
+/* After a changing request: the state file follows. */
+static void save_state(struct cx_server *s)
+{
+	cx_err e;
+	if (s->state_path &&
+	    cx_state_save(s->state_path, s->fabric, &s->state_last, &e))
+		slog(s, "%s", e.msg);
+}
+
+int cx_server_stale_mappers(struct cx_server *s, char *buf, size_t len)
+{
+	/* those that ended are forgotten */
+	s->nstale = s->nstale ? cx_srv_mappers_scan(s->fabric_id, s->tag,
+						    s->stale, CX_STALE_MAX) : 0;
+	cx_srv_mappers_describe(s->stale, s->nstale, buf, len);
+	return s->nstale;
+}
+
+int cx_srv_stale_check(struct cx_srv_call *c, const char *what, cx_err *e)
+{
+	char who[256];
+	int n = cx_server_stale_mappers(c->server, who, sizeof(who));
+	if (!n)
+		return 0;
+	return cx_fail(e, EBUSY, "%s is refused while %d program%s of an "
+		       "earlier daemon of this fabric still map%s its media "
+		       "(%s): they hold copies the fabric no longer owns, "
+		       "and would not see the change; end them first", what,
+		       n, n == 1 ? "" : "s", n == 1 ? "s" : "", who);
 }
 
 /* ---- hooks ---- */
@@ -570,6 +624,7 @@ static void dispatch(struct cx_server *s, struct client *c,
 	if (op->changes) {
 		s->generation++;  /* a refusal changes nothing, but be safe */
 		reclaim(s);
+		save_state(s);
 	}
 	if (rc < 0) {
 		json_object_put(call.result);
@@ -906,6 +961,8 @@ void cx_server_close(struct cx_server *s)
 	cx_srv_sysfs_cache_free(s->sysfs);
 	cx_srv_coherency_release();
 	cx_fabric_free(s->fabric);
+	free(s->state_path);
+	free(s->state_last);
 	for (int i = 0; i < s->clients.n; i++)
 		client_free(s, s->clients.v[i]);
 	cx_vec_free(&s->clients);

@@ -63,6 +63,19 @@ typedef void (*cx_server_log_fn)(void *ctx, const char *line);
 void cx_server_set_log(struct cx_server *s, cx_server_log_fn fn, void *ctx);
 
 /*
+ * Keep the fabric's state in `path` (state.h): written now, and after
+ * every request that changes it.  A write that fails is logged and the
+ * daemon serves on.
+ */
+int cx_server_set_state(struct cx_server *s, const char *path, cx_err *e);
+/*
+ * Programs an earlier daemon of this fabric lent media to and that still
+ * map them (mappers.c), found when the server opened: how many still run,
+ * and who they are ("pid N (comm), ...") in buf.
+ */
+int cx_server_stale_mappers(struct cx_server *s, char *buf, size_t len);
+
+/*
  * What is at `path`: 1 when a fabric answers, 0 when nothing or a stale
  * socket is there, negative when something else is in the way.
  */
@@ -181,6 +194,19 @@ struct cx_srv_names {
 };
 void cx_srv_names_add(struct cx_srv_names *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Destructive acts (destroy a region, sanitize, erase) wait while
+ * programs of an earlier daemon still map its media: -EBUSY naming them
+ * and `what` was refused. */
+int cx_srv_stale_check(struct cx_srv_call *c, const char *what, cx_err *e);
+/* mappers.c: this fabric's tag for lent blocks (fabric id, then the
+ * instance), the programs mapping another instance's blocks, and their
+ * names. */
+void cx_srv_mappers_tag(const char *socket, char *fabric, size_t flen,
+			char *tag, size_t tlen);
+int cx_srv_mappers_scan(const char *fabric, const char *tag, int *pids,
+			int max);
+void cx_srv_mappers_describe(const int *pids, int n, char *buf, size_t len);
 
 /* Shared by handlers: the region a request names in `key`, or an error
  * naming the host and the regions it has. */

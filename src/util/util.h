@@ -64,6 +64,10 @@ int cx_parse_bool(const char *s, bool *out, const char *what, cx_err *e);
 int cx_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len,
 		  cx_err *e);
 
+/* write(2) all of buf, again after EINTR and short writes: 0, or -1 with
+ * errno set. */
+int cx_write_all(int fd, const void *buf, size_t len);
+
 /* Render bytes the way people read them: "256 MiB", "4 GiB", "0x1000". */
 void cx_fmt_size(char *buf, size_t len, uint64_t v);
 
