@@ -1,0 +1,36 @@
+/*
+ * bench_serve.h - a fabric served from a forked child on a private socket,
+ * for benchmarks that attach to it as programs do.
+ */
+#ifndef CXLEMU_BENCH_SERVE_H
+#define CXLEMU_BENCH_SERVE_H
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "server/server.h"
+
+/* Serve `topo` on `sock` from a child; its pid.  The child exits when a
+ * client asks it to stop. */
+static pid_t bench_serve(const char *who, const char *topo, const char *sock)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct cx_fabric *f;
+		struct cx_server *s;
+		cx_err e;
+		if (cx_config_load_text("bench-topology", topo, &f, &e) ||
+		    cx_fabric_start(f, &e) || cx_server_open(f, sock, &s, &e)) {
+			fprintf(stderr, "%s: server: %s\n", who, e.msg);
+			_exit(1);
+		}
+		cx_server_run(s, NULL, &e);
+		cx_server_close(s);
+		_exit(0);
+	}
+	return pid;
+}
+
+#endif
