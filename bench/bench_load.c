@@ -38,13 +38,6 @@
 
 static char sock[128];
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "bench_load: %s: %s\n", what, why);
@@ -173,9 +166,9 @@ static void *small_main(void *arg)
 	struct cxlemu *c = attach(s->host);
 	for (int k = s->host; phase < 3; k++) {
 		int p = phase;
-		double t0 = now();
+		double t0 = bench_now();
 		small_op(c, k % 4);      /* hello is for the load test */
-		double dt = now() - t0;
+		double dt = bench_now() - t0;
 		if (p == 1 && phase == 1)
 			lat_add(&s->base, dt);
 		else if (p == 2 && phase == 2)
@@ -205,11 +198,11 @@ static void fairness(void)
 	for (uint64_t i = 0; i < BULK; i++)
 		buf[i] = (uint8_t)(i * 131 + (i >> 12));
 	phase = 2;
-	double t0 = now();
+	double t0 = bench_now();
 	for (int r = 0; r < BULK_ROUNDS; r++)
 		if (cxlemu_write(c, "region0", 0, buf, BULK, &err))
 			die("bulk write", err.msg);
-	double bulk_s = now() - t0;
+	double bulk_s = bench_now() - t0;
 	phase = 3;
 	for (int i = 0; i < SMALL; i++) {
 		pthread_join(sm[i].t, NULL);
@@ -255,9 +248,9 @@ static void *load_main(void *arg)
 	struct cxlemu *c = attach(l->host);
 	pthread_barrier_wait(&go);
 	for (int k = 0; k < LOAD_OPS; k++) {
-		double t0 = now();
+		double t0 = bench_now();
 		small_op(c, k + l->host);
-		lat_add(&l->lat, now() - t0);
+		lat_add(&l->lat, bench_now() - t0);
 	}
 	cxlemu_close(c);
 	return NULL;
@@ -275,10 +268,10 @@ static void load(void)
 		pthread_create(&ld[i].t, NULL, load_main, &ld[i]);
 	}
 	pthread_barrier_wait(&go);
-	double t0 = now();
+	double t0 = bench_now();
 	for (int i = 0; i < HOSTS; i++)
 		pthread_join(ld[i].t, NULL);
-	double s = now() - t0;
+	double s = bench_now() - t0;
 	for (int i = 0; i < HOSTS; i++)
 		merge(&all, &ld[i].lat);
 	qsort(all.v, all.n, sizeof(double), cmp);

@@ -1,15 +1,25 @@
 /*
- * bench_serve.h - a fabric served from a forked child on a private socket,
- * for benchmarks that attach to it as programs do.
+ * bench_serve.h - what the benchmarks share: a fabric served from a forked
+ * child on a private socket, which they attach to as programs do, and a
+ * clock.
  */
 #ifndef CXLEMU_BENCH_SERVE_H
 #define CXLEMU_BENCH_SERVE_H
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "server/server.h"
+
+/* Seconds on the monotonic clock. */
+static inline double bench_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 /* Serve `topo` on `sock` from a child; its pid.  The child exits when a
  * client asks it to stop. */

@@ -866,6 +866,26 @@ static void fz_dispatch(struct fz_req *q)
 
 	e.msg[0] = 0;
 	rc = op->fn(&call, &e);
+	/* long work: as the server's loop does, piece by piece */
+	while (rc == 0 && call.more) {
+		int more = call.more(&call, &e);
+		if (more > 0)
+			continue;
+		rc = more;
+		if (rc < 0 && !e.msg[0])
+			fz_die("%s failed mid-way (%d) without saying why",
+			       op->name, rc);
+		free(call.more_arg);
+		call.more = NULL;
+		call.more_arg = NULL;
+		if (rc < 0) {
+			json_object_put(call.result);
+			call.result = NULL;
+			free(call.out_data);
+			call.out_data = NULL;
+			call.out_len = 0;
+		}
+	}
 	if (op->changes) {
 		/* as dispatch does: take back what no grant covers */
 		cx_err re;

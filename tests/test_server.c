@@ -295,7 +295,8 @@ static void test_read_write(void **state)
 	struct cxlemu *c = conn(s, "host1");
 	struct cxlemu_err err;
 	const char *m[] = { "mem1", "mem2" };
-	size_t n = 300000;
+	/* more than three of the pieces the daemon moves per round */
+	size_t n = 3 * CX_SRV_STEP + 300000;
 	uint8_t *in = malloc(n), *out = malloc(n);
 	int k;
 

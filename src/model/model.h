@@ -429,6 +429,10 @@ int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out);
  * decoder d (for poison and events); -ENOENT when the table has none. */
 int cx_route_region_offset(struct cx_region *r, const struct cx_decoder *d,
 			   uint64_t dpa, uint64_t *off);
+/* May [off, off+len) be read (or written) now: in the region, no poison
+ * in the way of a read, no sanitize or lock on a device? */
+int cx_region_check_access(struct cx_region *r, uint64_t off, uint64_t len,
+			   bool write, cx_err *e);
 /* Exact access by region offset; translates once per granule. */
 int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
 		   cx_err *e);

@@ -436,6 +436,17 @@ static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 	return 0;
 }
 
+int cx_region_check_access(struct cx_region *r, uint64_t off, uint64_t len,
+			   bool write, cx_err *e)
+{
+	if (off > r->size || len > r->size - off)
+		return cx_fail(e, ERANGE, "region%d: offset %#llx + length "
+			       "%#llx is past the region's %#llx bytes", r->id,
+			       (unsigned long long)off, (unsigned long long)len,
+			       (unsigned long long)r->size);
+	return len ? check_access(r, off, len, write, e) : 0;
+}
+
 int cx_region_read(struct cx_region *r, uint64_t off, void *buf, uint64_t len,
 		   cx_err *e)
 {

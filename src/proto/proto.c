@@ -358,6 +358,8 @@ void cx_proto_msg_release(struct cx_proto_msg *m)
 
 int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 {
+	size_t left = rx->quota ? rx->quota : SIZE_MAX;
+
 	for (;;) {
 		uint8_t *dst;
 		size_t want;
@@ -371,6 +373,10 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 			dst = rx->buf + rx->got;
 			want = rx->len - rx->got;
 		}
+		if (!left)
+			return 0;
+		if (want > left)
+			want = left;
 		ssize_t r = read(fd, dst, want);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -386,6 +392,7 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 			return cx_fail(e, EPIPE, "peer closed the connection%s",
 				       cx_frame_rx_partial(rx) ?
 				       " in the middle of a frame" : "");
+		left -= (size_t)r;
 		if (rx->hdr_got < 4) {
 			rx->hdr_got += (size_t)r;
 			if (rx->hdr_got < 4)

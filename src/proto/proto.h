@@ -77,11 +77,14 @@ struct cx_frame_rx {
 	size_t hdr_got;
 	uint8_t *buf;
 	size_t len, got;
+	size_t quota;       /* bytes one read call may take; 0: no limit */
 };
-/* Read what the socket has, never past the current frame.  Returns 1 when
- * a whole frame is ready (take it), 0 when more is needed, -EPIPE when the
- * peer closed, -EMSGSIZE when the header announces more than `max` bytes
- * (the frame is then unusable), other negative errnos on socket errors. */
+/* Read what the socket has, never past the current frame, and no more
+ * than rx->quota bytes.  Returns 1 when a whole frame is ready (take it),
+ * 0 when more is needed (the socket is dry or the quota used), -EPIPE
+ * when the peer closed, -EMSGSIZE when the header announces more than
+ * `max` bytes (the frame is then unusable), other negative errnos on
+ * socket errors. */
 int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e);
 /* Hand over the completed frame's payload (malloc'd, NUL-terminated). */
 uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len);

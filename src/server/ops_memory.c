@@ -2,8 +2,13 @@
  * ops_memory.c - region memory by offset: translate (where does this byte
  * live), read and write (exact access through the routing).
  *
- * Every access is bounds-checked against the region before anything is
- * touched, so a refused write leaves the media as it was.
+ * Every access is checked against the region and its devices before
+ * anything is touched, so a refused write leaves the media as it was.
+ * A big one is then done CX_SRV_STEP bytes at a time, between other
+ * clients' requests (cx_srv_call.more): a host streaming 64 MiB does not
+ * stall the others' small ones.  Each piece is checked again as it goes,
+ * so a region destroyed or a device poisoned mid-way ends the request
+ * there, with an error saying how much was done.
  */
 #include "server.h"
 
@@ -91,6 +96,65 @@ static struct json_object *io_result(struct cx_region *r, uint64_t off,
 	return o;
 }
 
+/* One piece of a read or write: [done, done + CX_SRV_STEP) of the
+ * request, found by its region name again (it may have gone). */
+struct io {
+	uint64_t off, len, done;
+	bool write;
+};
+
+static int io_step(struct cx_srv_call *c, cx_err *e)
+{
+	struct io *io = c->more_arg;
+	struct cx_region *r;
+	uint64_t n = io->len - io->done;
+	int rc;
+
+	if (n > CX_SRV_STEP)
+		n = CX_SRV_STEP;
+	if ((rc = cx_srv_region(c, "region", &r, e)))
+		goto fail;
+	rc = io->write ? cx_region_write(r, io->off + io->done,
+					 c->data + io->done, n, e)
+		       : cx_region_read(r, io->off + io->done,
+					c->out_data + io->done, n, e);
+	if (rc)
+		goto fail;
+	io->done += n;
+	return io->done < io->len;
+fail:
+	if (io->done)
+		cx_err_prefix(e, "after %llu of %llu bytes",
+			      (unsigned long long)io->done,
+			      (unsigned long long)io->len);
+	return rc;
+}
+
+/* Check the whole range, do the first piece; the rest later. */
+static int io_start(struct cx_srv_call *c, struct cx_region *r, uint64_t off,
+		    uint64_t len, bool write, cx_err *e)
+{
+	int rc;
+	if ((rc = cx_region_check_access(r, off, len, write, e)))
+		return rc;
+	struct io *io = cx_xcalloc(1, sizeof(*io));
+	*io = (struct io){ off, len, 0, write };
+	c->more_arg = io;
+	if (len && (rc = io_step(c, e)) < 0) {
+		free(io);
+		c->more_arg = NULL;
+		return rc;
+	}
+	if (rc > 0)
+		c->more = io_step;
+	else {
+		free(io);
+		c->more_arg = NULL;
+	}
+	c->result = io_result(r, off, len);
+	return 0;
+}
+
 int cx_op_read(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_region *r;
@@ -111,14 +175,14 @@ int cx_op_read(struct cx_srv_call *c, cx_err *e)
 	if (!buf)
 		return cx_fail(e, ENOMEM, "no memory for a read of %" PRIu64
 			       " bytes", len);
-	if (len && (rc = cx_region_read(r, off, buf, len, e))) {
-		free(buf);
-		return rc;
-	}
 	c->out_data = buf;
 	c->out_len = len;
-	c->result = io_result(r, off, len);
-	return 0;
+	if ((rc = io_start(c, r, off, len, false, e))) {
+		free(buf);
+		c->out_data = NULL;
+		c->out_len = 0;
+	}
+	return rc;
 }
 
 int cx_op_write(struct cx_srv_call *c, cx_err *e)
@@ -131,9 +195,5 @@ int cx_op_write(struct cx_srv_call *c, cx_err *e)
 	    (rc = cx_proto_get_u64(c->req, "offset", true, &off, e)) ||
 	    (rc = cx_srv_check_range(r, off, c->data_len, e)))
 		return rc;
-	if (c->data_len &&
-	    (rc = cx_region_write(r, off, c->data, c->data_len, e)))
-		return rc;
-	c->result = io_result(r, off, c->data_len);
-	return 0;
+	return io_start(c, r, off, c->data_len, true, e);
 }

@@ -49,9 +49,18 @@ struct listener {
 	ino_t ino;
 };
 
+/* A request whose handler left work for later (cx_srv_call.more). */
+struct pending {
+	struct cx_srv_call call;
+	const struct cx_op *op;
+	struct json_object *req;      /* owned until the reply */
+	uint8_t *data;
+};
+
 struct client {
 	int id;
 	int fd;
+	struct pending *pend;         /* its request still being worked on */
 	const struct listener *via;   /* the socket it came through */
 	const char *host;             /* named by its last request (logs) */
 	struct cx_frame_rx rx;
@@ -390,6 +399,18 @@ static void client_free(struct cx_server *s, struct client *c)
 	close(c->fd);
 	cx_frame_rx_free(&c->rx);
 	json_object_put(c->parked);
+	if (c->pend) {
+		/* the daemon is closing mid-way: what was done stays done */
+		struct cx_srv_call *k = &c->pend->call;
+		json_object_put(k->result);
+		free(k->out_data);
+		for (int i = 0; i < k->nfds; i++)
+			close(k->fds[i]);
+		free(k->more_arg);
+		json_object_put(c->pend->req);
+		free(c->pend->data);
+		free(c->pend);
+	}
 	while (c->out) {
 		struct out_seg *g = c->out;
 		c->out = g->next;
@@ -561,6 +582,44 @@ static void reclaim(struct cx_server *s)
 		     "more", n, n == 1 ? "" : "s");
 }
 
+/* The end of a request: after a changing one, take back what no grant
+ * covers and save the state; then the reply (or the refusal), the log. */
+static void finish(struct cx_server *s, struct client *c,
+		   const struct cx_op *op, struct cx_srv_call *call,
+		   struct json_object *req, uint8_t *data, int rc, cx_err *e)
+{
+	if (op && op->changes) {
+		s->generation++;  /* a refusal changes nothing, but be safe */
+		reclaim(s);
+		save_state(s);
+	}
+	if (call && rc < 0) {
+		json_object_put(call->result);
+		free(call->out_data);
+		for (int i = 0; i < call->nfds; i++)
+			close(call->fds[i]);
+	}
+	if (rc < 0) {
+		if (s->log)
+			slog(s, "client %d host %s: refused %s: %s", c->id,
+			     c->host ? c->host : "-", req_text(req), e->msg);
+		reply_error(c, rc, e->msg);
+	} else {
+		if (op->changes && s->log)
+			slog(s, "client %d host %s: %s", c->id,
+			     call->host->name, req_text(req));
+		if (call->stop) {
+			s->stopping = true;
+			s->stop_client = c->id;
+		}
+		queue_reply(c, cx_proto_reply_ok(call->result),
+			    call->out_data, call->out_len, call->fds,
+			    call->nfds);
+	}
+	json_object_put(req);
+	free(data);
+}
+
 static void dispatch(struct cx_server *s, struct client *c,
 		     struct json_object *req, uint8_t *data, size_t data_len)
 {
@@ -621,37 +680,46 @@ static void dispatch(struct cx_server *s, struct client *c,
 	call.data_len = data_len;
 	c->host = call.host->name;
 	rc = op->fn(&call, &e);
-	if (op->changes) {
-		s->generation++;  /* a refusal changes nothing, but be safe */
-		reclaim(s);
-		save_state(s);
+	if (rc == 0 && call.more) {
+		/* long work: the rest goes piece by piece between other
+		 * clients' requests (run_pending) */
+		struct pending *p = cx_xcalloc(1, sizeof(*p));
+		p->call = call;
+		p->op = op;
+		p->req = req;
+		p->data = data;
+		c->pend = p;
+		return;
 	}
-	if (rc < 0) {
-		json_object_put(call.result);
-		free(call.out_data);
-		for (int i = 0; i < call.nfds; i++)
-			close(call.fds[i]);
-		goto fail;
-	}
-	if (op->changes && s->log)
-		slog(s, "client %d host %s: %s", c->id, call.host->name,
-		     req_text(req));
-	if (call.stop) {
-		s->stopping = true;
-		s->stop_client = c->id;
-	}
-	queue_reply(c, cx_proto_reply_ok(call.result), call.out_data,
-		    call.out_len, call.fds, call.nfds);
-	json_object_put(req);
-	free(data);
+	finish(s, c, op, &call, req, data, rc, &e);
 	return;
 fail:
-	if (s->log)
-		slog(s, "client %d host %s: refused %s: %s", c->id,
-		     c->host ? c->host : "-", req_text(req), e.msg);
-	reply_error(c, rc, e.msg);
-	json_object_put(req);
-	free(data);
+	finish(s, c, NULL, NULL, req, data, rc, &e);
+}
+
+/* Run one piece of each client's long work; true when some is left. */
+static bool run_pending(struct cx_server *s)
+{
+	bool left = false;
+	for (int i = 0; i < s->clients.n; i++) {
+		struct client *c = s->clients.v[i];
+		struct pending *p = c->pend;
+		cx_err e;
+		if (!p)
+			continue;
+		e.msg[0] = 0;
+		int rc = p->call.more(&p->call, &e);
+		if (rc > 0) {
+			left = true;
+			continue;
+		}
+		c->pend = NULL;
+		finish(s, c, p->op, &p->call, p->req, p->data, rc, &e);
+		free(p->call.more_arg);
+		free(p);
+		client_flush(c);
+	}
+	return left;
 }
 
 /* A frame that is not a request: say why, in the reply and the log. */
@@ -720,7 +788,10 @@ static void client_read(struct cx_server *s, struct client *c)
 {
 	cx_err e;
 
-	while (!c->dead && !c->out && !c->close_when_flushed) {
+	/* a client sending a big frame gets a share of a round, not the
+	 * daemon: the rest is read on the next ones */
+	c->rx.quota = CX_SRV_STEP;
+	while (!c->dead && !c->out && !c->pend && !c->close_when_flushed) {
 		size_t max = c->parked ? CX_PROTO_MAX_FRAME : CX_PROTO_MAX_JSON;
 		int rc = cx_frame_rx_read(&c->rx, c->fd, max, &e);
 		if (rc == 0)
@@ -867,6 +938,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 {
 	struct pollfd *pfd = NULL;
 	int cap = 0;
+	bool busy = false;            /* long work left: do not sleep */
 
 	while (!(quit && *quit)) {
 		/* stopping: finish sending the reply to "stop", then leave */
@@ -896,10 +968,11 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			struct client *c = s->clients.v[i];
 			pfd[i + nl].fd = c->fd;
 			pfd[i + nl].events = c->out ? POLLOUT :
-					     (s->stopping ? 0 : POLLIN);
+					     (s->stopping || c->pend ? 0 :
+					      POLLIN);
 			pfd[i + nl].revents = 0;
 		}
-		int r = poll(pfd, (nfds_t)n,
+		int r = poll(pfd, (nfds_t)n, busy ? 0 :
 			     s->accept_paused ? CX_ACCEPT_RETRY_MS : 1000);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -931,9 +1004,10 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 				client_flush(c); /* most replies go at once */
 			}
 		}
+		busy = run_pending(s);
 		for (int i = s->clients.n - 1; i >= 0; i--) {
 			struct client *c = s->clients.v[i];
-			if (c->dead && c->id != s->stop_client) {
+			if (c->dead && !c->pend && c->id != s->stop_client) {
 				slog(s, "client %d closed", c->id);
 				cx_vec_remove(&s->clients, c);
 				client_free(s, c);

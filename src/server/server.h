@@ -103,7 +103,18 @@ struct cx_srv_call {
 					the server: hand over dup()s */
 	int nfds;
 	bool stop;                   /* exit the loop after this reply */
+	/* Long work (a big read or write): a handler that sets `more` has
+	 * done a first piece of CX_SRV_STEP bytes; the server calls more()
+	 * once per round of its loop, between other clients' requests,
+	 * until it returns 0 (done: the reply goes out) or a negative errno,
+	 * and then frees more_arg. */
+	int (*more)(struct cx_srv_call *c, cx_err *e);
+	void *more_arg;
 };
+/* Bytes of bulk work (copying, reading a frame) one client gets per
+ * round of the loop, so that small requests of others wait at most a few
+ * of these: about a millisecond each. */
+#define CX_SRV_STEP (1u << 20)
 typedef int (*cx_op_fn)(struct cx_srv_call *c, cx_err *e);
 
 struct cx_op {
