@@ -2,8 +2,9 @@
  * bench_load.c - the daemon under load from many hosts, in one run.
  *
  * A fabric of 64 hosts (one 256 MiB volatile device and region each) is
- * served from a forked child; threads of this process attach as hosts,
- * each on its own connection, through the client library.
+ * served from a forked child, with its state file as `cxlemu start` keeps
+ * it; threads of this process attach as hosts, each on its own
+ * connection, through the client library.
  *
  * Fairness: 16 hosts send small requests in a loop (list, translate, a
  * 64 B read, mailbox Identify), first alone (the baseline), then while
@@ -285,14 +286,16 @@ static void load(void)
 
 int main(void)
 {
-	char dir[] = "/tmp/cxlemu-bench-XXXXXX";
+	char dir[] = "/tmp/cxlemu-bench-XXXXXX", state[160];
 	struct cxlemu_err err;
 
 	if (!mkdtemp(dir))
 		die("mkdtemp", strerror(errno));
 	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
 	char *topo = topology();
-	pid_t pid = bench_serve("bench_load", topo, sock);
+	/* as cxlemu start serves it: with its state file */
+	pid_t pid = bench_serve("bench_load", topo, sock, state);
 	free(topo);
 	struct cxlemu *c = NULL;
 	for (int i = 0; i < 200 && cxlemu_connect(sock, NULL, &c, &err); i++)
@@ -316,6 +319,7 @@ int main(void)
 	cxlemu_stop(c, &err);
 	cxlemu_close(c);
 	waitpid(pid, NULL, 0);
+	unlink(state);
 	rmdir(dir);
 	return 0;
 }

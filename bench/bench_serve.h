@@ -21,9 +21,11 @@ static inline double bench_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Serve `topo` on `sock` from a child; its pid.  The child exits when a
+/* Serve `topo` on `sock` from a child, keeping its state in `state` as
+ * `cxlemu start` does (NULL: none); its pid.  The child exits when a
  * client asks it to stop. */
-static pid_t bench_serve(const char *who, const char *topo, const char *sock)
+static pid_t bench_serve(const char *who, const char *topo, const char *sock,
+			 const char *state)
 {
 	fflush(NULL);
 	pid_t pid = fork();
@@ -32,7 +34,8 @@ static pid_t bench_serve(const char *who, const char *topo, const char *sock)
 		struct cx_server *s;
 		cx_err e;
 		if (cx_config_load_text("bench-topology", topo, &f, &e) ||
-		    cx_fabric_start(f, &e) || cx_server_open(f, sock, &s, &e)) {
+		    cx_fabric_start(f, &e) || cx_server_open(f, sock, &s, &e) ||
+		    (state && cx_server_set_state(s, state, &e))) {
 			fprintf(stderr, "%s: server: %s\n", who, e.msg);
 			_exit(1);
 		}

@@ -886,7 +886,7 @@ static void fz_dispatch(struct fz_req *q)
 			call.out_len = 0;
 		}
 	}
-	if (op->changes) {
+	if ((op->flags & CX_OP_STATE) || call.restate) {
 		/* as dispatch does: take back what no grant covers */
 		cx_err re;
 		if (cx_fabric_reclaim(fz_fab, &re) < 0)

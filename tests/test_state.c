@@ -148,7 +148,7 @@ static struct cx_fabric *restored(const char *text, cx_err *e, int *rc)
 static void test_round_trip(void **state)
 {
 	struct cx_fabric *f = started(topo);
-	char *last = NULL;
+	struct cx_state_saved last = { 0 };
 	cx_err e;
 	int rc;
 
@@ -158,8 +158,12 @@ static void test_round_trip(void **state)
 	assert_int_equal(unlink(path), 0);
 	ok(cx_state_save(path, f, &last, &e), &e);
 	assert_int_equal(access(path, F_OK), -1);
-	free(last);
-	last = NULL;
+	/* a change of any recorded field is written */
+	struct cx_host *h0 = f->hosts.v[0];
+	((struct cx_region *)h0->regions.v[0])->dax_system_ram = true;
+	ok(cx_state_save(path, f, &last, &e), &e);
+	assert_int_equal(access(path, F_OK), 0);
+	((struct cx_region *)h0->regions.v[0])->dax_system_ram = false;
 	ok(cx_state_save(path, f, &last, &e), &e);
 	cx_fabric_free(f);
 
@@ -182,9 +186,9 @@ static void test_round_trip(void **state)
 	ok(cx_region_dax_recipe(r, &rc0, &e), &e);
 	/* and a fabric restored writes the file it was restored from */
 	char *text = cx_state_text(g);
-	assert_string_equal(text, last);
+	assert_string_equal(text, last.text);
 	free(text);
-	free(last);
+	cx_state_saved_free(&last);
 	/* a region can be added after it, as on any fabric */
 	const char *m[] = { "mem0" };
 	struct cx_region_req rq = { .root = "decoder0.0", .mode = CX_MODE_RAM,
@@ -207,12 +211,12 @@ static void write_file(const char *text)
 static char *saved(void)
 {
 	struct cx_fabric *f = started(topo);
-	char *last = NULL;
+	struct cx_state_saved last = { 0 };
 	cx_err e;
 	populate(f);
 	ok(cx_state_save(path, f, &last, &e), &e);
 	cx_fabric_free(f);
-	return last;
+	return last.text;
 }
 
 static void expect_refused(const char *text, const char *why)
@@ -268,7 +272,7 @@ static void test_refusals(void **state)
 	expect_refused(topo, "does not route");
 	/* a file with nothing to bring back is no reason to refuse */
 	struct cx_fabric *f = started(other);
-	char *last = NULL;
+	struct cx_state_saved last = { 0 };
 	cx_err e;
 	int rc;
 	ok(cx_state_save(path, f, &last, &e), &e);
@@ -276,7 +280,7 @@ static void test_refusals(void **state)
 	struct cx_fabric *g = restored(topo, &e, &rc);
 	assert_non_null(g);
 	cx_fabric_free(g);
-	free(last);
+	cx_state_saved_free(&last);
 	free(bent);
 	free(other);
 	free(cut);

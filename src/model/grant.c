@@ -44,7 +44,12 @@ int cx_region_grant(struct cx_region *r, struct cx_grant *g, cx_err *e)
 
 int cx_fabric_reclaim(struct cx_fabric *f, cx_err *e)
 {
-	int taken = 0, err = 0;
+	int taken = 0, err = 0, lent = 0;
+
+	for (int i = 0; i < f->media.n; i++)
+		lent += cx_media_lent_blocks(f->media.v[i]);
+	if (!lent)
+		return 0; /* nothing to take back: no grant to work out */
 
 	for (int i = 0; i < f->media.n; i++)
 		cx_media_keep_clear(f->media.v[i]);

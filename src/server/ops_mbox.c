@@ -119,6 +119,8 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 		in_len = c->data_len;
 	rc = cx_mbox_exec(m, (uint16_t)opcode, src, in_len, out, &out_len,
 			  &rc16);
+	/* a partition for the next start is the fabric's state too */
+	c->restate = opcode == CX_OP_SET_PARTITION_INFO;
 	free(in);
 	if (rc)
 		return cx_fail(e, -rc, "memdev %s: the mailbox did not take the "

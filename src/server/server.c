@@ -95,7 +95,9 @@ struct cx_server {
 	struct cx_srv_sysfs_cache *sysfs; /* ops_sysfs.c */
 	uint64_t generation;          /* bumped by every changing request */
 	char *state_path;             /* cx_server_set_state */
-	char *state_last;             /* what the file holds */
+	struct cx_state_saved state_last; /* what the file holds */
+	uint64_t digest;              /* of the regions and decoders, after
+					the last changing request */
 	char fabric_id[16];           /* mappers.c: this fabric, */
 	char tag[48];                 /* ... and this daemon of it */
 	int stale[64];                /* an earlier daemon's mappers */
@@ -588,10 +590,17 @@ static void finish(struct cx_server *s, struct client *c,
 		   const struct cx_op *op, struct cx_srv_call *call,
 		   struct json_object *req, uint8_t *data, int rc, cx_err *e)
 {
-	if (op && op->changes) {
+	if (op && (op->flags & CX_OP_CHANGES))
 		s->generation++;  /* a refusal changes nothing, but be safe */
-		reclaim(s);
-		save_state(s);
+	if (op && ((op->flags & CX_OP_STATE) || (call && call->restate))) {
+		/* grants and the state file follow the regions and decoders:
+		 * only when those changed is there anything to do */
+		uint64_t d = cx_state_digest(s->fabric);
+		if (d != s->digest) {
+			s->digest = d;
+			reclaim(s);
+			save_state(s);
+		}
 	}
 	if (call && rc < 0) {
 		json_object_put(call->result);
@@ -605,7 +614,7 @@ static void finish(struct cx_server *s, struct client *c,
 			     c->host ? c->host : "-", req_text(req), e->msg);
 		reply_error(c, rc, e->msg);
 	} else {
-		if (op->changes && s->log)
+		if ((op->flags & CX_OP_CHANGES) && s->log)
 			slog(s, "client %d host %s: %s", c->id,
 			     call->host->name, req_text(req));
 		if (call->stop) {
@@ -652,7 +661,7 @@ static void dispatch(struct cx_server *s, struct client *c,
 				     c->via->path, own->name, host);
 			goto fail;
 		}
-		if (op->admin) {
+		if (op->flags & CX_OP_ADMIN) {
 			rc = cx_fail(&e, EPERM, "'%s' acts on the whole fabric: "
 				     "only its administrative socket (%s) may "
 				     "ask for it, not host %s's socket",
@@ -1036,7 +1045,7 @@ void cx_server_close(struct cx_server *s)
 	cx_srv_coherency_release();
 	cx_fabric_free(s->fabric);
 	free(s->state_path);
-	free(s->state_last);
+	cx_state_saved_free(&s->state_last);
 	for (int i = 0; i < s->clients.n; i++)
 		client_free(s, s->clients.v[i]);
 	cx_vec_free(&s->clients);

@@ -103,6 +103,10 @@ struct cx_srv_call {
 					the server: hand over dup()s */
 	int nfds;
 	bool stop;                   /* exit the loop after this reply */
+	bool restate;                /* set by a handler whose op is not
+					CX_OP_STATE when this request changed
+					what the state file records (a
+					partition, through the mailbox) */
 	/* Long work (a big read or write): a handler that sets `more` has
 	 * done a first piece of CX_SRV_STEP bytes; the server calls more()
 	 * once per round of its loop, between other clients' requests,
@@ -117,12 +121,18 @@ struct cx_srv_call {
 #define CX_SRV_STEP (1u << 20)
 typedef int (*cx_op_fn)(struct cx_srv_call *c, cx_err *e);
 
+enum {
+	CX_OP_CHANGES = 1,           /* changes the fabric: logged when done */
+	CX_OP_ADMIN = 2,             /* a fabric-wide act: only on the
+					administrative socket */
+	CX_OP_STATE = 4,             /* may change regions or decoders: the
+					grants and the state file follow */
+};
+
 struct cx_op {
 	const char *name;
 	cx_op_fn fn;
-	bool changes;                /* changes the fabric: logged when done */
-	bool admin;                  /* a fabric-wide act: only on the
-					administrative socket */
+	unsigned flags;              /* CX_OP_* */
 };
 /* The table, ended by a row with a NULL name. */
 extern const struct cx_op cx_server_ops[];

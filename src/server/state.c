@@ -270,11 +270,78 @@ char *cx_state_text(struct cx_fabric *f)
 	return text;
 }
 
-int cx_state_save(const char *path, struct cx_fabric *f, char **last,
-		  cx_err *e)
+/* FNV-1a over raw bytes, a 64-bit word at a time (it runs after every
+ * changing request: bytes at a time cost more than the request) */
+static void fnvb(uint64_t *h, const void *p, size_t n)
 {
+	const uint8_t *b = p;
+	for (; n >= 8; b += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		*h ^= w;
+		*h *= 0x100000001b3ULL;
+	}
+	for (; n; b++, n--) {
+		*h ^= *b;
+		*h *= 0x100000001b3ULL;
+	}
+}
+
+/*
+ * Everything the file records, as the model holds it: the decoders and
+ * regions whole (any field that changes changes the digest; pointers are
+ * stable while the daemon runs) and the partitions.  Cheap next to
+ * formatting the file, which most changing requests (writes, mailbox
+ * commands) leave as it was.
+ */
+uint64_t cx_state_digest(struct cx_fabric *f)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < f->hosts.n; i++) {
+		struct cx_host *x = f->hosts.v[i];
+		fnvb(&h, &x->next_region_id, sizeof(x->next_region_id));
+		for (int k = 0; k < x->regions.n; k++) {
+			struct cx_region r = *(struct cx_region *)x->regions.v[k];
+			r.mapped = 0;     /* not recorded */
+			fnvb(&h, &r, sizeof(r));
+		}
+		for (int k = 0; k < x->ports.n; k++) {
+			struct cx_port *p = x->ports.v[k];
+			if (p->decoders)
+				fnvb(&h, p->decoders, sizeof(*p->decoders) *
+				     (size_t)p->ndecoders);
+		}
+		for (int k = 0; k < x->memdevs.n; k++) {
+			struct cx_memdev *m = x->memdevs.v[k];
+			fnvb(&h, m->decoders, sizeof(m->decoders));
+			struct cx_mbox_state *st = m->mbox;
+			if (st) {
+				fnvb(&h, &st->part_vol, sizeof(st->part_vol));
+				fnvb(&h, &st->part_next_pending,
+				     sizeof(st->part_next_pending));
+				fnvb(&h, &st->part_next_vol,
+				     sizeof(st->part_next_vol));
+			}
+		}
+	}
+	return h;
+}
+
+void cx_state_saved_free(struct cx_state_saved *last)
+{
+	free(last->text);
+	memset(last, 0, sizeof(*last));
+}
+
+int cx_state_save(const char *path, struct cx_fabric *f,
+		  struct cx_state_saved *last, cx_err *e)
+{
+	uint64_t d = cx_state_digest(f);
+	if (last->text && last->digest == d)
+		return 0;
 	char *text = cx_state_text(f);
-	if (*last && !strcmp(*last, text)) {
+	if (last->text && !strcmp(last->text, text)) {
+		last->digest = d;
 		free(text);
 		return 0;
 	}
@@ -304,8 +371,9 @@ int cx_state_save(const char *path, struct cx_fabric *f, char **last,
 			close(dfd);
 		}
 		free(dcopy);
-		free(*last);
-		*last = text;
+		free(last->text);
+		last->text = text;
+		last->digest = d;
 		text = NULL;
 	}
 	free(text);

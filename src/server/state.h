@@ -39,11 +39,21 @@ void cx_state_free(struct cx_state *st);
 
 /*
  * The fabric's state as text.  cx_state_save writes it atomically (a
- * temporary file, fsync, rename, fsync of the directory) unless it equals
- * `*last` (then nothing is written); *last becomes what is on disk.
+ * temporary file, fsync, rename, fsync of the directory) unless nothing in
+ * it changed since `last` was saved (then nothing is written, and nothing
+ * is formatted: a digest of the model's fields tells).  `last` starts
+ * zeroed; cx_state_saved_free releases it.
  */
+struct cx_state_saved {
+	uint64_t digest;
+	char *text;                 /* what the file holds */
+};
 char *cx_state_text(struct cx_fabric *f);
-int cx_state_save(const char *path, struct cx_fabric *f, char **last,
-		  cx_err *e);
+/* A digest of what the file records, taken from the model's fields: it
+ * changes when the file would (and, rarely, when it would not). */
+uint64_t cx_state_digest(struct cx_fabric *f);
+int cx_state_save(const char *path, struct cx_fabric *f,
+		  struct cx_state_saved *last, cx_err *e);
+void cx_state_saved_free(struct cx_state_saved *last);
 
 #endif
