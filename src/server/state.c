@@ -290,7 +290,8 @@ static void fnvb(uint64_t *h, const void *p, size_t n)
 /*
  * Everything the file records, as the model holds it: the decoders and
  * regions whole (any field that changes changes the digest; pointers are
- * stable while the daemon runs) and the partitions.  Cheap next to
+ * stable while the daemon runs), the drivers' bindings and the
+ * partitions.  Cheap next to
  * formatting the file, which most changing requests (writes, mailbox
  * commands) leave as it was.
  */
@@ -300,6 +301,7 @@ uint64_t cx_state_digest(struct cx_fabric *f)
 	for (int i = 0; i < f->hosts.n; i++) {
 		struct cx_host *x = f->hosts.v[i];
 		fnvb(&h, &x->next_region_id, sizeof(x->next_region_id));
+		fnvb(&h, &x->bus_disabled, sizeof(x->bus_disabled));
 		for (int k = 0; k < x->regions.n; k++) {
 			struct cx_region r = *(struct cx_region *)x->regions.v[k];
 			r.mapped = 0;     /* not recorded */
@@ -307,12 +309,14 @@ uint64_t cx_state_digest(struct cx_fabric *f)
 		}
 		for (int k = 0; k < x->ports.n; k++) {
 			struct cx_port *p = x->ports.v[k];
+			fnvb(&h, &p->disabled, sizeof(p->disabled));
 			if (p->decoders)
 				fnvb(&h, p->decoders, sizeof(*p->decoders) *
 				     (size_t)p->ndecoders);
 		}
 		for (int k = 0; k < x->memdevs.n; k++) {
 			struct cx_memdev *m = x->memdevs.v[k];
+			fnvb(&h, &m->disabled, sizeof(m->disabled));
 			fnvb(&h, m->decoders, sizeof(m->decoders));
 			struct cx_mbox_state *st = m->mbox;
 			if (st) {
