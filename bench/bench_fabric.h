@@ -9,6 +9,7 @@
 #define CXLEMU_BENCH_FABRIC_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,10 @@ static inline void bench_pass(struct row *r, char *mem, char *anon, uint64_t len
 struct bench_fabric {
 	char dir[32];
 	char sock[128];
+	char state[160];
 	pid_t pid;
+	bool keep_state;        /* set before start: the daemon keeps its
+				   state file, as `cxlemu start` runs it */
 };
 
 /* Serve topology `topo` and connect to it as its first host. */
@@ -103,6 +107,7 @@ static inline struct cxlemu *bench_fabric_start(struct bench_fabric *b,
 	if (!mkdtemp(b->dir))
 		die("mkdtemp", strerror(errno));
 	snprintf(b->sock, sizeof(b->sock), "%s/sock", b->dir);
+	snprintf(b->state, sizeof(b->state), "%s/state", b->dir);
 	fflush(NULL);
 	b->pid = fork();
 	if (b->pid == 0) {
@@ -111,7 +116,8 @@ static inline struct cxlemu *bench_fabric_start(struct bench_fabric *b,
 		cx_err e;
 		if (cx_config_load_text("bench-topology", topo, &f, &e) ||
 		    cx_fabric_start(f, &e) ||
-		    cx_server_open(f, b->sock, &s, &e)) {
+		    cx_server_open(f, b->sock, &s, &e) ||
+		    (b->keep_state && cx_server_set_state(s, b->state, &e))) {
 			fprintf(stderr, "bench: server: %s\n", e.msg);
 			_exit(1);
 		}
@@ -132,6 +138,7 @@ static inline void bench_fabric_stop(struct bench_fabric *b, struct cxlemu *c)
 	cxlemu_stop(c, &err);
 	cxlemu_close(c);
 	waitpid(b->pid, NULL, 0);
+	unlink(b->state);
 	rmdir(b->dir);
 }
 

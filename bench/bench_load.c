@@ -7,43 +7,35 @@
  * connection, through the client library.
  *
  * Fairness: 16 hosts send small requests in a loop (list, translate, a
- * 64 B read, mailbox Identify), first alone (the baseline), then while
- * another host streams 256 MiB writes into its region; the table gives
- * p50, p99 and the worst latency of the small requests in both phases,
- * and the bulk host's MB/s.
+ * 64 B read, mailbox Identify).  Each pass measures them alone (the
+ * baseline) and then while another host streams 2 x 256 MiB writes into
+ * its region; passes are round-robin, so load from elsewhere falls on
+ * both.  Per pass: p50, p99, p99.9 and the worst small request, and the
+ * writer's MB/s.
  *
  * Load: 64 hosts, each 10^4 mixed control requests (the four above and
- * hello) back to back; the total requests per second and their p99.
+ * hello) back to back: requests per second and their p99.
+ *
+ * Figures go to results.json (bench/results.h): small_p99_ms_alone,
+ * small_p99_ms_with_writer, small_p999_ms_with_writer,
+ * small_max_ms_with_writer, control_ops_per_s_64_hosts,
+ * control_p99_ms_64_hosts.
  */
-#include <errno.h>
 #include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "client/mbox_client.h"
-#include "cxlemu/cxlemu.h"
 #include "spec/mbox.h"
-#include "bench_serve.h"
+#include "bench_fabric.h"
 
 #define HOSTS 64
 #define SMALL 16                 /* hosts sending small requests */
 #define BULK (256ULL << 20)      /* one streamed write */
-#define BULK_ROUNDS 4
-#define BASE_SECONDS 2.0
+#define BULK_ROUNDS 2            /* per pass */
+#define ALONE_SECONDS 1.0        /* per pass */
+#define PASSES 3
 #define LOAD_OPS 10000           /* per host */
 
-static char sock[128];
-
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, "bench_load: %s: %s\n", what, why);
-	exit(1);
-}
+static const char *sock;
 
 static char *topology(void)
 {
@@ -129,18 +121,12 @@ static void lat_add(struct lat *l, double s)
 	l->v[l->n++] = s;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(struct lat *l, double p)
+/* the p-quantile in ms of sorted latencies */
+static double pct(const struct lat *l, double p)
 {
 	if (!l->n)
 		return 0;
-	size_t i = (size_t)(p * (double)(l->n - 1));
-	return l->v[i] * 1e3;
+	return l->v[(size_t)(p * (double)(l->n - 1))] * 1e3;
 }
 
 static void merge(struct lat *into, struct lat *from)
@@ -153,27 +139,26 @@ static void merge(struct lat *into, struct lat *from)
 
 /* ---- fairness ---- */
 
-static volatile int phase;          /* 0 warm, 1 baseline, 2 bulk, 3 end */
+enum { WARM, ALONE, WRITER, END };
+static volatile int phase;
 
 struct small {
 	pthread_t t;
 	int host;
-	struct lat base, bulk;
+	struct lat lat[END];       /* this pass, by phase */
 };
 
 static void *small_main(void *arg)
 {
 	struct small *s = arg;
 	struct cxlemu *c = attach(s->host);
-	for (int k = s->host; phase < 3; k++) {
+	for (int k = s->host; phase != END; k++) {
 		int p = phase;
-		double t0 = bench_now();
+		double t0 = now();
 		small_op(c, k % 4);      /* hello is for the load test */
-		double dt = bench_now() - t0;
-		if (p == 1 && phase == 1)
-			lat_add(&s->base, dt);
-		else if (p == 2 && phase == 2)
-			lat_add(&s->bulk, dt);
+		double dt = now() - t0;
+		if (p == phase && (p == ALONE || p == WRITER))
+			lat_add(&s->lat[p], dt);
 	}
 	cxlemu_close(c);
 	return NULL;
@@ -181,56 +166,80 @@ static void *small_main(void *arg)
 
 static void fairness(void)
 {
-	struct small sm[SMALL];
-	struct lat base = { 0 }, bulk = { 0 };
+	static struct small sm[SMALL];
+	struct series p99[END], p999 = { .n = 0 }, worst = { .n = 0 };
+	struct series mbs = { .n = 0 };
 	struct cxlemu_err err;
 
-	phase = 0;
+	memset(p99, 0, sizeof(p99));
+	phase = WARM;
 	for (int i = 0; i < SMALL; i++) {
 		memset(&sm[i], 0, sizeof(sm[i]));
 		sm[i].host = 1 + i;
 		pthread_create(&sm[i].t, NULL, small_main, &sm[i]);
 	}
-	usleep(300000);
-	phase = 1;
-	usleep((useconds_t)(BASE_SECONDS * 1e6));
 	struct cxlemu *c = attach(0);
 	uint8_t *buf = malloc(BULK);
 	for (uint64_t i = 0; i < BULK; i++)
 		buf[i] = (uint8_t)(i * 131 + (i >> 12));
-	phase = 2;
-	double t0 = bench_now();
-	for (int r = 0; r < BULK_ROUNDS; r++)
-		if (cxlemu_write(c, "region0", 0, buf, BULK, &err))
-			die("bulk write", err.msg);
-	double bulk_s = bench_now() - t0;
-	phase = 3;
-	for (int i = 0; i < SMALL; i++) {
-		pthread_join(sm[i].t, NULL);
-		merge(&base, &sm[i].base);
-		merge(&bulk, &sm[i].bulk);
-	}
-	cxlemu_close(c);
-	free(buf);
-	qsort(base.v, base.n, sizeof(double), cmp);
-	qsort(bulk.v, bulk.n, sizeof(double), cmp);
+	usleep(300000);
 	printf("small requests from %d hosts (list, translate, 64 B read, "
 	       "mailbox Identify), ms:\n", SMALL);
-	printf("%-36s %8s %8s %8s %8s %8s\n", "", "count", "p50", "p99",
-	       "p99.9", "max");
-	printf("%-36s %8zu %8.3f %8.3f %8.3f %8.3f\n", "alone (baseline)",
-	       base.n, pct(&base, 0.5), pct(&base, 0.99), pct(&base, 0.999),
-	       pct(&base, 1));
-	printf("%-36s %8zu %8.3f %8.3f %8.3f %8.3f\n",
-	       "while one host writes 256 MiB x 4", bulk.n, pct(&bulk, 0.5),
-	       pct(&bulk, 0.99), pct(&bulk, 0.999), pct(&bulk, 1));
-	printf("p99 with the bulk writer / alone: %.2f; p99 under 10 ms: %s\n",
-	       pct(&bulk, 0.99) / pct(&base, 0.99),
-	       pct(&bulk, 0.99) < 10 ? "yes" : "NO");
-	printf("bulk host: %.0f MB/s (%d x 256 MiB in %.2f s)\n\n",
-	       (double)BULK * BULK_ROUNDS / bulk_s / 1e6, BULK_ROUNDS, bulk_s);
-	free(base.v);
-	free(bulk.v);
+	printf("  %-5s %-12s %8s %8s %8s %8s %8s\n", "pass", "", "count",
+	       "p50", "p99", "p99.9", "max");
+	for (int pass = 0; pass < PASSES; pass++) {
+		phase = ALONE;
+		usleep((useconds_t)(ALONE_SECONDS * 1e6));
+		phase = WRITER;
+		double t0 = now();
+		for (int r = 0; r < BULK_ROUNDS; r++)
+			if (cxlemu_write(c, "region0", 0, buf, BULK, &err))
+				die("bulk write", err.msg);
+		double s = now() - t0;
+		phase = WARM;
+		series_add(&mbs, (double)BULK * BULK_ROUNDS / s / 1e6);
+		usleep(100000);       /* the threads' last requests land */
+		for (int p = ALONE; p <= WRITER; p++) {
+			struct lat all = { 0 };
+			for (int i = 0; i < SMALL; i++)
+				merge(&all, &sm[i].lat[p]);
+			qsort(all.v, all.n, sizeof(double), bench_cmp_double);
+			printf("  %-5d %-12s %8zu %8.3f %8.3f %8.3f %8.3f\n",
+			       pass, p == ALONE ? "alone" : "with writer",
+			       all.n, pct(&all, 0.5), pct(&all, 0.99),
+			       pct(&all, 0.999), pct(&all, 1));
+			series_add(&p99[p], pct(&all, 0.99));
+			if (p == WRITER) {
+				series_add(&p999, pct(&all, 0.999));
+				series_add(&worst, pct(&all, 1));
+			}
+			free(all.v);
+		}
+	}
+	phase = END;
+	for (int i = 0; i < SMALL; i++)
+		pthread_join(sm[i].t, NULL);
+	cxlemu_close(c);
+	free(buf);
+	bench_print("small p99, with a writer", &p99[WRITER], "ms",
+		    &p99[ALONE]);
+	bench_print("small p99.9, with a writer", &p999, "ms", NULL);
+	bench_print("small worst, with a writer", &worst, "ms", NULL);
+	bench_print("the writer", &mbs, "MB/s", NULL);
+	printf("  p99 under 10 ms with the writer: %s\n\n",
+	       series_max(&p99[WRITER]) < 10 ? "yes, every pass" : "NO");
+	bench_record("bench_load", "small_p99_ms_alone", &p99[ALONE], "ms",
+		     "p99 of small requests (list, translate, 64 B read, "
+		     "Identify) from 16 hosts, nothing else running", NULL);
+	bench_record("bench_load", "small_p99_ms_with_writer", &p99[WRITER],
+		     "ms", "p99 of the same small requests while another host "
+		     "streams 256 MiB writes", &p99[ALONE]);
+	bench_record("bench_load", "small_p999_ms_with_writer", &p999, "ms",
+		     "p99.9 of the small requests while another host streams "
+		     "256 MiB writes", NULL);
+	bench_record("bench_load", "small_max_ms_with_writer", &worst, "ms",
+		     "the slowest small request while another host streams "
+		     "256 MiB writes", NULL);
 }
 
 /* ---- load ---- */
@@ -249,9 +258,9 @@ static void *load_main(void *arg)
 	struct cxlemu *c = attach(l->host);
 	pthread_barrier_wait(&go);
 	for (int k = 0; k < LOAD_OPS; k++) {
-		double t0 = bench_now();
+		double t0 = now();
 		small_op(c, k + l->host);
-		lat_add(&l->lat, bench_now() - t0);
+		lat_add(&l->lat, now() - t0);
 	}
 	cxlemu_close(c);
 	return NULL;
@@ -261,6 +270,7 @@ static void load(void)
 {
 	static struct loader ld[HOSTS];
 	struct lat all = { 0 };
+	struct series ops = { .n = 0 }, p99 = { .n = 0 };
 
 	pthread_barrier_init(&go, NULL, HOSTS + 1);
 	for (int i = 0; i < HOSTS; i++) {
@@ -269,39 +279,38 @@ static void load(void)
 		pthread_create(&ld[i].t, NULL, load_main, &ld[i]);
 	}
 	pthread_barrier_wait(&go);
-	double t0 = bench_now();
+	double t0 = now();
 	for (int i = 0; i < HOSTS; i++)
 		pthread_join(ld[i].t, NULL);
-	double s = bench_now() - t0;
+	double s = now() - t0;
 	for (int i = 0; i < HOSTS; i++)
 		merge(&all, &ld[i].lat);
-	qsort(all.v, all.n, sizeof(double), cmp);
+	qsort(all.v, all.n, sizeof(double), bench_cmp_double);
+	series_add(&ops, (double)all.n / s);
+	series_add(&p99, pct(&all, 0.99));
 	printf("%d hosts x %d mixed control requests (hello, list, "
-	       "translate, 64 B read, Identify): %.2f s, %.0f ops/s, "
-	       "p50 %.3f ms, p99 %.3f ms\n", HOSTS, LOAD_OPS, s,
-	       (double)all.n / s, pct(&all, 0.5), pct(&all, 0.99));
+	       "translate, 64 B read, Identify): %.2f s, p50 %.3f ms\n",
+	       HOSTS, LOAD_OPS, s, pct(&all, 0.5));
+	bench_print("requests per second", &ops, "op/s", NULL);
+	bench_print("their p99", &p99, "ms", NULL);
+	bench_record("bench_load", "control_ops_per_s_64_hosts", &ops, "op/s",
+		     "64 hosts, each 10^4 mixed control requests back to back "
+		     "on its own connection", NULL);
+	bench_record("bench_load", "control_p99_ms_64_hosts", &p99, "ms",
+		     "p99 of those requests", NULL);
 	free(all.v);
 	pthread_barrier_destroy(&go);
 }
 
 int main(void)
 {
-	char dir[] = "/tmp/cxlemu-bench-XXXXXX", state[160];
+	struct bench_fabric fab = { .keep_state = true };
 	struct cxlemu_err err;
 
-	if (!mkdtemp(dir))
-		die("mkdtemp", strerror(errno));
-	snprintf(sock, sizeof(sock), "%s/sock", dir);
-	snprintf(state, sizeof(state), "%s/state", dir);
 	char *topo = topology();
-	/* as cxlemu start serves it: with its state file */
-	pid_t pid = bench_serve("bench_load", topo, sock, state);
+	struct cxlemu *c = bench_fabric_start(&fab, topo);
 	free(topo);
-	struct cxlemu *c = NULL;
-	for (int i = 0; i < 200 && cxlemu_connect(sock, NULL, &c, &err); i++)
-		usleep(20000);
-	if (!c)
-		die("connect", err.msg);
+	sock = fab.sock;
 	for (int i = 0; i < HOSTS; i++) {
 		struct cxlemu *h = attach(i);
 		const char *m[] = { "mem0" };
@@ -316,10 +325,6 @@ int main(void)
 	}
 	fairness();
 	load();
-	cxlemu_stop(c, &err);
-	cxlemu_close(c);
-	waitpid(pid, NULL, 0);
-	unlink(state);
-	rmdir(dir);
+	bench_fabric_stop(&fab, c);
 	return 0;
 }

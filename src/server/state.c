@@ -11,7 +11,7 @@
  *         "regions": [ { "id", "window", "mode", "base", "size", "ways",
  *                        "gran", "uuid", "targets": ["decoder5.0", …],
  *                        "programmed", "committed", "disabled",
- *                        "system_ram", "dax_unbound",
+ *                        "system_ram", "dax_unbound", "noncoherent",
  *                        "dax_offline": [8 words] } ],
  *         "decoders": { "decoder1.0": { "regs": [7 words], "mode",
  *                        "dpa_base", "dpa_size", "region", "pos",
@@ -192,6 +192,8 @@ static struct json_object *region_json(struct cx_region *r)
 			       json_object_new_boolean(r->dax_system_ram));
 	json_object_object_add(o, "dax_unbound",
 			       json_object_new_boolean(r->dax_unbound));
+	json_object_object_add(o, "noncoherent",
+			       json_object_new_boolean(r->noncoherent));
 	struct json_object *off = json_object_new_array();
 	for (size_t i = 0; i < CX_ARRAY_SIZE(r->dax_offline); i++)
 		json_object_array_add(off, u64(r->dax_offline[i]));
@@ -629,6 +631,7 @@ static int restore_region(const struct cx_state *st, struct cx_host *h,
 	/* what drivers make of it (missing: false, as a new region) */
 	get_bool(o, "programmed", &r->programmed);
 	get_bool(o, "dax_unbound", &r->dax_unbound);
+	get_bool(o, "noncoherent", &r->noncoherent);
 	struct json_object *off = get(o, "dax_offline", json_type_array);
 	for (size_t i = 0; off && i < CX_ARRAY_SIZE(r->dax_offline) &&
 			   i < json_object_array_length(off); i++) {
