@@ -76,9 +76,11 @@ static const char *host_sock(struct fx_daemon *d, const char *host,
 	return buf;
 }
 
-/* One request as text; the reply's errno (0 when ok), its message or
- * result text in msg. */
-static int ask(int fd, const char *text, char *msg, size_t len)
+/* One request as text, with `data` as its raw data frame when it has
+ * one ("data_len" in the text); the reply's errno (0 when ok), its
+ * message or result text in msg. */
+static int ask_data(int fd, const char *text, const char *data, char *msg,
+		    size_t len)
 {
 	struct cx_proto_msg m;
 	struct json_object *res;
@@ -86,12 +88,20 @@ static int ask(int fd, const char *text, char *msg, size_t len)
 
 	assert_int_equal(cx_proto_send_frame(fd, text, strlen(text), NULL, 0,
 					     &e), 0);
+	if (data)
+		assert_int_equal(cx_proto_send_frame(fd, data, strlen(data),
+						     NULL, 0, &e), 0);
 	assert_int_equal(cx_proto_recv_msg(fd, &m, &e), 0);
 	int rc = cx_proto_reply_result(m.json, &res, &e);
 	snprintf(msg, len, "%s", rc ? e.msg :
 		 json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
 	cx_proto_msg_release(&m);
 	return -rc;
+}
+
+static int ask(int fd, const char *text, char *msg, size_t len)
+{
+	return ask_data(fd, text, NULL, msg, len);
 }
 
 static void has(const char *msg, const char *needle)
@@ -147,11 +157,24 @@ static void test_host_socket_is_its_host(void **state)
 	has(msg, "'host2'");
 	assert_int_equal(ask(fd, "{\"op\":\"hello\",\"host\":\"host2\"}", msg,
 			     sizeof(msg)), EACCES);
+	assert_int_equal(ask_data(fd, "{\"op\":\"write\",\"host\":\"host2\","
+				  "\"region\":\"region0\",\"offset\":0,"
+				  "\"data_len\":6}", "stolen", msg,
+				  sizeof(msg)), EACCES);
+	assert_int_equal(ask(fd, "{\"op\":\"mbox\",\"host\":\"host2\","
+			     "\"memdev\":\"mem0\",\"opcode\":16384}", msg,
+			     sizeof(msg)), EACCES);
+	assert_int_equal(ask(fd, "{\"op\":\"dax-map\",\"host\":\"host2\","
+			     "\"device\":\"dax0.0\"}", msg, sizeof(msg)),
+			 EACCES);
 	/* host2's objects by their names: host1 has none of them */
 	assert_int_equal(ask(fd, "{\"op\":\"read\",\"region\":\"region0\","
 			     "\"offset\":0,\"length\":6}", msg, sizeof(msg)),
 			 ENOENT);
 	has(msg, "host host1 has no region 'region0'");
+	assert_int_equal(ask_data(fd, "{\"op\":\"write\",\"region\":"
+				  "\"region0\",\"offset\":0,\"data_len\":6}",
+				  "stolen", msg, sizeof(msg)), ENOENT);
 	assert_int_equal(ask(fd, "{\"op\":\"dax-map\",\"device\":\"dax0.0\"}",
 			     msg, sizeof(msg)), ENOENT);
 	assert_int_equal(ask(fd, "{\"op\":\"mbox\",\"memdev\":\"priv2\","
@@ -176,6 +199,14 @@ static void test_host_socket_is_its_host(void **state)
 	has(msg, "\"socket\":\"admin\"");
 	has(msg, "\"hosts\":[\"host1\",\"host2\"]");
 	close(fd);
+
+	/* and host2's bytes are as host2 wrote them */
+	struct cxlemu *c = conn(d->sock, "host2");
+	struct cxlemu_err err;
+	char buf[6];
+	assert_int_equal(cxlemu_read(c, "region0", 0, buf, 6, &err), 0);
+	assert_memory_equal(buf, "secret", 6);
+	cxlemu_close(c);
 }
 
 /* Run fn as nobody in a child; its exit status is the verdict. */
