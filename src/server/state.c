@@ -44,6 +44,7 @@
 #include <json-c/json.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,27 @@ static struct json_object *u64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
+/* A region's flags, written and read by one table.  Those that are not
+ * `required` are what drivers make of a region: a file without them
+ * gives false, as for a new region. */
+static const struct {
+	const char *key;
+	size_t at;
+	bool required;
+} region_flags[] = {
+	{ "programmed", offsetof(struct cx_region, programmed), false },
+	{ "committed", offsetof(struct cx_region, committed), true },
+	{ "disabled", offsetof(struct cx_region, disabled), true },
+	{ "system_ram", offsetof(struct cx_region, dax_system_ram), true },
+	{ "dax_unbound", offsetof(struct cx_region, dax_unbound), false },
+	{ "noncoherent", offsetof(struct cx_region, noncoherent), false },
+};
+
+static bool *region_flag(struct cx_region *r, size_t i)
+{
+	return (bool *)((char *)r + region_flags[i].at);
+}
+
 static void decoder_json(struct json_object *decs, struct cx_decoder *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -182,18 +204,10 @@ static struct json_object *region_json(struct cx_region *r)
 		}
 	}
 	json_object_object_add(o, "targets", t);
-	json_object_object_add(o, "programmed",
-			       json_object_new_boolean(r->programmed));
-	json_object_object_add(o, "committed",
-			       json_object_new_boolean(r->committed));
-	json_object_object_add(o, "disabled",
-			       json_object_new_boolean(r->disabled));
-	json_object_object_add(o, "system_ram",
-			       json_object_new_boolean(r->dax_system_ram));
-	json_object_object_add(o, "dax_unbound",
-			       json_object_new_boolean(r->dax_unbound));
-	json_object_object_add(o, "noncoherent",
-			       json_object_new_boolean(r->noncoherent));
+	for (size_t i = 0; i < CX_ARRAY_SIZE(region_flags); i++)
+		json_object_object_add(o, region_flags[i].key,
+				       json_object_new_boolean(
+					       *region_flag(r, i)));
 	struct json_object *off = json_object_new_array();
 	for (size_t i = 0; i < CX_ARRAY_SIZE(r->dax_offline); i++)
 		json_object_array_add(off, u64(r->dax_offline[i]));
@@ -601,6 +615,17 @@ static int mode_of(const char *s, enum cx_mode *m)
 	return -1;
 }
 
+/* The region's flags from its record: false when a required one is
+ * missing. */
+static bool region_flags_read(struct json_object *o, struct cx_region *r)
+{
+	for (size_t i = 0; i < CX_ARRAY_SIZE(region_flags); i++)
+		if (!get_bool(o, region_flags[i].key, region_flag(r, i)) &&
+		    region_flags[i].required)
+			return false;
+	return true;
+}
+
 static int restore_region(const struct cx_state *st, struct cx_host *h,
 			  struct json_object *o, cx_err *e)
 {
@@ -619,19 +644,13 @@ static int restore_region(const struct cx_state *st, struct cx_host *h,
 	    r->ways > CX_MAX_WAYS || !get_u64(o, "gran", &gran) ||
 	    gran > CX_MAX_GRAN || !uuid ||
 	    json_object_get_string_len(uuid) > 36 ||
-	    !get_bool(o, "committed", &r->committed) ||
-	    !get_bool(o, "disabled", &r->disabled) ||
-	    !get_bool(o, "system_ram", &r->dax_system_ram)) {
+	    !region_flags_read(o, r)) {
 		free(r);
 		return bad(st, e, "host %s: a region lacks a field or has one "
 			   "out of range", h->name);
 	}
 	r->gran = (uint32_t)gran;
 	snprintf(r->uuid, sizeof(r->uuid), "%s", json_object_get_string(uuid));
-	/* what drivers make of it (missing: false, as a new region) */
-	get_bool(o, "programmed", &r->programmed);
-	get_bool(o, "dax_unbound", &r->dax_unbound);
-	get_bool(o, "noncoherent", &r->noncoherent);
 	struct json_object *off = get(o, "dax_offline", json_type_array);
 	for (size_t i = 0; off && i < CX_ARRAY_SIZE(r->dax_offline) &&
 			   i < json_object_array_length(off); i++) {
