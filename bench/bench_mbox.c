@@ -7,8 +7,9 @@
  * Identify (0x4000) round trips through the client library's JSON `mbox`
  * op; the same while a second client process sends Identify as fast as it
  * can.  Each pass gives a p50; min and median of the pass p50s are
- * printed and recorded (results.h).  The binary mailbox frame of issue 17
- * is not built yet: its keys are recorded as not measured, with why.
+ * printed and recorded (results.h).  Then the same Identify as a binary
+ * frame (cxlemu_mbox on the host's own socket, no JSON either way), alone
+ * and beside a second client sending binary frames back to back.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "bench_fabric.h"
+#include "spec/mbox.h"
 
 #define PASSES 7
 #define N 2000
@@ -94,56 +96,89 @@ static void identify(struct cxlemu *c)
 	cxlemu_reply_release(&rep);
 }
 
-static double mbox_pass(struct cxlemu *c)
+static void identify_binary(struct cxlemu *c)
+{
+	static uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	struct cxlemu_err err;
+	size_t n = sizeof(out);
+	uint16_t rc;
+	if (cxlemu_mbox(c, 0, 0x4000, NULL, 0, out, &n, &rc, &err))
+		die("binary identify", err.msg);
+	if (rc != 0)
+		die("binary identify", "the device did not return success");
+}
+
+static double mbox_pass(struct cxlemu *c, void (*fn)(struct cxlemu *))
 {
 	static double t[N];
 	for (int i = 0; i < N; i++) {
 		double t0 = now();
-		identify(c);
+		fn(c);
 		t[i] = (now() - t0) * 1e6;
 	}
 	return p50(t, N);
 }
 
-/* a second client sending Identify until killed */
-static pid_t busy_client(const char *sock)
+/* a second client sending Identify until killed (host: on that host's
+ * socket, binary frames) */
+static pid_t busy_client(const char *sock, const char *host)
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct cxlemu *c;
 		struct cxlemu_err err;
-		if (cxlemu_connect(sock, NULL, &c, &err))
+		if (cxlemu_connect(sock, host, &c, &err))
 			_exit(1);
 		for (;;)
-			identify(c);
+			(host ? identify_binary : identify)(c);
 	}
 	return pid;
+}
+
+/* one pass alone and one beside a busy second client */
+static void passes(struct cxlemu *c, const char *sock, const char *host,
+		   void (*fn)(struct cxlemu *), struct series *one,
+		   struct series *two)
+{
+	series_add(one, mbox_pass(c, fn));
+	pid_t b = busy_client(sock, host);
+	for (int i = 0; i < 100; i++) /* let it start */
+		fn(c);
+	series_add(two, mbox_pass(c, fn));
+	kill(b, SIGKILL);
+	waitpid(b, NULL, 0);
 }
 
 int main(void)
 {
 	struct bench_fabric fab;
-	struct cxlemu *c = bench_fabric_start(&fab, topo);
+	struct cxlemu *c = bench_fabric_start(&fab, topo), *h;
+	struct cxlemu_err err;
 	struct series fl = { .n = 0 }, one = { .n = 0 }, two = { .n = 0 };
+	struct series bone = { .n = 0 }, btwo = { .n = 0 };
+	char host[64];
 
-	for (int i = 0; i < 200; i++) /* warm up */
+	snprintf(host, sizeof(host), "%s", cxlemu_host(c));
+	if (cxlemu_connect(fab.sock, host, &h, &err))
+		die("connect to the host's socket", err.msg);
+	for (int i = 0; i < 200; i++) { /* warm up */
 		identify(c);
+		identify_binary(h);
+	}
 	for (int p = 0; p < PASSES; p++) {
 		series_add(&fl, floor_pass());
-		series_add(&one, mbox_pass(c));
-		pid_t b = busy_client(fab.sock);
-		for (int i = 0; i < 100; i++) /* let it start */
-			identify(c);
-		series_add(&two, mbox_pass(c));
-		kill(b, SIGKILL);
-		waitpid(b, NULL, 0);
+		passes(c, fab.sock, NULL, identify, &one, &two);
+		passes(h, fab.sock, host, identify_binary, &bone, &btwo);
 	}
+	cxlemu_close(h);
 	printf("mailbox round trips, p50 of %d per pass, %d passes "
 	       "round-robin:\n", N, PASSES);
 	bench_print("socketpair ping-pong (floor)", &fl, "us", NULL);
 	bench_print("Identify, JSON mbox op", &one, "us", &fl);
 	bench_print("the same, 2 clients", &two, "us", &fl);
+	bench_print("Identify, binary frame", &bone, "us", &fl);
+	bench_print("the same, 2 clients", &btwo, "us", &fl);
 	bench_record("bench_mbox", "mailbox_socket_floor_p50_us", &fl, "us",
 		     "p50 of a 64-byte ping-pong over a UNIX socketpair "
 		     "between two processes", NULL);
@@ -153,10 +188,12 @@ int main(void)
 	bench_record("bench_mbox", "mailbox_json_p50_us_2clients", &two, "us",
 		     "p50 of an Identify round trip through the JSON mbox op "
 		     "while a second client sends Identify back to back", &fl);
-	const char *why = "binary mailbox frames are not built yet (issue 17 "
-			  "item 5); mailbox_json_p50_us is the JSON path";
-	bench_record_none("bench_mbox", "mailbox_binary_p50_us", why);
-	bench_record_none("bench_mbox", "mailbox_binary_p50_us_2clients", why);
+	bench_record("bench_mbox", "mailbox_binary_p50_us", &bone, "us",
+		     "p50 of an Identify round trip as a binary frame "
+		     "(cxlemu_mbox on the host's socket)", &fl);
+	bench_record("bench_mbox", "mailbox_binary_p50_us_2clients", &btwo,
+		     "us", "p50 of an Identify binary round trip while a "
+		     "second client sends binary Identify back to back", &fl);
 	bench_fabric_stop(&fab, c);
 	return 0;
 }

@@ -26,8 +26,13 @@
  *
  * Input: up to 32 requests, each
  *
- *   op      byte: < 0xf8 an op of cx_server_ops (by index, so new ops are
- *           fuzzed as they are added); 0xf8..0xff a raw JSON frame
+ *   op      byte: < 0xf0 an op of cx_server_ops (by index, so new ops are
+ *           fuzzed as they are added); 0xf0..0xf7 a binary mailbox
+ *           frame (proto/mbox_frame.h) on a host's socket: a host byte,
+ *           then with opsel bit 0 a valid header (memdev byte, opcode
+ *           from the command table, in_len byte) and that many bytes,
+ *           else a 16-bit length and raw bytes, run as on_binary() in
+ *           server.c runs it; 0xf8..0xff a raw JSON frame
  *           follows (16-bit length, bytes) and goes through
  *           cx_proto_parse and the dispatch checks as sent
  *   host    byte: absent (the first host), host1..3, or a name no host has
@@ -86,7 +91,9 @@
 #include "model/dax.h"
 #include "model/grant.h"
 #include "model/mbox.h"
+#include "proto/mbox_frame.h"
 #include "server/server.h"
+#include "spec/mbox.h"
 #include "fuzz_input.h"
 
 #define FZ_MAX_REQS 32
@@ -100,6 +107,7 @@ static struct cx_fabric *fz_fab;
 static uint64_t fz_now;
 static int fz_trace = -1;
 static unsigned long fz_handled, fz_refused; /* handler calls, failures */
+static unsigned long fz_bin_ran, fz_bin_refused; /* binary mailbox frames */
 
 static const char fz_topo_fmt[] =
 	"[host host1]\n"
@@ -815,6 +823,9 @@ static void fz_check_translate(struct cx_host *h, const struct cx_srv_call *c)
 
 struct fz_req {
 	struct json_object *req; /* owned, as dispatch() owns it */
+	uint8_t *frame;          /* a binary mailbox frame (owned) */
+	size_t frame_len;
+	struct cx_host *host;    /* whose socket it came through */
 	uint8_t *data;           /* owned */
 	size_t data_len;
 	int client;
@@ -977,6 +988,71 @@ static bool fz_frame(struct fz_req *q, uint8_t seed)
 	return true;
 }
 
+/* A binary mailbox frame as on_binary() in server.c takes it: parsed,
+ * then run as the socket's host.  The contract: a refusal says why, an
+ * answer fits its buffers, and the reply frame built from it reads back
+ * as what was put in. */
+static void fz_binary(struct fz_req *q)
+{
+	static uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	static char text[256];
+	struct cx_mbf_req rq;
+	struct cx_mbf_rep rp = { .status = CX_MBF_RAN }, back;
+	struct cx_srv_call call;
+	cx_err e;
+
+	if (fz_trace)
+		fprintf(stderr, "fuzz_ops: binary frame of %zu bytes as %s\n",
+			q->frame_len, q->host->name);
+	e.msg[0] = 0;
+	int rc = cx_mbf_req_parse(q->frame, q->frame_len, &rq, &e);
+	if (rc == 0) {
+		memset(&call, 0, sizeof(call));
+		call.server = fz_srv;
+		call.fabric = fz_fab;
+		call.host = q->host;
+		call.client = q->client;
+		text[0] = 0;
+		rc = cx_srv_mbox_binary(&call, &rq, &rp, out, sizeof(out),
+					text, sizeof(text), &e);
+		if (rc == 0 && (rp.out_len > sizeof(out) ||
+				rp.status != CX_MBF_RAN))
+			fz_die("binary mailbox: %zu output bytes in a %zu-byte "
+			       "buffer, status %d", rp.out_len, sizeof(out),
+			       rp.status);
+	}
+	if (rc > 0 || (rc < 0 && !e.msg[0]))
+		fz_die("binary mailbox: returned %d%s", rc,
+		       rc < 0 ? " without saying why" : "");
+	fz_bin_ran += rc == 0;
+	fz_bin_refused += rc != 0;
+	if (rc < 0)
+		rp = (struct cx_mbf_rep){ .status = CX_MBF_REFUSED,
+					  .err = -rc, .text = e.msg };
+	size_t n;
+	uint8_t *f = cx_mbf_rep_build(&rp, &n);
+	if (cx_mbf_rep_parse(f, n, &back, &e) || back.status != rp.status ||
+	    back.rc != rp.rc || back.out_len != rp.out_len ||
+	    (rp.out_len && memcmp(back.out, rp.out, rp.out_len)))
+		fz_die("binary mailbox: the reply frame does not read back: %s",
+		       e.msg);
+	free(f);
+}
+
+/* The opcodes of the command table, for valid binary headers. */
+static unsigned fz_table_opcode(uint8_t sel)
+{
+	static unsigned ops[256];
+	static int n = -1;
+	if (n < 0) {
+		n = 0;
+		for (unsigned op = 0; op <= 0xffff && n < 256; op++)
+			if (cx_mbox_opcode_name((uint16_t)op))
+				ops[n++] = op;
+	}
+	return n ? ops[sel % n] : sel;
+}
+
 /* The request the next bytes describe in q->req, or NULL. */
 static void fz_next(struct fz_in *r, struct fz_req *q)
 {
@@ -988,6 +1064,32 @@ static void fz_next(struct fz_in *r, struct fz_req *q)
 		nops = fz_count_ops();
 	memset(q, 0, sizeof(*q));
 	q->client = 1;
+	if (opsel >= 0xf0 && opsel < 0xf8) { /* a binary mailbox frame */
+		uint8_t hsel = fz_u8(r);
+		q->host = fz_fab->hosts.v[hsel % fz_fab->hosts.n];
+		q->client = 1 + (hsel >> 6);
+		size_t n, hdr = 0;
+		if (opsel & 1) {
+			uint8_t md = fz_u8(r), os = fz_u8(r);
+			n = fz_u8(r);
+			q->frame = calloc(1, CX_MBF_REQ_HDR + n + 1);
+			cx_mbf_req_header(q->frame, md % 4,
+					  (uint16_t)fz_table_opcode(os), n);
+			hdr = CX_MBF_REQ_HDR;
+		} else {
+			n = fz_u16(r) % 4096;
+			q->frame = calloc(1, n + 1);
+		}
+		if (n > r->n)
+			n = r->n;
+		memcpy(q->frame + hdr, r->p, n);
+		r->p += n;
+		r->n -= n;
+		q->frame_len = hdr + n;
+		if (hdr) /* a short input: say so, as a client would */
+			cx_wr_le32(q->frame + CX_MBF_REQ_LEN, (uint32_t)n);
+		return;
+	}
 	if (opsel >= 0xf8) { /* a raw frame, as sent */
 		size_t n = fz_u16(r) % 4096;
 		if (n > r->n)
@@ -1413,8 +1515,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_next(&r, &q);
 		if (q.req)
 			fz_dispatch(&q);
+		else if (q.frame)
+			fz_binary(&q);
 		json_object_put(q.req);
 		free(q.data);
+		free(q.frame);
 		fz_now += (uint64_t)fz_u8(&r) * 50000000ULL;
 		cx_srv_poll_devices(fz_fab);
 	}

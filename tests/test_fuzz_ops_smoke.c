@@ -82,7 +82,22 @@ static size_t make_input(uint64_t *seed, uint8_t *buf, size_t cap)
 	}
 	int steps = 1 + (int)(next(seed) % 16);
 	for (int i = 0; i < steps; i++) {
-		if (next(seed) % 16 == 0) { /* a raw JSON frame */
+		if (next(seed) % 16 == 1) { /* a binary mailbox frame */
+			bool valid = next(seed) % 4;
+			fz_put(&o, 0xf0 + valid);
+			fz_put(&o, (unsigned)host - 1);
+			unsigned n = (unsigned)(next(seed) % 40);
+			if (valid) {
+				fz_put(&o, (unsigned)(next(seed) % 3));
+				fz_put(&o, (unsigned)(next(seed) % 256));
+				fz_put(&o, n);
+			} else {
+				fz_put16(&o, n);
+			}
+			for (unsigned j = 0; j < n; j++)
+				fz_put(&o, (unsigned)(next(seed) % 4));
+			fz_end(&o, 0);
+		} else if (next(seed) % 16 == 0) { /* a raw JSON frame */
 			static const char *const frames[] = {
 				"{\"op\":\"list\",\"opts\":{\"human\":true}}",
 				"{\"op\":\"dax-list\",\"host\":\"host3\"}",
@@ -212,6 +227,9 @@ static void test_random_request_streams(void **state)
 	/* the inputs reach handlers, and a fair share get past refusal */
 	assert_true(calls > 20000);
 	assert_true(calls - fails > calls / 3);
+	/* binary mailbox frames both reach mailboxes and get refused */
+	assert_true(fz_bin_ran > 200);
+	assert_true(fz_bin_refused > 200);
 }
 
 int main(void)

@@ -128,6 +128,21 @@ int cxlemu_write(struct cxlemu *c, const char *region, uint64_t offset,
 
 /* Ask the daemon to exit; returns once it has (its socket is gone). */
 int cxlemu_stop(struct cxlemu *c, struct cxlemu_err *err);
+/*
+ * One mailbox command to memdev memN (memdev = N) of the connection's
+ * host, as a binary frame: no JSON either way, one write and (usually)
+ * one read.  The connection must be a host's own socket (cxlemu_connect
+ * with a host).  in_len bytes of input (the mailbox takes at most 2048;
+ * more is the device's "invalid payload length").  *rc gets the CXL
+ * return code; the output goes to out, up to *out_len bytes (pass its
+ * capacity; *out_len becomes the length the device returned); out and
+ * out_len may be NULL.  Returns 0 when the mailbox took the command,
+ * whatever its return code, or a negative errno with err saying why (no
+ * such memdev, not a host's socket, the fabric gone).
+ */
+int cxlemu_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
+		const void *in, size_t in_len, void *out, size_t *out_len,
+		uint16_t *rc, struct cxlemu_err *err);
 
 #ifdef __cplusplus
 }

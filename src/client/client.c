@@ -5,6 +5,9 @@
  * Every call is cxlemu_call(): build the request object, send it with its
  * raw frame, read the reply with its raw frame and descriptors, and turn
  * {"ok":false,...} into a negative errno and the daemon's sentence.
+ * The one exception is the mailbox: cxlemu_mbox() sends a binary frame
+ * (proto/mbox_frame.h) in one write and reads the answer into a buffer
+ * kept with the connection, in one read when the socket has it all.
  */
 #include "cxlemu/cxlemu.h"
 
@@ -12,16 +15,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "client/mbox_client.h"
+#include "proto/mbox_frame.h"
 #include "proto/proto.h"
+#include "spec/mbox.h"
 
 struct cxlemu {
 	int fd;
 	char *socket;
 	char *host;
 	struct json_object *hello;
+	bool binary;                /* a host's socket that takes binary
+				       mailbox frames (protocol >= 2) */
+	uint8_t *mbf;               /* the binary reply's buffer */
 };
+
+/* The largest binary mailbox reply: header, a full payload, the text. */
+#define MBF_REPLY_MAX (4 + CX_MBF_REP_HDR + CX_MBOX_PAYLOAD_MAX + \
+		       CX_MBF_TEXT_MAX)
 
 _Static_assert(CXLEMU_MAX_FDS == CX_PROTO_MAX_FDS, "fd limits agree");
 
@@ -111,6 +126,12 @@ static int connect_as(const char *socket_path, const char *host, bool admin,
 	free(c->host);
 	c->host = cx_xstrdup(name);
 	c->hello = json_object_get(rep.result);
+	const char *kind = NULL;
+	int version = 0;
+	c->binary = !cx_proto_get_str(rep.result, "socket", false, &kind,
+				      &e) && kind && !strcmp(kind, "host") &&
+		!cx_proto_get_int(rep.result, "protocol", false, &version,
+				  &e) && version >= 2;
 	cxlemu_reply_release(&rep);
 	*out = c;
 	return 0;
@@ -134,6 +155,7 @@ void cxlemu_close(struct cxlemu *c)
 		return;
 	close(c->fd);
 	json_object_put(c->hello);
+	free(c->mbf);
 	free(c->socket);
 	free(c->host);
 	free(c);
@@ -190,6 +212,160 @@ int cxlemu_call(struct cxlemu *c, const char *op, struct json_object *args,
 	reply->nfds = m.nfds;
 	m.nfds = 0;
 	cx_proto_msg_release(&m);
+	return 0;
+}
+
+/* ---- binary mailbox frames (proto/mbox_frame.h) ---- */
+
+bool cx_client_binary(const struct cxlemu *c)
+{
+	return c->binary;
+}
+
+/* Read exactly n bytes (n > 0), some already in buf[0..have). */
+static int read_full(int fd, uint8_t *buf, size_t have, size_t n, cx_err *e)
+{
+	while (have < n) {
+		ssize_t r = read(fd, buf + have, n - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return cx_fail(e, errno, "reading the fabric's answer: "
+				       "%s", strerror(errno));
+		if (r == 0)
+			return cx_fail(e, EPIPE, "the fabric closed the "
+				       "connection%s", have ? " in the middle "
+				       "of its answer" : "");
+		have += (size_t)r;
+	}
+	return 0;
+}
+
+/* The daemon answered a binary frame in JSON (it hung up on a frame it
+ * could not take): its reason.  `have` bytes of the frame are in buf. */
+static int json_answer(struct cxlemu *c, uint32_t len, size_t have,
+		       cx_err *e)
+{
+	if (len > CX_PROTO_MAX_JSON)
+		return cx_fail(e, EPROTO, "the fabric answered a mailbox frame "
+			       "with a frame of %u bytes", len);
+	uint8_t *j = cx_xcalloc(1, (size_t)len + 1);
+	size_t got = have - 4 < len ? have - 4 : len;
+	memcpy(j, c->mbf + 4, got);
+	struct json_object *reply = NULL, *result;
+	int rc = read_full(c->fd, j, got, len, e);
+	if (rc == 0 && (rc = cx_proto_parse(j, len, &reply, e)) == 0) {
+		rc = cx_proto_reply_result(reply, &result, e);
+		if (rc == 0)
+			rc = cx_fail(e, EPROTO, "the fabric answered a mailbox "
+				     "frame with a JSON result");
+	}
+	json_object_put(reply);
+	free(j);
+	return rc;
+}
+
+int cx_client_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
+		   const void *in, size_t in_len, void *out, size_t *out_len,
+		   uint16_t *rc, char *text, size_t text_cap, cx_err *e)
+{
+	uint8_t hdr[4 + CX_MBF_REQ_HDR];
+	struct cx_mbf_rep rp;
+	int r;
+
+	if (text_cap)
+		text[0] = 0;
+	if (!c->binary)
+		return cx_fail(e, EPROTONOSUPPORT, "binary mailbox frames go "
+			       "on a host's own socket of a fabric that speaks "
+			       "protocol 2; this connection is %s",
+			       c->hello ? "the administrative socket or an "
+			       "older daemon" : "not set up");
+	if (memdev > 0xffff)
+		return cx_fail(e, EINVAL, "memdev index %u does not fit the "
+			       "frame's 16 bits", memdev);
+	if (in_len > CX_PROTO_MAX_BINARY - CX_MBF_REQ_HDR)
+		return cx_fail(e, EMSGSIZE, "a mailbox payload of %zu bytes is "
+			       "larger than a binary frame holds (%u); the "
+			       "mailbox itself takes %u", in_len,
+			       CX_PROTO_MAX_BINARY - CX_MBF_REQ_HDR,
+			       CX_MBOX_PAYLOAD_MAX);
+	cx_wr_le32(hdr, (uint32_t)(CX_MBF_REQ_HDR + in_len) | CX_PROTO_BINARY);
+	cx_mbf_req_header(hdr + 4, memdev, opcode, in_len);
+	struct iovec iov[2] = { { hdr, sizeof(hdr) },
+				{ (void *)in, in_len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = in_len ? 2 : 1 };
+	size_t total = sizeof(hdr) + in_len, sent = 0;
+	while (sent < total) {
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cx_fail(e, errno == EPIPE ? EPIPE : errno,
+				       "sending a mailbox frame: %s",
+				       strerror(errno));
+		sent += (size_t)n;
+		/* a short send: step the vectors past what went */
+		while (mh.msg_iovlen && (size_t)n >= mh.msg_iov->iov_len) {
+			n -= (ssize_t)mh.msg_iov->iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen) {
+			mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + n;
+			mh.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+
+	if (!c->mbf)
+		c->mbf = cx_xcalloc(1, MBF_REPLY_MAX);
+	ssize_t got;
+	do
+		got = read(c->fd, c->mbf, MBF_REPLY_MAX);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return cx_fail(e, errno, "reading the fabric's answer: %s",
+			       strerror(errno));
+	if ((r = read_full(c->fd, c->mbf, (size_t)got, 4, e)))
+		return r;
+	uint32_t h = cx_rd_le32(c->mbf);
+	uint32_t len = h & ~CX_PROTO_BINARY;
+	if (!(h & CX_PROTO_BINARY))
+		return json_answer(c, len, (size_t)got, e);
+	if (len > MBF_REPLY_MAX - 4)
+		return cx_fail(e, EPROTO, "binary mailbox reply of %u bytes is "
+			       "larger than any the fabric sends", len);
+	if ((r = read_full(c->fd, c->mbf, (size_t)got, 4 + len, e)) ||
+	    (r = cx_mbf_rep_parse(c->mbf + 4, len, &rp, e)))
+		return r;
+	if (text_cap) {
+		size_t t = rp.text_len < text_cap - 1 ? rp.text_len :
+			text_cap - 1;
+		memcpy(text, rp.text, t);
+		text[t] = 0;
+	}
+	if (rp.status == CX_MBF_REFUSED)
+		return cx_fail(e, rp.err, "%.*s", (int)rp.text_len, rp.text);
+	if (out && out_len)
+		memcpy(out, rp.out, rp.out_len < *out_len ? rp.out_len :
+		       *out_len);
+	if (out_len)
+		*out_len = rp.out_len;
+	*rc = rp.rc;
+	return 0;
+}
+
+int cxlemu_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
+		const void *in, size_t in_len, void *out, size_t *out_len,
+		uint16_t *rc, struct cxlemu_err *err)
+{
+	cx_err e;
+	int r = cx_client_mbox(c, memdev, opcode, in, in_len, out, out_len,
+			       rc, NULL, 0, &e);
+	if (r)
+		return fail(err, r, &e);
+	if (err)
+		err->msg[0] = 0;
 	return 0;
 }
 

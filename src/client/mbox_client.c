@@ -1,7 +1,8 @@
 /*
  * mbox_client.c - the "mbox" request from the client side (mbox_client.h):
  * the input goes as the request's raw frame, the output comes back as hex
- * in the reply with the CXL return code.
+ * in the reply with the CXL return code.  A memdev named memN on a host's
+ * socket goes as a binary frame instead (cx_client_mbox, client.c).
  */
 #include "client/mbox_client.h"
 
@@ -16,12 +17,25 @@ int cx_mbox_ccall(struct cxlemu *c, const char *memdev, uint16_t opcode,
 		  const void *in, size_t in_len, uint8_t *out,
 		  size_t *out_len, uint16_t *rc, struct cxlemu_err *err)
 {
-	struct json_object *args = json_object_new_object();
-	struct json_object *jv = NULL;
+	struct json_object *args, *jv = NULL;
 	struct cxlemu_reply rep;
 	size_t cap = out_len ? *out_len : 0;
-	int r;
+	unsigned idx;
+	int r, end = 0;
 
+	/* memN on a host's socket: the binary frame, no JSON either way */
+	if (cx_client_binary(c) && sscanf(memdev, "mem%u%n", &idx, &end) == 1 &&
+	    !memdev[end]) {
+		cx_err e;
+		char busy[sizeof(err->msg)];
+		r = cx_client_mbox(c, idx, opcode, in, in_len, out, out_len, rc,
+				   busy, sizeof(busy), &e);
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s",
+				 r ? e.msg : busy);
+		return r;
+	}
+	args = json_object_new_object();
 	json_object_object_add(args, "memdev", json_object_new_string(memdev));
 	json_object_object_add(args, "opcode", json_object_new_int(opcode));
 	if ((r = cxlemu_call(c, "mbox", args, in, in_len, &rep, err)) < 0)

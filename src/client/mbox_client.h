@@ -28,4 +28,17 @@ int cx_mbox_ccall(struct cxlemu *c, const char *memdev, uint16_t opcode,
 		  const void *in, size_t in_len, uint8_t *out,
 		  size_t *out_len, uint16_t *rc, struct cxlemu_err *err);
 
+/*
+ * The binary frame under cxlemu_mbox(): memdev is N of memN; `text` gets
+ * what holds a busy device, or the refusal.  -EPROTONOSUPPORT when the
+ * connection does not take binary frames (cx_client_binary false: the
+ * administrative socket, or a daemon older than protocol 2).
+ */
+#include "util/util.h"
+#include <stdbool.h>
+bool cx_client_binary(const struct cxlemu *c);
+int cx_client_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
+		   const void *in, size_t in_len, void *out, size_t *out_len,
+		   uint16_t *rc, char *text, size_t text_cap, cx_err *e);
+
 #endif

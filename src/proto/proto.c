@@ -398,6 +398,14 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 			if (rx->hdr_got < 4)
 				continue;
 			uint32_t len = cx_rd_le32(rx->hdr);
+			rx->binary = len & CX_PROTO_BINARY;
+			len &= ~CX_PROTO_BINARY;
+			if (rx->binary && len > CX_PROTO_MAX_BINARY)
+				return cx_fail(e, EMSGSIZE,
+					       "binary frame of %u bytes is "
+					       "larger than the %u a binary "
+					       "frame may hold", len,
+					       CX_PROTO_MAX_BINARY);
 			if (len > max)
 				return cx_fail(e, EMSGSIZE,
 					       "frame of %u bytes is larger "
@@ -415,12 +423,15 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 	}
 }
 
-uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len)
+uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len, bool *binary)
 {
 	uint8_t *b = rx->buf;
 
 	b[rx->len] = 0;
 	*len = rx->len;
+	if (binary)
+		*binary = rx->binary;
+	rx->binary = false;
 	rx->buf = NULL;
 	rx->hdr_got = rx->len = rx->got = 0;
 	return b;

@@ -7,6 +7,11 @@
  * Bulk bytes follow a JSON frame as one raw frame when the JSON says
  * "data_len": N.  File descriptors (media handed to a mapping client) ride
  * on the reply's JSON frame as SCM_RIGHTS, counted by "nfds".
+ *
+ * A header with its top bit set (CX_PROTO_BINARY) announces a binary
+ * frame instead of JSON: a mailbox command in a fixed little-endian
+ * layout (proto/mbox_frame.h), answered by one binary frame, no JSON on
+ * either side.  Frames never reach 2^31 bytes, so the bit is free.
  */
 #ifndef CXLEMU_PROTO_H
 #define CXLEMU_PROTO_H
@@ -19,6 +24,8 @@
 #include "util/util.h"
 
 #define CX_PROTO_MAX_FRAME (256u << 20)   /* refuse larger frames */
+#define CX_PROTO_BINARY 0x80000000u       /* header bit: a binary frame */
+#define CX_PROTO_MAX_BINARY (64u << 10)   /* a binary frame is at most this */
 #define CX_PROTO_MAX_FDS 64
 
 /* Default socket: $CXLEMU_SOCKET, else /tmp/cxlemu-<uid>.sock */
@@ -32,7 +39,8 @@ const char *cx_proto_default_socket(char *buf, size_t len);
 const char *cx_proto_host_socket(const char *fabric, const char *host,
 				 char *buf, size_t len);
 
-#define CX_PROTO_VERSION 1
+/* 2: binary mailbox frames (proto/mbox_frame.h) on a host's socket. */
+#define CX_PROTO_VERSION 2
 #define CX_PROTO_MAX_JSON (1u << 20)      /* a JSON frame is at most 1 MiB */
 #define CX_PROTO_IO_CHUNK (64u << 20)     /* read/write bytes per request */
 
@@ -73,6 +81,7 @@ int cx_proto_parse(const uint8_t *buf, size_t len, struct json_object **out,
 
 /* ---- incremental reads (the server's non-blocking sockets) ---- */
 struct cx_frame_rx {
+	bool binary;        /* the frame's header had CX_PROTO_BINARY */
 	uint8_t hdr[4];
 	size_t hdr_got;
 	uint8_t *buf;
@@ -86,8 +95,9 @@ struct cx_frame_rx {
  * `max` bytes (the frame is then unusable), other negative errnos on
  * socket errors. */
 int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e);
-/* Hand over the completed frame's payload (malloc'd, NUL-terminated). */
-uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len);
+/* Hand over the completed frame's payload (malloc'd, NUL-terminated);
+ * *binary says whether it was a binary frame (NULL: not asked). */
+uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len, bool *binary);
 bool cx_frame_rx_partial(const struct cx_frame_rx *rx); /* mid-frame? */
 void cx_frame_rx_free(struct cx_frame_rx *rx);
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "model/mbox.h"
+#include "proto/mbox_frame.h"
 
 /* ---- background operations ---- */
 
@@ -41,29 +42,38 @@ void cx_srv_poll_devices(struct cx_fabric *f)
 
 /* ---- helpers ---- */
 
-int cx_srv_memdev(struct cx_srv_call *c, const char *key,
-		  struct cx_memdev **out, cx_err *e)
+/* The memdev a request asked for by `name` (found: m, else NULL), with a
+ * mailbox; the same words for the JSON request and binary frames. */
+static int memdev_found(struct cx_srv_call *c, struct cx_memdev *m,
+			const char *name, struct cx_memdev **out, cx_err *e)
 {
-	const char *name = NULL;
 	struct cx_srv_names list = { .used = 0 };
-	int rc;
 
-	if ((rc = cx_proto_get_str(c->req, key, true, &name, e)))
-		return rc;
-	*out = cx_memdev_find(c->host, name);
-	if (*out && (*out)->mbox)
+	*out = m;
+	if (m && m->mbox)
 		return 0;
-	if (*out)
+	if (m)
 		return cx_fail(e, ENXIO, "memdev %s has no mailbox (the fabric "
 			       "was not started)", name);
 	for (int i = 0; i < c->host->memdevs.n; i++) {
-		struct cx_memdev *m = c->host->memdevs.v[i];
-		cx_srv_names_add(&list, "mem%d (%s)", m->index, m->qid);
+		struct cx_memdev *d = c->host->memdevs.v[i];
+		cx_srv_names_add(&list, "mem%d (%s)", d->index, d->qid);
 	}
 	return cx_fail(e, ENOENT, "host %s has no memdev '%s' (%s%s)",
 		       c->host->name, name,
 		       c->host->memdevs.n ? "memdevs: " : "it has no memdevs",
 		       list.buf);
+}
+
+int cx_srv_memdev(struct cx_srv_call *c, const char *key,
+		  struct cx_memdev **out, cx_err *e)
+{
+	const char *name = NULL;
+	int rc;
+
+	if ((rc = cx_proto_get_str(c->req, key, true, &name, e)))
+		return rc;
+	return memdev_found(c, cx_memdev_find(c->host, name), name, out, e);
 }
 
 static char *hex_encode(const uint8_t *p, size_t n)
@@ -80,6 +90,64 @@ static char *hex_encode(const uint8_t *p, size_t n)
 
 /* ---- mbox ---- */
 
+/* A memdev of the call's host by its N of memN, with a mailbox. */
+static int memdev_by_index(struct cx_srv_call *c, unsigned n,
+			   struct cx_memdev **out, cx_err *e)
+{
+	struct cx_memdev *m = NULL;
+	char name[16];
+
+	for (int i = 0; i < c->host->memdevs.n && !m; i++) {
+		struct cx_memdev *d = c->host->memdevs.v[i];
+		if ((unsigned)d->index == n)
+			m = d;
+	}
+	snprintf(name, sizeof(name), "mem%u", n);
+	return memdev_found(c, m, name, out, e);
+}
+
+int cx_srv_mbox_run(struct cx_srv_call *c, struct cx_memdev *m,
+		    uint16_t opcode, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len, uint16_t *rc16,
+		    char *busy, size_t busy_len, cx_err *e)
+{
+	int rc;
+
+	if ((opcode == CX_OP_SANITIZE || opcode == CX_OP_SECURE_ERASE ||
+	     opcode == CX_OP_MEDIA_OPERATIONS) &&
+	    (rc = cx_srv_stale_check(c, cx_mbox_opcode_name(opcode), e)))
+		return rc;
+	rc = cx_mbox_exec(m, opcode, in, in_len, out, out_len, rc16);
+	/* a partition for the next start is the fabric's state too */
+	c->restate = opcode == CX_OP_SET_PARTITION_INFO;
+	if (rc)
+		return cx_fail(e, -rc, "memdev %s: the mailbox did not take the "
+			       "command", m->qid);
+	if (*rc16 != CX_RC_BUSY ||
+	    !cx_mbox_busy_reason(m, opcode, busy, busy_len))
+		busy[0] = 0;
+	return 0;
+}
+
+int cx_srv_mbox_binary(struct cx_srv_call *c, const struct cx_mbf_req *rq,
+		       struct cx_mbf_rep *rp, uint8_t *out, size_t out_cap,
+		       char *text, size_t text_len, cx_err *e)
+{
+	struct cx_memdev *m;
+	size_t out_len = out_cap;
+	int rc;
+
+	if ((rc = memdev_by_index(c, rq->memdev, &m, e)) ||
+	    (rc = cx_srv_mbox_run(c, m, rq->opcode, rq->in, rq->in_len, out,
+				  &out_len, &rp->rc, text, text_len, e)))
+		return rc;
+	rp->status = CX_MBF_RAN;
+	rp->out = out;
+	rp->out_len = out_len;
+	rp->text = text[0] ? text : NULL;
+	return 0;
+}
+
 int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_memdev *m;
@@ -88,7 +156,7 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	uint8_t *in = NULL, out[CX_MBOX_PAYLOAD_MAX];
 	size_t in_len = 0, out_len = sizeof(out);
 	uint16_t rc16 = 0;
-	char buf[32];
+	char buf[32], why[256];
 	int rc;
 
 	if ((rc = cx_srv_memdev(c, "memdev", &m, e)) ||
@@ -98,11 +166,6 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	if (opcode > 0xffff)
 		return cx_fail(e, EINVAL, "opcode %#" PRIx64 " does not fit in "
 			       "16 bits (command set << 8 | command)", opcode);
-	if ((opcode == CX_OP_SANITIZE || opcode == CX_OP_SECURE_ERASE ||
-	     opcode == CX_OP_MEDIA_OPERATIONS) &&
-	    (rc = cx_srv_stale_check(c, cx_mbox_opcode_name((uint16_t)opcode),
-				     e)))
-		return rc;
 	if (hex && c->data_len)
 		return cx_fail(e, EINVAL, "give the payload as hex or as the "
 			       "raw frame, not both");
@@ -117,14 +180,11 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	const uint8_t *src = hex ? in : c->data;
 	if (!hex)
 		in_len = c->data_len;
-	rc = cx_mbox_exec(m, (uint16_t)opcode, src, in_len, out, &out_len,
-			  &rc16);
-	/* a partition for the next start is the fabric's state too */
-	c->restate = opcode == CX_OP_SET_PARTITION_INFO;
+	rc = cx_srv_mbox_run(c, m, (uint16_t)opcode, src, in_len, out,
+			     &out_len, &rc16, why, sizeof(why), e);
 	free(in);
 	if (rc)
-		return cx_fail(e, -rc, "memdev %s: the mailbox did not take the "
-			       "command", m->qid);
+		return rc;
 
 	struct json_object *r = json_object_new_object();
 	const char *name = cx_mbox_opcode_name((uint16_t)opcode);
@@ -137,9 +197,7 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	json_object_object_add(r, "rc", json_object_new_int(rc16));
 	json_object_object_add(r, "rc_name", json_object_new_string(
 				       cx_mbox_rc_name(rc16)));
-	char why[256];
-	if (rc16 == CX_RC_BUSY && cx_mbox_busy_reason(m, (uint16_t)opcode, why,
-						   sizeof(why)))
+	if (why[0])
 		json_object_object_add(r, "busy_reason",
 				       json_object_new_string(why));
 	json_object_object_add(r, "payload_in_len",

@@ -15,6 +15,8 @@
  */
 #include "server.h"
 #include "model/grant.h"
+#include "proto/mbox_frame.h"
+#include "spec/mbox.h"
 #include "state.h"
 
 #include <errno.h>
@@ -584,6 +586,18 @@ static void reclaim(struct cx_server *s)
 		     "more", n, n == 1 ? "" : "s");
 }
 
+/* Grants and the state file follow the regions and decoders: only when
+ * those changed is there anything to do. */
+static void follow_state(struct cx_server *s)
+{
+	uint64_t d = cx_state_digest(s->fabric);
+	if (d != s->digest) {
+		s->digest = d;
+		reclaim(s);
+		save_state(s);
+	}
+}
+
 /* The end of a request: after a changing one, take back what no grant
  * covers and save the state; then the reply (or the refusal), the log. */
 static void finish(struct cx_server *s, struct client *c,
@@ -592,16 +606,8 @@ static void finish(struct cx_server *s, struct client *c,
 {
 	if (op && (op->flags & CX_OP_CHANGES))
 		s->generation++;  /* a refusal changes nothing, but be safe */
-	if (op && ((op->flags & CX_OP_STATE) || (call && call->restate))) {
-		/* grants and the state file follow the regions and decoders:
-		 * only when those changed is there anything to do */
-		uint64_t d = cx_state_digest(s->fabric);
-		if (d != s->digest) {
-			s->digest = d;
-			reclaim(s);
-			save_state(s);
-		}
-	}
+	if (op && ((op->flags & CX_OP_STATE) || (call && call->restate)))
+		follow_state(s);
 	if (call && rc < 0) {
 		json_object_put(call->result);
 		free(call->out_data);
@@ -792,6 +798,74 @@ static void on_frame(struct cx_server *s, struct client *c, uint8_t *buf,
 	dispatch(s, c, req, NULL, 0);
 }
 
+/* A request waits for its raw frame and a binary frame came: the
+ * request is dropped, unapplied, and the connection closed, since what
+ * the client sends next cannot be placed. */
+static void binary_in_place_of_data(struct cx_server *s, struct client *c,
+				    uint8_t *buf)
+{
+	cx_err e;
+	int rc = cx_fail(&e, EPROTO, "a binary frame came where the raw frame "
+			 "of the request's data_len %llu was due; the request "
+			 "was not applied", (unsigned long long)c->parked_len);
+	json_object_put(c->parked);
+	c->parked = NULL;
+	free(buf);
+	proto_error(s, c, rc, e.msg);
+	c->close_when_flushed = true;
+}
+
+/* A binary mailbox frame (proto/mbox_frame.h): the command runs as the
+ * socket's host and the answer is one binary frame.  Every refusal keeps
+ * the connection: the frame's length was good, so the next one starts
+ * where this one ended. */
+static void on_binary(struct cx_server *s, struct client *c, uint8_t *buf,
+		      size_t len)
+{
+	struct cx_mbf_req rq;
+	struct cx_mbf_rep rp = { .status = CX_MBF_RAN };
+	struct cx_srv_call call;
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	char text[256];
+	cx_err e;
+	int rc;
+
+	memset(&call, 0, sizeof(call));
+	text[0] = 0;
+	if ((rc = cx_mbf_req_parse(buf, len, &rq, &e)) == 0 && !c->via->host)
+		rc = cx_fail(&e, EPERM, "a binary mailbox frame acts as the "
+			     "host whose socket it came through; the "
+			     "administrative socket (%s) is no host's: send "
+			     "it on the host's own socket, or use the JSON "
+			     "mbox request", s->path);
+	if (rc == 0) {
+		call.server = s;
+		call.fabric = s->fabric;
+		call.host = c->via->host;
+		call.client = c->id;
+		c->host = call.host->name;
+		s->generation++;
+		rc = cx_srv_mbox_binary(&call, &rq, &rp, out, sizeof(out),
+					text, sizeof(text), &e);
+		if (call.restate)
+			follow_state(s);
+	}
+	if (rc < 0) {
+		rp = (struct cx_mbf_rep){ .status = CX_MBF_REFUSED,
+					  .err = -rc, .text = e.msg };
+		slog(s, "client %d host %s: refused a binary mailbox frame: "
+		     "%s", c->id, c->host ? c->host : "-", e.msg);
+	} else if (s->log) {
+		slog(s, "client %d host %s: mbox mem%u opcode 0x%04x (binary) "
+		     "rc %u", c->id, c->host, rq.memdev, rq.opcode, rp.rc);
+	}
+	size_t n;
+	uint8_t *reply = cx_mbf_rep_build(&rp, &n);
+	free(buf);
+	queue_seg(c, reply, n, NULL, 0);
+	c->out_tail->hdr[3] |= CX_PROTO_BINARY >> 24;
+}
+
 /* Read until one frame completes (then handle it) or the socket is dry. */
 static void client_read(struct cx_server *s, struct client *c)
 {
@@ -815,8 +889,14 @@ static void client_read(struct cx_server *s, struct client *c)
 			return;
 		}
 		size_t len;
-		uint8_t *buf = cx_frame_rx_take(&c->rx, &len);
-		on_frame(s, c, buf, len);
+		bool binary;
+		uint8_t *buf = cx_frame_rx_take(&c->rx, &len, &binary);
+		if (binary && !c->parked)
+			on_binary(s, c, buf, len);
+		else if (binary)
+			binary_in_place_of_data(s, c, buf);
+		else
+			on_frame(s, c, buf, len);
 		if (s->stopping)
 			return;
 	}

@@ -220,6 +220,22 @@ void cx_srv_names_add(struct cx_srv_names *l, const char *fmt, ...)
  * programs of an earlier daemon still map its media: -EBUSY naming them
  * and `what` was refused. */
 int cx_srv_stale_check(struct cx_srv_call *c, const char *what, cx_err *e);
+/* The mailbox, shared by the JSON "mbox" op and binary frames: refuse
+ * destructive commands while an earlier daemon's mappers remain, run the
+ * command, mark a partition change for the state file; `busy` gets what
+ * holds a busy device (empty otherwise).  0 when the mailbox took it. */
+struct cx_memdev;
+int cx_srv_mbox_run(struct cx_srv_call *c, struct cx_memdev *m,
+		    uint16_t opcode, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len, uint16_t *rc16,
+		    char *busy, size_t busy_len, cx_err *e);
+/* A binary frame's command (proto/mbox_frame.h) for the call's host:
+ * fills rp (output in `out`, text in `text`), or a negative errno. */
+struct cx_mbf_req;
+struct cx_mbf_rep;
+int cx_srv_mbox_binary(struct cx_srv_call *c, const struct cx_mbf_req *rq,
+		       struct cx_mbf_rep *rp, uint8_t *out, size_t out_cap,
+		       char *text, size_t text_len, cx_err *e);
 /* mappers.c: this fabric's tag for lent blocks (fabric id, then the
  * instance), the programs mapping another instance's blocks, and their
  * names. */
