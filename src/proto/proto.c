@@ -273,7 +273,17 @@ static int recv_frame(int fd, uint8_t **out, size_t *len_out, size_t max,
 int cx_proto_parse(const uint8_t *buf, size_t len, struct json_object **out,
 		   cx_err *e)
 {
-	struct json_tokener *tok;
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return cx_fail(e, ENOMEM, "no memory for the JSON parser");
+	int rc = cx_proto_parse_tok(tok, buf, len, out, e);
+	json_tokener_free(tok);
+	return rc;
+}
+
+int cx_proto_parse_tok(struct json_tokener *tok, const uint8_t *buf,
+		       size_t len, struct json_object **out, cx_err *e)
+{
 	struct json_object *j;
 
 	if (len == 0)
@@ -281,13 +291,10 @@ int cx_proto_parse(const uint8_t *buf, size_t len, struct json_object **out,
 			       "JSON object");
 	if (len > INT_MAX)
 		return cx_fail(e, EMSGSIZE, "frame too large to parse");
-	tok = json_tokener_new();
-	if (!tok)
-		return cx_fail(e, ENOMEM, "no memory for the JSON parser");
+	json_tokener_reset(tok);
 	j = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
 	if (!j || jerr != json_tokener_success) {
 		json_object_put(j);
 		return cx_fail(e, EBADMSG, "frame is not JSON (%s)",
@@ -356,6 +363,36 @@ void cx_proto_msg_release(struct cx_proto_msg *m)
 
 /* ---- incremental reads ---- */
 
+/* Up to `want` bytes for dst: from the stash, else (for a small want) a
+ * read of a whole stash, else a read straight into dst. */
+static ssize_t rx_pull(struct cx_frame_rx *rx, int fd, uint8_t *dst,
+		       size_t want)
+{
+	if (rx->stash_off == rx->stash_len && want < CX_RX_STASH) {
+		if (!rx->stash && !(rx->stash = malloc(CX_RX_STASH)))
+			return read(fd, dst, want);
+		ssize_t r = read(fd, rx->stash, CX_RX_STASH);
+		if (r <= 0)
+			return r;
+		rx->stash_len = (size_t)r;
+		rx->stash_off = 0;
+	}
+	if (rx->stash_off < rx->stash_len) {
+		size_t n = rx->stash_len - rx->stash_off;
+		if (n > want)
+			n = want;
+		memcpy(dst, rx->stash + rx->stash_off, n);
+		rx->stash_off += n;
+		return (ssize_t)n;
+	}
+	return read(fd, dst, want);
+}
+
+bool cx_frame_rx_buffered(const struct cx_frame_rx *rx)
+{
+	return rx->stash_off < rx->stash_len;
+}
+
 int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 {
 	size_t left = rx->quota ? rx->quota : SIZE_MAX;
@@ -377,7 +414,7 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e)
 			return 0;
 		if (want > left)
 			want = left;
-		ssize_t r = read(fd, dst, want);
+		ssize_t r = rx_pull(rx, fd, dst, want);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -445,6 +482,7 @@ bool cx_frame_rx_partial(const struct cx_frame_rx *rx)
 void cx_frame_rx_free(struct cx_frame_rx *rx)
 {
 	free(rx->buf);
+	free(rx->stash);
 	memset(rx, 0, sizeof(*rx));
 }
 

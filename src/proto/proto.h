@@ -78,6 +78,10 @@ void cx_proto_msg_release(struct cx_proto_msg *m);
 /* Parse a JSON frame: it must be exactly one JSON object. */
 int cx_proto_parse(const uint8_t *buf, size_t len, struct json_object **out,
 		   cx_err *e);
+/* The same with a tokener kept by the caller (one per connection), reset
+ * before each frame. */
+int cx_proto_parse_tok(struct json_tokener *tok, const uint8_t *buf,
+		       size_t len, struct json_object **out, cx_err *e);
 
 /* ---- incremental reads (the server's non-blocking sockets) ---- */
 struct cx_frame_rx {
@@ -87,9 +91,17 @@ struct cx_frame_rx {
 	uint8_t *buf;
 	size_t len, got;
 	size_t quota;       /* bytes one read call may take; 0: no limit */
+	uint8_t *stash;     /* bytes read ahead (CX_RX_STASH at most) */
+	size_t stash_len, stash_off;
 };
-/* Read what the socket has, never past the current frame, and no more
- * than rx->quota bytes.  Returns 1 when a whole frame is ready (take it),
+/* A header and a small frame come in one read: when less than this is
+ * wanted, the read asks for this much and keeps what is past the frame
+ * for the next one (cx_frame_rx_buffered). */
+#define CX_RX_STASH 4096
+/* Read what the socket has, and no more than about rx->quota bytes; what
+ * arrives past the current frame waits in the stash, so a caller that
+ * polls the socket must first ask cx_frame_rx_buffered.  Returns 1 when a
+ * whole frame is ready (take it),
  * 0 when more is needed (the socket is dry or the quota used), -EPIPE
  * when the peer closed, -EMSGSIZE when the header announces more than
  * `max` bytes (the frame is then unusable), other negative errnos on
@@ -99,6 +111,8 @@ int cx_frame_rx_read(struct cx_frame_rx *rx, int fd, size_t max, cx_err *e);
  * *binary says whether it was a binary frame (NULL: not asked). */
 uint8_t *cx_frame_rx_take(struct cx_frame_rx *rx, size_t *len, bool *binary);
 bool cx_frame_rx_partial(const struct cx_frame_rx *rx); /* mid-frame? */
+/* Bytes of a next frame already read (the socket may be dry). */
+bool cx_frame_rx_buffered(const struct cx_frame_rx *rx);
 void cx_frame_rx_free(struct cx_frame_rx *rx);
 
 /* ---- request fields: a missing (when required) or ill-typed field is an

@@ -66,6 +66,7 @@ struct client {
 	const struct listener *via;   /* the socket it came through */
 	const char *host;             /* named by its last request (logs) */
 	struct cx_frame_rx rx;
+	struct json_tokener *tok;     /* its JSON parser, kept between frames */
 	struct json_object *parked;   /* request waiting for its raw frame */
 	uint64_t parked_len;
 	struct out_seg *out, *out_tail;
@@ -402,6 +403,8 @@ static void client_free(struct cx_server *s, struct client *c)
 	run_hooks(s, c->id);
 	close(c->fd);
 	cx_frame_rx_free(&c->rx);
+	if (c->tok)
+		json_tokener_free(c->tok);
 	json_object_put(c->parked);
 	if (c->pend) {
 		/* the daemon is closing mid-way: what was done stays done */
@@ -770,7 +773,10 @@ static void on_frame(struct cx_server *s, struct client *c, uint8_t *buf,
 		dispatch(s, c, req, buf, len);
 		return;
 	}
-	rc = cx_proto_parse(buf, len, &req, &e);
+	if (!c->tok)
+		c->tok = json_tokener_new();
+	rc = c->tok ? cx_proto_parse_tok(c->tok, buf, len, &req, &e) :
+		cx_proto_parse(buf, len, &req, &e);
 	free(buf);
 	if (rc) {
 		proto_error(s, c, rc, e.msg);
@@ -864,6 +870,14 @@ static void on_binary(struct cx_server *s, struct client *c, uint8_t *buf,
 	free(buf);
 	queue_seg(c, reply, n, NULL, 0);
 	c->out_tail->hdr[3] |= CX_PROTO_BINARY >> 24;
+}
+
+/* The client's next frame is (partly) read already and it may be served:
+ * the socket may be dry, so poll() would not say so. */
+static bool read_ahead(const struct cx_server *s, const struct client *c)
+{
+	return !s->stopping && !c->out && !c->pend && !c->dead &&
+	       !c->close_when_flushed && cx_frame_rx_buffered(&c->rx);
 }
 
 /* Read until one frame completes (then handle it) or the socket is dry. */
@@ -1083,17 +1097,22 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 		for (int i = 0; i < nclients; i++) {
 			struct client *c = s->clients.v[i];
 			short ev = pfd[i + nl].revents;
-			if (!ev)
+			bool stashed = read_ahead(s, c);
+			if (!ev && !stashed)
 				continue;
 			if (c->out) {
 				if (ev & (POLLOUT | POLLERR | POLLHUP))
 					client_flush(c);
-			} else if (ev & (POLLIN | POLLERR | POLLHUP)) {
+			} else if ((ev & (POLLIN | POLLERR | POLLHUP)) ||
+				   stashed) {
 				client_read(s, c);
 				client_flush(c); /* most replies go at once */
 			}
 		}
 		busy = run_pending(s);
+		/* a frame already read ahead waits for no poll() */
+		for (int i = 0; i < s->clients.n && !busy; i++)
+			busy = read_ahead(s, s->clients.v[i]);
 		for (int i = s->clients.n - 1; i >= 0; i--) {
 			struct client *c = s->clients.v[i];
 			if (c->dead && !c->pend && c->id != s->stop_client) {
