@@ -44,7 +44,7 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 EXAMPLES  := $(EXAMPLE_SRC:examples/%.c=$(B)/examples/%)
 PRELOAD   := $(if $(PRELOAD_SRC),$(B)/libcxlemu-preload.so)
 
-.PHONY: all build build-san deps demo demo-coherency check bench clean fuzz
+.PHONY: all build build-san deps demo demo-coherency check check-layers bench clean fuzz
 all: build
 
 deps:
@@ -95,7 +95,13 @@ demo-coherency: deps
 
 check: deps
 	@$(MAKE) --no-print-directory build build-san $(BENCHES)
+	@sh scripts/check-layers.sh $(B)
 	@sh tests/run.sh $(BS) $(B)
+
+# no layer calls upward (scripts/check-layers.sh says which may call which)
+check-layers:
+	@$(MAKE) --no-print-directory build
+	@sh scripts/check-layers.sh $(B)
 
 bench: deps
 	@$(MAKE) --no-print-directory build $(BENCHES)
