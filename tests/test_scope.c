@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "cxlemu/cxlemu.h"
 #include "cxlemu/dax.h"
+#include "model/mbox.h"
 #include "proto/proto.h"
 #include "server/server.h"
 #include "spec/mbox.h"
@@ -388,7 +389,30 @@ static void test_system_ram_takes_the_mapping(void **state)
 	cxlemu_close(c);
 }
 
-static void test_erase_reaches_no_old_mapping(void **state)
+/* Wait for a background command to end (Background Operation Status:
+ * byte 0 bit 0 is "running"); the daemon's loop completes it. */
+static void bg_wait(struct cxlemu *c, const char *memdev)
+{
+	struct cxlemu_err err;
+	uint8_t out[8];
+	for (int tries = 0;; tries++) {
+		size_t n = sizeof(out);
+		uint16_t rc = 0;
+		assert_int_equal(cx_mbox_ccall(c, memdev, CX_OP_BG_OP_STATUS,
+					       NULL, 0, out, &n, &rc, &err), 0);
+		assert_int_equal(rc, CX_RC_SUCCESS);
+		if (!(out[0] & 1))
+			return;
+		if (tries == 1200)
+			fail_msg("%s: the background command still runs after "
+				 "2 minutes", memdev);
+		usleep(100000);
+	}
+}
+
+/* A destructive command on a device whose region a program kept mapped:
+ * the mapping is gone, and the media holds zeroes, none of its stores. */
+static void erase_case(void **state, uint16_t opcode, int pattern)
 {
 	struct scope *s = *state;
 	struct cxlemu *c = conn(s);
@@ -397,13 +421,15 @@ static void test_erase_reaches_no_old_mapping(void **state)
 	uint16_t rc = 0;
 
 	int id = region(c, "pmem", "mem0");
-	mapper_start(&m, s, id, 4, CLOSE_HANDLE);
+	mapper_start(&m, s, id, pattern, CLOSE_HANDLE);
 	destroy(c, id, false);
-	assert_int_equal(cx_mbox_ccall(c, "mem0", CX_OP_SECURE_ERASE, NULL, 0,
-				       NULL, NULL, &rc, &err), 0);
-	assert_int_equal(rc, CX_RC_SUCCESS);
+	assert_int_equal(cx_mbox_ccall(c, "mem0", opcode, NULL, 0, NULL, NULL,
+				       &rc, &err), 0);
+	if (rc == CX_RC_BG_STARTED)         /* Sanitize runs in the background */
+		bg_wait(c, "mem0");
+	else
+		assert_int_equal(rc, CX_RC_SUCCESS);
 	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
-	/* erased: zeroes, and nothing of the old mapping's last stores */
 	id = region(c, "pmem", "mem0");
 	char name[32];
 	uint8_t *buf = malloc(SPAN);
@@ -411,11 +437,22 @@ static void test_erase_reaches_no_old_mapping(void **state)
 	assert_int_equal(cxlemu_read(c, name, 0, buf, SPAN, &err), 0);
 	for (uint64_t i = 0; i < SPAN; i++)
 		if (buf[i])
-			fail_msg("byte %#llx is %#x after secure erase",
-				 (unsigned long long)i, buf[i]);
+			fail_msg("byte %#llx is %#x after %s",
+				 (unsigned long long)i, buf[i],
+				 cx_mbox_opcode_name(opcode));
 	free(buf);
 	destroy(c, id, false);
 	cxlemu_close(c);
+}
+
+static void test_erase_reaches_no_old_mapping(void **state)
+{
+	erase_case(state, CX_OP_SECURE_ERASE, 4);
+}
+
+static void test_sanitize_reaches_no_old_mapping(void **state)
+{
+	erase_case(state, CX_OP_SANITIZE, 7);
 }
 
 static void restart(struct scope *s)
@@ -543,6 +580,8 @@ int main(void)
 			test_system_ram_takes_the_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_erase_reaches_no_old_mapping, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sanitize_reaches_no_old_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_takes_the_mapping,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
