@@ -82,8 +82,18 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -g -o $@ $<
 
-$(B)/libcxlemu-preload.so: $(PRELOAD_SRC) $(LIB_OBJ)
-	$(CC) $(WARN) $(OPT) -fPIC -shared $(CPPFLAGS_ALL) -o $@ $(PRELOAD_SRC) $(LIB_OBJ) $(PKG_LIBS) $(CAPSTONE_LIBS) -ldl -lpthread
+# The preload links the client library alone (client, the wire, spec,
+# util; not the listing, which builds from the model); -z defs makes a
+# call into anything else a link error rather than a failure at run time,
+# and --exclude-libs keeps the library's symbols inside the preload: it
+# exports only what it interposes (open, mmap, stat, ...).
+CLIENT_OBJ := $(filter $(B)/src/util/% $(B)/src/spec/% $(B)/src/client/% \
+	$(B)/src/proto/%,$(filter-out $(B)/src/proto/json.o,$(LIB_OBJ)))
+$(B)/libcxlemu-client.a: $(CLIENT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(B)/libcxlemu-preload.so: $(PRELOAD_SRC) src/preload/exports.map $(B)/libcxlemu-client.a
+	$(CC) $(WARN) $(OPT) -fPIC -shared -Wl,-z,defs -Wl,--exclude-libs,ALL -Wl,--version-script=src/preload/exports.map $(CPPFLAGS_ALL) -o $@ $(PRELOAD_SRC) $(B)/libcxlemu-client.a $(PKG_LIBS) $(CAPSTONE_LIBS) -ldl -lpthread
 
 demo: deps
 	@$(MAKE) --no-print-directory build

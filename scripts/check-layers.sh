@@ -19,6 +19,9 @@
 #   qemu     util spec model config proto
 #   cli      (anything: the top)
 #
+# And the preload library exports no symbol of ours (cx*): it links the
+# client library alone and interposes C library functions only.
+#
 # Known exceptions are listed in EXCEPTIONS below as OBJECT:LAYER, each
 # with the work that removes it; one that no longer happens fails the
 # check too, so the list cannot go stale.
@@ -104,6 +107,19 @@ for ex in $EXCEPTIONS; do
 		;;
 	esac
 done
+
+# the preload links the client library alone (the Makefile) and exports
+# only the C library functions it interposes
+so="$B/libcxlemu-preload.so"
+if [ -f "$so" ]; then
+	own=$(nm -D --defined-only "$so" | awk '$3 ~ /^cx/ { print $3 }' |
+		head -5 | tr '\n' ' ')
+	if [ -n "$own" ]; then
+		echo "check-layers: $so exports its own symbols ($own...):" \
+			"src/preload/exports.map should keep them local" >&2
+		fail=1
+	fi
+fi
 
 [ $fail -eq 0 ] && echo "check-layers: every layer calls only downward" \
 	"(known exceptions: $EXCEPTIONS)"

@@ -14,45 +14,8 @@
 #include <stdio.h>
 
 #include "model/model.h"
-
-/* `cxl list` selectors and filters, ndctl's letters in comments. */
-struct cx_list_opts {
-	bool memdevs;      /* -M */
-	bool buses;        /* -B */
-	bool ports;        /* -P */
-	bool endpoints;    /* -E */
-	bool decoders;     /* -D */
-	bool regions;      /* -R */
-	bool targets;      /* -T */
-	bool dax;          /* -X */
-	bool idle;         /* -i */
-	bool human;        /* -u */
-	bool health;       /* -H */
-	bool partition;    /* -I */
-	bool firmware;     /* -F */
-	bool alert;        /* -A */
-	bool media_errors; /* -L */
-	bool single;       /* -S */
-	const char *memdev_filter;   /* -m */
-	const char *serial_filter;   /* -s */
-	const char *bus_filter;      /* -b */
-	const char *port_filter;     /* -p */
-	const char *endpoint_filter; /* -e */
-	const char *decoder_filter;  /* -d */
-	const char *region_filter;   /* -r */
-};
-
-/* Apply ndctl's defaults (filters imply their object type; nothing given
- * means -R -M ... as in ndctl).  Call before cx_json_list. */
-void cx_list_opts_defaults(struct cx_list_opts *o);
-/* ndctl's -v, -vv, -vvv: what each verbosity level turns on. */
-void cx_list_opts_verbose(struct cx_list_opts *o, int level);
-/* Reject what `cxl list` rejects (-S without -p). Call before defaults. */
-int cx_list_opts_check(const struct cx_list_opts *o, cx_err *e);
-/* Move options across the socket. Strings in *o point into `j`. */
-struct json_object *cx_list_opts_to_json(const struct cx_list_opts *o);
-int cx_list_opts_from_json(struct json_object *j, struct cx_list_opts *o,
-			   cx_err *e);
+#include "proto/json_print.h"
+#include "proto/list_opts.h"
 
 /* The listing: a json array exactly as `cxl list` would print it. */
 struct json_object *cx_json_list(struct cx_host *h,
@@ -71,10 +34,5 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags);
  * "256.00 MiB (268.44 MB)" and a hex value "%#llx"; otherwise integers. */
 struct json_object *cx_json_size(uint64_t v, bool human);
 struct json_object *cx_json_hex(uint64_t v, bool human);
-
-/* Print like ndctl's util_display_json_array. Consumes `jarray`. */
-void cx_json_print(FILE *f, struct json_object *jarray, bool human);
-/* Print one object pretty (ndctl style). Does not consume. */
-void cx_json_print_obj(FILE *f, struct json_object *obj);
 
 #endif
