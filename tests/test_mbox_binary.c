@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -238,6 +240,10 @@ static void test_same_answers_as_json(void **state)
 				     &err), 0);
 	assert_int_equal(rc, 0);
 	assert_true(n > sizeof(small));
+	/* a name that is not memN goes as JSON, which says what it lacks */
+	assert_int_equal(cx_mbox_ccall(s->c, "mem-1", 0x4000, NULL, 0, bout,
+				       &n, &rc, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no memdev 'mem-1'"));
 	/* and the memN form of the internal call goes the same way */
 	n = sizeof(bout);
 	assert_int_equal(cx_mbox_ccall(s->c, "mem0", 0x4000, NULL, 0, bout,
@@ -514,11 +520,140 @@ static void test_admin_socket(void **state)
 	close(fd);
 }
 
+/* ---- a peer that answers in pieces ---- */
+
+/* Read one frame (header and payload) from fd into buf. */
+static size_t peer_read_frame(int fd, uint8_t *buf, size_t cap)
+{
+	uint8_t h[4];
+	if (read_all(fd, h, 4))
+		_exit(10);
+	size_t n = cx_rd_le32(h) & ~CX_PROTO_BINARY;
+	if (n > cap || read_all(fd, buf, n))
+		_exit(11);
+	return n;
+}
+
+static void peer_write(int fd, const void *p, size_t n)
+{
+	if (write(fd, p, n) != (ssize_t)n)
+		_exit(12);
+}
+
+/* Serve one client: a hello that says "a host's socket, protocol 2",
+ * then answer one binary frame with `reply` (a whole frame, header
+ * included), sent as its first `split` bytes, a pause, and the rest. */
+static pid_t piecewise_peer(const char *path, const uint8_t *reply,
+			    size_t len, size_t split)
+{
+	int ls;
+	cx_err e;
+	struct sockaddr_un sa;
+	assert_int_equal(cx_proto_sockaddr(path, &sa, &e), 0);
+	ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid) {
+		close(ls);
+		return pid;
+	}
+	uint8_t buf[4096];
+	int fd = accept(ls, NULL, NULL);
+	if (fd < 0)
+		_exit(13);
+	peer_read_frame(fd, buf, sizeof(buf));
+	static const char hello[] = "{\"ok\":true,\"result\":{\"host\":"
+				    "\"h\",\"socket\":\"host\","
+				    "\"protocol\":2}}";
+	uint8_t h[4];
+	cx_wr_le32(h, sizeof(hello) - 1);
+	peer_write(fd, h, 4);
+	peer_write(fd, hello, sizeof(hello) - 1);
+	peer_read_frame(fd, buf, sizeof(buf));
+	peer_write(fd, reply, split);
+	usleep(100000);
+	peer_write(fd, reply + split, len - split);
+	usleep(100000);
+	_exit(0);
+}
+
+static void piecewise_case(const uint8_t *reply, size_t len, size_t split,
+			   int want, uint16_t want_rc, const char *words)
+{
+	char dir[] = "/tmp/cxlemu-test-mbpiece-XXXXXX", path[128];
+	struct cxlemu *c;
+	struct cxlemu_err err;
+	uint8_t out[64];
+	size_t n = sizeof(out);
+	uint16_t rc = 0;
+	int st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	pid_t pid = piecewise_peer(path, reply, len, split);
+	if (cxlemu_connect(path, "h", &c, &err))
+		fail_msg("connect to the peer: %s", err.msg);
+	assert_true(cx_client_binary(c));
+	int r = cxlemu_mbox(c, 0, 0x4000, NULL, 0, out, &n, &rc, &err);
+	if (r != want)
+		fail_msg("split at %zu: %d (%s), want %d", split, r, err.msg,
+			 want);
+	if (want == 0) {
+		assert_int_equal(rc, want_rc);
+		assert_int_equal(n, 3);
+		assert_memory_equal(out, "abc", 3);
+	} else {
+		assert_non_null(strstr(err.msg, words));
+		/* the stream's place is lost: the connection says so */
+		assert_int_equal(cxlemu_mbox(c, 0, 0x4000, NULL, 0, out, &n,
+					     &rc, &err), -EPROTO);
+		assert_non_null(strstr(err.msg, "connect again"));
+	}
+	cxlemu_close(c);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Answers that arrive in pieces, the first shorter than a header: the
+ * client keeps count of what it has (it once lost it: a hang on a binary
+ * answer, a read past its buffer on a JSON one). */
+static void test_answer_in_pieces(void **state)
+{
+	(void)state;
+	struct cx_mbf_rep rp = { .status = CX_MBF_RAN, .rc = 0x0003,
+				 .out = (const uint8_t *)"abc", .out_len = 3 };
+	size_t n;
+	uint8_t *p = cx_mbf_rep_build(&rp, &n);
+	uint8_t frame[4 + 64];
+	cx_wr_le32(frame, (uint32_t)n | CX_PROTO_BINARY);
+	memcpy(frame + 4, p, n);
+	free(p);
+	for (size_t split = 1; split <= 6; split++)
+		piecewise_case(frame, 4 + n, split, 0, 0x0003, NULL);
+
+	static const char j[] = "{\"ok\":false,\"errno\":90,\"error\":"
+				"\"too big to take\"}";
+	uint8_t jf[4 + sizeof(j)];
+	cx_wr_le32(jf, sizeof(j) - 1);
+	memcpy(jf + 4, j, sizeof(j) - 1);
+	for (size_t split = 1; split <= 6; split++)
+		piecewise_case(jf, 4 + sizeof(j) - 1, split, -EMSGSIZE, 0,
+			       "too big to take");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_layout),
 		cmocka_unit_test(test_reply_layout),
+		cmocka_unit_test(test_answer_in_pieces),
 		cmocka_unit_test_setup_teardown(test_same_answers_as_json,
 						srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_keep_connection,

@@ -32,6 +32,8 @@ struct cxlemu {
 	bool binary;                /* a host's socket that takes binary
 				       mailbox frames (protocol >= 2) */
 	uint8_t *mbf;               /* the binary reply's buffer */
+	bool broken;                /* a binary answer was cut or malformed:
+				       the stream's place is lost */
 };
 
 /* The largest binary mailbox reply: header, a full payload, the text. */
@@ -222,11 +224,12 @@ bool cx_client_binary(const struct cxlemu *c)
 	return c->binary;
 }
 
-/* Read exactly n bytes (n > 0), some already in buf[0..have). */
-static int read_full(int fd, uint8_t *buf, size_t have, size_t n, cx_err *e)
+/* Read until buf holds n bytes; *have counts what it holds already and
+ * is kept up to date, so a caller never loses track of a short read. */
+static int read_full(int fd, uint8_t *buf, size_t *have, size_t n, cx_err *e)
 {
-	while (have < n) {
-		ssize_t r = read(fd, buf + have, n - have);
+	while (*have < n) {
+		ssize_t r = read(fd, buf + *have, n - *have);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -234,9 +237,9 @@ static int read_full(int fd, uint8_t *buf, size_t have, size_t n, cx_err *e)
 				       "%s", strerror(errno));
 		if (r == 0)
 			return cx_fail(e, EPIPE, "the fabric closed the "
-				       "connection%s", have ? " in the middle "
+				       "connection%s", *have ? " in the middle "
 				       "of its answer" : "");
-		have += (size_t)r;
+		*have += (size_t)r;
 	}
 	return 0;
 }
@@ -250,10 +253,12 @@ static int json_answer(struct cxlemu *c, uint32_t len, size_t have,
 		return cx_fail(e, EPROTO, "the fabric answered a mailbox frame "
 			       "with a frame of %u bytes", len);
 	uint8_t *j = cx_xcalloc(1, (size_t)len + 1);
-	size_t got = have - 4 < len ? have - 4 : len;
+	size_t got = have > 4 ? have - 4 : 0;     /* read_full made it >= 4 */
+	if (got > len)
+		got = len;
 	memcpy(j, c->mbf + 4, got);
 	struct json_object *reply = NULL, *result;
-	int rc = read_full(c->fd, j, got, len, e);
+	int rc = read_full(c->fd, j, &got, len, e);
 	if (rc == 0 && (rc = cx_proto_parse(j, len, &reply, e)) == 0) {
 		rc = cx_proto_reply_result(reply, &result, e);
 		if (rc == 0)
@@ -275,6 +280,10 @@ int cx_client_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
 
 	if (text_cap)
 		text[0] = 0;
+	if (c->broken)
+		return cx_fail(e, EPROTO, "this connection lost its place in the "
+			       "fabric's answers (an earlier answer was cut or "
+			       "malformed): connect again");
 	if (!c->binary)
 		return cx_fail(e, EPROTONOSUPPORT, "binary mailbox frames go "
 			       "on a host's own socket of a fabric that speaks "
@@ -319,25 +328,34 @@ int cx_client_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
 
 	if (!c->mbf)
 		c->mbf = cx_xcalloc(1, MBF_REPLY_MAX);
-	ssize_t got;
+	ssize_t n;
 	do
-		got = read(c->fd, c->mbf, MBF_REPLY_MAX);
-	while (got < 0 && errno == EINTR);
-	if (got < 0)
+		n = read(c->fd, c->mbf, MBF_REPLY_MAX);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
 		return cx_fail(e, errno, "reading the fabric's answer: %s",
 			       strerror(errno));
-	if ((r = read_full(c->fd, c->mbf, (size_t)got, 4, e)))
+	size_t got = (size_t)n;
+	if ((r = read_full(c->fd, c->mbf, &got, 4, e)))
 		return r;
 	uint32_t h = cx_rd_le32(c->mbf);
 	uint32_t len = h & ~CX_PROTO_BINARY;
-	if (!(h & CX_PROTO_BINARY))
-		return json_answer(c, len, (size_t)got, e);
-	if (len > MBF_REPLY_MAX - 4)
-		return cx_fail(e, EPROTO, "binary mailbox reply of %u bytes is "
-			       "larger than any the fabric sends", len);
-	if ((r = read_full(c->fd, c->mbf, (size_t)got, 4 + len, e)) ||
-	    (r = cx_mbf_rep_parse(c->mbf + 4, len, &rp, e)))
+	if (!(h & CX_PROTO_BINARY)) {
+		/* the daemon's reason, then it hangs up */
+		c->broken = true;
+		return json_answer(c, len, got, e);
+	}
+	if (len > MBF_REPLY_MAX - 4 || got > 4 + len) {
+		c->broken = true;
+		return cx_fail(e, EPROTO, "binary mailbox reply of %u bytes "
+			       "(%zu read) is not one the fabric sends", len,
+			       got);
+	}
+	if ((r = read_full(c->fd, c->mbf, &got, 4 + len, e)) ||
+	    (r = cx_mbf_rep_parse(c->mbf + 4, len, &rp, e))) {
+		c->broken = true;
 		return r;
+	}
 	if (text_cap) {
 		size_t t = rp.text_len < text_cap - 1 ? rp.text_len :
 			text_cap - 1;

@@ -6,12 +6,29 @@
  */
 #include "client/mbox_client.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "spec/mbox.h"
 #include "util/util.h"
+
+/* N of "memN", N a plain decimal that fits a binary frame's 16 bits. */
+static bool memdev_index(const char *name, unsigned *idx)
+{
+	if (strncmp(name, "mem", 3) || !isdigit((unsigned char)name[3]))
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(name + 3, &end, 10);
+	if (*end || errno || v > 0xffff)
+		return false;
+	*idx = (unsigned)v;
+	return true;
+}
 
 int cx_mbox_ccall(struct cxlemu *c, const char *memdev, uint16_t opcode,
 		  const void *in, size_t in_len, uint8_t *out,
@@ -21,11 +38,11 @@ int cx_mbox_ccall(struct cxlemu *c, const char *memdev, uint16_t opcode,
 	struct cxlemu_reply rep;
 	size_t cap = out_len ? *out_len : 0;
 	unsigned idx;
-	int r, end = 0;
+	int r;
 
-	/* memN on a host's socket: the binary frame, no JSON either way */
-	if (cx_client_binary(c) && sscanf(memdev, "mem%u%n", &idx, &end) == 1 &&
-	    !memdev[end]) {
+	/* memN on a host's socket: the binary frame, no JSON either way;
+	 * any other name goes as JSON, which explains what it does not know */
+	if (cx_client_binary(c) && memdev_index(memdev, &idx)) {
 		cx_err e;
 		char busy[sizeof(err->msg)];
 		r = cx_client_mbox(c, idx, opcode, in, in_len, out, out_len, rc,
