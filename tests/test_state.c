@@ -270,6 +270,23 @@ static void test_refusals(void **state)
 	memcpy(at, moved, (size_t)len);
 	write_file(bent);
 	expect_refused(topo, "does not route");
+	/* a decoder's DPA moved onto the one before it: two regions would
+	 * share bytes, though every region still routes */
+	char *alias = cx_xstrdup(text);
+	for (at = strstr(alias, "\"dpa_base\""); at;
+	     at = strstr(at + 1, "\"dpa_base\"")) {
+		char *num = at + strlen("\"dpa_base\"");
+		num += strspn(num, ": ");
+		if (!strncmp(num, "268435456", 9)) {
+			/* 0 and blanks: the same length, still JSON */
+			memcpy(num, "0        ", 9);
+			break;
+		}
+	}
+	assert_non_null(at);
+	write_file(alias);
+	expect_refused(topo, "the decoder before it ends at");
+	free(alias);
 	/* a file with nothing to bring back is no reason to refuse */
 	struct cx_fabric *f = started(other);
 	struct cx_state_saved last = { 0 };

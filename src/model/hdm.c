@@ -323,6 +323,52 @@ uint64_t cx_memdev_free_capacity(const struct cx_memdev *m, enum cx_mode mode)
 	return avail;
 }
 
+int cx_memdev_check_dpa(const struct cx_memdev *m, cx_err *e)
+{
+	uint64_t end = 0;
+	bool gap = false;
+	char n[32];
+
+	for (int i = 0; i < CX_DECODERS_PER_PORT; i++) {
+		const struct cx_decoder *d = &m->decoders[i];
+		dname(d, n, sizeof(n));
+		if (!d->dpa_size) {
+			if (d->dpa_base || cx_hdm_skip(&d->regs))
+				return cx_fail(e, EINVAL, "%s has no DPA but a "
+					       "DPA base or skip", n);
+			gap = true;
+			continue;
+		}
+		if (gap)
+			return cx_fail(e, EINVAL, "%s holds DPA above a decoder "
+				       "that holds none (DPA goes in decoder "
+				       "order)", n);
+		/* inside the device; not checked against the partitions,
+		 * which a pending Set Partition Info may have moved at this
+		 * start */
+		uint64_t cap = m->vmem_size + m->pmem_size;
+		if (d->dpa_size % CX_HDM_ALIGN || d->dpa_base % CX_HDM_ALIGN ||
+		    d->dpa_base >= cap || d->dpa_size > cap - d->dpa_base)
+			return cx_fail(e, EINVAL, "%s: DPA %#llx+%#llx is not "
+				       "256 MiB aligned inside the device's "
+				       "%#llx bytes", n,
+				       (unsigned long long)d->dpa_base,
+				       (unsigned long long)d->dpa_size,
+				       (unsigned long long)cap);
+		if (d->dpa_base < end ||
+		    d->dpa_base - end != cx_hdm_skip(&d->regs))
+			return cx_fail(e, EINVAL, "%s: DPA starts at %#llx, but "
+				       "the decoder before it ends at %#llx and "
+				       "its skip is %#llx", n,
+				       (unsigned long long)d->dpa_base,
+				       (unsigned long long)end,
+				       (unsigned long long)cx_hdm_skip(
+					       &d->regs));
+		end = d->dpa_base + d->dpa_size;
+	}
+	return 0;
+}
+
 int cx_decoder_alloc_dpa(struct cx_memdev *m, enum cx_mode mode,
 			 uint64_t size, struct cx_decoder **out, cx_err *e)
 {

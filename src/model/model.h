@@ -318,6 +318,13 @@ int cx_port_decoders_committed(const struct cx_port *p);
 int cx_memdev_decoders_committed(const struct cx_memdev *m);
 /* Free DPA capacity of a partition (for region sizing). */
 uint64_t cx_memdev_free_capacity(const struct cx_memdev *m, enum cx_mode mode);
+/* The DPA rules a memdev's endpoint decoders keep (what alloc and free
+ * make true): allocations in decoder order from decoder 0, each a
+ * non-zero multiple of 256 MiB inside the device, after the one before,
+ * the gap recorded as its DPA skip (so no two decoders share a byte).
+ * For state restored from outside the model: -EINVAL naming the decoder
+ * and the rule. */
+int cx_memdev_check_dpa(const struct cx_memdev *m, cx_err *e);
 /* Can decoder d interleave `ways` at `gran` (encodings, level, and the
  * HPA address bits the decoder implements)?  0 or -EINVAL/-ENXIO. */
 int cx_decoder_check_interleave(const struct cx_decoder *d, int ways,

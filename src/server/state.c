@@ -801,6 +801,12 @@ int cx_state_apply(const struct cx_state *st, struct cx_fabric *f,
 		json_object_object_foreach(decs, dname, d)
 			if ((rc = restore_decoder(st, h, dname, d, e)))
 				return rc;
+		for (int i = 0; i < h->memdevs.n; i++) {
+			cx_err why;
+			if (cx_memdev_check_dpa(h->memdevs.v[i], &why))
+				return bad(st, e, "host %s: %s", hname,
+					   why.msg);
+		}
 		cx_host_decode_changed(h);  /* the compiled routes are stale */
 		for (size_t i = 0; i < json_object_array_length(regs); i++)
 			if ((rc = restore_targets(st, h, json_object_array_get_idx(
