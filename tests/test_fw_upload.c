@@ -14,6 +14,7 @@
 #include "test_mbox_fixture.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "model/fw_upload.h"
@@ -219,6 +220,40 @@ static void test_free_while_running(void **s)
 	mx_free(held_upload(img, sizeof(img), 5));
 }
 
+/* The loader's worker is a second thread: its mailbox calls may finish
+ * its own firmware transfers, never a sanitize, whose completion rewrites
+ * media the request thread lends without the mailbox's lock. */
+static void *poll_off_media(void *arg)
+{
+	struct mx *x = arg;
+	cx_mbox_thread_off_media();
+	cx_mbox_poll(x->m);
+	return NULL;
+}
+
+static void test_worker_leaves_media_alone(void **s)
+{
+	(void)s;
+	struct mx *x = setup();
+	struct cx_mbox_status st;
+	pthread_t t;
+
+	assert_int_equal(mx_run(x, CX_OP_SANITIZE, NULL, 0, NULL, NULL),
+			 CX_RC_BG_STARTED);
+	advance(5ULL * 3600 * 1000000000ULL);   /* long past due */
+	assert_int_equal(pthread_create(&t, NULL, poll_off_media, x), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* the worker left it running (read without polling: no other
+	 * thread runs now) */
+	assert_true(x->m->mbox->bg.running);
+	assert_int_equal(x->m->mbox->bg.opcode, CX_OP_SANITIZE);
+	/* this thread's poll is the request thread's, and finishes it */
+	assert_int_equal(cx_mbox_status(x->m, &st), 0);
+	assert_false(st.bg_running);
+	assert_true(st.sanitize_done);
+	mx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_running_upload_rules),
 		cmocka_unit_test(test_idle_rules),
 		cmocka_unit_test(test_free_while_running),
+		cmocka_unit_test(test_worker_leaves_media_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

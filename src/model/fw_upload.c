@@ -241,6 +241,7 @@ static void *worker(void *arg)
 	uint32_t off = 0, written;
 	enum cx_fwl_err err;
 
+	cx_mbox_thread_off_media();
 	set_progress(u, CX_FWL_PREPARING);
 	if ((err = prepare(u, u->size)) != CX_FWL_ERR_NONE) {
 		set_error(u, err);

@@ -207,10 +207,26 @@ void cx_mbox_bg_complete(struct cx_mbox_state *st, bool aborted)
 
 /* Complete what is due on every head of the device: a sanitize started
  * through one head ends for all of them. */
+/* Set on a thread beside the daemon's request thread (the firmware
+ * loader's worker): it may finish firmware transfers, whose completion
+ * touches only the mailbox's own state, but not sanitize, erase or media
+ * operations, whose completion rewrites media that the request thread
+ * lends and takes back without this lock.  Those wait for the request
+ * thread's next poll. */
+static _Thread_local bool off_media;
+
+void cx_mbox_thread_off_media(void)
+{
+	off_media = true;
+}
+
 void cx_mbox_poll_locked(struct cx_mbox_state *st)
 {
 	for (int i = 0; i < st->dev->heads.n; i++) {
 		struct cx_mbox_state *h = st->dev->heads.v[i];
+		if (off_media && h->bg.opcode != CX_OP_TRANSFER_FW &&
+		    h->bg.opcode != CX_OP_ACTIVATE_FW)
+			continue;
 		if (h->bg.running &&
 		    cx_mbox_now(h) - h->bg.start_ns >= h->bg.duration_ns)
 			cx_mbox_bg_complete(h, false);

@@ -398,6 +398,10 @@ uint8_t cx_mbox_bg_percent(struct cx_mbox_state *st);
 void cx_mbox_bg_complete(struct cx_mbox_state *st, bool aborted);
 /* Complete what is due on every head of st's device. */
 void cx_mbox_poll_locked(struct cx_mbox_state *st);
+/* Called first on a thread other than the daemon's request thread: its
+ * mailbox calls then finish only firmware transfers that are due, never
+ * a background command whose completion rewrites media (mbox.c). */
+void cx_mbox_thread_off_media(void);
 
 /* device.c: state, settings kept in flash, identify, partitions, LSA */
 cx_mbox_handler cx_cmd_identify, cx_cmd_get_partition, cx_cmd_set_partition,
