@@ -24,6 +24,14 @@ struct lent {
 	bool keep;              /* a grant still covers it (reclaim marks) */
 };
 
+/* Store bytes [start, start+len) held elsewhere (media.h, overlays). */
+struct overlay {
+	uint64_t start, len;
+	cx_media_at_fn at;
+	void *ctx;
+	char owner[64];
+};
+
 struct cx_store {
 	char *name;
 	int fd;                 /* the base: only the daemon holds it */
@@ -33,6 +41,8 @@ struct cx_store {
 	uint8_t *map;           /* base, lent blocks laid over it */
 	struct lent **lent;     /* sorted by start, disjoint */
 	int nlent;
+	struct overlay *over;   /* disjoint, unordered */
+	int nover;
 	int refs;
 };
 
@@ -81,6 +91,7 @@ static void store_put(struct cx_store *st)
 	if (st->map)
 		munmap(st->map, st->size);
 	close(st->fd);
+	free(st->over);
 	free(st->lent);
 	free(st->name);
 	free(st);
@@ -338,10 +349,72 @@ void cx_media_guard_install(void)
 	sigaction(SIGBUS, &sa, &prev_bus);
 }
 
-enum copy_op { COPY_IN, COPY_OUT, FILL_ZERO };
+enum copy_op { COPY_IN, COPY_OUT, FILL_ZERO, FILL_BYTE };
+
+static const struct overlay *overlay_at(const struct cx_store *st,
+					uint64_t pos, uint64_t *next)
+{
+	*next = UINT64_MAX;
+	for (int i = 0; i < st->nover; i++) {
+		const struct overlay *o = &st->over[i];
+		if (pos >= o->start && pos - o->start < o->len)
+			return o;
+		if (o->start > pos && o->start < *next)
+			*next = o->start;
+	}
+	return NULL;
+}
+
+uint8_t *cx_media_at(struct cx_media *m, uint64_t off, uint64_t *left)
+{
+	struct cx_store *st = m->store;
+	uint64_t pos = m->offset + off, next, rest = m->size - off;
+	const struct overlay *o = st->nover ? overlay_at(st, pos, &next) : NULL;
+	uint8_t *p;
+	if (o) {
+		uint64_t n;
+		p = o->at(o->ctx, pos - o->start, &n);
+		if (n > o->start + o->len - pos)
+			n = o->start + o->len - pos;
+		*left = n < rest ? n : rest;
+		return p;
+	}
+	*left = st->nover && next - pos < rest ? next - pos : rest;
+	return m->map + off;
+}
+
+bool cx_media_overlaid(const struct cx_media *m)
+{
+	return m->store->nover > 0;
+}
+
+/* The copy itself, overlays followed piece by piece. */
+static void apply(struct cx_media *m, enum copy_op op, uint64_t off,
+		  uint8_t *buf, size_t len, int byte)
+{
+	while (len) {
+		uint64_t n = len;
+		uint8_t *p = m->map + off;
+		if (m->store->nover) {
+			p = cx_media_at(m, off, &n);
+			if (n > len)
+				n = len;
+		}
+		if (op == COPY_OUT)
+			memcpy(buf, p, n);
+		else if (op == COPY_IN)
+			memcpy(p, buf, n);
+		else
+			memset(p, op == FILL_ZERO ? 0 : byte, n);
+		if (buf)
+			buf += n;
+		off += n;
+		len -= n;
+	}
+}
 
 static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
-		   void *buf, size_t len, cx_err *e)
+		   void *buf, size_t len, int byte, cx_err *e)
 {
 	sigjmp_buf jb;
 	/* savemask 0: saving the mask is a syscall per copy, and the
@@ -356,12 +429,7 @@ static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
 			       m->path ? " " : "", m->path ? m->path : "");
 	}
 	guard_jmp = &jb;
-	if (op == COPY_OUT)
-		memcpy(buf, m->map + off, len);
-	else if (op == COPY_IN)
-		memcpy(m->map + off, buf, len);
-	else
-		memset(m->map + off, 0, len);
+	apply(m, op, off, buf, len, byte);
 	guard_jmp = NULL;
 	return 0;
 }
@@ -386,7 +454,7 @@ int cx_media_read(struct cx_media *m, uint64_t off, void *buf, size_t len,
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
-		rc = guarded(m, COPY_OUT, off, buf, len, e);
+		rc = guarded(m, COPY_OUT, off, buf, len, 0, e);
 	return rc;
 }
 
@@ -423,7 +491,7 @@ int cx_media_write(struct cx_media *m, uint64_t off, const void *buf,
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
-		rc = guarded(m, COPY_IN, off, (void *)buf, len, e);
+		rc = guarded(m, COPY_IN, off, (void *)buf, len, 0, e);
 	if (!rc && len)
 		rc = write_through(m, off, len, e);
 	return rc;
@@ -456,7 +524,18 @@ int cx_media_zero(struct cx_media *m, uint64_t off, uint64_t len, cx_err *e)
 {
 	int rc = check_range(m, off, len, e);
 	if (!rc && len)
-		rc = guarded(m, FILL_ZERO, off, NULL, len, e);
+		rc = guarded(m, FILL_ZERO, off, NULL, len, 0, e);
+	if (!rc && len)
+		rc = write_through(m, off, len, e);
+	return rc;
+}
+
+int cx_media_fill(struct cx_media *m, uint64_t off, int byte, uint64_t len,
+		  cx_err *e)
+{
+	int rc = check_range(m, off, len, e);
+	if (!rc && len)
+		rc = guarded(m, FILL_BYTE, off, NULL, len, byte & 0xff, e);
 	if (!rc && len)
 		rc = write_through(m, off, len, e);
 	return rc;
@@ -589,6 +668,16 @@ int cx_media_lend(struct cx_media *m, uint64_t off, uint64_t len,
 		*n = 1;
 		return 0;
 	}
+	for (int i = 0; i < st->nover; i++)
+		if (st->over[i].start < s1 && st->over[i].start +
+		    st->over[i].len > s0)
+			return cx_fail(e, EBUSY, "media %s: bytes %#llx..%#llx "
+				       "are held by %s, which maps them in "
+				       "another order; they cannot be lent as "
+				       "blocks too until it is taken apart",
+				       m->name, (unsigned long long)off,
+				       (unsigned long long)(off + len),
+				       st->over[i].owner);
 	while (pos < s1) {
 		int i = lent_find(st, pos);
 		if (i < 0) {
@@ -690,9 +779,114 @@ int cx_media_erase(struct cx_media *m, cx_err *e)
 				  FALLOC_FL_KEEP_SIZE, (off_t)(a - l->start),
 				  (off_t)(b - a));
 	}
+	/* overlaid bytes are not in the store: zero them where they are */
+	for (int i = 0; i < st->nover; i++) {
+		uint64_t a = s0 > st->over[i].start ? s0 : st->over[i].start;
+		uint64_t b = st->over[i].start + st->over[i].len;
+		b = s1 < b ? s1 : b;
+		int rc = a < b ? cx_media_zero(m, a - s0, b - a, e) : 0;
+		if (rc)
+			return rc;
+	}
 	/* holes: zeroes that commit no memory (and no disk) */
 	if (fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (off_t)s0, (off_t)m->size) == 0)
 		return 0;
 	return cx_media_zero(m, 0, m->size, e);
+}
+
+/* ---- overlays ---- */
+
+int cx_media_overlay(struct cx_media *m, uint64_t off, uint64_t len,
+		     cx_media_at_fn at, void *ctx, const char *owner,
+		     cx_err *e)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len;
+	int rc = check_range(m, off, len, e);
+	if (rc)
+		return rc;
+	if (cx_media_lent_in(m, off, len))
+		return cx_fail(e, EBUSY, "media %s: bytes %#llx..%#llx are lent "
+			       "as blocks already", m->name,
+			       (unsigned long long)off,
+			       (unsigned long long)(off + len));
+	for (int i = 0; i < st->nover; i++)
+		if (st->over[i].start < s1 &&
+		    st->over[i].start + st->over[i].len > s0)
+			return cx_fail(e, EBUSY, "media %s: bytes %#llx..%#llx "
+				       "are held by %s already", m->name,
+				       (unsigned long long)off,
+				       (unsigned long long)(off + len),
+				       st->over[i].owner);
+	st->over = cx_xrealloc(st->over, sizeof(*st->over) *
+			       (size_t)(st->nover + 1));
+	struct overlay *o = &st->over[st->nover++];
+	*o = (struct overlay){ s0, len, at, ctx, "" };
+	snprintf(o->owner, sizeof(o->owner), "%s", owner);
+	return 0;
+}
+
+void cx_media_overlay_end(struct cx_media *m, void *ctx)
+{
+	struct cx_store *st = m->store;
+	for (int i = 0; i < st->nover; i++)
+		if (st->over[i].ctx == ctx) {
+			st->over[i] = st->over[--st->nover];
+			return;
+		}
+}
+
+bool cx_media_lent_in(const struct cx_media *m, uint64_t off, uint64_t len)
+{
+	const struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len;
+	for (int i = 0; i < st->nlent; i++)
+		if (st->lent[i]->start < s1 &&
+		    st->lent[i]->start + st->lent[i]->len > s0)
+			return true;
+	return false;
+}
+
+int cx_media_data_next(const struct cx_media *m, uint64_t off, uint64_t end,
+		       uint64_t *a, uint64_t *b)
+{
+	const struct cx_store *st = m->store;
+	off_t s0 = (off_t)(m->offset + off), s1 = (off_t)(m->offset + end);
+	if (s0 >= s1)
+		return 1;
+	off_t d = lseek(st->fd, s0, SEEK_DATA);
+	if (d < 0 && errno != ENXIO) {
+		/* no hole support: all of it is data */
+		*a = off;
+		*b = end;
+		return 0;
+	}
+	if (d < 0 || d >= s1)
+		return 1;
+	off_t h = lseek(st->fd, d, SEEK_HOLE);
+	if (h < 0 || h > s1)
+		h = s1;
+	*a = (uint64_t)d - m->offset;
+	*b = (uint64_t)h - m->offset;
+	return 0;
+}
+
+void cx_media_punch(struct cx_media *m, uint64_t off, uint64_t len)
+{
+	if (m->store->file || !len)
+		return;
+	if (fallocate(m->store->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(m->offset + off), (off_t)len) < 0) {
+		/* the bytes stay: only memory is lost, not data */
+	}
+}
+
+int cx_media_lent_fd(const char *what, uint64_t size, int *out, cx_err *e)
+{
+	char name[240];
+	snprintf(name, sizeof(name), "cxlemu%s%s%s:%.120s",
+		 lend_tag[0] ? "[" : "", lend_tag, lend_tag[0] ? "]" : "",
+		 what);
+	return memfd_new(name, size, true, out, e);
 }

@@ -156,4 +156,42 @@ int cx_media_lent_blocks(const struct cx_media *m);
  * earlier daemon (server/mappers.c).  Process-wide; NULL: none. */
 void cx_media_set_tag(const char *tag);
 
+
+/* ---- overlays: bytes of a slice held elsewhere (a region view) ---- */
+
+/*
+ * While a region view (model/region_view.h) holds an interleaved region's
+ * bytes in HPA order, the device bytes it took are not in the store any
+ * more: every access by device offset to [off, off+len) of m goes through
+ * `at`, which gives the address of byte `adv` of the range and how many
+ * bytes follow it there (*left, to the end of its granule).  Refused
+ * (-EBUSY) over bytes lent as blocks or held by another overlay; lending
+ * overlaid bytes is refused too.  Accesses elsewhere use m->map as before.
+ */
+typedef uint8_t *(*cx_media_at_fn)(void *ctx, uint64_t adv, uint64_t *left);
+int cx_media_overlay(struct cx_media *m, uint64_t off, uint64_t len,
+		     cx_media_at_fn at, void *ctx, const char *owner,
+		     cx_err *e);
+void cx_media_overlay_end(struct cx_media *m, void *ctx);
+/* Does any overlay lie on m's store? (the fast paths' one test) */
+bool cx_media_overlaid(const struct cx_media *m);
+/* Byte `off` of m, wherever it is held, and the bytes that follow it
+ * contiguously there (at least 1, at most to m's end). */
+uint8_t *cx_media_at(struct cx_media *m, uint64_t off, uint64_t *left);
+/* Is any byte of [off, off+len) lent as a block? */
+bool cx_media_lent_in(const struct cx_media *m, uint64_t off, uint64_t len);
+/* The next extent holding data in [off, end) of m's store: 0 and [*a, *b)
+ * (m-relative), or 1 when there is none (a memfd's holes read as zero). */
+int cx_media_data_next(const struct cx_media *m, uint64_t off, uint64_t end,
+		       uint64_t *a, uint64_t *b);
+/* Free the store's memory behind [off, off+len) (a memfd base only; the
+ * bytes read as zero until written again). */
+void cx_media_punch(struct cx_media *m, uint64_t off, uint64_t len);
+/* Set [off, off+len) to `byte` (a ranged media operation). */
+int cx_media_fill(struct cx_media *m, uint64_t off, int byte, uint64_t len,
+		  cx_err *e);
+/* A memfd of `size` bytes named like a lent block ("cxlemu[TAG]:WHAT"),
+ * sealed against growing, that can be emptied to take it back. */
+int cx_media_lent_fd(const char *what, uint64_t size, int *out, cx_err *e);
+
 #endif

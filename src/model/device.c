@@ -58,9 +58,7 @@ static int dpa_apply(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 		} else if (fill == 0) {
 			rc = cx_media_zero(md, off, n, e);
 		} else {
-			rc = cx_media_write(md, off, NULL, 0, e); /* range */
-			if (!rc)
-				memset(md->map + off, fill, (size_t)n);
+			rc = cx_media_fill(md, off, fill, n, e);
 		}
 		if (rc)
 			return rc;
