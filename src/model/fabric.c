@@ -9,6 +9,7 @@
  */
 #include "model.h"
 #include "mbox.h"
+#include "region_view.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -160,6 +161,8 @@ void cx_fabric_free(struct cx_fabric *f)
 {
 	if (!f)
 		return;
+	cx_fabric_views_settle(f, true); /* bytes back into the stores */
+	cx_vec_free(&f->views);
 	cx_mbox_free_fabric(f); /* records a clean shutdown */
 	for (int i = 0; i < f->hosts.n; i++)
 		host_free(f->hosts.v[i]);

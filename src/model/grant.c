@@ -14,9 +14,11 @@
  * grant covers any more, however the grant ended, so the checks are not
  * spread over every path that can end one.  A block two hosts share
  * (heads of one device) stays lent while either host's grant covers it.
+ * Region views (region_view.h) are taken apart on the same occasions.
  */
 #include "dax.h"
 #include "grant.h"
+#include "region_view.h"
 
 #include <errno.h>
 
@@ -46,10 +48,13 @@ int cx_fabric_reclaim(struct cx_fabric *f, cx_err *e)
 {
 	int taken = 0, err = 0, lent = 0;
 
+	/* views first: a view taken apart gives its bytes back to the
+	 * stores, where the blocks below may then be lent again */
+	taken += cx_fabric_views_settle(f, false);
 	for (int i = 0; i < f->media.n; i++)
 		lent += cx_media_lent_blocks(f->media.v[i]);
 	if (!lent)
-		return 0; /* nothing to take back: no grant to work out */
+		return taken; /* no blocks to take back: no grant to work out */
 
 	for (int i = 0; i < f->media.n; i++)
 		cx_media_keep_clear(f->media.v[i]);

@@ -200,6 +200,8 @@ struct cx_region {
 	bool noncoherent;           /* how hosts map it by default: a cached
 				       copy each (issue 11), or coherent */
 	int mapped;                 /* clients holding a mapping */
+	struct cx_rview *view;      /* its bytes in HPA order, while a view
+				       holds them (model/region_view.h) */
 };
 
 /* ---- who may open the fabric's sockets (server.h) ---- */
@@ -247,6 +249,7 @@ struct cx_fabric {
 	bool started;               /* media opened */
 	bool finalized;
 	cx_vec warnings;            /* char *: accepted but noteworthy input */
+	cx_vec views;               /* struct cx_rview *: region views */
 };
 
 /* ---- construction (used by config) ---- */

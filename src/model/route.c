@@ -40,6 +40,7 @@
 #include "model.h"
 #include "dax.h"
 #include "mbox.h"
+#include "region_view.h"
 #include "util/stream.h"
 
 #include <errno.h>
@@ -317,6 +318,7 @@ struct stride {
 	uint8_t *dst;
 	const uint8_t *src;
 	int bad;                    /* a piece past its media's end */
+	struct cx_rview *view;      /* view_copy's */
 	bool stream;                /* non-temporal stores (writes) */
 };
 
@@ -329,15 +331,44 @@ static int stride_piece(void *arg, int j, uint64_t adv, uint64_t n)
 		c->bad = 1;
 		return -EIO;
 	}
-	if (c->src) {
-		if (c->stream)
-			cx_copy_stream(m->map + moff, c->src, n);
-		else
-			memcpy(m->map + moff, c->src, n);
-		c->src += n;
+	while (n) {
+		/* a device's bytes another region's view holds are reached
+		 * through it (media.h, overlays) */
+		uint64_t k = n;
+		uint8_t *p = m->map + moff;
+		if (cx_media_overlaid(m)) {
+			p = cx_media_at(m, moff, &k);
+			if (k > n)
+				k = n;
+		}
+		if (c->src) {
+			if (c->stream)
+				cx_copy_stream(p, c->src, k);
+			else
+				memcpy(p, c->src, k);
+			c->src += k;
+		} else {
+			memcpy(c->dst, p, k);
+			c->dst += k;
+		}
+		moff += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* A region with a view: its bytes are in region order, one copy. */
+static int view_copy(void *arg)
+{
+	struct stride *c = arg;
+	uint8_t *p = cx_rview_map(c->view) + c->off;
+	if (c->src && c->len >= CX_STREAM_MIN) {
+		cx_copy_stream(p, c->src, c->len);
+		cx_stream_fence();
+	} else if (c->src) {
+		memcpy(p, c->src, c->len);
 	} else {
-		memcpy(c->dst, m->map + moff, n);
-		c->dst += n;
+		memcpy(c->dst, p, c->len);
 	}
 	return 0;
 }
@@ -403,6 +434,13 @@ static int region_rw(struct cx_region *r, uint64_t off, uint8_t *dst,
 			       (unsigned long long)r->size);
 	if (len && (rc = check_access(r, off, len, wr, e)))
 		return rc;
+	if (len && r->view) {
+		struct stride c = { .view = r->view, .off = off, .len = len,
+				      .dst = dst, .src = src };
+		char what[32];
+		snprintf(what, sizeof(what), "region%d", r->id);
+		return cx_media_guarded(view_copy, &c, what, e);
+	}
 	struct cx_route_layout L;
 	if (len && cx_route_region_layout(r, &L) == 0) {
 		struct stride c = { .L = &L, .off = off, .len = len,
