@@ -671,14 +671,24 @@ static uint64_t fz_walk(const struct fz_span *s, uint8_t *buf, int dir)
 			       (unsigned long long)(s->off + i),
 			       (unsigned long long)moff, m ? m->name : "?",
 			       m ? (unsigned long long)m->size : 0ULL);
-		if (dir == 0)
-			memcpy(buf + i, m->map + moff, n);
-		else if (memcmp(buf + i, m->map + moff, n)) {
-			for (size_t j = 0; j < n; j++)
-				if (buf[i + j] != m->map[moff + j])
-					return s->off + i + j + 1;
+		while (n) {
+			/* the device's bytes wherever they are held: in
+			 * the store, or in a region view (media.h) */
+			uint64_t k;
+			const uint8_t *p = cx_media_at(m, moff, &k);
+			if (k > n)
+				k = n;
+			if (dir == 0)
+				memcpy(buf + i, p, k);
+			else if (memcmp(buf + i, p, k)) {
+				for (size_t j = 0; j < k; j++)
+					if (buf[i + j] != p[j])
+						return s->off + i + j + 1;
+			}
+			i += k;
+			moff += k;
+			n -= k;
 		}
-		i += n;
 	}
 	return 0;
 }
@@ -737,6 +747,27 @@ static void fz_check_dax_map(const struct cx_srv_call *c)
 			fz_die("dax-map: descriptor %d spans %#llx bytes but "
 			       "its file holds %#llx", i, (unsigned long long)l,
 			       (unsigned long long)st.st_size);
+	}
+	/* a region view: one descriptor, the device's bytes in order, and
+	 * no extents; nothing more is reachable */
+	struct json_object *jview;
+	if (json_object_object_get_ex(c->result, "view", &jview)) {
+		int v = json_object_get_int(jview);
+		if (nl != 1 || v != 0 ||
+		    json_object_get_uint64(json_object_array_get_idx(lens,
+								     0)) != size)
+			fz_die("dax-map: view %d of %d descriptors does not "
+			       "span the device's %#llx bytes", v, nl,
+			       (unsigned long long)size);
+		for (int j = 0; j < ways; j++) {
+			struct json_object *xs;
+			if (!json_object_object_get_ex(json_object_array_get_idx(
+				    ents, (size_t)j), "extents", &xs) ||
+			    json_object_array_length(xs))
+				fz_die("dax-map entry %d of a view has extents",
+				       j);
+		}
+		return;
 	}
 	/* each position's extents lie inside their descriptors and hold
 	 * exactly its share of the device: nothing more is reachable */

@@ -16,10 +16,14 @@
  * reach the region's bytes and nothing else; when the region stops being
  * this program's (destroyed, erased, switched to system-ram, the fabric
  * stopped) they are taken back, and a later access raises SIGBUS, as on
- * Linux device-DAX whose device went away.  It fails, saying why, when
- * the interleave granularity is below the page size or the process cannot
- * hold one mapping per granule; cxlemu_dax_read/write/copy then serve at
- * any granularity, translating once per granule.  While a device is open
+ * Linux device-DAX whose device went away.  An interleaved device over
+ * memfd media comes as its region's view (its bytes in order in one
+ * descriptor): one mapping at any granularity.  Otherwise (file-backed
+ * media, a device shared with another host: cxlemu_dax_view says why) a
+ * mapping fails, saying why, when the interleave granularity is below the
+ * page size or the process cannot hold one mapping per granule;
+ * cxlemu_dax_read/write/copy then serve at any granularity, translating
+ * once per granule.  While a device is open
  * its region counts as mapped and cannot be destroyed; closing the handle,
  * the connection, or the process releases it.
  */
@@ -46,6 +50,10 @@ uint64_t cxlemu_dax_size(const struct cxlemu_dax *d);
 uint64_t cxlemu_dax_align(const struct cxlemu_dax *d);
 uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d);
 int cxlemu_dax_ways(const struct cxlemu_dax *d);
+/* 1 when the device came as its region's view (one mapping at any
+ * granularity), else 0 with *why (if not NULL) pointing at the daemon's
+ * one line saying why not ("" for a device that is not interleaved). */
+int cxlemu_dax_view(const struct cxlemu_dax *d, const char **why);
 
 /* Map [offset, offset+len): page aligned.  `hint` non-NULL with `fixed`
  * places it there (MAP_FIXED).  Unmap with munmap(). */

@@ -157,6 +157,20 @@ int cxlemu_dax_open(struct cxlemu *c, const char *device,
 		}
 	}
 	L->first[L->ilv.ways] = nx;
+	struct json_object *vw;
+	if (json_object_object_get_ex(res, "view", &vw)) {
+		if (!json_object_is_type(vw, json_type_int) ||
+		    json_object_get_int(vw) < 0 ||
+		    json_object_get_int(vw) >= L->nfds) {
+			rc = bad_reply(err, "view");
+			goto fail;
+		}
+		L->view = json_object_get_int(vw);
+		L->viewed = true;
+	} else if (json_object_object_get_ex(res, "view_fallback", &vw)) {
+		snprintf(L->view_fallback, sizeof(L->view_fallback), "%s",
+			 json_object_get_string(vw));
+	}
 	if ((rc = cx_dax_layout_check(L, &e))) {
 		to_err(err, rc, &e);
 		goto fail;
@@ -250,6 +264,13 @@ uint64_t cxlemu_dax_size(const struct cxlemu_dax *d) { return d->L.size; }
 uint64_t cxlemu_dax_align(const struct cxlemu_dax *d) { return d->L.align; }
 uint32_t cxlemu_dax_granularity(const struct cxlemu_dax *d) { return d->L.ilv.gran; }
 int cxlemu_dax_ways(const struct cxlemu_dax *d) { return d->L.ilv.ways; }
+
+int cxlemu_dax_view(const struct cxlemu_dax *d, const char **why)
+{
+	if (why)
+		*why = d->L.viewed ? "" : d->L.view_fallback;
+	return d->L.viewed;
+}
 
 int cxlemu_dax_map_at(struct cxlemu_dax *d, uint64_t offset, uint64_t len,
 		      int prot, void *hint, int fixed, void **addr,

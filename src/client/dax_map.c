@@ -18,6 +18,12 @@ void cx_dax_where(const struct cx_dax_layout *L, uint64_t off, int *fd,
 {
 	int j;
 	uint64_t adv;
+	if (L->viewed) {
+		*fd = L->view;
+		*fdoff = off;
+		*left = off < L->size ? L->size - off : 0;
+		return;
+	}
 	cx_dax_period(&L->ilv, off, &j, &adv, left);
 	for (int x = L->first[j]; x < L->first[j + 1]; x++) {
 		const struct cx_dax_extent *t = &L->ext[x];
@@ -58,7 +64,9 @@ static int walk_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 		int fd;
 		uint64_t fdoff, left;
 		cx_dax_where(L, off, &fd, &fdoff, &left);
-		if (L->ilv.ways == 1) {
+		if (L->viewed) {
+			left = len;     /* a view: one run */
+		} else if (L->ilv.ways == 1) {
 			/* one position: a run goes on to its extent's end,
 			 * whatever the granularity (walking 256 B granules of
 			 * a 1 GiB device one by one cost 4 M steps) */
@@ -75,7 +83,7 @@ static int walk_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 		}
 		uint64_t run = left < len ? left : len;
 		/* extend while the next granule continues in the same fd */
-		while (run < len && L->ilv.ways > 1) {
+		while (run < len && L->ilv.ways > 1 && !L->viewed) {
 			int fd2;
 			uint64_t off2, left2;
 			cx_dax_where(L, off + run, &fd2, &off2, &left2);
@@ -102,7 +110,7 @@ uint64_t cx_dax_runs(const struct cx_dax_layout *L, uint64_t off, uint64_t len)
 {
 	uint64_t n = 0;
 	uint32_t g = L->ilv.gran;
-	if (L->ilv.ways == 1 || g >= len) {
+	if (L->viewed || L->ilv.ways == 1 || g >= len) {
 		walk_runs(L, off, len, count_run, &n);
 		return n;
 	}
@@ -170,7 +178,7 @@ int cx_dax_map(const struct cx_dax_layout *L, uint64_t off, uint64_t len,
 			       "offset and a non-zero page-aligned length "
 			       "(offset %#llx, length %#llx)", L->name,
 			       (unsigned long long)off, (unsigned long long)len);
-	if (L->ilv.ways > 1 && L->ilv.gran % pg)
+	if (L->ilv.ways > 1 && !L->viewed && L->ilv.gran % pg)
 		return cx_fail(e, ENOTSUP, "%s: interleave granularity %u B is "
 			       "below the page size (%llu B), so one page "
 			       "spans %d devices and cannot be one mapping; "
@@ -302,7 +310,7 @@ static int granule_piece(void *arg, int j, uint64_t adv, uint64_t n)
 static int walk_granules(const struct cx_dax_layout *L, uint64_t off,
 			 uint64_t len, run_fn fn, void *ctx)
 {
-	if (L->ilv.ways == 1 || !len)
+	if (L->ilv.ways == 1 || L->viewed || !len)
 		return walk_runs(L, off, len, fn, ctx);
 	struct granule_walk g = { .L = L, .off = off, .fn = fn, .ctx = ctx };
 	for (int j = 0; j < L->ilv.ways; j++)
@@ -380,6 +388,13 @@ int cx_dax_layout_check(const struct cx_dax_layout *L, cx_err *e)
 		return cx_fail(e, EPROTO, "%s: %d ways of %u bytes cannot lay "
 			       "out %llu bytes", L->name, L->ilv.ways,
 			       L->ilv.gran, (unsigned long long)L->size);
+	if (L->viewed) {
+		if (L->view >= L->nfds || L->fd_len[L->view] < L->size)
+			return cx_fail(e, EPROTO, "%s: its view (descriptor %d) "
+				       "does not hold its %llu bytes", L->name,
+				       L->view, (unsigned long long)L->size);
+		return 0;
+	}
 	for (int j = 0; j < L->ilv.ways; j++) {
 		uint64_t have = 0;
 		if (L->first[j] < 0 || L->first[j + 1] < L->first[j] ||

@@ -10,7 +10,10 @@
  * per granule, which needs the granularity to be a multiple of the page
  * size and the process to have room for that many mappings.  The exact
  * path copies granule by granule through whole-media mappings instead and
- * works at any granularity.
+ * works at any granularity.  An interleaved device over memfd media comes
+ * as its region's view instead: one descriptor holding the device's bytes
+ * in order, so it is one mapping at any granularity and the exact path
+ * is one memcpy.
  */
 #ifndef CXLEMU_DAX_MAP_H
 #define CXLEMU_DAX_MAP_H
@@ -44,6 +47,13 @@ struct cx_dax_layout {
 	 * (its granules k / ways * gran onward lie in them back to back) */
 	int first[CX_DAX_MAX_WAYS + 1];
 	struct cx_dax_extent ext[CX_DAX_MAX_FDS];
+	/* viewed: fds[view] is the region's view (model/region_view.h),
+	 * the device's bytes in order: one mapping, the exact path one
+	 * copy, and no extents.  Else the extents above; view_fallback
+	 * says why, for an interleaved device */
+	bool viewed;
+	int view;
+	char view_fallback[256];
 	/* the last mappings made (cx_dax_note) */
 	struct { uintptr_t addr; uint64_t off, len; } maps[16];
 	int next_map;

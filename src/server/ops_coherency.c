@@ -137,7 +137,7 @@ int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e)
 
 	if ((err = cx_srv_dax_device(c, &r, e)) ||
 	    (err = cx_proto_get_int(c->req, "pid", false, &pid, e)) ||
-	    (err = cx_srv_region_blocks(r, b, e)) ||
+	    (err = cx_srv_region_blocks(c->fabric, r, b, e)) ||
 	    (err = get_registry(e)) ||
 	    (err = hand_over(c, registry_fd, "registry", e)))
 		goto fail;

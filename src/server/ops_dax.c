@@ -8,6 +8,10 @@
  * position, the extents of its DPA range, each a block's descriptor and
  * offset.  The descriptors reach those blocks and nothing else, so a
  * program cannot map bytes outside the region, whatever offsets it tries.
+ * An interleaved region over memfd media is handed over as its view
+ * instead (model/region_view.h): "view" names the one descriptor holding
+ * the device's bytes in order, and the entries have no extents; where a
+ * view is impossible, "view_fallback" says why in one line.
  * The region counts its mapping clients: a client that unmaps, closes its
  * connection or dies releases its count (its stores to persistent media
  * are then written back), so a region can be destroyed again once nobody
@@ -23,6 +27,7 @@
 
 #include "model/dax.h"
 #include "model/grant.h"
+#include "model/region_view.h"
 #include "proto/json.h"
 
 /* One client's hold on one region's DAX device. */
@@ -179,15 +184,28 @@ int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e)
 	return 0;
 }
 
-int cx_srv_region_blocks(struct cx_region *r, struct cx_srv_blocks *b,
-			 cx_err *e)
+int cx_srv_region_blocks(struct cx_fabric *f, struct cx_region *r,
+			 struct cx_srv_blocks *b, cx_err *e)
 {
 	struct cx_media_lease ls[CX_PROTO_MAX_FDS];
+	struct cx_rview *v;
 	int n, rc;
 
 	memset(b, 0, sizeof(*b));
 	if ((rc = cx_region_grant(r, &b->g, e)))
 		return rc;
+	cx_region_view(f, r, &v, b->why, sizeof(b->why));
+	if (v) {
+		/* one block: the region's bytes in order; keyed (for line
+		 * states) by no store and the view's own number */
+		uint64_t size = cx_rview_size(v);
+		b->view = true;
+		b->blk[0] = (struct cx_media_lease){ cx_rview_fd(v), 0, size,
+						     size, v, NULL,
+						     cx_rview_serial(v) };
+		b->n = 1;
+		return 0;   /* first[] all 0: no extents */
+	}
 	for (int j = 0; j < b->g.ilv.ways; j++) {
 		b->first[j] = b->next;
 		if ((rc = cx_media_lend(b->g.part[j].media, b->g.part[j].off,
@@ -241,7 +259,7 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 			       "reconfigure-device dax%d.0 -m devdax",
 			       r->id, r->id);
 	struct cx_srv_blocks *b = cx_xcalloc(1, sizeof(*b));
-	if ((err = cx_srv_region_blocks(r, b, e)))
+	if ((err = cx_srv_region_blocks(c->fabric, r, b, e)))
 		goto out;
 	for (int i = 0; i < b->n; i++) {
 		int fd = dup(b->blk[i].fd);
@@ -302,6 +320,11 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 		cx_mode_name(r->mode)));
 	json_object_object_add(res, "coherency", json_object_new_string(
 		r->noncoherent ? "noncoherent" : "coherent"));
+	if (b->view)
+		json_object_object_add(res, "view", json_object_new_int(0));
+	else if (b->why[0])
+		json_object_object_add(res, "view_fallback",
+				       json_object_new_string(b->why));
 	json_object_object_add(res, "fd_len", lens);
 	json_object_object_add(res, "entries", ents);
 	c->result = res;

@@ -175,8 +175,9 @@ int cx_srv_dax_device(struct cx_srv_call *c, struct cx_region **out,
 		      cx_err *e);
 /* The blocks a region grants (model/grant.h), lent, as dax-map hands them
  * over: the distinct blocks in the order positions first reach them, and
- * each position's extents over them.  dax-coherency gives line states in
- * the same order. */
+ * each position's extents over them; or, for an interleaved region over
+ * memfd media, its view alone.  dax-coherency gives line states in the
+ * same order. */
 struct cx_srv_blocks {
 	struct cx_grant g;
 	int n;                               /* distinct blocks */
@@ -187,9 +188,12 @@ struct cx_srv_blocks {
 		uint64_t fd_off, len;
 	} ext[CX_PROTO_MAX_FDS];
 	int next;                            /* extents used */
+	bool view;      /* blk[0] is the region's view (region_view.h): no
+			   extents, the device's bytes in order */
+	char why[256];  /* ways > 1 and no view: why (one line) */
 };
-int cx_srv_region_blocks(struct cx_region *r, struct cx_srv_blocks *b,
-			 cx_err *e);
+int cx_srv_region_blocks(struct cx_fabric *f, struct cx_region *r,
+			 struct cx_srv_blocks *b, cx_err *e);
 /* a host's sysfs view (ops_sysfs.c) */
 int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
