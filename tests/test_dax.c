@@ -2,8 +2,9 @@
  * test_dax.c - device-DAX end to end: a daemon forked on a temporary
  * socket, a program attached through the client library.  Bytes stored
  * through a 4-way mapping must be found in each device's backing file at
- * the DPA the routing gives; sub-page interleave must be refused for
- * mapping and served by the exact path; a mapped region must not be
+ * the DPA the routing gives; sub-page interleave over file-backed media
+ * (no region view: they stay in DPA order) must be refused for mapping
+ * and served by the exact path; a mapped region must not be
  * destroyable, until its client closes or dies; persistent stores must
  * survive a restart once flushed; and one host's mapping must not disturb
  * another host sharing the device.
@@ -215,6 +216,10 @@ static void test_256B_refused_for_mapping_exact_path_serves(void **state)
 	snprintf(dev, sizeof(dev), "dax%d.0", id);
 	assert_int_equal(reconfigure(c, id, "devdax", &err), 0);
 	assert_int_equal(cxlemu_dax_open(c, dev, &d, &err), 0);
+	/* file-backed media keep DPA order: no region view, and why */
+	const char *why = NULL;
+	assert_int_equal(cxlemu_dax_view(d, &why), 0);
+	assert_non_null(strstr(why, "file-backed"));
 	assert_int_equal(cxlemu_dax_map(d, 0, 1 << 20, PROT_READ, &p, &err),
 			 -ENOTSUP);
 	assert_non_null(strstr(err.msg, "below the page size"));
