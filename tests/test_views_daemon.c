@@ -6,7 +6,9 @@
  * while mapped, or after the handle closed) takes the mapping away - its
  * next store faults with SIGBUS and changes nothing - while the bytes
  * stored before are back in the devices (the same DPAs mapped again hold
- * them).  A 1-way region says why it has no view.
+ * them).  A view mapped at an offset holds what the exact path reads
+ * there, and nothing maps or reads past its end.  A 1-way region says
+ * why it has no view.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -271,6 +273,44 @@ static void test_map_at_256b_then_destroy(void **state)
 	cxlemu_close(c);
 }
 
+/* A view mapped at an offset holds the bytes the exact path reads there;
+ * past its end nothing maps and nothing reads. */
+static void test_view_offsets_and_end(void **state)
+{
+	struct cxlemu *c = conn();
+	struct cxlemu_dax *d;
+	struct cxlemu_err err;
+	char dev[32], name[32];
+	int id = region4(c);
+	snprintf(dev, sizeof(dev), "dax%d.0", id);
+	snprintf(name, sizeof(name), "region%d", id);
+	assert_int_equal(cxlemu_write(c, name, 3 * 4096 + 100, "at-an-offset",
+				      12, &err), 0);
+	assert_int_equal(cxlemu_dax_open(c, dev, &d, &err), 0);
+	assert_int_equal(cxlemu_dax_view(d, NULL), 1);
+	uint64_t size = cxlemu_dax_size(d);
+	char *p;
+	assert_int_equal(cxlemu_dax_map(d, 3 * 4096, 2 * MiB,
+					PROT_READ | PROT_WRITE, (void **)&p,
+					&err), 0);
+	assert_memory_equal(p + 100, "at-an-offset", 12);
+	memcpy(p + 2 * MiB - 7, "edge!", 5);
+	char back[8];
+	assert_int_equal(cxlemu_read(c, name, 3 * 4096 + 2 * MiB - 7, back, 5,
+				     &err), 0);
+	assert_memory_equal(back, "edge!", 5);
+	munmap(p, 2 * MiB);
+	void *q;
+	assert_int_equal(cxlemu_dax_map(d, size, 4096, PROT_READ, &q, &err),
+			 -ERANGE);
+	assert_int_equal(cxlemu_dax_map(d, size - 4096, 8192, PROT_READ, &q,
+					&err), -ERANGE);
+	assert_int_equal(cxlemu_dax_read(d, size - 1, back, 2, &err), -ERANGE);
+	cxlemu_dax_close(d);
+	destroy(c, id, false);
+	cxlemu_close(c);
+}
+
 static void test_one_way_says_why(void **state)
 {
 	struct cxlemu *c = conn();
@@ -297,6 +337,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map_at_256b_then_destroy),
+		cmocka_unit_test(test_view_offsets_and_end),
 		cmocka_unit_test(test_one_way_says_why),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
