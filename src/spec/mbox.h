@@ -141,6 +141,10 @@ enum cx_mbox_opcode {
 	CX_OP_UNLOCK = 0x4503,
 	CX_OP_FREEZE_SECURITY = 0x4504,
 	CX_OP_PASSPHRASE_SECURE_ERASE = 0x4505,
+	CX_OP_GET_DC_CONFIG = 0x4800,
+	CX_OP_GET_DC_EXTENT_LIST = 0x4801,
+	CX_OP_ADD_DC_RESPONSE = 0x4802,
+	CX_OP_RELEASE_DC = 0x4803,
 };
 
 /* ---- Command Effects Log entry effects (§8.2.9.5.2.1, Table 8-75) ---- */
@@ -493,6 +497,89 @@ enum cx_poison_source {
 #define CX_DISP_TYPE           0x00
 #define CX_DISP_CURRENT        0x20
 #define CX_UNLOCK_IN_LEN       0x20
+
+/* ---- 48xxh Dynamic Capacity (§8.2.9.9.9) ---- */
+#define CX_DC_MAX_REGIONS      8
+#define CX_DC_TAG_LEN          16     /* a tag is a UUID */
+
+/* 4800h Get Dynamic Capacity Configuration: in 2 (Table 8-164) */
+#define CX_GDC_IN_LEN          2
+#define CX_GDC_REGION_COUNT    0x00   /* regions asked for */
+#define CX_GDC_START_REGION    0x01
+/* out (Table 8-165): header, a region configuration each, the trailer */
+#define CX_GDC_NUM_REGIONS     0x00   /* regions the device has */
+#define CX_GDC_RETURNED        0x01
+#define CX_GDC_REGIONS         0x08
+/* DC Region Configuration, 0x28 bytes */
+#define CX_DCR_SIZE            0x28
+#define CX_DCR_BASE            0x00   /* u64, DPA */
+#define CX_DCR_DECODE_LEN      0x08   /* u64, 256 MiB units */
+#define CX_DCR_LEN             0x10   /* u64, bytes */
+#define CX_DCR_BLOCK_SIZE      0x18   /* u64, bytes */
+#define CX_DCR_DSMAD_HANDLE    0x20   /* u32: its DSMAS in the CDAT */
+#define CX_DCR_FLAGS           0x24
+#define   CX_DCR_FLAG_SANITIZE_ON_RELEASE (1u << 0)
+/* after the regions (r3.1): extents and tags the device tracks */
+#define CX_GDC_T_EXTENTS_SUPPORTED 0x00 /* u32 */
+#define CX_GDC_T_EXTENTS_AVAILABLE 0x04
+#define CX_GDC_T_TAGS_SUPPORTED    0x08
+#define CX_GDC_T_TAGS_AVAILABLE    0x0c
+#define CX_GDC_TRAILER_LEN         0x10
+
+/* Dynamic Capacity Extent (Table 8-51), 0x28 bytes: in the extent list,
+ * in event records and in the FM-API's add and release */
+#define CX_DCE_SIZE            0x28
+#define CX_DCE_DPA             0x00   /* u64 */
+#define CX_DCE_LEN             0x08   /* u64 */
+#define CX_DCE_TAG             0x10   /* 16 B */
+#define CX_DCE_SHARED_SEQ      0x20   /* u16 */
+
+/* 4801h Get Dynamic Capacity Extent List: in 8 (Table 8-166) */
+#define CX_GDEL_IN_LEN         8
+#define CX_GDEL_COUNT          0x00   /* u32, extents asked for */
+#define CX_GDEL_START          0x04   /* u32, starting extent index */
+/* out (Table 8-167) */
+#define CX_GDEL_RETURNED       0x00   /* u32 */
+#define CX_GDEL_TOTAL          0x04   /* u32 */
+#define CX_GDEL_GENERATION     0x08   /* u32 */
+#define CX_GDEL_EXTENTS        0x10
+
+/* 4802h Add Dynamic Capacity Response, 4803h Release Dynamic Capacity:
+ * in 8 + 0x18 per extent (Tables 8-168 to 8-170) */
+#define CX_DCU_HDR_LEN         8
+#define CX_DCU_COUNT           0x00   /* u32, updated extent list size */
+#define CX_DCU_FLAGS           0x04
+#define   CX_DCU_FLAG_MORE     (1u << 0)
+#define CX_DCU_EXTENTS         0x08
+#define CX_DCU_E_SIZE          0x18
+#define CX_DCU_E_DPA           0x00   /* u64 */
+#define CX_DCU_E_LEN           0x08   /* u64 */
+
+/* Dynamic Capacity Event Record (§8.2.9.2.1.6, Table 8-50; the last
+ * two fields as r3.2 defines bytes r3.1 reserved) */
+extern const uint8_t cx_event_uuid_dynamic_capacity[16];
+#define CX_DCEV_TYPE           0x30
+enum cx_dc_event_type {
+	CX_DCEV_ADD_CAPACITY = 0,
+	CX_DCEV_RELEASE_CAPACITY = 1,
+	CX_DCEV_FORCED_RELEASE = 2,
+	CX_DCEV_REGION_CONFIG_UPDATED = 3,
+	CX_DCEV_ADD_RESPONSE = 4,      /* to the FM: a host answered */
+	CX_DCEV_CAPACITY_RELEASED = 5, /* to the FM: a host released */
+};
+#define CX_DCEV_VALIDITY       0x31
+#define   CX_DCEV_VALID_AVAILABLE (1u << 0) /* the two counts below */
+#define CX_DCEV_HOST_ID        0x32   /* u16 */
+#define CX_DCEV_REGION_ID      0x34   /* Region Configuration Updated */
+#define CX_DCEV_FLAGS          0x35
+#define   CX_DCEV_FLAG_MORE    (1u << 0) /* another record of this chain
+					    follows */
+#define CX_DCEV_EXTENT         0x38   /* CX_DCE_SIZE bytes */
+#define CX_DCEV_EXTENTS_AVAIL  0x78   /* u32 */
+#define CX_DCEV_TAGS_AVAIL     0x7c   /* u32 */
+
+/* CDAT DSMAS flags a DC region's entry carries */
+#define CX_DSMAS_DYNAMIC_CAP   (1u << 5)
 
 /* ---- CDAT (Coherent Device Attribute Table r1.03) ---- */
 #define CX_CDAT_HDR_LEN        16
