@@ -1214,12 +1214,27 @@ static void test_type3_rules(void **state)
 	refuse_with(HB_RP, "-device cxl-type3,volatile-memdev=vm0,id=t0\n", 5,
 		    "bus= is missing", NULL);
 
-	/* dynamic capacity: kept, not modeled, QEMU's rules enforced */
+	/* dynamic capacity: modeled, QEMU's rules enforced */
 	f = load_with(HB_RP, "-object memory-backend-ram,id=dc,size=1G\n"
 		      "-device cxl-type3,bus=rp0,volatile-memdev=vm0,"
 		      "volatile-dc-memdev=dc,num-dc-regions=2,id=t0\n");
-	expect_warning(f, "num-dc-regions=2", "not modeled");
+	assert_false(has_warning(f, "num-dc-regions", NULL));
 	assert_int_equal(memdev(host(f, 0), 0)->vmem_size, 256 * MIB);
+	assert_int_equal(memdev(host(f, 0), 0)->dc_size, 1024 * MIB);
+	assert_int_equal(memdev(host(f, 0), 0)->dc_regions, 2);
+	assert_string_equal(memdev(host(f, 0), 0)->dc_be->id, "dc");
+	cx_fabric_free(f);
+	/* the DC regions start after the static capacity, 256 MiB aligned */
+	refuse_with(HB_RP, "-object memory-backend-ram,id=v3,size=384M\n"
+		    "-object memory-backend-ram,id=dc,size=1G\n"
+		    "-device cxl-type3,bus=rp0,volatile-memdev=v3,"
+		    "volatile-dc-memdev=dc,num-dc-regions=2,id=t0\n", 7,
+		    "DC region base not aligned", "DPA 384");
+	f = load_with(HB_RP, "-object memory-backend-ram,id=dc,size=1G\n"
+		      "-device cxl-type3,bus=rp0,volatile-dc-memdev=dc,id=t0,"
+		      "volatile-memdev=vm0\n");
+	expect_warning(f, "volatile-dc-memdev", "without num-dc-regions");
+	assert_int_equal(memdev(host(f, 0), 0)->dc_size, 0);
 	cx_fabric_free(f);
 	refuse_with(HB_RP, "-device cxl-type3,bus=rp0,volatile-memdev=vm0,"
 		    "num-dc-regions=2,id=t0\n", 5, "dynamic capacity must have "

@@ -506,23 +506,31 @@ static int build_t3(struct hctx *x, struct cdev *d)
 		if (!ndc) {
 			WARN(x, d->o->line, "cxl-type3 %s: volatile-dc-memdev "
 			     "is ignored without num-dc-regions", d->id);
-		} else {
-			uint64_t len = dob->be->size / ndc;
-			if (dob->be->size % (ndc * CX_SZ_256M))
-				return oerr(x, d->o, "volatile-dc-memdev=%s: "
-					    "its size (%s) must be a multiple "
-					    "of num-dc-regions x 256 MiB "
-					    "(backend size is not multiple of "
-					    "region len)", dc,
-					    fmt_size(a, sizeof(a),
-						     dob->be->size));
-			WARN(x, d->o->line, "cxl-type3 %s: num-dc-regions=%llu "
-			     "(%llu regions of %s) is kept but not modeled: "
-			     "cxlemu has no dynamic capacity yet, so the "
-			     "device shows only its static capacity", d->id,
-			     (unsigned long long)ndc, (unsigned long long)ndc,
-			     fmt_size(b, sizeof(b), len));
+			dob = NULL;
+		} else if (dob->be->size == 0 ||
+			   dob->be->size % (ndc * CX_SZ_256M)) {
+			return oerr(x, d->o, "volatile-dc-memdev=%s: its size "
+				    "(%s) must be a non-zero multiple of "
+				    "num-dc-regions x 256 MiB (%llu x 256 MiB; "
+				    "QEMU: backend size is not multiple of "
+				    "region len)", dc,
+				    fmt_size(a, sizeof(a), dob->be->size),
+				    (unsigned long long)ndc);
 		}
+	}
+	if (dob) {
+		/* the DC regions follow the static capacity (QEMU: DC region
+		 * base not aligned) */
+		uint64_t base = (vob ? vob->be->size : 0) +
+				(pob ? (legacy_size ? legacy_size :
+					pob->be->size) : 0);
+		if (base % CX_SZ_256M)
+			return oerr(x, d->o, "num-dc-regions=%llu: the dynamic "
+				    "capacity regions start after the static "
+				    "capacity, at DPA %s, which is not a "
+				    "multiple of 256 MiB (QEMU: DC region base "
+				    "not aligned)", (unsigned long long)ndc,
+				    fmt_size(b, sizeof(b), base));
 	}
 	if (vob)
 		numa_overlap_warning(x, d, vob);
@@ -549,8 +557,12 @@ static int build_t3(struct hctx *x, struct cdev *d)
 		m->lsa_size = lob->be->size;
 		lob->be->used_by = m->qid;
 	}
-	if (dob)
+	if (dob) {
+		m->dc_be = dob->be;
+		m->dc_size = dob->be->size;
+		m->dc_regions = (int)ndc;
 		dob->be->used_by = m->qid;
+	}
 	return get_sn(x, d, &m->sn, &m->has_sn);
 }
 

@@ -139,6 +139,7 @@ static void host_free(struct cx_host *h)
 		cx_media_put(m->vmem);
 		cx_media_put(m->pmem);
 		cx_media_put(m->lsa);
+		cx_media_put(m->dc);
 		free(m->qid);
 		free(m);
 	}
@@ -441,7 +442,9 @@ int cx_fabric_start(struct cx_fabric *f, cx_err *e)
 			    (rc = attach_media(f, m->pmem_be, m->legacy_offset,
 					       m->pmem_size, &m->pmem, e)) ||
 			    (rc = attach_media(f, m->lsa_be, 0, m->lsa_size,
-					       &m->lsa, e))) {
+					       &m->lsa, e)) ||
+			    (rc = attach_media(f, m->dc_be, 0, m->dc_size,
+					       &m->dc, e))) {
 				cx_err_prefix(e, "host %s, %s (%s)", h->name,
 					      m->qid, "cxl-type3");
 				return rc;
@@ -457,8 +460,9 @@ int cx_fabric_start(struct cx_fabric *f, cx_err *e)
 }
 
 /* Heads of one device hold the same backend media in the same layout:
- * the same volatile and persistent backends (or none), sizes and offset,
- * at least one of them shared.  Memdevs that merely overlap in one file
+ * the same volatile, persistent and dynamic capacity backends (or none),
+ * sizes, offset and number of DC regions, at least one of them shared.
+ * Memdevs that merely overlap in one file
  * (the pre-7.1 size= carve-outs, or a file that is one host's persistent
  * media behind another host's volatile capacity) put its bytes at
  * different DPAs, so they stay separate devices. */
@@ -468,10 +472,13 @@ bool cx_memdev_same_device(const struct cx_memdev *a,
 	const struct cx_media *av = a->vmem_be ? a->vmem_be->media : NULL,
 			      *bv = b->vmem_be ? b->vmem_be->media : NULL,
 			      *ap = a->pmem_be ? a->pmem_be->media : NULL,
-			      *bp = b->pmem_be ? b->pmem_be->media : NULL;
-	return (av || ap) && av == bv && ap == bp &&
+			      *bp = b->pmem_be ? b->pmem_be->media : NULL,
+			      *ad = a->dc_be ? a->dc_be->media : NULL,
+			      *bd = b->dc_be ? b->dc_be->media : NULL;
+	return (av || ap || ad) && av == bv && ap == bp && ad == bd &&
 	       a->vmem_size == b->vmem_size && a->pmem_size == b->pmem_size &&
-	       a->legacy_offset == b->legacy_offset;
+	       a->legacy_offset == b->legacy_offset &&
+	       a->dc_size == b->dc_size && a->dc_regions == b->dc_regions;
 }
 
 /* ---- lookup ---- */

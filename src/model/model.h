@@ -121,6 +121,14 @@ struct cx_memdev {
 	struct cx_backend *vmem_be, *pmem_be, *lsa_be;
 	struct cx_media *vmem, *pmem, *lsa;   /* opened at start */
 	uint64_t vmem_size, pmem_size, lsa_size;
+	/* dynamic capacity (num-dc-regions, volatile-dc-memdev): dc_regions
+	 * equal regions of dc_size / dc_regions bytes each, at DPA
+	 * vmem_size + pmem_size, after the static capacity (model/mbox.h
+	 * holds what is granted of it) */
+	struct cx_backend *dc_be;
+	struct cx_media *dc;
+	uint64_t dc_size;
+	int dc_regions;
 	uint64_t legacy_offset;     /* pre-7.1 size= carve-out of pmem_be */
 	uint64_t sn;
 	bool has_sn;
