@@ -59,8 +59,19 @@ MX_FN struct cx_backend *mx_backend(struct mx *x, const char *id,
 	return b;
 }
 
+/* With dynamic capacity: `dc` bytes in `nregions` regions after the
+ * static capacity (a memfd backend). */
+MX_FN struct mx *mx_new_dc(uint64_t vmem, uint64_t pmem, uint64_t lsa,
+			   uint64_t dc, int nregions, const char *dir);
+
 MX_FN struct mx *mx_new(uint64_t vmem, uint64_t pmem, uint64_t lsa,
 			const char *dir)
+{
+	return mx_new_dc(vmem, pmem, lsa, 0, 0, dir);
+}
+
+MX_FN struct mx *mx_new_dc(uint64_t vmem, uint64_t pmem, uint64_t lsa,
+			   uint64_t dc, int nregions, const char *dir)
 {
 	struct mx *x = calloc(1, sizeof(*x));
 	assert_non_null(x);
@@ -86,6 +97,11 @@ MX_FN struct mx *mx_new(uint64_t vmem, uint64_t pmem, uint64_t lsa,
 	if (lsa) {
 		m->lsa_be = mx_backend(x, "lsa0", lsa, dir, "lsa.img");
 		m->lsa_size = lsa;
+	}
+	if (dc) {
+		m->dc_be = mx_backend(x, "dc0", dc, NULL, NULL);
+		m->dc_size = dc;
+		m->dc_regions = nregions;
 	}
 	struct cx_window *w = cx_window_new(x->h, 0, 0);
 	w->size = 4 * MX_GiB;

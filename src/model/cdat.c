@@ -10,7 +10,10 @@
  * DSLBIS (read and write latency, read and write bandwidth, from the
  * memdev's read_latency_ns / write_latency_ns / read_bw_mbs /
  * write_bw_mbs) and a DSEMTS (EFI memory type: 1 = EFI_MEMORY_SP for
- * volatile, 2 = reserved for persistent, as QEMU).
+ * volatile, 2 = reserved for persistent, as QEMU).  Each dynamic capacity
+ * region follows with handle 2 + its index: its DSMAS carries the
+ * dynamic capacity flag, and the shareable flag when the region is
+ * sharable (a multi-headed device's); EFI type 1, as volatile memory.
  */
 #include "mbox.h"
 
@@ -19,9 +22,22 @@
 
 #define PART_LEN (CX_DSMAS_LEN + 4 * CX_DSLBIS_LEN + CX_DSEMTS_LEN)
 
+static int ndc(const struct cx_memdev *m)
+{
+	if (!m->dc_size || m->dc_regions <= 0)
+		return 0;
+	return m->dc_regions < CX_DC_MAX_REGIONS ? m->dc_regions :
+	       CX_DC_MAX_REGIONS;
+}
+
 static int nparts(const struct cx_memdev *m)
 {
-	return (m->vmem_size ? 1 : 0) + (m->pmem_size ? 1 : 0);
+	return (m->vmem_size ? 1 : 0) + (m->pmem_size ? 1 : 0) + ndc(m);
+}
+
+uint32_t cx_cdat_dc_handle(const struct cx_memdev *m, int i)
+{
+	return 2 + (uint32_t)i;
 }
 
 size_t cx_cdat_size(const struct cx_memdev *m)
@@ -52,12 +68,13 @@ static uint8_t *put_dslbis(uint8_t *p, uint8_t handle, uint8_t type,
 }
 
 static uint8_t *put_partition(uint8_t *p, const struct cx_memdev *m,
-			      uint8_t handle, bool pmem, uint64_t base,
+			      uint8_t handle, uint8_t flags, uint64_t base,
 			      uint64_t len)
 {
+	bool pmem = flags & CX_DSMAS_NONVOLATILE;
 	put_header(p, CX_CDAT_DSMAS, CX_DSMAS_LEN);
 	p[CX_DSMAS_HANDLE] = handle;
-	p[CX_DSMAS_FLAGS] = pmem ? CX_DSMAS_NONVOLATILE : 0;
+	p[CX_DSMAS_FLAGS] = flags;
 	cx_wr_le64(p + CX_DSMAS_DPA_BASE, base);
 	cx_wr_le64(p + CX_DSMAS_DPA_LEN, len);
 	p += CX_DSMAS_LEN;
@@ -89,9 +106,19 @@ int cx_cdat_build(const struct cx_memdev *m, uint8_t *buf, size_t cap,
 	buf[CX_CDAT_REVISION] = 1;
 	uint8_t *p = buf + CX_CDAT_HDR_LEN;
 	if (m->vmem_size)
-		p = put_partition(p, m, 0, false, 0, m->vmem_size);
+		p = put_partition(p, m, 0, 0, 0, m->vmem_size);
 	if (m->pmem_size)
-		p = put_partition(p, m, 1, true, m->vmem_size, m->pmem_size);
+		p = put_partition(p, m, 1, CX_DSMAS_NONVOLATILE, m->vmem_size,
+				  m->pmem_size);
+	for (int i = 0; i < ndc(m); i++) {
+		uint64_t rlen = m->dc_size / (uint64_t)m->dc_regions;
+		bool shared = m->mbox && m->mbox->dev->dc_region[i].sharable;
+		p = put_partition(p, m, (uint8_t)cx_cdat_dc_handle(m, i),
+				  CX_DSMAS_DYNAMIC_CAP |
+				  (shared ? CX_DSMAS_SHAREABLE : 0),
+				  m->vmem_size + m->pmem_size +
+				  (uint64_t)i * rlen, rlen);
+	}
 	buf[CX_CDAT_CHECKSUM] = (uint8_t)(0x100 - cx_cdat_sum(buf, size));
 	*len = size;
 	return 0;

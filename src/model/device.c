@@ -169,6 +169,11 @@ static int mbox_init_head(struct cx_memdev *m, struct cx_mbox_device *dev,
 	struct cx_mbox_state *st = cx_xcalloc(1, sizeof(*st));
 	st->dev = dev ? dev : device_new();
 	st->lock = &st->dev->lock;
+	if (!dev)
+		cx_dcd_device_init(st->dev, m);
+	else /* a multi-headed device's DC regions can be shared by tag */
+		for (int i = 0; i < st->dev->dc_nregions; i++)
+			st->dev->dc_region[i].sharable = true;
 	cx_vec_push(&st->dev->heads, st);
 	st->m = m;
 	st->clock = cx_mbox_monotonic_ns;
@@ -255,6 +260,7 @@ void cx_mbox_free(struct cx_memdev *m)
 	st->shutdown_dirty = false;
 	cx_mbox_save_settings(st);
 	cx_poison_state_free(st);
+	cx_dcd_head_free(st);
 	free(st->bg.ranges);
 	free(st->sidecar);
 	device_leave(st);

@@ -22,6 +22,7 @@
 
 #define VAR CX_MBOX_VAR
 #define BLK CX_MBOX_F_BLOCK_DISABLED
+#define DCD CX_MBOX_F_DCD
 
 #define E_CFG  CX_EFFECT_IMMEDIATE_CONFIG_CHANGE
 #define E_DATA CX_EFFECT_IMMEDIATE_DATA_CHANGE
@@ -123,6 +124,15 @@ static const struct cx_mbox_cmd_info cmds[] = {
 	    cx_cmd_freeze),
 	CMD(CX_OP_PASSPHRASE_SECURE_ERASE, "Passphrase Secure Erase",
 	    CX_DISP_IN_LEN, 0, E_DATA | E_SEC, BLK, cx_cmd_passphrase_erase),
+	/* dynamic capacity: only on a device that has it */
+	CMD(CX_OP_GET_DC_CONFIG, "Get Dynamic Capacity Configuration",
+	    CX_GDC_IN_LEN, 0, 0, DCD, cx_cmd_get_dc_config),
+	CMD(CX_OP_GET_DC_EXTENT_LIST, "Get Dynamic Capacity Extent List",
+	    CX_GDEL_IN_LEN, 0, 0, DCD, cx_cmd_get_dc_extent_list),
+	CMD(CX_OP_ADD_DC_RESPONSE, "Add Dynamic Capacity Response", VAR,
+	    CX_DCU_HDR_LEN, E_CFG | E_DATA, DCD, cx_cmd_add_dc_response),
+	CMD(CX_OP_RELEASE_DC, "Release Dynamic Capacity", VAR, CX_DCU_HDR_LEN,
+	    E_CFG | E_DATA, DCD, cx_cmd_release_dc),
 };
 #define NCMDS ((int)CX_ARRAY_SIZE(cmds))
 
@@ -144,6 +154,27 @@ const char *cx_mbox_opcode_name(uint16_t opcode)
 {
 	int i = cmd_index(opcode);
 	return i < 0 ? NULL : cmds[i].name;
+}
+
+bool cx_mbox_has_command(const struct cx_memdev *m,
+			 const struct cx_mbox_cmd_info *c)
+{
+	return !(c->flags & DCD) || (m->dc_size && m->dc_regions > 0);
+}
+
+int cx_mbox_head_id(struct cx_memdev *m, int *nheads)
+{
+	struct cx_mbox_state *st = m->mbox;
+	if (nheads)
+		*nheads = 0;
+	if (!st)
+		return -1;
+	pthread_mutex_lock(st->lock);
+	int id = cx_dcd_head_index(st);
+	if (nheads)
+		*nheads = st->dev->heads.n;
+	pthread_mutex_unlock(st->lock);
+	return id;
 }
 
 /* ---- clock and background operations ---- */
@@ -304,6 +335,9 @@ int cx_mbox_access_check(struct cx_memdev *m, uint64_t dpa, uint64_t len,
 		rc = cx_fail(e, ENXIO, "memdev %s: media is disabled (sanitize "
 			     "%s)", m->qid, san ? "in progress" :
 			     "did not complete");
+	else if (st->dev->dc_nregions &&
+		 dpa + len > m->vmem_size + m->pmem_size)
+		rc = cx_dcd_access_check(st, dpa, len, e);
 	else if ((st->sec_state & CX_SEC_LOCKED) && m->pmem_size &&
 		 dpa + len > m->vmem_size)
 		rc = cx_fail(e, EACCES, "memdev %s: persistent capacity is "
@@ -351,6 +385,8 @@ int cx_mbox_exec(struct cx_memdev *m, uint16_t opcode, const void *in,
 	cx_mbox_poll_locked(st);
 	int i = cmd_index(opcode);
 	const struct cx_mbox_cmd_info *c = i < 0 ? NULL : &cmds[i];
+	if (c && !cx_mbox_has_command(m, c))
+		c = NULL;
 	if (!c) {
 		r = CX_RC_UNSUPPORTED;
 	} else if (in_len > CX_MBOX_PAYLOAD_MAX || (in_len && !in) ||
@@ -437,7 +473,24 @@ uint16_t cx_cmd_set_timestamp(struct cx_memdev *m, struct cx_mbox_state *st,
 
 /* ---- 04xxh logs: the Command Effects Log ---- */
 
-static uint32_t cel_size(void) { return (uint32_t)NCMDS * CX_CEL_ENTRY_SIZE; }
+/* The device's CEL: the rows of the commands it has, in table order. */
+static int cel_entries(const struct cx_memdev *m,
+		       const struct cx_mbox_cmd_info **out)
+{
+	int n = 0;
+	for (int i = 0; i < NCMDS; i++)
+		if (cx_mbox_has_command(m, &cmds[i])) {
+			if (out)
+				out[n] = &cmds[i];
+			n++;
+		}
+	return n;
+}
+
+static uint32_t cel_size(const struct cx_memdev *m)
+{
+	return (uint32_t)cel_entries(m, NULL) * CX_CEL_ENTRY_SIZE;
+}
 
 uint16_t cx_cmd_get_supported_logs(struct cx_memdev *m,
 				   struct cx_mbox_state *st,
@@ -447,7 +500,7 @@ uint16_t cx_cmd_get_supported_logs(struct cx_memdev *m,
 	cx_wr_le16(out + CX_GSL_NENTRIES, 1);
 	uint8_t *e = out + CX_GSL_ENTRIES;
 	memcpy(e + CX_GSL_E_UUID, cx_cel_uuid, 16);
-	cx_wr_le32(e + CX_GSL_E_SIZE, cel_size());
+	cx_wr_le32(e + CX_GSL_E_SIZE, cel_size(m));
 	*out_len = CX_GSL_ENTRIES + CX_GSL_ENTRY_SIZE;
 	return CX_RC_SUCCESS;
 }
@@ -461,10 +514,12 @@ uint16_t cx_cmd_get_log(struct cx_memdev *m, struct cx_mbox_state *st,
 
 	if (memcmp(in + CX_GLOG_UUID, cx_cel_uuid, 16))
 		return CX_RC_INVALID_LOG;
-	if (len > CX_MBOX_PAYLOAD_MAX || off + len > cel_size())
+	const struct cx_mbox_cmd_info *cel[NCMDS];
+	cel_entries(m, cel);
+	if (len > CX_MBOX_PAYLOAD_MAX || off + len > cel_size(m))
 		return CX_RC_INVALID_INPUT;
 	for (uint64_t b = off; b < off + len; b++) {
-		const struct cx_mbox_cmd_info *c = &cmds[b / CX_CEL_ENTRY_SIZE];
+		const struct cx_mbox_cmd_info *c = cel[b / CX_CEL_ENTRY_SIZE];
 		uint8_t ent[CX_CEL_ENTRY_SIZE];
 		cx_wr_le16(ent + CX_CEL_OPCODE, c->opcode);
 		cx_wr_le16(ent + CX_CEL_EFFECT, c->effects);

@@ -45,10 +45,17 @@
 
 #include "media/sidecar.h"  /* what outlives the fabric; CX_FW_SLOTS */
 #include "model/model.h"
+#include "spec/cci.h"
 #include "spec/mbox.h"
 
 /* ---- limits of the emulated device ---- */
 #define CX_EVLOG_CAPACITY      32     /* records per event log */
+#define CX_DC_MAX_EXTENTS      512    /* extents a DCD tracks (all heads,
+					 accepted and pending), as QEMU */
+#define CX_DC_MAX_TAGS         64     /* distinct tags it tracks */
+#define CX_DC_BLOCK_DEFAULT    (2ULL << 20)   /* QEMU's block size */
+#define CX_DC_BLOCK_SIZES      0x1fe00000ULL  /* supported: 2..256 MiB */
+#define CX_MBOX_MAX_HEADS      32     /* heads of one device (LD ids) */
 #define CX_POISON_BACKUP_MAX   65536  /* poison kept beyond the list */
 #define CX_FW_MAX_SIZE         (32u << 20)
 #define CX_PASS_TRY_LIMIT      3      /* wrong passphrases before limit */
@@ -154,6 +161,9 @@ typedef void cx_mbox_done(struct cx_mbox_state *st, bool aborted);
 enum {
 	CX_MBOX_F_BLOCK_DISABLED = 1 << 0, /* "media disabled" while the
 					      media is disabled */
+	CX_MBOX_F_DCD = 1 << 1,            /* only on a device with dynamic
+					      capacity (else unsupported,
+					      and not in its CEL) */
 };
 
 struct cx_mbox_cmd_info {
@@ -168,6 +178,48 @@ struct cx_mbox_cmd_info {
 };
 int cx_mbox_commands(const struct cx_mbox_cmd_info **out); /* count */
 const char *cx_mbox_opcode_name(uint16_t opcode); /* NULL if unknown */
+/* Does this memdev's mailbox have the command (its CEL lists it)? */
+bool cx_mbox_has_command(const struct cx_memdev *m,
+			 const struct cx_mbox_cmd_info *c);
+
+/* ---- dynamic capacity (dcd.c): what the device grants, per head ----
+ *
+ * A device with num-dc-regions has that many DC regions after its static
+ * capacity.  Capacity reaches a head (a host) as extents: the fabric
+ * manager offers them (model/fm.h: Initiate Dynamic Capacity Add), the
+ * head's event log says so (Add Capacity records, one per extent, the
+ * More flag chaining them), and the host accepts or rejects them with Add
+ * Dynamic Capacity Response; it gives capacity back with Release Dynamic
+ * Capacity, or the FM takes it (forced release).  Every block of a
+ * region is held by at most one head, unless the region is sharable and
+ * the extents carry a tag: then every head given that tag holds the same
+ * blocks.  A block no head holds any more is zeroed, so nothing leaks to
+ * the next owner. */
+struct cx_dc_extent {
+	uint64_t dpa, len;
+	uint8_t tag[CX_DC_TAG_LEN];   /* all zero: untagged */
+	uint16_t seq;                 /* shared extent sequence */
+};
+/* The head's accepted extents, in the order of its extent list (index,
+ * as Get Dynamic Capacity Extent List gives them); -EINVAL without
+ * dynamic capacity.  *gen is the extent list generation number. */
+int cx_dcd_extents(struct cx_memdev *m, struct cx_dc_extent **out, int *n,
+		   uint32_t *gen);
+/* What is offered to the head and not yet answered: every extent of
+ * every pending Add Capacity chain, oldest first. */
+int cx_dcd_pending(struct cx_memdev *m, struct cx_dc_extent **out, int *n);
+/* Why the head's last dynamic capacity command failed ("" if none). */
+void cx_dcd_last_error(struct cx_memdev *m, char *buf, size_t len);
+/* The device's DC regions as the host sees them (4800h). */
+struct cx_dc_region_info {
+	uint64_t base, len, block_size;
+	bool sanitize_on_release, sharable;
+};
+int cx_dcd_regions(struct cx_memdev *m, struct cx_dc_region_info *out,
+		   int max);  /* count, 0 without dynamic capacity */
+/* This head's id on its device (its LD id: the order in which the
+ * device's heads were declared, host by host), and the head count. */
+int cx_mbox_head_id(struct cx_memdev *m, int *nheads);
 
 /* ---- fault injection, as QEMU's QMP commands take it ---- */
 
@@ -248,6 +300,8 @@ int cx_inject_memory_module(struct cx_memdev *m, const struct cx_mm_event *ev,
  * persistent) a DSMAS, four DSLBIS (read/write latency, read/write
  * bandwidth) and a DSEMTS. */
 size_t cx_cdat_size(const struct cx_memdev *m);
+/* The DSMAS handle of DC region i (after the static partitions'). */
+uint32_t cx_cdat_dc_handle(const struct cx_memdev *m, int i);
 int cx_cdat_build(const struct cx_memdev *m, uint8_t *buf, size_t cap,
 		  size_t *len, cx_err *e);
 
@@ -283,9 +337,35 @@ struct cx_poison_list {
  * all of them, and an erase is refused while any head has the media
  * mapped by a committed decoder.  One lock covers every head's state.
  */
+/* Dynamic capacity: a region (device-wide) and a head's extents. */
+struct cx_dc_region {
+	uint64_t base, len;        /* DPA, bytes */
+	uint64_t block_size;       /* CX_DC_BLOCK_SIZES has it */
+	bool sanitize_on_release;
+	bool sharable;             /* tagged extents may go to several
+				      heads (a multi-headed device's) */
+};
+struct cx_dc_list {
+	struct cx_dc_extent *v;
+	int n, cap;
+};
+struct cx_dc_head {
+	struct cx_dc_list accepted;   /* the extent list */
+	cx_vec pending;               /* struct cx_dc_list *: Add Capacity
+					 chains not yet answered, oldest
+					 first */
+	uint32_t generation;          /* moves on when `accepted` changes */
+	char why[256];                /* the last refusal, as a sentence */
+};
+
 struct cx_mbox_device {
 	pthread_mutex_t lock;
 	cx_vec heads;              /* struct cx_mbox_state *, init order */
+	/* dynamic capacity (dcd.c): the regions; each head's extents are
+	 * in its struct cx_dc_head */
+	int dc_nregions;
+	struct cx_dc_region dc_region[CX_DC_MAX_REGIONS];
+	uint64_t dc_base;          /* DPA of region 0 */
 	/* poison */
 	struct cx_poison_list poison;      /* what Get Poison List reports */
 	struct cx_poison_list poison_bkp;  /* beyond the list limit */
@@ -375,6 +455,9 @@ struct cx_mbox_state {
 	uint8_t user_pass[CX_PASSPHRASE_LEN], master_pass[CX_PASSPHRASE_LEN];
 	int user_tries, master_tries;
 
+	/* dynamic capacity granted to this head (dcd.c) */
+	struct cx_dc_head dc;
+
 	uint8_t obuf[CX_MBOX_PAYLOAD_MAX];
 };
 
@@ -446,6 +529,66 @@ void cx_events_add(struct cx_mbox_state *st, enum cx_event_log log,
 void cx_events_clear_all(struct cx_mbox_state *st);
 /* Fill a record's common header. */
 void cx_event_header(uint8_t *rec, const uint8_t *uuid, uint8_t flags);
+
+/* dcd.c */
+cx_mbox_handler cx_cmd_get_dc_config, cx_cmd_get_dc_extent_list,
+	cx_cmd_add_dc_response, cx_cmd_release_dc;
+/* A refusal (or what was done) as a sentence into buf; returns rc. */
+uint16_t cx_dc_why(char *buf, size_t len, uint16_t rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Payload pieces 4800h/4801h share with the FM-API (fm.c). */
+void cx_dc_extent_put(uint8_t *p, const struct cx_dc_extent *x);
+void cx_dc_extent_get(const uint8_t *p, struct cx_dc_extent *x);
+void cx_dc_tag_format(const uint8_t *tag, char *buf, size_t len);
+void cx_dcd_put_region(uint8_t *p, const struct cx_mbox_device *dev, int i);
+void cx_dcd_put_trailer(struct cx_mbox_device *dev, uint8_t *p);
+int cx_dcd_put_extents(const struct cx_dc_list *l, uint32_t start,
+		       uint32_t count, uint8_t *p, size_t room);
+int cx_dcd_used_extents(struct cx_mbox_device *dev);
+int cx_dcd_used_tags(struct cx_mbox_device *dev);
+int cx_dcd_head_index(const struct cx_mbox_state *st);
+/* What a fabric manager asks of the device (fm.c), under its lock.  Each
+ * returns a CXL return code and, in `why`, a sentence: the reason for a
+ * refusal, or what was done. */
+struct cx_dc_add_req {
+	int host;                  /* head (LD id) */
+	uint8_t policy;            /* CX_FM_SEL_* */
+	int region;
+	uint64_t length;           /* free, contiguous */
+	uint8_t tag[CX_DC_TAG_LEN];
+	int n;                     /* prescriptive: the extents */
+	const struct cx_dc_extent *ext;
+};
+uint16_t cx_dcd_initiate_add(struct cx_mbox_device *dev,
+			     const struct cx_dc_add_req *q, char *why,
+			     size_t wl);
+struct cx_dc_release_req {
+	int host;
+	uint8_t policy;            /* CX_FM_REL_* */
+	bool forced;
+	uint8_t tag[CX_DC_TAG_LEN];
+	int n;
+	const struct cx_dc_extent *ext;
+};
+/* Is [dpa, dpa+len) of the memdev's capacity in use by its host (mapped
+ * by a program)?  Fills `why` when it is.  A release that is not forced
+ * is refused (Busy) while it is. */
+typedef bool cx_dcd_in_use_fn(void *ctx, struct cx_memdev *m, uint64_t dpa,
+			      uint64_t len, char *why, size_t wl);
+uint16_t cx_dcd_initiate_release(struct cx_mbox_device *dev,
+				 const struct cx_dc_release_req *q,
+				 cx_dcd_in_use_fn *in_use, void *ctx,
+				 char *why, size_t wl);
+uint16_t cx_dcd_set_region(struct cx_mbox_device *dev, int region,
+			   uint64_t block_size, bool sanitize, char *why,
+			   size_t wl);
+/* Set up the device's DC regions from its first head's memdev. */
+void cx_dcd_device_init(struct cx_mbox_device *dev, struct cx_memdev *m);
+void cx_dcd_head_free(struct cx_mbox_state *st);
+/* A head may reach [dpa, dpa+len) of its DC capacity: 0, or -ENXIO with
+ * the reason (a range that is not all accepted by this head). */
+int cx_dcd_access_check(struct cx_mbox_state *st, uint64_t dpa, uint64_t len,
+			cx_err *e);
 
 /* poison.c */
 cx_mbox_handler cx_cmd_get_poison_list, cx_cmd_inject_poison,
