@@ -1018,13 +1018,14 @@ int main(void)
 		cmocka_unit_test(test_fm_add_refusals),
 		cmocka_unit_test(test_fm_release),
 		cmocka_unit_test(test_extent_limit),
+		/* a fresh multi-headed device each */
+		cmocka_unit_test_setup_teardown(test_heads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_tag_and_reissue,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_region_config, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cci_codec, setup,
+						teardown),
 	};
-	const struct CMUnitTest mhd[] = {
-		cmocka_unit_test(test_heads),
-		cmocka_unit_test(test_shared_tag_and_reissue),
-		cmocka_unit_test(test_set_region_config),
-		cmocka_unit_test(test_cci_codec),
-	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	return rc | cmocka_run_group_tests(mhd, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,8 +27,9 @@ static const char list_help[] =
 	"  -F, --firmware       memdev firmware info\n"
 	"  -A, --alert-config   memdev alert configuration\n"
 	"  -L, --media-errors   media errors\n"
+	"  -N, --extents        dynamic capacity extents\n"
 	"  -S, --single         only the named port, not its descendants\n"
-	"  -v, --verbose        -v: -BPEDTR, -vv: also -i, -vvv: also "
+	"  -v, --verbose        -v: -BPEDTRN, -vv: also -i, -vvv: also "
 	"-HIFAXL\n"
 	"  -m, --memdev=NAME    filter: memdev name, id or host\n"
 	"  -s, --serial=SERIAL  filter: memdev serial\n"
@@ -56,6 +57,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		{ "firmware", no_argument, NULL, 'F' },
 		{ "alert-config", no_argument, NULL, 'A' },
 		{ "media-errors", no_argument, NULL, 'L' },
+		{ "extents", no_argument, NULL, 'N' },
 		{ "single", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "memdev", required_argument, NULL, 'm' },
@@ -76,7 +78,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 
 	memset(&o, 0, sizeof(o));
 	while ((opt = getopt_long(argc, argv,
-				  "MBPEDRTXiuHIFALSvm:s:b:p:e:d:r:h", opts,
+				  "MBPEDRTXiuHIFALNSvm:s:b:p:e:d:r:h", opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'M': o.memdevs = true; break;
@@ -94,6 +96,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		case 'F': o.firmware = true; break;
 		case 'A': o.alert = true; break;
 		case 'L': o.media_errors = true; break;
+		case 'N': o.extents = true; break;
 		case 'S': o.single = true; break;
 		case 'v': verbose++; break;
 		case 'm': o.memdev_filter = optarg; break;
@@ -104,7 +107,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		case 'd': o.decoder_filter = optarg; break;
 		case 'r': o.region_filter = optarg; break;
 		case 'h': return cli_help("list", list_help);
-		default: return cli_bad_option("list", "MBPEDRTXiuHIFALSvm:s:b:p:e:d:r:h", argv);
+		default: return cli_bad_option("list", "MBPEDRTXiuHIFALNSvm:s:b:p:e:d:r:h", argv);
 		}
 	}
 	if (optind < argc)

@@ -17,7 +17,7 @@ const struct cli_cmd cli_cmds[] = {
 	  "Ask the daemon to exit; it removes its socket." },
 	{ "check", cmd_check, "FILE",
 	  "Validate a topology file without starting anything." },
-	{ "list", cmd_list, "[-MBPEDRTXuiHIFALSv] [-m MEMDEV] [-s SERIAL] "
+	{ "list", cmd_list, "[-MBPEDRTXuiHIFALNSv] [-m MEMDEV] [-s SERIAL] "
 	  "[-b BUS] [-p PORT] [-e ENDPOINT] [-d DECODER] [-r REGION]",
 	  "The host's view of the fabric, as `cxl list` shows it." },
 	{ "create-region", cmd_create_region,

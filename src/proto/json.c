@@ -721,6 +721,67 @@ static void add_opt(struct json_object *o, const char *key,
 		add(o, key, v);
 }
 
+/* ---- dynamic capacity ---- */
+
+static struct json_object *extents_json(const struct cx_dc_extent *v, int n,
+					bool human)
+{
+	struct json_object *a = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		struct json_object *x = json_object_new_object();
+		char tag[40];
+		add(x, "offset", j_hex(v[i].dpa, human));
+		add(x, "length", j_size(v[i].len, human));
+		cx_dc_tag_format(v[i].tag, tag, sizeof(tag));
+		add_str(x, "uuid", tag);
+		if (v[i].seq)
+			add_int(x, "shared_sequence", v[i].seq);
+		json_object_array_add(a, x);
+	}
+	return a;
+}
+
+/* cxlemu's own (-N on a memdev): the device's DC regions, the extents
+ * this head holds and those offered to it, the generation number, the
+ * head's LD id.  Linux keeps these in its driver and ndctl shows extents
+ * only under a region; a fabric emulator has them to show. */
+static struct json_object *dc_json(struct cx_memdev *m, bool human)
+{
+	struct cx_dc_region_info r[CX_DC_MAX_REGIONS];
+	int nr = cx_dcd_regions(m, r, CX_DC_MAX_REGIONS), nheads, n;
+	struct cx_dc_extent *v;
+	uint32_t gen = 0;
+
+	if (nr <= 0)
+		return NULL;
+	struct json_object *j = json_object_new_object();
+	add_int(j, "head", cx_mbox_head_id(m, &nheads));
+	add_int(j, "heads", nheads);
+	struct json_object *a = json_object_new_array();
+	for (int i = 0; i < nr; i++) {
+		struct json_object *x = json_object_new_object();
+		add_int(x, "region", i);
+		add(x, "base", j_hex(r[i].base, human));
+		add(x, "size", j_size(r[i].len, human));
+		add(x, "block_size", j_size(r[i].block_size, human));
+		add_bool(x, "sharable", r[i].sharable);
+		add_bool(x, "sanitize_on_release", r[i].sanitize_on_release);
+		json_object_array_add(a, x);
+	}
+	add(j, "regions", a);
+	if (cx_dcd_extents(m, &v, &n, &gen) == 0) {
+		add_int(j, "generation", (int)gen);
+		add(j, "extents", extents_json(v, n, human));
+		free(v);
+	}
+	if (cx_dcd_pending(m, &v, &n) == 0) {
+		if (n)
+			add(j, "pending", extents_json(v, n, human));
+		free(v);
+	}
+	return j;
+}
+
 static struct json_object *memdev_json(struct cx_memdev *m,
 				       const struct cx_list_opts *o)
 {
@@ -744,6 +805,10 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 		    CX_QOS_CLASS_NONE)
 			add_int(j, "ram_qos_class", qos);
 	}
+	/* Linux's first dynamic RAM partition is DC region 0 */
+	struct cx_dc_region_info dr;
+	if (cx_dcd_regions(m, &dr, 1) > 0)
+		add(j, "dynamic_ram_a_size", j_size(dr.len, human));
 	if (o->health)
 		add_opt(j, "health", health_json(m));
 	if (o->alert)
@@ -763,6 +828,8 @@ static struct json_object *memdev_json(struct cx_memdev *m,
 		add_opt(j, "firmware", firmware_json(m, human));
 	if (o->media_errors)
 		add_opt(j, "media_errors", memdev_media_errors(m, human));
+	if (o->extents)
+		add_opt(j, "dynamic_capacity", dc_json(m, human));
 	return j;
 }
 

@@ -50,7 +50,7 @@ void cx_list_opts_verbose(struct cx_list_opts *o, int level)
 		o->idle = true;
 	if (level >= 1) {
 		o->buses = o->ports = o->endpoints = o->decoders = true;
-		o->targets = o->regions = true;
+		o->targets = o->regions = o->extents = true;
 	}
 }
 
@@ -93,7 +93,7 @@ void cx_list_opts_defaults(struct cx_list_opts *o)
 #define BOOL_OPTS(X)                                                    \
 	X(memdevs) X(buses) X(ports) X(endpoints) X(decoders) X(regions) \
 	X(targets) X(dax) X(idle) X(human) X(health) X(partition)       \
-	X(firmware) X(alert) X(media_errors) X(single)
+	X(firmware) X(alert) X(media_errors) X(single) X(extents)
 #define STR_OPTS(X)                                                     \
 	X(memdev_filter) X(serial_filter) X(bus_filter) X(port_filter)  \
 	X(endpoint_filter) X(decoder_filter) X(region_filter)

@@ -28,6 +28,7 @@ struct cx_list_opts {
 	bool firmware;     /* -F */
 	bool alert;        /* -A */
 	bool media_errors; /* -L */
+	bool extents;      /* -N: dynamic capacity extents */
 	bool single;       /* -S */
 	const char *memdev_filter;   /* -m */
 	const char *serial_filter;   /* -s */

@@ -515,6 +515,11 @@ static const struct {
 	{"qos_class: only in cxlemu (",
 	 "ndctl >= 79 prints root decoders' and memdevs' QoS classes "
 	 "(Linux >= 6.8 exposes them); the guests' ndctl 76 does not"},
+	{".dynamic_ram_a_size: only in cxlemu",
+	 "Linux 6.12 has no dynamic capacity driver (its DCD series is not "
+	 "merged) and shows no DC capacity; cxlemu shows DC region 0 as the "
+	 "series' dynamic_ram_a partition, as ndctl's pending DCD patches "
+	 "print it"},
 };
 
 static const char *explain(const char *d)

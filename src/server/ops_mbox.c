@@ -200,6 +200,13 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	if (why[0])
 		json_object_object_add(r, "busy_reason",
 				       json_object_new_string(why));
+	/* a dynamic capacity command says why it was refused */
+	if (rc16 != CX_RC_SUCCESS && (opcode >> 8) == 0x48) {
+		cx_dcd_last_error(m, why, sizeof(why));
+		if (why[0])
+			json_object_object_add(r, "reason",
+					       json_object_new_string(why));
+	}
 	json_object_object_add(r, "payload_in_len",
 			       json_object_new_uint64(in_len));
 	char *ohex = hex_encode(out, out_len);
