@@ -959,6 +959,68 @@ static void test_cci_codec(void **state)
 	assert_non_null(strstr(why, "Identify (0001h) takes 0 bytes"));
 }
 
+/* The MCTP-style frame: endpoint id and message type, then the CCI
+ * message; every malformed frame gets an answer that says why. */
+static void test_frames(void **state)
+{
+	struct world *w = *state;
+	uint8_t req[64], rsp[CX_FM_FRAME_MAX];
+	char why[CX_FM_WHY_MAX];
+	struct cx_cci_msg msg = { .category = CX_CCI_REQUEST, .tag = 7,
+				  .opcode = CX_FM_IDENTIFY };
+
+	req[0] = CX_FM_EID_BASE;
+	req[1] = CX_MCTP_TYPE_FMAPI;
+	assert_int_equal(cx_cci_encode(&msg, req + 2, sizeof(req) - 2), 12);
+	size_t n = cx_fm_frame(w->f, req, 14, rsp, sizeof(rsp), NULL, why,
+			       sizeof(why));
+	assert_int_equal(n, 2 + 12 + 0x12);
+	assert_int_equal(rsp[0], CX_FM_EID_BASE);
+	assert_int_equal(rsp[1], 7);
+	assert_int_equal(rsp[2], CX_CCI_RESPONSE);
+	assert_int_equal(rsp[3], 7);
+	assert_int_equal(cx_rd_le16(rsp + 2 + CX_CCI_RC), 0);
+	assert_int_equal(cx_rd_le24(rsp + 2 + CX_CCI_PL_LEN), 0x12);
+	assert_int_equal(cx_rd_le16(rsp + 14), 0x8086);
+
+	/* an endpoint the fabric does not have (one device: EID 8 only) */
+	req[0] = CX_FM_EID_BASE + 1;
+	n = cx_fm_frame(w->f, req, 14, rsp, sizeof(rsp), NULL, why,
+			sizeof(why));
+	assert_int_equal(n, 14);
+	assert_int_equal(rsp[0], CX_FM_EID_BASE + 1);
+	assert_int_equal(cx_rd_le16(rsp + 2 + CX_CCI_RC), CX_RC_INVALID_INPUT);
+	assert_non_null(strstr(why, "endpoint id 9"));
+	/* a Type 3 CCI message (8h) is not what this endpoint speaks */
+	req[0] = CX_FM_EID_BASE;
+	req[1] = CX_MCTP_TYPE_CCI;
+	n = cx_fm_frame(w->f, req, 14, rsp, sizeof(rsp), NULL, why,
+			sizeof(why));
+	assert_int_equal(cx_rd_le16(rsp + 2 + CX_CCI_RC),
+			 CX_RC_UNSUPPORTED_MAILBOX);
+	assert_int_equal(rsp[3], 7);   /* the tag, echoed */
+	req[1] = 0x87;                 /* integrity check bit */
+	n = cx_fm_frame(w->f, req, 14, rsp, sizeof(rsp), NULL, why,
+			sizeof(why));
+	assert_int_equal(cx_rd_le16(rsp + 2 + CX_CCI_RC),
+			 CX_RC_UNSUPPORTED_MAILBOX);
+	/* no prefix, no header */
+	n = cx_fm_frame(w->f, req, 1, rsp, sizeof(rsp), NULL, why,
+			sizeof(why));
+	assert_int_equal(n, 14);
+	assert_int_equal(cx_rd_le16(rsp + 2 + CX_CCI_RC),
+			 CX_RC_INVALID_PAYLOAD_LENGTH);
+	req[1] = CX_MCTP_TYPE_FMAPI;
+	n = cx_fm_frame(w->f, req, 9, rsp, sizeof(rsp), NULL, why,
+			sizeof(why));
+	assert_int_equal(cx_rd_le16(rsp + 2 + CX_CCI_RC),
+			 CX_RC_INVALID_PAYLOAD_LENGTH);
+	assert_non_null(strstr(why, "truncated"));
+	/* no room for an answer */
+	assert_int_equal(cx_fm_frame(w->f, req, 14, rsp, 13, NULL, why,
+				     sizeof(why)), 0);
+}
+
 /* The device tracks 512 extents over every head. */
 static void test_extent_limit(void **state)
 {
@@ -1026,6 +1088,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cci_codec, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_frames, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -452,3 +452,63 @@ int cx_fm_devices(struct cx_fabric *f, struct cx_memdev ***out)
 	}
 	return n;
 }
+
+/* A CCI response with no payload for a request that never reached a
+ * device: its tag and opcode echoed when they are there. */
+static size_t refuse_frame(const uint8_t *cci, size_t len, uint16_t rc,
+			   uint8_t *rsp, size_t room)
+{
+	struct cx_cci_msg out = { .category = CX_CCI_RESPONSE, .rc = rc };
+	if (len > CX_CCI_TAG)
+		out.tag = cci[CX_CCI_TAG];
+	if (len >= CX_CCI_OPCODE + 2)
+		out.opcode = cx_rd_le16(cci + CX_CCI_OPCODE);
+	return cx_cci_encode(&out, rsp, room);
+}
+
+size_t cx_fm_frame(struct cx_fabric *f, const uint8_t *req, size_t len,
+		   uint8_t *rsp, size_t room, const struct cx_fm_hooks *hooks,
+		   char *w, size_t wl)
+{
+	struct cx_memdev **devs;
+	size_t n = 0;
+
+	if (w && wl)
+		w[0] = 0;
+	if (room < CX_MCTP_PREFIX_LEN + CX_CCI_HDR_LEN)
+		return 0;
+	int ndev = cx_fm_devices(f, &devs);
+	uint8_t eid = len > CX_MCTP_EID ? req[CX_MCTP_EID] : 0;
+	uint8_t type = len > CX_MCTP_TYPE ? req[CX_MCTP_TYPE] : 0;
+	const uint8_t *cci = req + CX_MCTP_PREFIX_LEN;
+	size_t clen = len > CX_MCTP_PREFIX_LEN ? len - CX_MCTP_PREFIX_LEN : 0;
+	uint8_t *out = rsp + CX_MCTP_PREFIX_LEN;
+	size_t oroom = room - CX_MCTP_PREFIX_LEN;
+
+	rsp[CX_MCTP_EID] = eid;
+	rsp[CX_MCTP_TYPE] = CX_MCTP_TYPE_FMAPI;
+	if (len < CX_MCTP_PREFIX_LEN) {
+		say(w, wl, CX_RC_INVALID_PAYLOAD_LENGTH, "a frame of %zu "
+		    "byte%s: the MCTP-style prefix (endpoint id, message "
+		    "type) takes 2", len, len == 1 ? "" : "s");
+		n = refuse_frame(cci, 0, CX_RC_INVALID_PAYLOAD_LENGTH, out,
+				 oroom);
+	} else if ((type & 0x7f) != CX_MCTP_TYPE_FMAPI || (type & 0x80)) {
+		say(w, wl, CX_RC_UNSUPPORTED_MAILBOX, "MCTP message type %#x: "
+		    "this endpoint speaks the FM-API (type 7h, integrity "
+		    "check bit clear)", type);
+		n = refuse_frame(cci, clen, CX_RC_UNSUPPORTED_MAILBOX, out,
+				 oroom);
+	} else if (eid < CX_FM_EID_BASE || eid - CX_FM_EID_BASE >= ndev) {
+		say(w, wl, CX_RC_INVALID_INPUT, "endpoint id %u: the fabric's "
+		    "%d device%s are endpoints %d to %d", eid, ndev,
+		    ndev == 1 ? "" : "s", CX_FM_EID_BASE,
+		    CX_FM_EID_BASE + ndev - 1);
+		n = refuse_frame(cci, clen, CX_RC_INVALID_INPUT, out, oroom);
+	} else {
+		n = cx_fm_message(devs[eid - CX_FM_EID_BASE], cci, clen, out,
+				  oroom, hooks, w, wl);
+	}
+	free(devs);
+	return n ? CX_MCTP_PREFIX_LEN + n : 0;
+}

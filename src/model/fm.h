@@ -80,4 +80,23 @@ size_t cx_fm_message(struct cx_memdev *m, const uint8_t *req, size_t len,
  * topology order.  Returns the count; *out is malloc'ed (free it). */
 int cx_fm_devices(struct cx_fabric *f, struct cx_memdev ***out);
 
+/*
+ * One frame of the FM endpoint (README "The fabric manager endpoint"):
+ * the MCTP-style prefix (destination endpoint id, message type 7h FM-API)
+ * and a CCI message.  Device i of cx_fm_devices() is endpoint id
+ * CX_FM_EID_BASE + i.  The response frame carries the device's endpoint id
+ * and type 7h.  A frame shorter than the prefix, an endpoint id no device
+ * has or a message type other than FM-API is answered too, with a CCI
+ * response of its own (Invalid Payload Length, Invalid Input,
+ * Unsupported Mailbox or CCI) that says which.  Returns the response
+ * length; rsp needs CX_MCTP_PREFIX_LEN + CX_CCI_HDR_LEN +
+ * CX_FM_PAYLOAD_MAX bytes.
+ */
+#define CX_FM_EID_BASE 8          /* MCTP reserves 0-7 */
+#define CX_FM_FRAME_MAX (CX_MCTP_PREFIX_LEN + CX_CCI_HDR_LEN + \
+			 CX_FM_PAYLOAD_MAX)
+size_t cx_fm_frame(struct cx_fabric *f, const uint8_t *req, size_t len,
+		   uint8_t *rsp, size_t room, const struct cx_fm_hooks *hooks,
+		   char *why, size_t wl);
+
 #endif
