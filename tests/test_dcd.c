@@ -5,7 +5,9 @@
  * file) driven through the FM-API (0001h, 5500h, 5600h-5605h); the CCI
  * message codec; and the rules that keep capacity safe: no block granted
  * to two hosts (unless shared by tag), no acceptance of what was not
- * offered, zeroed when the last holder lets go.
+ * offered, zeroed when the last holder lets go; and the host's driver
+ * (dcd_host.c): whole chains accepted or rejected, releases deferred
+ * while in use, the bytes of held capacity only.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -1069,6 +1071,109 @@ static void test_extent_limit(void **state)
 	mx_free(x);
 }
 
+/* ---- the host's driver (dcd_host.c) ---- */
+
+static bool busy_flag;
+static bool busy(void *ctx, struct cx_memdev *m, uint64_t dpa, uint64_t len,
+		 char *why, size_t wl)
+{
+	snprintf(why, wl, "mapped");
+	return busy_flag;
+}
+
+static void test_host_driver(void **state)
+{
+	struct world *w = *state;
+	struct cx_dcd_host_result res;
+	uint8_t req[512];
+	char why[CX_FM_WHY_MAX], buf[32];
+	cx_err e;
+	const uint64_t two[2][2] = { { 0, BLK }, { 4 * MiB, BLK } };
+
+	/* a chain of two records; the driver accepts it whole and clears
+	 * the log */
+	size_t n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 2, two);
+	assert_int_equal(fm(w->m[0], CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	assert_int_equal(dc_records(w->m[0], NULL), 2);
+	assert_int_equal(cx_dcd_host_service(w->m[0], true, NULL, NULL, &res,
+					     &e), 0);
+	assert_int_equal(res.nadded, 2);
+	assert_int_equal(res.added[1].dpa, 4 * MiB);
+	cx_dcd_host_result_free(&res);
+	assert_int_equal(dc_records(w->m[0], NULL), 0);
+	/* host1 reaches its bytes, host2 does not */
+	assert_int_equal(cx_dcd_write(w->m[0], 4 * MiB, "secret", 6, &e), 0);
+	assert_int_equal(cx_dcd_read(w->m[0], 4 * MiB, buf, 6, &e), 0);
+	assert_memory_equal(buf, "secret", 6);
+	assert_int_equal(cx_dcd_read(w->m[1], 4 * MiB, buf, 6, &e), -ENXIO);
+	assert_non_null(strstr(e.msg, "has not accepted"));
+	/* across an extent boundary into capacity it does not hold */
+	assert_int_equal(cx_dcd_read(w->m[0], BLK - 4, buf, 8, &e), -ENXIO);
+	/* outside the dynamic capacity */
+	assert_int_equal(cx_dcd_read(w->m[0], 512 * MiB - 4, buf, 8, &e),
+			 -ERANGE);
+
+	/* rejected: nothing held, the block free for another host */
+	const uint64_t one_ext[1][2] = { { 8 * MiB, BLK } };
+	n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1, one_ext);
+	assert_int_equal(fm(w->m[0], CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	assert_int_equal(cx_dcd_host_service(w->m[0], false, NULL, NULL, &res,
+					     &e), 0);
+	assert_int_equal(res.nrejected, 1);
+	assert_int_equal(res.nadded, 0);
+	cx_dcd_host_result_free(&res);
+	n = add_req(req, 1, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1, one_ext);
+	assert_int_equal(fm(w->m[0], CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	assert_int_equal(cx_dcd_host_service(w->m[1], true, NULL, NULL, &res,
+					     &e), 0);
+	cx_dcd_host_result_free(&res);
+
+	/* a release the host still uses waits, its record kept */
+	const uint64_t rel[1][2] = { { 4 * MiB, BLK } };
+	n = add_req(req, 0, CX_FM_REL_PRESCRIPTIVE, 0, 0, NULL, 1, rel);
+	assert_int_equal(fm(w->m[0], CX_FM_INITIATE_DC_RELEASE, req, n, why),
+			 0);
+	busy_flag = true;
+	assert_int_equal(cx_dcd_host_service(w->m[0], true, busy, NULL, &res,
+					     &e), 0);
+	assert_int_equal(res.nreleased, 0);
+	cx_dcd_host_result_free(&res);
+	assert_int_equal(dc_records(w->m[0], NULL), 1);
+	assert_int_equal(cx_dcd_read(w->m[0], 4 * MiB, buf, 6, &e), 0);
+	/* no longer in use: given back, unreachable, zeroed for host3 */
+	busy_flag = false;
+	assert_int_equal(cx_dcd_host_service(w->m[0], true, busy, NULL, &res,
+					     &e), 0);
+	assert_int_equal(res.nreleased, 1);
+	cx_dcd_host_result_free(&res);
+	assert_int_equal(dc_records(w->m[0], NULL), 0);
+	assert_int_equal(cx_dcd_read(w->m[0], 4 * MiB, buf, 6, &e), -ENXIO);
+	n = add_req(req, 2, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1, rel);
+	assert_int_equal(fm(w->m[0], CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	assert_int_equal(cx_dcd_host_service(w->m[2], true, NULL, NULL, &res,
+					     &e), 0);
+	cx_dcd_host_result_free(&res);
+	memset(buf, 0x55, sizeof(buf));
+	assert_int_equal(cx_dcd_read(w->m[2], 4 * MiB, buf, 6, &e), 0);
+	assert_memory_equal(buf, "\0\0\0\0\0\0", 6);
+
+	/* forced: taken at once, the driver only notes it */
+	n = add_req(req, 0, CX_FM_REL_PRESCRIPTIVE | CX_IDC_FORCED, 0, 0,
+		    NULL, 1, two);
+	assert_int_equal(fm(w->m[0], CX_FM_INITIATE_DC_RELEASE, req, n, why),
+			 0);
+	assert_int_equal(cx_dcd_read(w->m[0], 0, buf, 1, &e), -ENXIO);
+	assert_int_equal(cx_dcd_host_service(w->m[0], true, NULL, NULL, &res,
+					     &e), 0);
+	assert_int_equal(res.nforced, 1);
+	cx_dcd_host_result_free(&res);
+	/* a memdev without dynamic capacity */
+	struct mx *x = mx_new_dc(256 * MiB, 0, 0, 0, 0, NULL);
+	assert_int_equal(cx_dcd_host_service(x->m, true, NULL, NULL, &res,
+					     &e), -EINVAL);
+	mx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1089,6 +1194,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cci_codec, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_driver, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

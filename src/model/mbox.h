@@ -584,6 +584,31 @@ uint16_t cx_dcd_set_region(struct cx_mbox_device *dev, int region,
 			   size_t wl);
 /* Set up the device's DC regions from its first head's memdev. */
 void cx_dcd_device_init(struct cx_mbox_device *dev, struct cx_memdev *m);
+
+/*
+ * The host's side (dcd_host.c), as Linux's DCD driver does it through
+ * the mailbox: every complete Add Capacity chain in the DC event log is
+ * accepted whole (accept) or rejected whole (an empty response); Release
+ * Capacity records are answered with Release Dynamic Capacity unless
+ * in_use says a program of the host still uses the extent (the release
+ * then waits, its record kept); Forced Release records are noted.
+ * Handled records are cleared; an incomplete chain stays for later.
+ * `res` lists what happened (free with cx_dcd_host_result_free).
+ */
+struct cx_dcd_host_result {
+	struct cx_dc_extent *added, *rejected, *released, *forced;
+	int nadded, nrejected, nreleased, nforced;
+};
+int cx_dcd_host_service(struct cx_memdev *m, bool accept,
+			cx_dcd_in_use_fn *in_use, void *ctx,
+			struct cx_dcd_host_result *res, cx_err *e);
+void cx_dcd_host_result_free(struct cx_dcd_host_result *res);
+/* The host's exact path to dynamic capacity by DPA: refused (ENXIO)
+ * unless the host holds every byte, as the device refuses it. */
+int cx_dcd_read(struct cx_memdev *m, uint64_t dpa, void *buf, size_t len,
+		cx_err *e);
+int cx_dcd_write(struct cx_memdev *m, uint64_t dpa, const void *buf,
+		 size_t len, cx_err *e);
 void cx_dcd_head_free(struct cx_mbox_state *st);
 /* A head may reach [dpa, dpa+len) of its DC capacity: 0, or -ENXIO with
  * the reason (a range that is not all accepted by this head). */
