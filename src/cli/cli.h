@@ -98,6 +98,8 @@ int cmd_shell(int argc, char **argv, struct cli *cli);
  * cmd_memdev.c) */
 int cmd_mbox(int argc, char **argv, struct cli *cli);
 int cmd_inject(int argc, char **argv, struct cli *cli);
+int cmd_fm(int argc, char **argv, struct cli *cli);
+int cmd_dcd(int argc, char **argv, struct cli *cli);
 int cmd_read_labels(int argc, char **argv, struct cli *cli);
 int cmd_write_labels(int argc, char **argv, struct cli *cli);
 int cmd_zero_labels(int argc, char **argv, struct cli *cli);

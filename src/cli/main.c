@@ -52,6 +52,11 @@ const struct cli_cmd cli_cmds[] = {
 	  "A shell where /sys and /dev show the host (ndctl works in it)." },
 	{ "mbox", cmd_mbox, "MEMDEV OPCODE [HEX-PAYLOAD]",
 	  "Send one raw command to a memdev's mailbox." },
+	{ "fm", cmd_fm, "list | VERB ENDPOINT [OPTIONS] (fm --help)",
+	  "Drive the FM-API endpoint: capacity to hosts, as JSON." },
+	{ "dcd", cmd_dcd, "MEMDEV accept|reject | read DPA LENGTH | write DPA "
+	  "[--data S]",
+	  "A host's dynamic capacity: answer offers, use extents." },
 	{ "inject", cmd_inject, "MEMDEV KIND [KEY=VALUE...]",
 	  "Inject poison, events or health changes (QMP's keys)." },
 	{ "read-labels", cmd_read_labels, "MEMDEV... [-o FILE] [-s SIZE] "

@@ -723,8 +723,8 @@ static void add_opt(struct json_object *o, const char *key,
 
 /* ---- dynamic capacity ---- */
 
-static struct json_object *extents_json(const struct cx_dc_extent *v, int n,
-					bool human)
+struct json_object *cx_json_dc_extents(const struct cx_dc_extent *v, int n,
+				       bool human)
 {
 	struct json_object *a = json_object_new_array();
 	for (int i = 0; i < n; i++) {
@@ -771,12 +771,12 @@ static struct json_object *dc_json(struct cx_memdev *m, bool human)
 	add(j, "regions", a);
 	if (cx_dcd_extents(m, &v, &n, &gen) == 0) {
 		add_int(j, "generation", (int)gen);
-		add(j, "extents", extents_json(v, n, human));
+		add(j, "extents", cx_json_dc_extents(v, n, human));
 		free(v);
 	}
 	if (cx_dcd_pending(m, &v, &n) == 0) {
 		if (n)
-			add(j, "pending", extents_json(v, n, human));
+			add(j, "pending", cx_json_dc_extents(v, n, human));
 		free(v);
 	}
 	return j;

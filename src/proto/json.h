@@ -32,6 +32,11 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags);
 
 /* ndctl's number forms: with `human`, a size >= 5000 KiB becomes
  * "256.00 MiB (268.44 MB)" and a hex value "%#llx"; otherwise integers. */
+/* Dynamic capacity extents as ndctl's DCD series lists them:
+ * [{offset (the DPA), length, uuid (the tag), shared_sequence}]. */
+struct cx_dc_extent;
+struct json_object *cx_json_dc_extents(const struct cx_dc_extent *v, int n,
+				       bool human);
 struct json_object *cx_json_size(uint64_t v, bool human);
 struct json_object *cx_json_hex(uint64_t v, bool human);
 

@@ -76,18 +76,6 @@ int cx_srv_memdev(struct cx_srv_call *c, const char *key,
 	return memdev_found(c, cx_memdev_find(c->host, name), name, out, e);
 }
 
-static char *hex_encode(const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *s = cx_xcalloc(1, n * 2 + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	return s;
-}
-
 /* ---- mbox ---- */
 
 /* A memdev of the call's host by its N of memN, with a mailbox. */
@@ -209,7 +197,7 @@ int cx_op_mbox(struct cx_srv_call *c, cx_err *e)
 	}
 	json_object_object_add(r, "payload_in_len",
 			       json_object_new_uint64(in_len));
-	char *ohex = hex_encode(out, out_len);
+	char *ohex = cx_hex_encode(out, out_len);
 	json_object_object_add(r, "payload_out", json_object_new_string(ohex));
 	free(ohex);
 	json_object_object_add(r, "out_len", json_object_new_uint64(out_len));

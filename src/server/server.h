@@ -202,6 +202,11 @@ int cx_op_sysfs_write(struct cx_srv_call *c, cx_err *e);
 /* device management (ops_mbox.c) */
 int cx_op_mbox(struct cx_srv_call *c, cx_err *e);
 int cx_op_inject(struct cx_srv_call *c, cx_err *e);
+/* the fabric manager's endpoint (ops_fm.c) */
+int cx_op_fm(struct cx_srv_call *c, cx_err *e);
+int cx_op_fm_endpoints(struct cx_srv_call *c, cx_err *e);
+/* a host's dynamic capacity: its driver's answers, its bytes (ops_dcd.c) */
+int cx_op_dcd(struct cx_srv_call *c, cx_err *e);
 /* Complete every memdev's background operation whose time is up; the
  * loop calls it on every iteration (at least once a second). */
 void cx_srv_poll_devices(struct cx_fabric *f);

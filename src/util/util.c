@@ -99,6 +99,18 @@ static int hexval(int ch)
 	return -1;
 }
 
+char *cx_hex_encode(const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s = cx_xcalloc(1, n * 2 + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	return s;
+}
+
 int cx_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len,
 		  cx_err *e)
 {

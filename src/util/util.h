@@ -68,6 +68,9 @@ int cx_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len,
  * errno set. */
 int cx_write_all(int fd, const void *buf, size_t len);
 
+/* Bytes as lowercase hex digits, malloc'd and NUL-terminated. */
+char *cx_hex_encode(const uint8_t *p, size_t n);
+
 /* Render bytes the way people read them: "256 MiB", "4 GiB", "0x1000". */
 void cx_fmt_size(char *buf, size_t len, uint64_t v);
 
