@@ -458,7 +458,7 @@ static const char *const fz_opt_keys[] = {
 enum fz_kind {
 	V_ROOT, V_WAYS, V_GRAN, V_SIZE, V_TYPE, V_BOOL, V_MEMDEVS, V_REGION,
 	V_OFFSET, V_LENGTH, V_DEVICE, V_MODE, V_MEMDEV, V_OPCODE, V_PAYLOAD,
-	V_KIND, V_PARAMS, V_OPTS, V_OP, V_HOST,
+	V_KIND, V_PARAMS, V_OPTS, V_OP, V_HOST, V_ACTION,
 };
 
 static const struct fz_key {
@@ -473,7 +473,7 @@ static const struct fz_key {
 	{ "memdev", V_MEMDEV }, { "opcode", V_OPCODE },
 	{ "payload", V_PAYLOAD }, { "kind", V_KIND }, { "params", V_PARAMS },
 	{ "opts", V_OPTS }, { "op", V_OP }, { "host", V_HOST },
-	{ "data_len", V_LENGTH },
+	{ "data_len", V_LENGTH }, { "action", V_ACTION },
 };
 #define FZ_NKEYS ((int)(sizeof(fz_keys) / sizeof(fz_keys[0])))
 
@@ -495,6 +495,7 @@ static const struct {
 	{ "dax-unmap", { "device" } },
 	{ "mbox", { "memdev", "opcode", "payload" } },
 	{ "inject", { "memdev", "kind", "params" } },
+	{ "dcd", { "memdev", "action", "offset", "length" } },
 };
 
 static const struct fz_key *fz_key(const char *name)
@@ -598,6 +599,11 @@ static struct json_object *fz_natural(struct fz_in *r, enum fz_kind k)
 			free(t);
 		}
 		return o;
+	}
+	case V_ACTION: {
+		static const char *const v[] = { "accept", "reject", "read",
+						 "write", "release" };
+		return json_object_new_string(v[s % 5]);
 	}
 	case V_KIND: {
 		static const char *const v[] = { "poison", "general-media",
