@@ -731,6 +731,17 @@ void cx_media_keep(struct cx_media *m, uint64_t off, uint64_t len)
 			st->lent[i]->keep = true;
 }
 
+void cx_media_keep_within(struct cx_media *m, uint64_t off, uint64_t len)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len;
+
+	for (int i = 0; i < st->nlent; i++)
+		if (st->lent[i]->start >= s0 &&
+		    st->lent[i]->start + st->lent[i]->len <= s1)
+			st->lent[i]->keep = true;
+}
+
 int cx_media_reclaim(struct cx_media *m, cx_err *e)
 {
 	struct cx_store *st = m->store;
@@ -752,6 +763,19 @@ int cx_media_reclaim(struct cx_media *m, cx_err *e)
 		taken++;
 	}
 	return err ? err : taken;
+}
+
+int cx_media_revoke(struct cx_media *m, uint64_t off, uint64_t len,
+		    cx_err *e)
+{
+	struct cx_store *st = m->store;
+	uint64_t s0 = m->offset + off, s1 = s0 + len;
+
+	/* the marks are only ever read by the reclaim that follows them */
+	for (int i = 0; i < st->nlent; i++)
+		st->lent[i]->keep = st->lent[i]->start >= s1 ||
+				    st->lent[i]->start + st->lent[i]->len <= s0;
+	return cx_media_reclaim(m, e);
 }
 
 int cx_media_lent_blocks(const struct cx_media *m)

@@ -148,7 +148,17 @@ int cx_media_lend(struct cx_media *m, uint64_t off, uint64_t len,
  */
 void cx_media_keep_clear(struct cx_media *m);
 void cx_media_keep(struct cx_media *m, uint64_t off, uint64_t len);
+/* Keep only the blocks that lie wholly inside [off, off+len): a grant
+ * that shrank (dynamic capacity given back in part) takes back every
+ * block that reaches past it, so no block outlives a byte of its grant. */
+void cx_media_keep_within(struct cx_media *m, uint64_t off, uint64_t len);
 int cx_media_reclaim(struct cx_media *m, cx_err *e);
+/* Take back every lent block that reaches into [off, off+len), whoever
+ * else's grant covers it: one mapper must lose a block that others may
+ * keep, and a block is one set of pages.  The bytes stay (written back);
+ * the others lend it again when they next map.  Returns how many. */
+int cx_media_revoke(struct cx_media *m, uint64_t off, uint64_t len,
+		    cx_err *e);
 /* Lent blocks of m's store (for listings and tests). */
 int cx_media_lent_blocks(const struct cx_media *m);
 /* The tag in the name of every block lent from now on, as
