@@ -547,7 +547,8 @@ int cmd_fm(int argc, char **argv, struct cli *cli)
 					 argv[2]) : 0;
 	if (rc)
 		return rc;
-	if ((rc = cli_connect(cli, &c)))
+	/* the FM endpoint is the fabric's: the administrative socket */
+	if ((rc = cli_connect_admin(cli, &c)))
 		return rc;
 	if (list)
 		rc = fm_list(c);

@@ -239,3 +239,61 @@ int cx_dcd_write(struct cx_memdev *m, uint64_t dpa, const void *buf,
 {
 	return dc_io(m, dpa, (void *)buf, len, true, e);
 }
+
+/* ---- the DAX devices over a host's dynamic capacity ---- */
+
+static bool same_tag(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, CX_DC_TAG_LEN);
+}
+
+static bool untagged(const uint8_t *t)
+{
+	static const uint8_t zero[CX_DC_TAG_LEN];
+	return same_tag(t, zero);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct cx_dc_extent *x = a, *y = b;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int cx_dcd_dax_devices(struct cx_memdev *m, struct cx_dcd_dax **out)
+{
+	struct cx_dc_extent *x = NULL;
+	int n = 0, k = 0;
+
+	*out = NULL;
+	if (cx_dcd_extents(m, &x, &n, NULL) || !n) {
+		free(x);
+		return 0;
+	}
+	struct cx_dcd_dax *v = cx_xcalloc((size_t)n, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		int g = -1;
+		for (int j = 0; j < k && !untagged(x[i].tag); j++)
+			if (v[j].tagged && same_tag(v[j].tag, x[i].tag))
+				g = j;
+		if (g < 0) {
+			g = k++;
+			memcpy(v[g].tag, x[i].tag, CX_DC_TAG_LEN);
+			v[g].tagged = !untagged(x[i].tag);
+			v[g].ext = cx_xcalloc((size_t)n, sizeof(*v[g].ext));
+		}
+		v[g].ext[v[g].n++] = x[i];
+		v[g].size += x[i].len;
+	}
+	for (int j = 0; j < k; j++)
+		qsort(v[j].ext, (size_t)v[j].n, sizeof(*v[j].ext), by_seq);
+	free(x);
+	*out = v;
+	return k;
+}
+
+void cx_dcd_dax_free(struct cx_dcd_dax *v, int n)
+{
+	for (int i = 0; v && i < n; i++)
+		free(v[i].ext);
+	free(v);
+}

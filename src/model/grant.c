@@ -15,12 +15,16 @@
  * spread over every path that can end one.  A block two hosts share
  * (heads of one device) stays lent while either host's grant covers it.
  * Region views (region_view.h) are taken apart on the same occasions.
+ * Dynamic capacity grants what each host has accepted (its extent list):
+ * a block stays lent only while it lies wholly inside one of them.
  */
 #include "dax.h"
 #include "grant.h"
+#include "mbox.h"
 #include "region_view.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 bool cx_region_exposed(const struct cx_region *r)
 {
@@ -60,6 +64,18 @@ int cx_fabric_reclaim(struct cx_fabric *f, cx_err *e)
 		cx_media_keep_clear(f->media.v[i]);
 	for (int i = 0; i < f->hosts.n; i++) {
 		struct cx_host *h = f->hosts.v[i];
+		for (int k = 0; k < h->memdevs.n; k++) {
+			struct cx_memdev *m = h->memdevs.v[k];
+			struct cx_dc_extent *x = NULL;
+			int n = 0;
+			if (!m->dc || cx_dcd_extents(m, &x, &n, NULL))
+				continue;
+			uint64_t base = m->vmem_size + m->pmem_size;
+			for (int j = 0; j < n; j++)
+				cx_media_keep_within(m->dc, x[j].dpa - base,
+						     x[j].len);
+			free(x);
+		}
 		for (int k = 0; k < h->regions.n; k++) {
 			struct cx_region *r = h->regions.v[k];
 			struct cx_grant g;

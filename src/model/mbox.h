@@ -609,6 +609,21 @@ int cx_dcd_read(struct cx_memdev *m, uint64_t dpa, void *buf, size_t len,
 		cx_err *e);
 int cx_dcd_write(struct cx_memdev *m, uint64_t dpa, const void *buf,
 		 size_t len, cx_err *e);
+/*
+ * The DAX devices a host's accepted capacity forms, as Linux's DCD series
+ * makes them: one per tag, its extents in shared-sequence order, and one
+ * per untagged extent; in the order of their first extent in the host's
+ * extent list.  Returns the count; free with cx_dcd_dax_free.
+ */
+struct cx_dcd_dax {
+	uint8_t tag[CX_DC_TAG_LEN];
+	bool tagged;
+	int n;
+	struct cx_dc_extent *ext;
+	uint64_t size;
+};
+int cx_dcd_dax_devices(struct cx_memdev *m, struct cx_dcd_dax **out);
+void cx_dcd_dax_free(struct cx_dcd_dax *v, int n);
 void cx_dcd_head_free(struct cx_mbox_state *st);
 /* A head may reach [dpa, dpa+len) of its DC capacity: 0, or -ENXIO with
  * the reason (a range that is not all accepted by this head). */

@@ -38,9 +38,9 @@ const struct cx_op cx_server_ops[] = {
 	{ "sysfs-read", cx_op_sysfs_read, 0 },
 	{ "sysfs-list", cx_op_sysfs_list, 0 },
 	{ "sysfs-write", cx_op_sysfs_write, CX_OP_CHANGES | CX_OP_STATE },
-	{ "fm", cx_op_fm, CX_OP_CHANGES | CX_OP_ADMIN },
+	{ "fm", cx_op_fm, CX_OP_CHANGES | CX_OP_ADMIN | CX_OP_RECLAIM },
 	{ "fm-endpoints", cx_op_fm_endpoints, CX_OP_ADMIN },
-	{ "dcd", cx_op_dcd, CX_OP_CHANGES },
+	{ "dcd", cx_op_dcd, CX_OP_CHANGES | CX_OP_RECLAIM },
 	{ NULL, NULL, 0 },
 };
 

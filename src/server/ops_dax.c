@@ -184,12 +184,44 @@ int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e)
 	return 0;
 }
 
+int cx_srv_blocks_add(struct cx_srv_blocks *b, struct cx_media *media,
+		      uint64_t off, uint64_t len, const char *what, cx_err *e)
+{
+	struct cx_media_lease ls[CX_PROTO_MAX_FDS];
+	int n, rc;
+
+	if ((rc = cx_media_lend(media, off, len, ls, CX_PROTO_MAX_FDS, &n,
+				e))) {
+		cx_err_prefix(e, "%s", what);
+		return rc;
+	}
+	for (int k = 0; k < n; k++) {
+		int i = 0;
+		while (i < b->n && b->blk[i].id != ls[k].id)
+			i++;
+		if (i == b->n && b->n == CX_PROTO_MAX_FDS)
+			return cx_fail(e, E2BIG, "%s takes more than %d blocks, "
+				       "more than one reply can carry", what,
+				       CX_PROTO_MAX_FDS);
+		if (i == b->n)
+			b->blk[b->n++] = ls[k];
+		if (b->next == CX_PROTO_MAX_FDS)
+			return cx_fail(e, E2BIG, "%s takes more than %d "
+				       "extents", what, CX_PROTO_MAX_FDS);
+		b->ext[b->next].blk = i;
+		b->ext[b->next].fd_off = ls[k].fd_off;
+		b->ext[b->next].len = ls[k].len;
+		b->next++;
+	}
+	return 0;
+}
+
 int cx_srv_region_blocks(struct cx_fabric *f, struct cx_region *r,
 			 struct cx_srv_blocks *b, cx_err *e)
 {
-	struct cx_media_lease ls[CX_PROTO_MAX_FDS];
 	struct cx_rview *v;
-	int n, rc;
+	char what[64];
+	int rc;
 
 	memset(b, 0, sizeof(*b));
 	if ((rc = cx_region_grant(r, &b->g, e)))
@@ -208,68 +240,30 @@ int cx_srv_region_blocks(struct cx_fabric *f, struct cx_region *r,
 	}
 	for (int j = 0; j < b->g.ilv.ways; j++) {
 		b->first[j] = b->next;
-		if ((rc = cx_media_lend(b->g.part[j].media, b->g.part[j].off,
-					b->g.part[j].len, ls, CX_PROTO_MAX_FDS,
-					&n, e))) {
-			cx_err_prefix(e, "dax%d.0: position %d (%s)", r->id, j,
-				      b->g.part[j].memdev->qid);
+		snprintf(what, sizeof(what), "dax%d.0: position %d (%s)", r->id,
+			 j, b->g.part[j].memdev->qid);
+		if ((rc = cx_srv_blocks_add(b, b->g.part[j].media,
+					    b->g.part[j].off, b->g.part[j].len,
+					    what, e)))
 			return rc;
-		}
-		for (int k = 0; k < n; k++) {
-			int i = 0;
-			while (i < b->n && b->blk[i].id != ls[k].id)
-				i++;
-			if (i == b->n && b->n == CX_PROTO_MAX_FDS)
-				return cx_fail(e, E2BIG, "dax%d.0 takes more "
-					       "than %d blocks of %llu MiB, more "
-					       "than one reply can carry", r->id,
-					       CX_PROTO_MAX_FDS,
-					       CX_MEDIA_BLOCK >> 20);
-			if (i == b->n)
-				b->blk[b->n++] = ls[k];
-			if (b->next == CX_PROTO_MAX_FDS)
-				return cx_fail(e, E2BIG, "dax%d.0 takes more "
-					       "than %d extents", r->id,
-					       CX_PROTO_MAX_FDS);
-			b->ext[b->next].blk = i;
-			b->ext[b->next].fd_off = ls[k].fd_off;
-			b->ext[b->next].len = ls[k].len;
-			b->next++;
-		}
 	}
 	b->first[b->g.ilv.ways] = b->next;
 	return 0;
 }
 
-int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
+int cx_srv_map_reply(struct cx_srv_call *c, const struct cx_srv_blocks *b,
+		     const char *dev, uint64_t size, const char *mode,
+		     bool noncoherent, cx_err *e)
 {
-	struct cx_region *r;
-	int err;
-
-	if ((err = cx_srv_dax_device(c, &r, e)))
-		return err;
-	if (r->dax_unbound)
-		return cx_fail(e, EBUSY, "dax%d.0 is bound to no driver (it "
-			       "is between kmem and device_dax); bind it to "
-			       "device_dax first", r->id);
-	if (r->dax_system_ram)
-		return cx_fail(e, EBUSY, "dax%d.0 is in system-ram mode (its "
-			       "memory is onlined for the kernel, as kmem "
-			       "does); switch it to device-DAX first: cxlemu "
-			       "reconfigure-device dax%d.0 -m devdax",
-			       r->id, r->id);
-	struct cx_srv_blocks *b = cx_xcalloc(1, sizeof(*b));
-	if ((err = cx_srv_region_blocks(c->fabric, r, b, e)))
-		goto out;
 	for (int i = 0; i < b->n; i++) {
 		int fd = dup(b->blk[i].fd);
 		if (fd < 0) {
-			err = cx_fail(e, errno, "dax%d.0: dup: %s", r->id,
-				      strerror(errno));
+			int err = cx_fail(e, errno, "%s: dup: %s", dev,
+					  strerror(errno));
 			for (int k = 0; k < c->nfds; k++)
 				close(c->fds[k]);
 			c->nfds = 0;
-			goto out;
+			return err;
 		}
 		c->fds[c->nfds++] = fd;
 	}
@@ -298,10 +292,8 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 		json_object_object_add(o, "extents", xs);
 		json_object_array_add(ents, o);
 	}
-	char dev[32];
-	snprintf(dev, sizeof(dev), "dax%d.0", r->id);
 	json_object_object_add(res, "device", json_object_new_string(dev));
-	json_object_object_add(res, "size", json_object_new_uint64(r->size));
+	json_object_object_add(res, "size", json_object_new_uint64(size));
 	json_object_object_add(res, "align", json_object_new_uint64(CX_DAX_ALIGN));
 	json_object_object_add(res, "granularity",
 			       json_object_new_uint64(b->g.ilv.gran));
@@ -316,10 +308,9 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 		json_object_object_add(res, "hpa",
 				       json_object_new_uint64(b->g.ilv.base));
 	}
-	json_object_object_add(res, "mode", json_object_new_string(
-		cx_mode_name(r->mode)));
+	json_object_object_add(res, "mode", json_object_new_string(mode));
 	json_object_object_add(res, "coherency", json_object_new_string(
-		r->noncoherent ? "noncoherent" : "coherent"));
+		noncoherent ? "noncoherent" : "coherent"));
 	if (b->view)
 		json_object_object_add(res, "view", json_object_new_int(0));
 	else if (b->why[0])
@@ -328,11 +319,40 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 	json_object_object_add(res, "fd_len", lens);
 	json_object_object_add(res, "entries", ents);
 	c->result = res;
+	return 0;
+}
 
-	struct map_ref *m = ref_get(c, r, true);
-	m->count++;
-	r->mapped++;
-out:
+int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
+{
+	struct cx_region *r;
+	const char *name = NULL;
+	int err;
+
+	cx_proto_get_str(c->req, "device", false, &name, NULL);
+	if (name && !strncmp(name, "dcd", 3))
+		return cx_srv_dcd_map(c, name, e);
+	if ((err = cx_srv_dax_device(c, &r, e)))
+		return err;
+	if (r->dax_unbound)
+		return cx_fail(e, EBUSY, "dax%d.0 is bound to no driver (it "
+			       "is between kmem and device_dax); bind it to "
+			       "device_dax first", r->id);
+	if (r->dax_system_ram)
+		return cx_fail(e, EBUSY, "dax%d.0 is in system-ram mode (its "
+			       "memory is onlined for the kernel, as kmem "
+			       "does); switch it to device-DAX first: cxlemu "
+			       "reconfigure-device dax%d.0 -m devdax",
+			       r->id, r->id);
+	struct cx_srv_blocks *b = cx_xcalloc(1, sizeof(*b));
+	char dev[32];
+	snprintf(dev, sizeof(dev), "dax%d.0", r->id);
+	if (!(err = cx_srv_region_blocks(c->fabric, r, b, e)) &&
+	    !(err = cx_srv_map_reply(c, b, dev, r->size, cx_mode_name(r->mode),
+				     r->noncoherent, e))) {
+		struct map_ref *m = ref_get(c, r, true);
+		m->count++;
+		r->mapped++;
+	}
 	free(b);
 	return err;
 }
@@ -374,6 +394,11 @@ int cx_op_dax_flush(struct cx_srv_call *c, cx_err *e)
 int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e)
 {
 	struct cx_region *r;
+	const char *name = NULL;
+
+	cx_proto_get_str(c->req, "device", false, &name, NULL);
+	if (name && !strncmp(name, "dcd", 3))
+		return cx_srv_dcd_unmap(c, name, e);
 	int err = cx_srv_dax_device(c, &r, e);
 	if (err)
 		return err;

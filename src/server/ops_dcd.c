@@ -12,6 +12,14 @@
  *   write {offset (DPA)} with the bytes as the request's raw frame
  * Bytes the host has not accepted are refused, naming the memdev and
  * the range: released capacity is gone from the host at once.
+ *
+ * The DAX devices over a host's capacity (model: cx_dcd_dax_devices) are
+ * "dcdN.K": memN's K-th (0-based, in extent list order), or "dcdN.UUID"
+ * for the one of a tag.  dax-map lends a device's extents as the blocks
+ * of a one-way layout, so the client library maps them as it maps a
+ * region's; the daemon remembers who maps what (an FM release of it is
+ * refused Busy unless forced), and the blocks are taken back (SIGBUS on
+ * the next access) once the host no longer holds their capacity.
  */
 #include "server.h"
 
@@ -19,10 +27,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/dax.h"
+#include "model/grant.h"
 #include "model/mbox.h"
 #include "proto/json.h"
 
 #define DCD_IO_MAX (64u << 20)
+
+/* The host's DAX devices over m's capacity: [{device, size, uuid,
+ * extents}], as the DCD series makes them (one per tag, one per
+ * untagged extent). */
+static struct json_object *dax_devices_json(struct cx_memdev *m)
+{
+	struct cx_dcd_dax *v;
+	int n = cx_dcd_dax_devices(m, &v);
+	struct json_object *a = json_object_new_array();
+	char name[32], tag[40];
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		snprintf(name, sizeof(name), "dcd%d.%d", m->index, i);
+		json_object_object_add(o, "device",
+				       json_object_new_string(name));
+		json_object_object_add(o, "size",
+				       json_object_new_uint64(v[i].size));
+		if (v[i].tagged) {
+			cx_dc_tag_format(v[i].tag, tag, sizeof(tag));
+			json_object_object_add(o, "uuid",
+					       json_object_new_string(tag));
+		}
+		json_object_object_add(o, "extents",
+				       cx_json_dc_extents(v[i].ext, v[i].n,
+							  false));
+		json_object_array_add(a, o);
+	}
+	cx_dcd_dax_free(v, n);
+	return a;
+}
 
 static int dcd_answer(struct cx_srv_call *c, struct cx_memdev *m,
 		      bool accept, cx_err *e)
@@ -32,7 +72,8 @@ static int dcd_answer(struct cx_srv_call *c, struct cx_memdev *m,
 	uint32_t gen = 0;
 	int n = 0, rc;
 
-	if ((rc = cx_dcd_host_service(m, accept, NULL, NULL, &res, e)))
+	if ((rc = cx_dcd_host_service(m, accept, cx_srv_dcd_in_use, NULL,
+				       &res, e)))
 		return rc;
 	struct json_object *r = json_object_new_object();
 	json_object_object_add(r, "memdev", json_object_new_string(m->qid));
@@ -49,6 +90,7 @@ static int dcd_answer(struct cx_srv_call *c, struct cx_memdev *m,
 	json_object_object_add(r, "extents", cx_json_dc_extents(v, n, false));
 	json_object_object_add(r, "generation", json_object_new_int64(gen));
 	free(v);
+	json_object_object_add(r, "dax_devices", dax_devices_json(m));
 	c->result = r;
 	return 0;
 }
@@ -63,8 +105,11 @@ int cx_op_dcd(struct cx_srv_call *c, cx_err *e)
 	if ((rc = cx_srv_memdev(c, "memdev", &m, e)) ||
 	    (rc = cx_proto_get_str(c->req, "action", true, &action, e)))
 		return rc;
-	if (!strcmp(action, "accept") || !strcmp(action, "reject"))
-		return dcd_answer(c, m, action[0] == 'a', e);
+	if (!strcmp(action, "accept") || !strcmp(action, "reject")) {
+		rc = dcd_answer(c, m, action[0] == 'a', e);
+		cx_srv_dcd_revoke(c->fabric);
+		return rc;
+	}
 	bool rd = !strcmp(action, "read"), wr = !strcmp(action, "write");
 	if (!rd && !wr)
 		return cx_fail(e, EINVAL, "dcd: action '%s' is not one of "
@@ -96,4 +141,188 @@ int cx_op_dcd(struct cx_srv_call *c, cx_err *e)
 	c->out_data = buf;
 	c->out_len = (size_t)len;
 	return 0;
+}
+
+/* ---- DAX devices over dynamic capacity ---- */
+
+/* One client's mapping of one DC DAX device: the capacity it reaches. */
+struct dc_ref {
+	struct dc_ref *next;
+	struct cx_server *server;
+	int client;
+	struct cx_memdev *m;
+	char name[64];
+	int n;
+	struct cx_dc_extent *ext;
+};
+static struct dc_ref *dc_refs;
+
+static void dc_ref_free(struct dc_ref *r)
+{
+	for (struct dc_ref **pp = &dc_refs; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	free(r->ext);
+	free(r);
+}
+
+static void dc_on_close(void *arg)
+{
+	struct dc_ref *r = arg;
+	for (struct dc_ref *x = dc_refs; x; x = x->next)
+		if (x == r) {
+			dc_ref_free(r);
+			return;
+		}
+}
+
+/* Does m's host still hold all of x? */
+static bool held(const struct cx_dc_extent *have, int n,
+		 const struct cx_dc_extent *x)
+{
+	uint64_t pos = x->dpa, end = x->dpa + x->len;
+	for (bool moved = true; pos < end && moved;) {
+		moved = false;
+		for (int i = 0; i < n; i++)
+			if (have[i].dpa <= pos && pos < have[i].dpa + have[i].len) {
+				pos = have[i].dpa + have[i].len;
+				moved = true;
+			}
+	}
+	return pos >= end;
+}
+
+void cx_srv_dcd_revoke(struct cx_fabric *f)
+{
+	struct dc_ref *next;
+	for (struct dc_ref *r = dc_refs; r; r = next) {
+		struct cx_dc_extent *have = NULL;
+		int n = 0;
+		bool stale = false;
+		next = r->next;
+		cx_dcd_extents(r->m, &have, &n, NULL);
+		for (int i = 0; i < r->n && !stale; i++)
+			stale = !held(have, n, &r->ext[i]);
+		free(have);
+		if (!stale)
+			continue;
+		/* its host gave the capacity up (or lost it): the blocks go,
+		 * from every mapper, shared ones included */
+		uint64_t base = r->m->vmem_size + r->m->pmem_size;
+		for (int i = 0; i < r->n; i++)
+			cx_media_revoke(r->m->dc, r->ext[i].dpa - base,
+					r->ext[i].len, NULL);
+		dc_ref_free(r);
+	}
+	(void)f;
+}
+
+bool cx_srv_dcd_in_use(void *ctx, struct cx_memdev *m, uint64_t dpa,
+		       uint64_t len, char *why, size_t wl)
+{
+	for (struct dc_ref *r = dc_refs; r; r = r->next) {
+		if (r->m != m)
+			continue;
+		for (int i = 0; i < r->n; i++)
+			if (r->ext[i].dpa < dpa + len &&
+			    dpa < r->ext[i].dpa + r->ext[i].len) {
+				snprintf(why, wl, "%s is mapped by client %d of "
+					 "host %s", r->name, r->client,
+					 m->host->name);
+				return true;
+			}
+	}
+	return false;
+}
+
+/* "dcdN.K" or "dcdN.UUID": the host's memN and its device. */
+static int dcd_device(struct cx_srv_call *c, const char *name,
+		      struct cx_memdev **m, struct cx_dcd_dax **v, int *n,
+		      int *which, cx_err *e)
+{
+	char mem[32], tag[40];
+	const char *dot = strchr(name, '.');
+	*v = NULL;
+	*n = 0;
+	if (!dot || dot - name - 3 <= 0 || dot - name - 3 > 8)
+		return cx_fail(e, ENOENT, "'%s' is not a DAX device over "
+			       "dynamic capacity (dcdN.K or dcdN.UUID)", name);
+	snprintf(mem, sizeof(mem), "mem%.*s", (int)(dot - name - 3), name + 3);
+	*m = cx_memdev_find(c->host, mem);
+	if (!*m || !(*m)->dc)
+		return cx_fail(e, ENOENT, "host %s has no memdev %s with "
+			       "dynamic capacity (device %s)", c->host->name,
+			       mem, name);
+	*n = cx_dcd_dax_devices(*m, v);
+	char *end;
+	long k = strtol(dot + 1, &end, 10);
+	*which = -1;
+	if (dot[1] && !*end && k >= 0 && k < *n)
+		*which = (int)k;
+	for (int i = 0; i < *n && *which < 0; i++) {
+		cx_dc_tag_format((*v)[i].tag, tag, sizeof(tag));
+		if ((*v)[i].tagged && !strcmp(tag, dot + 1))
+			*which = i;
+	}
+	if (*which < 0)
+		return cx_fail(e, ENOENT, "host %s: %s holds %d DAX device%s "
+			       "of dynamic capacity; %s is none of them",
+			       c->host->name, mem, *n, *n == 1 ? "" : "s",
+			       name);
+	return 0;
+}
+
+int cx_srv_dcd_map(struct cx_srv_call *c, const char *name, cx_err *e)
+{
+	struct cx_memdev *m = NULL;
+	struct cx_dcd_dax *v = NULL;
+	int n = 0, k = 0, rc;
+
+	if ((rc = dcd_device(c, name, &m, &v, &n, &k, e))) {
+		cx_dcd_dax_free(v, n);
+		return rc;
+	}
+	struct cx_srv_blocks *b = cx_xcalloc(1, sizeof(*b));
+	uint64_t base = m->vmem_size + m->pmem_size;
+	b->g.ilv.ways = 1;
+	b->g.ilv.gran = CX_DAX_ALIGN;
+	b->g.part[0].memdev = m;
+	b->g.part[0].media = m->dc;
+	for (int i = 0; i < v[k].n && !rc; i++)
+		rc = cx_srv_blocks_add(b, m->dc, v[k].ext[i].dpa - base,
+				       v[k].ext[i].len, name, e);
+	b->first[1] = b->next;
+	if (!rc)
+		rc = cx_srv_map_reply(c, b, name, v[k].size, "ram", false, e);
+	if (!rc) {
+		struct dc_ref *r = cx_xcalloc(1, sizeof(*r));
+		r->server = c->server;
+		r->client = c->client;
+		r->m = m;
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		r->n = v[k].n;
+		r->ext = cx_xcalloc((size_t)r->n, sizeof(*r->ext));
+		memcpy(r->ext, v[k].ext, sizeof(*r->ext) * (size_t)r->n);
+		r->next = dc_refs;
+		dc_refs = r;
+		cx_server_on_close(c->server, c->client, dc_on_close, r);
+	}
+	free(b);
+	cx_dcd_dax_free(v, n);
+	return rc;
+}
+
+int cx_srv_dcd_unmap(struct cx_srv_call *c, const char *name, cx_err *e)
+{
+	for (struct dc_ref *r = dc_refs; r; r = r->next)
+		if (r->server == c->server && r->client == c->client &&
+		    !strcmp(r->name, name)) {
+			/* the close hook stays registered; it finds nothing */
+			dc_ref_free(r);
+			c->result = json_object_new_object();
+			return 0;
+		}
+	return cx_fail(e, ENOENT, "%s is not mapped by this client", name);
 }

@@ -81,8 +81,11 @@ int cx_op_fm(struct cx_srv_call *c, cx_err *e)
 			       "frame (endpoint id, message type 7h, CCI "
 			       "message) as its raw frame; this one has none");
 	}
+	/* a release of capacity a program maps is refused unless forced */
+	const struct cx_fm_hooks hooks = { cx_srv_dcd_in_use, NULL };
 	size_t n = cx_fm_frame(c->fabric, c->data, c->data_len, rsp,
-			       CX_FM_FRAME_MAX, NULL, why, sizeof(why));
+			       CX_FM_FRAME_MAX, &hooks, why, sizeof(why));
+	cx_srv_dcd_revoke(c->fabric);  /* mappings of capacity now gone */
 	struct json_object *r = json_object_new_object();
 	const uint8_t *cci = rsp + CX_MCTP_PREFIX_LEN;
 	uint16_t opcode = cx_rd_le16(cci + CX_CCI_OPCODE);

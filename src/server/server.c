@@ -611,6 +611,8 @@ static void finish(struct cx_server *s, struct client *c,
 		s->generation++;  /* a refusal changes nothing, but be safe */
 	if (op && ((op->flags & CX_OP_STATE) || (call && call->restate)))
 		follow_state(s);
+	if (op && (op->flags & CX_OP_RECLAIM) && rc >= 0)
+		reclaim(s);
 	if (call && rc < 0) {
 		json_object_put(call->result);
 		free(call->out_data);

@@ -127,6 +127,9 @@ enum {
 					administrative socket */
 	CX_OP_STATE = 4,             /* may change regions or decoders: the
 					grants and the state file follow */
+	CX_OP_RECLAIM = 8,           /* may end dynamic capacity grants
+					(not in the state file): blocks no
+					grant covers are taken back */
 };
 
 struct cx_op {
@@ -194,6 +197,24 @@ struct cx_srv_blocks {
 };
 int cx_srv_region_blocks(struct cx_fabric *f, struct cx_region *r,
 			 struct cx_srv_blocks *b, cx_err *e);
+/* Lend [off, off+len) of media as the next extents of b (errors are
+ * prefixed with `what`). */
+int cx_srv_blocks_add(struct cx_srv_blocks *b, struct cx_media *media,
+		      uint64_t off, uint64_t len, const char *what, cx_err *e);
+/* The dax-map reply for blocks b: the layout, the blocks' descriptors. */
+int cx_srv_map_reply(struct cx_srv_call *c, const struct cx_srv_blocks *b,
+		     const char *dev, uint64_t size, const char *mode,
+		     bool noncoherent, cx_err *e);
+/* DAX devices over dynamic capacity, "dcdN.K" (ops_dcd.c): dax-map and
+ * dax-unmap of one, and whether a host's programs map capacity. */
+int cx_srv_dcd_map(struct cx_srv_call *c, const char *name, cx_err *e);
+int cx_srv_dcd_unmap(struct cx_srv_call *c, const char *name, cx_err *e);
+bool cx_srv_dcd_in_use(void *ctx, struct cx_memdev *m, uint64_t dpa,
+		       uint64_t len, char *why, size_t wl);
+/* After dynamic capacity changed hands: a mapping whose host no longer
+ * holds all its capacity loses its blocks, from every mapper (a shared
+ * block is one set of pages; the others map it again). */
+void cx_srv_dcd_revoke(struct cx_fabric *f);
 /* a host's sysfs view (ops_sysfs.c) */
 int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
 int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
