@@ -47,6 +47,9 @@ run 0 fm add 8 --host-id 1 --policy prescriptive --extent 0:2M
 run 0 --host host2 dcd mem0 accept
 out_has '"generation":1'
 out_has '"device":"dcd0.0"'
+run 0 --host host2 list -M -N
+out_has '"dax_devices":\['
+out_has '"device":"dcd0.0"'
 # a release of something host2 does not hold
 run 1 fm release 8 --host-id 1 --policy prescriptive --extent 64M:2M
 out_has '"reason":'

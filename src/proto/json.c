@@ -741,6 +741,28 @@ struct json_object *cx_json_dc_extents(const struct cx_dc_extent *v, int n,
 	return a;
 }
 
+struct json_object *cx_json_dcd_dax(struct cx_memdev *m, bool human)
+{
+	struct cx_dcd_dax *v;
+	int n = cx_dcd_dax_devices(m, &v);
+	struct json_object *a = json_object_new_array();
+	char name[32], tag[40];
+	for (int i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		snprintf(name, sizeof(name), "dcd%d.%d", m->index, i);
+		add_str(o, "device", name);
+		add(o, "size", j_size(v[i].size, human));
+		if (v[i].tagged) {
+			cx_dc_tag_format(v[i].tag, tag, sizeof(tag));
+			add_str(o, "uuid", tag);
+		}
+		add(o, "extents", cx_json_dc_extents(v[i].ext, v[i].n, human));
+		json_object_array_add(a, o);
+	}
+	cx_dcd_dax_free(v, n);
+	return a;
+}
+
 /* cxlemu's own (-N on a memdev): the device's DC regions, the extents
  * this head holds and those offered to it, the generation number, the
  * head's LD id.  Linux keeps these in its driver and ndctl shows extents
@@ -779,6 +801,7 @@ static struct json_object *dc_json(struct cx_memdev *m, bool human)
 			add(j, "pending", cx_json_dc_extents(v, n, human));
 		free(v);
 	}
+	add(j, "dax_devices", cx_json_dcd_dax(m, human));
 	return j;
 }
 

@@ -37,6 +37,10 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags);
 struct cx_dc_extent;
 struct json_object *cx_json_dc_extents(const struct cx_dc_extent *v, int n,
 				       bool human);
+/* The DAX devices over a host memdev's dynamic capacity (dcdN.K):
+ * [{device, size, uuid (tagged), extents}]. */
+struct cx_memdev;
+struct json_object *cx_json_dcd_dax(struct cx_memdev *m, bool human);
 struct json_object *cx_json_size(uint64_t v, bool human);
 struct json_object *cx_json_hex(uint64_t v, bool human);
 

@@ -34,36 +34,6 @@
 
 #define DCD_IO_MAX (64u << 20)
 
-/* The host's DAX devices over m's capacity: [{device, size, uuid,
- * extents}], as the DCD series makes them (one per tag, one per
- * untagged extent). */
-static struct json_object *dax_devices_json(struct cx_memdev *m)
-{
-	struct cx_dcd_dax *v;
-	int n = cx_dcd_dax_devices(m, &v);
-	struct json_object *a = json_object_new_array();
-	char name[32], tag[40];
-	for (int i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-		snprintf(name, sizeof(name), "dcd%d.%d", m->index, i);
-		json_object_object_add(o, "device",
-				       json_object_new_string(name));
-		json_object_object_add(o, "size",
-				       json_object_new_uint64(v[i].size));
-		if (v[i].tagged) {
-			cx_dc_tag_format(v[i].tag, tag, sizeof(tag));
-			json_object_object_add(o, "uuid",
-					       json_object_new_string(tag));
-		}
-		json_object_object_add(o, "extents",
-				       cx_json_dc_extents(v[i].ext, v[i].n,
-							  false));
-		json_object_array_add(a, o);
-	}
-	cx_dcd_dax_free(v, n);
-	return a;
-}
-
 static int dcd_answer(struct cx_srv_call *c, struct cx_memdev *m,
 		      bool accept, cx_err *e)
 {
@@ -90,7 +60,7 @@ static int dcd_answer(struct cx_srv_call *c, struct cx_memdev *m,
 	json_object_object_add(r, "extents", cx_json_dc_extents(v, n, false));
 	json_object_object_add(r, "generation", json_object_new_int64(gen));
 	free(v);
-	json_object_object_add(r, "dax_devices", dax_devices_json(m));
+	json_object_object_add(r, "dax_devices", cx_json_dcd_dax(m, false));
 	c->result = r;
 	return 0;
 }
