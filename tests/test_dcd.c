@@ -274,15 +274,22 @@ static void test_add_event_accept_list(void **state)
 	mx_free(x);
 }
 
+/* The FM offers head 0 8 MiB at the start of region 1 (prescriptive). */
+static const uint64_t offer[1][2] = { { 256 * MiB, 8 * MiB } };
+static size_t offer_8m(struct cx_memdev *m, uint8_t *req)
+{
+	size_t n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1,
+			   offer);
+	assert_int_equal(fm(m, CX_FM_INITIATE_DC_ADD, req, n, NULL), 0);
+	return n;
+}
+
 /* What a host may not answer: the rules, each with its return code. */
 static void test_bad_responses(void **state)
 {
 	struct mx *x = one();
 	uint8_t req[512];
-	static const uint64_t offer[1][2] = { { 256 * MiB, 8 * MiB } };
-	size_t n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1,
-			   offer);
-	assert_int_equal(fm(x->m, CX_FM_INITIATE_DC_ADD, req, n, NULL), 0);
+	size_t n = offer_8m(x->m, req);
 
 	static const struct {
 		uint64_t e[2][2];
@@ -333,10 +340,7 @@ static void test_more_and_split(void **state)
 {
 	struct mx *x = one();
 	uint8_t req[512];
-	static const uint64_t offer[1][2] = { { 256 * MiB, 8 * MiB } };
-	size_t n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1,
-			   offer);
-	assert_int_equal(fm(x->m, CX_FM_INITIATE_DC_ADD, req, n, NULL), 0);
+	size_t n = offer_8m(x->m, req);
 	static const uint64_t a[1][2] = { { 256 * MiB, 2 * MiB } };
 	static const uint64_t b[1][2] = { { 262 * MiB, 2 * MiB } };
 	n = upd_req(req, true, 1, a);

@@ -377,6 +377,21 @@ static const char *host_of(const struct cx_mbox_state *h)
 	return h->m && h->m->host ? h->m->host->name : "?";
 }
 
+/* Room for n records of `kind` in the head's DC event log, or the
+ * refusal: a chain is never cut. */
+static uint16_t log_fits(const struct cx_mbox_state *st, int n,
+			 const char *cmd, const char *kind, char *w, size_t wl)
+{
+	if (log_room(st, n))
+		return CX_RC_SUCCESS;
+	return cx_dc_why(w, wl, CX_RC_RESOURCES_EXHAUSTED, "%s: host %s's "
+			 "dynamic capacity event log holds %d of %d records; "
+			 "%d %s records do not fit until the host clears its "
+			 "log", cmd, host_of(st),
+			 st->logs[CX_EVLOG_DCD].n, CX_EVLOG_CAPACITY, n,
+			 kind);
+}
+
 /* ---- 4800h Get Dynamic Capacity Configuration ---- */
 
 /* The region configuration both 4800h and the FM's 5601h start with:
@@ -999,14 +1014,7 @@ static uint16_t check_new(struct cx_mbox_device *dev,
 		return say(w, wl, CX_RC_RESOURCES_EXHAUSTED, "%s: %d more "
 			   "extents would pass the %d the device tracks (%d in "
 			   "use)", add_cmd, add->n, CX_DC_MAX_EXTENTS, used);
-	if (!log_room(st, add->n))
-		return say(w, wl, CX_RC_RESOURCES_EXHAUSTED, "%s: host %s's "
-			   "dynamic capacity event log holds %d of %d records; "
-			   "%d Add Capacity records do not fit until the host "
-			   "clears its log", add_cmd, host_of(st),
-			   st->logs[CX_EVLOG_DCD].n, CX_EVLOG_CAPACITY,
-			   add->n);
-	return CX_RC_SUCCESS;
+	return log_fits(st, add->n, add_cmd, "Add Capacity", w, wl);
 }
 
 uint16_t cx_dcd_initiate_add(struct cx_mbox_device *dev,
@@ -1134,13 +1142,9 @@ static uint16_t ask_release(struct cx_mbox_state *st,
 				   "force the removal", rel_cmd, r, host_of(st),
 				   u);
 	}
-	if (!log_room(st, rel->n))
-		return say(w, wl, CX_RC_RESOURCES_EXHAUSTED, "%s: host %s's "
-			   "dynamic capacity event log holds %d of %d records; "
-			   "%d Release Capacity records do not fit until the "
-			   "host clears its log", rel_cmd, host_of(st),
-			   st->logs[CX_EVLOG_DCD].n, CX_EVLOG_CAPACITY,
-			   rel->n);
+	uint16_t rc = log_fits(st, rel->n, rel_cmd, "Release Capacity", w, wl);
+	if (rc)
+		return rc;
 	for (int i = 0; i < rel->n; i++)
 		dc_event(st, CX_DCEV_RELEASE_CAPACITY, &rel->v[i],
 			 i + 1 < rel->n, 0);
