@@ -54,6 +54,49 @@ int cli_help(const char *cmd, const char *options);
 int cli_help_only(const char *cmd, const char *help, const char *optstring,
 		  int argc, char **argv);
 
+/*
+ * A subcommand's options, one row each (opt.c): the getopt string, the
+ * long options, the --help list and the bad-option messages all come from
+ * the rows, so an option is written once.  `key` is the short letter, or
+ * CLI_OPT_LONG + n for an option with only a long name; `name` the long
+ * name (NULL: short only); `arg` the value's name in --help ("SIZE");
+ * `help` its line(s) in --help (NULL: accepted but not listed, as ndctl's
+ * -v).  A table ends with CLI_OPT_END; -h/--help is always added.
+ */
+#include <getopt.h>  /* no_argument, required_argument */
+#include <stdio.h>
+
+#define CLI_OPT_LONG 256
+struct cli_opt {
+	int key;
+	const char *name;
+	int has_arg;
+	const char *arg;
+	const char *help;
+};
+#define CLI_OPT_END { 0, NULL, 0, NULL, NULL }
+
+struct cli_args {
+	const char *cmd;            /* "set-partition", for messages */
+	const struct cli_opt *opts; /* its rows */
+	const char *more;           /* --help text after the option list */
+	bool stop_at_arg;           /* options end at the first operand */
+	int rc;                     /* the exit code, after CLI_OPT_EXIT */
+	/* built from opts on the first cli_getopt */
+	bool built;
+	char shortopts[128];
+	struct option longopts[40];
+};
+enum { CLI_OPT_DONE = -1, CLI_OPT_EXIT = -2 };
+/* The next option's key (optarg holds its value); CLI_OPT_DONE when the
+ * options end (operands from argv[optind]); CLI_OPT_EXIT after --help was
+ * printed or a bad option reported: return a->rc. */
+int cli_getopt(struct cli_args *a, int argc, char **argv);
+/* Print --help from a's rows and a->more; returns CLI_OK. */
+int cli_args_help(struct cli_args *a);
+/* The rows' --help lines: "  -s, --size=SIZE   help", aligned. */
+void cli_opt_help(FILE *f, const struct cli_opt *opts);
+
 const char *cli_socket(struct cli *cli);
 /* Connect as the selected host, through its own socket; on failure print
  * why, return CLI_FAIL. */

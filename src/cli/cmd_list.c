@@ -5,71 +5,50 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proto/json.h"
 
-static const char list_help[] =
-	"  -M, --memdevs        memory devices\n"
-	"  -B, --buses          CXL buses (root0)\n"
-	"  -P, --ports          switch ports (host bridges, switches)\n"
-	"  -E, --endpoints      endpoint ports\n"
-	"  -D, --decoders       HDM decoders\n"
-	"  -R, --regions        regions\n"
-	"  -T, --targets        decoder targets, dports, region mappings\n"
-	"  -X, --dax            DAX regions and devices\n"
-	"  -i, --idle           include disabled and idle objects\n"
-	"  -u, --human          sizes and addresses for humans\n"
-	"  -H, --health         memdev health\n"
-	"  -I, --partition      memdev partition info\n"
-	"  -F, --firmware       memdev firmware info\n"
-	"  -A, --alert-config   memdev alert configuration\n"
-	"  -L, --media-errors   media errors\n"
-	"  -N, --extents        dynamic capacity extents\n"
-	"  -S, --single         only the named port, not its descendants\n"
-	"  -v, --verbose        -v: -BPEDTRN, -vv: also -i, -vvv: also "
-	"-HIFAXL\n"
-	"  -m, --memdev=NAME    filter: memdev name, id or host\n"
-	"  -s, --serial=SERIAL  filter: memdev serial\n"
-	"  -b, --bus=NAME       filter: bus\n"
-	"  -p, --port=NAME      filter: port\n"
-	"  -e, --endpoint=NAME  filter: endpoint\n"
-	"  -d, --decoder=NAME   filter: decoder\n"
-	"  -r, --region=NAME    filter: region\n";
+static const struct cli_opt list_opts[] = {
+	{ 'M', "memdevs", no_argument, NULL, "memory devices" },
+	{ 'B', "buses", no_argument, NULL, "CXL buses (root0)" },
+	{ 'P', "ports", no_argument, NULL,
+	  "switch ports (host bridges, switches)" },
+	{ 'E', "endpoints", no_argument, NULL, "endpoint ports" },
+	{ 'D', "decoders", no_argument, NULL, "HDM decoders" },
+	{ 'R', "regions", no_argument, NULL, "regions" },
+	{ 'T', "targets", no_argument, NULL,
+	  "decoder targets, dports, region mappings" },
+	{ 'X', "dax", no_argument, NULL, "DAX regions and devices" },
+	{ 'i', "idle", no_argument, NULL,
+	  "include disabled and idle objects" },
+	{ 'u', "human", no_argument, NULL, "sizes and addresses for humans" },
+	{ 'H', "health", no_argument, NULL, "memdev health" },
+	{ 'I', "partition", no_argument, NULL, "memdev partition info" },
+	{ 'F', "firmware", no_argument, NULL, "memdev firmware info" },
+	{ 'A', "alert-config", no_argument, NULL,
+	  "memdev alert configuration" },
+	{ 'L', "media-errors", no_argument, NULL, "media errors" },
+	{ 'N', "extents", no_argument, NULL, "dynamic capacity extents" },
+	{ 'S', "single", no_argument, NULL,
+	  "only the named port, not its descendants" },
+	{ 'v', "verbose", no_argument, NULL,
+	  "-v: -BPEDTRN, -vv: also -i, -vvv: also -HIFAXL" },
+	{ 'm', "memdev", required_argument, "NAME",
+	  "filter: memdev name, id or host" },
+	{ 's', "serial", required_argument, "SERIAL", "filter: memdev serial" },
+	{ 'b', "bus", required_argument, "NAME", "filter: bus" },
+	{ 'p', "port", required_argument, "NAME", "filter: port" },
+	{ 'e', "endpoint", required_argument, "NAME", "filter: endpoint" },
+	{ 'd', "decoder", required_argument, "NAME", "filter: decoder" },
+	{ 'r', "region", required_argument, "NAME", "filter: region" },
+	CLI_OPT_END,
+};
 
 int cmd_list(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "memdevs", no_argument, NULL, 'M' },
-		{ "buses", no_argument, NULL, 'B' },
-		{ "ports", no_argument, NULL, 'P' },
-		{ "endpoints", no_argument, NULL, 'E' },
-		{ "decoders", no_argument, NULL, 'D' },
-		{ "regions", no_argument, NULL, 'R' },
-		{ "targets", no_argument, NULL, 'T' },
-		{ "dax", no_argument, NULL, 'X' },
-		{ "idle", no_argument, NULL, 'i' },
-		{ "human", no_argument, NULL, 'u' },
-		{ "health", no_argument, NULL, 'H' },
-		{ "partition", no_argument, NULL, 'I' },
-		{ "firmware", no_argument, NULL, 'F' },
-		{ "alert-config", no_argument, NULL, 'A' },
-		{ "media-errors", no_argument, NULL, 'L' },
-		{ "extents", no_argument, NULL, 'N' },
-		{ "single", no_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "memdev", required_argument, NULL, 'm' },
-		{ "serial", required_argument, NULL, 's' },
-		{ "bus", required_argument, NULL, 'b' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "endpoint", required_argument, NULL, 'e' },
-		{ "decoder", required_argument, NULL, 'd' },
-		{ "region", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_args args = { .cmd = "list", .opts = list_opts };
 	struct cx_list_opts o;
 	struct cxlemu *c;
 	struct cxlemu_err err;
@@ -77,9 +56,7 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 	int opt, rc, verbose = 0;
 
 	memset(&o, 0, sizeof(o));
-	while ((opt = getopt_long(argc, argv,
-				  "MBPEDRTXiuHIFALNSvm:s:b:p:e:d:r:h", opts,
-				  NULL)) != -1) {
+	while ((opt = cli_getopt(&args, argc, argv)) >= 0) {
 		switch (opt) {
 		case 'M': o.memdevs = true; break;
 		case 'B': o.buses = true; break;
@@ -106,10 +83,10 @@ int cmd_list(int argc, char **argv, struct cli *cli)
 		case 'e': o.endpoint_filter = optarg; break;
 		case 'd': o.decoder_filter = optarg; break;
 		case 'r': o.region_filter = optarg; break;
-		case 'h': return cli_help("list", list_help);
-		default: return cli_bad_option("list", "MBPEDRTXiuHIFALNSvm:s:b:p:e:d:r:h", argv);
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind < argc)
 		return cli_usage("list", "unexpected argument '%s'",
 				 argv[optind]);

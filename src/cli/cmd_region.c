@@ -8,39 +8,31 @@
 
 #include "util/util.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proto/json.h"
 
-static const char create_help[] =
-	"  -d, --decoder=ROOT       root decoder (decoder0.N), required\n"
-	"  -w, --ways=WAYS          interleave ways (default: the number of "
-	"memdevs)\n"
-	"  -g, --granularity=GRAN   interleave granularity (default: the "
-	"root's)\n"
-	"  -t, --type=pmem|ram      capacity type (default: pmem if the root "
-	"allows it)\n"
-	"  -s, --size=SIZE          region size (default: as much as the "
-	"memdevs give)\n"
-	"  -m, --memdevs            the arguments are memdevs (they always "
-	"are)\n"
-	"  -u, --human              sizes and addresses for humans\n";
+static const struct cli_opt create_opts[] = {
+	{ 'd', "decoder", required_argument, "ROOT",
+	  "root decoder (decoder0.N), required" },
+	{ 'w', "ways", required_argument, "WAYS",
+	  "interleave ways (default: the number of memdevs)" },
+	{ 'g', "granularity", required_argument, "GRAN",
+	  "interleave granularity (default: the root's)" },
+	{ 't', "type", required_argument, "pmem|ram",
+	  "capacity type (default: pmem if the root allows it)" },
+	{ 's', "size", required_argument, "SIZE",
+	  "region size (default: as much as the memdevs give)" },
+	{ 'm', "memdevs", no_argument, NULL,
+	  "the arguments are memdevs (they always are)" },
+	{ 'u', "human", no_argument, NULL, "sizes and addresses for humans" },
+	CLI_OPT_END,
+};
 
 int cmd_create_region(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "decoder", required_argument, NULL, 'd' },
-		{ "ways", required_argument, NULL, 'w' },
-		{ "granularity", required_argument, NULL, 'g' },
-		{ "type", required_argument, NULL, 't' },
-		{ "size", required_argument, NULL, 's' },
-		{ "memdevs", no_argument, NULL, 'm' },
-		{ "human", no_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_args args = { .cmd = "create-region", .opts = create_opts };
 	struct cxlemu_region_req rq;
 	struct cxlemu *c;
 	struct cxlemu_err err;
@@ -49,8 +41,7 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 	int o, rc;
 
 	memset(&rq, 0, sizeof(rq));
-	while ((o = getopt_long(argc, argv, "d:w:g:t:s:muh", opts,
-				NULL)) != -1) {
+	while ((o = cli_getopt(&args, argc, argv)) >= 0) {
 		switch (o) {
 		case 'd':
 			rq.root = optarg;
@@ -96,12 +87,10 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 		case 'u':
 			rq.human = true;
 			break;
-		case 'h':
-			return cli_help("create-region", create_help);
-		default:
-			return cli_bad_option("create-region", "d:w:g:t:s:muh", argv);
 		}
 	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (!rq.root)
 		return cli_usage("create-region", "a root decoder is required "
 				 "(-d decoder0.N)");
@@ -123,29 +112,21 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 
 int cmd_destroy_region(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'f', "force", no_argument, NULL,
+		  "destroy even if the region is in use" },
+		CLI_OPT_END,
 	};
+	struct cli_args args = { .cmd = "destroy-region", .opts = opts };
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	bool force = false;
 	int o, rc, total = 0, failed = 0;
 
-	while ((o = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			return cli_help("destroy-region",
-				"  -f, --force   destroy even if the region is "
-				"in use\n");
-		default:
-			return cli_bad_option("destroy-region", "fh", argv);
-		}
-	}
+	while ((o = cli_getopt(&args, argc, argv)) >= 0)
+		force = true; /* -f */
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage("destroy-region", "name a region (regionN) "
 				 "or 'all'");

@@ -8,7 +8,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,29 +39,22 @@ static void hexdump(FILE *f, uint64_t base, const uint8_t *p, size_t n)
 
 int cmd_read(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "hex", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'x', "hex", no_argument, NULL,
+		  "a hexdump instead of raw bytes" },
+		CLI_OPT_END,
 	};
+	struct cli_args args = { .cmd = "read", .opts = opts };
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	bool hex = false;
 	uint64_t off, len;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "xh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'x':
-			hex = true;
-			break;
-		case 'h':
-			return cli_help("read",
-				"  -x, --hex   a hexdump instead of raw bytes\n");
-		default:
-			return cli_bad_option("read", "xh", argv);
-		}
-	}
+	while ((o = cli_getopt(&args, argc, argv)) >= 0)
+		hex = true; /* -x */
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (argc - optind != 3)
 		return cli_usage("read", "needs REGION, OFFSET and LENGTH");
 	const char *region = argv[optind];
@@ -119,11 +111,12 @@ int cmd_read(int argc, char **argv, struct cli *cli)
 
 int cmd_write(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'D', "data", required_argument, "STRING",
+		  "the bytes to write (default: all of stdin)" },
+		CLI_OPT_END,
 	};
+	struct cli_args args = { .cmd = "write", .opts = opts };
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	const char *data = NULL;
@@ -132,19 +125,10 @@ int cmd_write(int argc, char **argv, struct cli *cli)
 	uint64_t off;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'D':
-			data = optarg;
-			break;
-		case 'h':
-			return cli_help("write",
-				"  -D, --data STRING   the bytes to write "
-				"(default: all of stdin)\n");
-		default:
-			return cli_bad_option("write", "D:h", argv);
-		}
-	}
+	while ((o = cli_getopt(&args, argc, argv)) >= 0)
+		data = optarg; /* -D */
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (argc - optind != 2)
 		return cli_usage("write", "needs REGION and OFFSET");
 	const char *region = argv[optind];

@@ -5,18 +5,17 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include "proto/json.h"
 
 int cmd_translate(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "human", no_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'u', "human", no_argument, NULL, "addresses as hex strings" },
+		CLI_OPT_END,
 	};
+	struct cli_args args = { .cmd = "translate", .opts = opts };
 	struct cxlemu *c;
 	struct cxlemu_err err;
 	struct json_object *out = NULL;
@@ -24,18 +23,10 @@ int cmd_translate(int argc, char **argv, struct cli *cli)
 	uint64_t off;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "uh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'u':
-			human = true;
-			break;
-		case 'h':
-			return cli_help("translate",
-				"  -u, --human   addresses as hex strings\n");
-		default:
-			return cli_bad_option("translate", "uh", argv);
-		}
-	}
+	while ((o = cli_getopt(&args, argc, argv)) >= 0)
+		human = true; /* -u */
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (argc - optind != 2)
 		return cli_usage("translate", "needs REGION and OFFSET");
 	if ((rc = cli_parse_size("translate", "offset", argv[optind + 1],

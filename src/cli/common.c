@@ -84,17 +84,11 @@ int cli_help(const char *cmd, const char *options)
 int cli_help_only(const char *cmd, const char *help, const char *optstring,
 		  int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int o = getopt_long(argc, argv, optstring, opts, NULL);
+	struct cli_args a = { .cmd = cmd, .more = help,
+			      .stop_at_arg = optstring[0] == '+' };
+	int o = cli_getopt(&a, argc, argv);
 
-	if (o == -1)
-		return -1;
-	if (o == 'h')
-		return cli_help(cmd, help);
-	return cli_bad_option(cmd, "h", argv);
+	return o == CLI_OPT_DONE ? -1 : a.rc;
 }
 
 int cli_slurp(int fd, uint64_t max, uint8_t **out, size_t *len)
