@@ -10,7 +10,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,26 +17,27 @@
 
 static int dax_list(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "human", no_argument, NULL, 'u' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'u', "human", no_argument, NULL, "sizes for people" },
+		{ 'd', "dev", required_argument, "DEVICE",
+		  "only this device (daxX.Y)" },
+		CLI_OPT_END,
 	};
+	struct cli_args ca = { .cmd = "dax", .opts = opts,
+		.more = "dax list prints the DAX devices as daxctl list "
+			"prints them.\n" };
 	const char *dev = NULL;
 	bool human = false;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "ud:h", opts, NULL)) != -1) {
+	while ((o = cli_getopt(&ca, argc, argv)) >= 0) {
 		switch (o) {
 		case 'u': human = true; break;
 		case 'd': dev = optarg; break;
-		case 'h':
-			return cli_help("dax", "  list [-u] [-d DEVICE]   the "
-					"DAX devices, as daxctl list prints them\n");
-		default: return cli_bad_option("dax list", "ud:h", argv);
 		}
 	}
+	if (o == CLI_OPT_EXIT)
+		return ca.rc;
 	if (optind != argc)
 		return cli_usage("dax", "unexpected argument '%s'", argv[optind]);
 	struct cxlemu *c;
@@ -80,40 +80,34 @@ int cmd_dax(int argc, char **argv, struct cli *cli)
 
 int cmd_reconfigure_device(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "coherency", required_argument, NULL, 'c' },
-		{ "human", no_argument, NULL, 'u' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'm', "mode", required_argument, "devdax|system-ram",
+		  "the new mode" },
+		{ 'c', "coherency", required_argument, "noncoherent|coherent",
+		  "how this host's programs map it" },
+		{ 'u', "human", no_argument, NULL, "sizes for people" },
+		/* daxctl's -f offlines online memory before leaving
+		 * system-ram; here no memory is ever online, so scripts
+		 * written for daxctl run as they are */
+		{ 'f', "force", no_argument, NULL,
+		  "accepted as daxctl takes it (nothing to offline)" },
+		CLI_OPT_END,
 	};
+	struct cli_args ca = { .cmd = "reconfigure-device", .opts = opts };
 	const char *mode = NULL, *coh = NULL;
 	bool human = false;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "m:c:ufh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(&ca, argc, argv)) >= 0) {
 		switch (o) {
 		case 'm': mode = optarg; break;
 		case 'c': coh = optarg; break;
 		case 'u': human = true; break;
-		/* daxctl's -f offlines online memory before leaving
-		 * system-ram; here no memory is ever online, so scripts
-		 * written for daxctl run as they are */
 		case 'f': break;
-		case 'h':
-			return cli_help("reconfigure-device",
-				"  -m, --mode devdax|system-ram   the new mode\n"
-				"  -c, --coherency noncoherent|coherent\n"
-				"                                 how this host's "
-				"programs map it\n"
-				"  -u, --human                    sizes for people\n"
-				"  -f, --force                    accepted as daxctl "
-				"takes it (nothing to offline)\n");
-		default:
-			return cli_bad_option("reconfigure-device", "m:c:ufh", argv);
 		}
 	}
+	if (o == CLI_OPT_EXIT)
+		return ca.rc;
 	if (argc - optind != 1)
 		return cli_usage("reconfigure-device", "needs one DEVICE (daxZ.0)");
 	if (!mode && !coh)

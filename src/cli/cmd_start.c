@@ -350,25 +350,36 @@ static int daemonize(const char *topo, const char *path)
 
 int cmd_start(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "log", required_argument, NULL, 'l' },
-		{ "access", required_argument, NULL, 'a' },
-		{ "state", required_argument, NULL, 's' },
-		{ "fresh", no_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum { O_STATE = CLI_OPT_LONG, O_FRESH };
+	static const struct cli_opt opts[] = {
+		{ 'f', "foreground", no_argument, NULL,
+		  "stay in the foreground (stop with Ctrl-C or cxlemu stop); "
+		  "logs to stderr" },
+		{ 'l', "log", required_argument, "FILE",
+		  "append what the daemon does to FILE (default: $CXLEMU_LOG)" },
+		{ 'a', "access", required_argument,
+		  "WHO:owner=USER,group=GROUP,mode=OCTAL",
+		  "who may open a socket: WHO is a host (its own socket)\n"
+		  "or 'admin' (the fabric's, for stop and inject);\n"
+		  "default: the daemon's user only (0600)" },
+		{ O_STATE, "state", required_argument, "FILE",
+		  "keep the fabric's regions, decoders and DAX modes in FILE\n"
+		  "(default: beside the socket, PATH-without-.sock.state)" },
+		{ O_FRESH, "fresh", no_argument, NULL,
+		  "start without the state file's contents (it is rewritten)" },
+		CLI_OPT_END,
 	};
+	struct cli_args args = { .cmd = "start", .opts = opts };
 	bool foreground = false;
 	const char *log_path = getenv("CXLEMU_LOG");
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fl:a:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(&args, argc, argv)) >= 0) {
 		switch (c) {
-		case 's':
+		case O_STATE:
 			state_arg = optarg;
 			break;
-		case 'F':
+		case O_FRESH:
 			fresh = true;
 			break;
 		case 'a':
@@ -384,31 +395,10 @@ int cmd_start(int argc, char **argv, struct cli *cli)
 		case 'l':
 			log_path = optarg;
 			break;
-		case 'h':
-			return cli_help("start",
-				"  -f, --foreground   stay in the foreground "
-				"(stop with Ctrl-C or cxlemu stop); logs to "
-				"stderr\n"
-				"  -l, --log=FILE     append what the daemon does "
-				"to FILE (default: $CXLEMU_LOG)\n"
-				"  -a, --access=WHO:owner=USER,group=GROUP,"
-				"mode=OCTAL\n"
-				"                     who may open a socket: WHO is "
-				"a host (its own socket)\n"
-				"                     or 'admin' (the fabric's, "
-				"for stop and inject);\n"
-				"                     default: the daemon's user "
-				"only (0600)\n"
-				"      --state=FILE   keep the fabric's regions, "
-				"decoders and DAX modes in FILE\n"
-				"                     (default: beside the socket, "
-				"PATH-without-.sock.state)\n"
-				"      --fresh        start without the state file's "
-				"contents (it is rewritten)\n");
-		default:
-			return cli_bad_option("start", "fl:a:h", argv);
 		}
 	}
+	if (c == CLI_OPT_EXIT)
+		return args.rc;
 	if (log_path && *log_path) {
 		log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT |
 			      O_CLOEXEC, 0644);
