@@ -75,6 +75,8 @@ struct cli_opt {
 	const char *help;
 };
 #define CLI_OPT_END { 0, NULL, 0, NULL, NULL }
+/* ndctl's -v, accepted by the memdev verbs and not listed */
+#define CLI_OPT_NDCTL_VERBOSE { 'v', "verbose", no_argument, NULL, NULL }
 
 struct cli_args {
 	const char *cmd;            /* "set-partition", for messages */
@@ -157,6 +159,32 @@ const char *cli_memdev_arg(const char *arg, char *buf, size_t len);
 /* "MEMDEV: COMMAND failed: WHY (return code 0xN)" into err, the command
  * named by the mailbox's table; returns -EIO. */
 int cli_mbox_failed(const char *memdev, uint16_t opcode, uint16_t rc,
+		    struct cxlemu_err *err);
+/*
+ * The ndctl-style memdev verbs' loop (memdevs.c): connect, then for each
+ * memdev argument (ndctl's bare "N" is memN) call m->fn, which may add
+ * JSON to `out`; a failure (fn < 0, err says why) is reported as
+ * "cxlemu: CMD: why" and counted.  The JSON collected is printed after
+ * the last memdev.  Returns CLI_OK when one memdev worked or none failed,
+ * CLI_FAIL otherwise or when the connection failed (m->count, m->failed
+ * for the verb's closing line).
+ */
+struct json_object;
+struct cli_memdevs {
+	const char *cmd;
+	int (*fn)(struct cxlemu *c, const char *memdev, void *ctx,
+		  struct json_object *out, struct cxlemu_err *err);
+	void *ctx;
+	/* after the JSON, when the connection was made: the closing line */
+	void (*done)(struct cli_memdevs *m);
+	int count, failed;
+};
+int cli_each_memdev(struct cli *cli, struct cli_memdevs *m, int argc,
+		    char **argv);
+/* Append memdev's `cxl list` JSON to arr, with the sections `letters`
+ * names (cxl list's I, F, A, H). */
+int cli_memdev_json(struct cxlemu *c, const char *memdev,
+		    const char *letters, struct json_object *arr,
 		    struct cxlemu_err *err);
 /* The label storage size Identify Memory Device reports. */
 int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,

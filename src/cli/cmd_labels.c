@@ -12,7 +12,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,32 +174,72 @@ static int label_one(struct cxlemu *c, const char *memdev, enum label_op op,
 	return r;
 }
 
+/* -s and -O, which every label verb takes */
+#define LABEL_AREA_OPTS \
+	{ 's', "size", required_argument, "SIZE", \
+	  "bytes of the label area (default: all of it)" }, \
+	{ 'O', "offset", required_argument, "OFFSET", \
+	  "where in the label area to start (default 0)" }, \
+	CLI_OPT_NDCTL_VERBOSE
+
+static const struct cli_opt read_opts[] = {
+	LABEL_AREA_OPTS,
+	{ 'o', "output", required_argument, "FILE",
+	  "write the labels here (default stdout)" },
+	CLI_OPT_END,
+};
+static const struct cli_opt write_opts[] = {
+	LABEL_AREA_OPTS,
+	{ 'i', "input", required_argument, "FILE",
+	  "read the labels here (default stdin)" },
+	CLI_OPT_END,
+};
+static const struct cli_opt zero_opts[] = {
+	LABEL_AREA_OPTS,
+	CLI_OPT_END,
+};
+
+static const struct {
+	const char *name;         /* the subcommand */
+	const struct cli_opt *opts;
+	const char *fn, *verb;    /* ndctl's closing line */
+} label_cmds[] = {
+	[OP_READ] = { "read-labels", read_opts, "cmd_read_labels", "read" },
+	[OP_WRITE] = { "write-labels", write_opts, "cmd_write_labels",
+		       "wrote" },
+	[OP_ZERO] = { "zero-labels", zero_opts, "cmd_zero_labels", "zeroed" },
+};
+
+struct label_ctx {
+	enum label_op op;
+	const struct label_args *a;
+	FILE *f;
+};
+
+static int label_each(struct cxlemu *c, const char *memdev, void *ctx,
+		      struct json_object *arr, struct cxlemu_err *err)
+{
+	struct label_ctx *l = ctx;
+
+	return label_one(c, memdev, l->op, l->a, l->f, err);
+}
+
+static void label_done(struct cli_memdevs *m)
+{
+	enum label_op op = ((struct label_ctx *)m->ctx)->op;
+
+	fprintf(stderr, "cxl memdev: %s: %s %d mem%s\n", label_cmds[op].fn,
+		label_cmds[op].verb, m->count, m->count > 1 ? "s" : "");
+}
+
 static int labels(int argc, char **argv, struct cli *cli, enum label_op op)
 {
-	static const struct option opts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "offset", required_argument, NULL, 'O' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "input", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static const char *const names[] = { "read-labels", "write-labels",
-					     "zero-labels" };
-	static const char *const fn[] = { "cmd_read_labels",
-					  "cmd_write_labels",
-					  "cmd_zero_labels" };
-	static const char *const verb[] = { "read", "wrote", "zeroed" };
-	const char *cmd = names[op];
-	const char *optstr = op == OP_READ ? "s:O:o:vh" :
-			     op == OP_WRITE ? "s:O:i:vh" : "s:O:vh";
+	const char *cmd = label_cmds[op].name;
+	struct cli_args args = { .cmd = cmd, .opts = label_cmds[op].opts };
 	struct label_args a = { .cmd = cmd };
-	struct cxlemu *c;
-	struct cxlemu_err err;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
+	while ((o = cli_getopt(&args, argc, argv)) >= 0) {
 		switch (o) {
 		case 's':
 			if ((rc = cli_parse_size(cmd, "size", optarg, &a.size)))
@@ -214,26 +253,12 @@ static int labels(int argc, char **argv, struct cli *cli, enum label_op op)
 			break;
 		case 'o':
 		case 'i':
-			if (!strchr(optstr, o))
-				return cli_bad_option(cmd, optstr, argv);
 			a.file = optarg;
 			break;
-		case 'v':
-			break;
-		case 'h':
-			return cli_help(cmd,
-				"  -s, --size=SIZE      bytes of the label area "
-				"(default: all of it)\n"
-				"  -O, --offset=OFFSET  where in the label area "
-				"to start (default 0)\n"
-				"  -o, --output=FILE    read-labels: write the "
-				"labels here (default stdout)\n"
-				"  -i, --input=FILE     write-labels: read the "
-				"labels here (default stdin)\n");
-		default:
-			return cli_bad_option(cmd, optstr, argv);
 		}
 	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage(cmd, "name a memdev (memN)");
 	if (a.offset > UINT32_MAX || a.size > UINT32_MAX)
@@ -251,29 +276,13 @@ static int labels(int argc, char **argv, struct cli *cli, enum label_op op)
 	if ((op == OP_READ || op == OP_WRITE) && !f)
 		return cli_error("%s: cannot open %s: %s", cmd, a.file,
 				 strerror(errno));
-	if ((rc = cli_connect(cli, &c))) {
-		if (f && f != stdout && f != stdin)
-			fclose(f);
-		return rc;
-	}
-	int count = 0, failed = 0;
-	char mbuf[32];
-	for (int i = optind; i < argc; i++) {
-		const char *m = cli_memdev_arg(argv[i], mbuf, sizeof(mbuf));
-		if (label_one(c, m, op, &a, f, &err) < 0) {
-			cli_error("%s: %s", cmd, err.msg);
-			failed++;
-		} else {
-			count++;
-		}
-	}
-	cxlemu_close(c);
+	struct label_ctx l = { op, &a, f };
+	struct cli_memdevs m = { .cmd = cmd, .fn = label_each, .ctx = &l,
+				 .done = label_done };
+	rc = cli_each_memdev(cli, &m, argc - optind, argv + optind);
 	if (f && f != stdout && f != stdin)
 		fclose(f);
-	fflush(stdout);
-	fprintf(stderr, "cxl memdev: %s: %s %d mem%s\n", fn[op], verb[op],
-		count, count > 1 ? "s" : "");
-	return count || !failed ? CLI_OK : CLI_FAIL;
+	return rc;
 }
 
 int cmd_read_labels(int argc, char **argv, struct cli *cli)

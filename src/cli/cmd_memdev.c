@@ -19,7 +19,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,33 +43,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Append memdev's JSON (with the sections `flags` names: a string of
- * `cxl list` letters) to arr. */
-static int memdev_json(struct cxlemu *c, const char *memdev,
-		       const char *letters, struct json_object *arr,
-		       struct cxlemu_err *err)
-{
-	struct cx_list_opts o;
-	struct json_object *list = NULL;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	o.memdevs = true;
-	o.idle = true;
-	o.memdev_filter = memdev;
-	o.partition = strchr(letters, 'I') != NULL;
-	o.firmware = strchr(letters, 'F') != NULL;
-	o.alert = strchr(letters, 'A') != NULL;
-	o.health = strchr(letters, 'H') != NULL;
-	if ((rc = cxlemu_list(c, cx_list_opts_to_json(&o), &list, err)) < 0)
-		return rc;
-	for (size_t i = 0; i < json_object_array_length(list); i++)
-		json_object_array_add(arr, json_object_get(
-			json_object_array_get_idx(list, i)));
-	json_object_put(list);
-	return 0;
 }
 
 struct bg_state {
@@ -134,7 +106,6 @@ static int bg_wait(struct cxlemu *c, const char *memdev, uint16_t opcode,
 static void summary(const char *fn, const char *fmt, int count,
 		    const char *noun)
 {
-	fflush(stdout);
 	fprintf(stderr, "cxl memdev: %s: ", fn);
 	fprintf(stderr, fmt, count);
 	fprintf(stderr, " %s%s\n", noun, count > 1 ? "s" : "");
@@ -150,9 +121,10 @@ struct part_args {
 };
 
 static int set_partition_one(struct cxlemu *c, const char *memdev,
-			     const struct part_args *a, struct json_object *arr,
+			     void *ctx, struct json_object *arr,
 			     struct cxlemu_err *err)
 {
+	const struct part_args *a = ctx;
 	uint8_t out[CX_MBOX_PAYLOAD_MAX], in[CX_SPI_IN_LEN];
 	size_t n = sizeof(out);
 	uint16_t rc = 0;
@@ -215,36 +187,36 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 	int ret = rc ? cli_mbox_failed(memdev, CX_OP_SET_PARTITION_INFO, rc,
 				       err) : 0;
 	struct cxlemu_err e2;
-	memdev_json(c, memdev, "I", arr, &e2); /* printed either way */
+	cli_memdev_json(c, memdev, "I", arr, &e2); /* printed either way */
 	return ret;
 }
 
-static const char partition_help[] =
-	"  -t, --type=pmem|ram  the partition the size is for (default: "
-	"pmem)\n"
-	"  -s, --size=SIZE      its size (default: all available capacity)\n"
-	"  -a, --align          align the size to the device's partition "
-	"alignment\n"
-	"\nThe new partitions apply at the next fabric restart (cxlemu stop, "
-	"cxlemu start).\n";
+static const struct cli_opt partition_opts[] = {
+	{ 't', "type", required_argument, "pmem|ram",
+	  "the partition the size is for (default: pmem)" },
+	{ 's', "size", required_argument, "SIZE",
+	  "its size (default: all available capacity)" },
+	{ 'a', "align", no_argument, NULL,
+	  "align the size to the device's partition alignment" },
+	CLI_OPT_NDCTL_VERBOSE,
+	CLI_OPT_END,
+};
+
+static void partition_done(struct cli_memdevs *m)
+{
+	summary("cmd_set_partition", "set_partition %d", m->count, "mem");
+}
 
 int cmd_set_partition(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "size", required_argument, NULL, 's' },
-		{ "align", no_argument, NULL, 'a' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_args args = { .cmd = "set-partition",
+		.opts = partition_opts,
+		.more = "The new partitions apply at the next fabric restart "
+			"(cxlemu stop, cxlemu start).\n" };
 	struct part_args a = { 0 };
-	struct cxlemu *c;
-	struct cxlemu_err err;
-	char mbuf[32];
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "t:s:avh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(&args, argc, argv)) >= 0) {
 		switch (o) {
 		case 't':
 			if (!strcmp(optarg, "pmem"))
@@ -265,43 +237,23 @@ int cmd_set_partition(int argc, char **argv, struct cli *cli)
 		case 'a':
 			a.align = true;
 			break;
-		case 'v':
-			break;
-		case 'h':
-			return cli_help("set-partition", partition_help);
-		default:
-			return cli_bad_option("set-partition", "t:s:avh", argv);
 		}
 	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage("set-partition", "name a memdev (memN)");
-	if ((rc = cli_connect(cli, &c)))
-		return rc;
-	struct json_object *arr = json_object_new_array();
-	int count = 0, failed = 0;
-	for (int i = optind; i < argc; i++) {
-		const char *m = cli_memdev_arg(argv[i], mbuf, sizeof(mbuf));
-		if (set_partition_one(c, m, &a, arr, &err) < 0) {
-			cli_error("set-partition: %s", err.msg);
-			failed++;
-		} else {
-			count++;
-		}
-	}
-	cxlemu_close(c);
-	if (json_object_array_length(arr))
-		cx_json_print(stdout, arr, false);
-	else
-		json_object_put(arr);
-	summary("cmd_set_partition", "set_partition %d", count, "mem");
-	return count || !failed ? CLI_OK : CLI_FAIL;
+	struct cli_memdevs m = { .cmd = "set-partition",
+		.fn = set_partition_one, .ctx = &a, .done = partition_done };
+	return cli_each_memdev(cli, &m, argc - optind, argv + optind);
 }
 
 /* ---- sanitize-memdev, wait-sanitize ---- */
 
-static int sanitize_one(struct cxlemu *c, const char *memdev, bool erase,
-			struct cxlemu_err *err)
+static int sanitize_one(struct cxlemu *c, const char *memdev, void *ctx,
+			struct json_object *arr, struct cxlemu_err *err)
 {
+	bool erase = *(bool *)ctx;
 	uint16_t op = erase ? CX_OP_SECURE_ERASE : CX_OP_SANITIZE, rc = 0;
 	int r;
 
@@ -323,122 +275,93 @@ static int sanitize_one(struct cxlemu *c, const char *memdev, bool erase,
 	return cli_mbox_failed(memdev, op, rc, err);
 }
 
+static void sanitize_done(struct cli_memdevs *m)
+{
+	fprintf(stderr, "cxl memdev: cmd_sanitize_memdev: sanitize %s on %d "
+		"mem device%s\n", m->failed && !m->count ? "failed" :
+		"completed/started", m->count, m->count > 1 ? "s" : "");
+}
+
 int cmd_sanitize_memdev(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "secure-erase", no_argument, NULL, 'e' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'e', "secure-erase", no_argument, NULL,
+		  "Secure Erase instead of Sanitize" },
+		CLI_OPT_NDCTL_VERBOSE,
+		CLI_OPT_END,
 	};
-	struct cxlemu *c;
-	struct cxlemu_err err;
+	struct cli_args args = { .cmd = "sanitize-memdev", .opts = opts,
+		.more = "Sanitize runs in the background (see wait-sanitize); "
+			"both are refused while\nthe memdev has committed "
+			"decoders.\n" };
 	bool erase = false;
-	char mbuf[32];
-	int o, rc;
+	int o;
 
-	while ((o = getopt_long(argc, argv, "evh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'e':
+	while ((o = cli_getopt(&args, argc, argv)) >= 0)
+		if (o == 'e')
 			erase = true;
-			break;
-		case 'v':
-			break;
-		case 'h':
-			return cli_help("sanitize-memdev",
-				"  -e, --secure-erase   Secure Erase instead of "
-				"Sanitize\n"
-				"\nSanitize runs in the background (see "
-				"wait-sanitize); both are refused while\n"
-				"the memdev has committed decoders.\n");
-		default:
-			return cli_bad_option("sanitize-memdev", "evh", argv);
-		}
-	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage("sanitize-memdev", "name a memdev (memN)");
-	if ((rc = cli_connect(cli, &c)))
-		return rc;
-	int count = 0, failed = 0;
-	for (int i = optind; i < argc; i++) {
-		const char *m = cli_memdev_arg(argv[i], mbuf, sizeof(mbuf));
-		if (sanitize_one(c, m, erase, &err) < 0) {
-			cli_error("sanitize-memdev: %s", err.msg);
-			failed++;
-		} else {
-			count++;
-		}
+	struct cli_memdevs m = { .cmd = "sanitize-memdev", .fn = sanitize_one,
+				 .ctx = &erase, .done = sanitize_done };
+	return cli_each_memdev(cli, &m, argc - optind, argv + optind);
+}
+
+static int wait_sanitize_one(struct cxlemu *c, const char *memdev, void *ctx,
+			     struct json_object *arr, struct cxlemu_err *err)
+{
+	struct bg_state s;
+	int rc = bg_wait(c, memdev, CX_OP_SANITIZE, *(long *)ctx, &s, err);
+
+	if (rc == 0 && s.opcode == CX_OP_SANITIZE && s.rc != CX_RC_SUCCESS) {
+		snprintf(err->msg, sizeof(err->msg), "%s: the sanitize ended "
+			 "with %s (return code %#x); the media stays disabled "
+			 "until a sanitize completes", memdev,
+			 cx_mbox_rc_name(s.rc), s.rc);
+		rc = -EIO;
 	}
-	cxlemu_close(c);
-	fprintf(stderr, "cxl memdev: cmd_sanitize_memdev: sanitize %s on %d "
-		"mem device%s\n", failed && !count ? "failed" :
-		"completed/started", count, count > 1 ? "s" : "");
-	return count || !failed ? CLI_OK : CLI_FAIL;
+	return rc;
+}
+
+static void wait_sanitize_done(struct cli_memdevs *m)
+{
+	fprintf(stderr, "cxl memdev: cmd_wait_sanitize: wait sanitize %s on "
+		"%d mem device%s\n", m->failed && !m->count ? "failed" :
+		"completed", m->count, m->count > 1 ? "s" : "");
 }
 
 int cmd_wait_sanitize(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 't', "timeout", required_argument, "MS",
+		  "give up after MS milliseconds (default: wait forever)" },
+		CLI_OPT_NDCTL_VERBOSE,
+		CLI_OPT_END,
 	};
-	struct cxlemu *c;
-	struct cxlemu_err err;
+	struct cli_args args = { .cmd = "wait-sanitize", .opts = opts };
 	long timeout = -1;
-	char mbuf[32], *end;
-	int o, rc;
+	char *end;
+	int o;
 
-	while ((o = getopt_long(argc, argv, "t:vh", opts, NULL)) != -1) {
-		switch (o) {
-		case 't':
-			errno = 0;
-			timeout = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || timeout < -1)
-				return cli_usage("wait-sanitize", "timeout '%s' "
-						 "is not a number of "
-						 "milliseconds", optarg);
-			break;
-		case 'v':
-			break;
-		case 'h':
-			return cli_help("wait-sanitize",
-				"  -t, --timeout=MS   give up after MS "
-				"milliseconds (default: wait forever)\n");
-		default:
-			return cli_bad_option("wait-sanitize", "t:vh", argv);
-		}
+	while ((o = cli_getopt(&args, argc, argv)) >= 0) {
+		if (o != 't')
+			continue;
+		errno = 0;
+		timeout = strtol(optarg, &end, 10);
+		if (errno || *end || end == optarg || timeout < -1)
+			return cli_usage("wait-sanitize", "timeout '%s' is not "
+					 "a number of milliseconds", optarg);
 	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage("wait-sanitize", "name a memdev (memN)");
-	if ((rc = cli_connect(cli, &c)))
-		return rc;
-	int count = 0, failed = 0;
-	for (int i = optind; i < argc; i++) {
-		const char *m = cli_memdev_arg(argv[i], mbuf, sizeof(mbuf));
-		struct bg_state s;
-		rc = bg_wait(c, m, CX_OP_SANITIZE, timeout, &s, &err);
-		if (rc == 0 && s.opcode == CX_OP_SANITIZE &&
-		    s.rc != CX_RC_SUCCESS) {
-			snprintf(err.msg, sizeof(err.msg), "%s: the sanitize "
-				 "ended with %s (return code %#x); the media "
-				 "stays disabled until a sanitize completes", m,
-				 cx_mbox_rc_name(s.rc), s.rc);
-			rc = -EIO;
-		}
-		if (rc < 0) {
-			cli_error("wait-sanitize: %s", err.msg);
-			failed++;
-		} else {
-			count++;
-		}
-	}
-	cxlemu_close(c);
-	fprintf(stderr, "cxl memdev: cmd_wait_sanitize: wait sanitize %s on "
-		"%d mem device%s\n", failed && !count ? "failed" : "completed",
-		count, count > 1 ? "s" : "");
-	return count || !failed ? CLI_OK : CLI_FAIL;
+	struct cli_memdevs m = { .cmd = "wait-sanitize",
+		.fn = wait_sanitize_one, .ctx = &timeout,
+		.done = wait_sanitize_done };
+	return cli_each_memdev(cli, &m, argc - optind, argv + optind);
 }
 
 /* ---- update-firmware ---- */
@@ -549,116 +472,105 @@ static int cancel_fw(struct cxlemu *c, const char *memdev,
 	return rc ? cli_mbox_failed(memdev, CX_OP_TRANSFER_FW, rc, err) : 0;
 }
 
+struct fw_args {
+	const uint8_t *img;       /* -F's image, or NULL */
+	size_t len;
+	bool cancel;              /* -c */
+};
+
+static int update_fw_each(struct cxlemu *c, const char *memdev, void *ctx,
+			  struct json_object *arr, struct cxlemu_err *err)
+{
+	const struct fw_args *a = ctx;
+	struct cxlemu_err e2;
+	int rc;
+
+	if (a->cancel)
+		return cancel_fw(c, memdev, err);
+	rc = a->img ? update_fw_one(c, memdev, a->img, a->len, err) : 0;
+	if (cli_memdev_json(c, memdev, "F", arr, &e2) < 0)
+		cli_error("update-firmware: %s", e2.msg);
+	return rc;
+}
+
+static void update_fw_done(struct cli_memdevs *m)
+{
+	summary("cmd_update_fw", ((struct fw_args *)m->ctx)->cancel ?
+		"firmware update cancelled on %d" :
+		"firmware update started on %d", m->count, "mem device");
+}
+
+/* The whole of `file`, 1 byte to CX_FW_MAX_SIZE, malloc'd into *img. */
+static int read_image(const char *file, uint8_t **img, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return cli_error("update-firmware: cannot open %s: %s", file,
+				 strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (*len = (size_t)ftell(f),
+				      fseek(f, 0, SEEK_SET))) {
+		fclose(f);
+		return cli_error("update-firmware: cannot size %s", file);
+	}
+	if (!*len || *len > CX_FW_MAX_SIZE) {
+		fclose(f);
+		return cli_error("update-firmware: %s holds %zu bytes; an image "
+				 "is 1 byte to %u MiB", file, *len,
+				 CX_FW_MAX_SIZE >> 20);
+	}
+	*img = malloc(*len);
+	if (!*img || fread(*img, 1, *len, f) != *len) {
+		fclose(f);
+		free(*img);
+		*img = NULL;
+		return cli_error("update-firmware: cannot read %s", file);
+	}
+	fclose(f);
+	return CLI_OK;
+}
+
 int cmd_update_firmware(int argc, char **argv, struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "firmware-file", required_argument, NULL, 'F' },
-		{ "cancel", no_argument, NULL, 'c' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cli_opt opts[] = {
+		{ 'F', "firmware-file", required_argument, "FILE",
+		  "the image to transfer" },
+		{ 'c', "cancel", no_argument, NULL,
+		  "abort a transfer in progress" },
+		{ 'w', "wait", no_argument, NULL,
+		  "wait for the transfer to end (it always does here)" },
+		CLI_OPT_NDCTL_VERBOSE,
+		CLI_OPT_END,
 	};
-	struct cxlemu *c;
-	struct cxlemu_err err;
+	struct cli_args args = { .cmd = "update-firmware", .opts = opts,
+		.more = "The image goes to the slot after the active one and "
+			"is activated for the\nnext reset; without -F, prints "
+			"the firmware state.\n" };
+	struct fw_args a = { 0 };
 	const char *file = NULL;
-	bool cancel = false;
 	uint8_t *img = NULL;
-	size_t len = 0;
-	char mbuf[32];
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "F:cwvh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'F':
+	while ((o = cli_getopt(&args, argc, argv)) >= 0) {
+		if (o == 'F')
 			file = optarg;
-			break;
-		case 'c':
-			cancel = true;
-			break;
-		case 'w':
-		case 'v':
-			break;
-		case 'h':
-			return cli_help("update-firmware",
-				"  -F, --firmware-file=FILE  the image to "
-				"transfer\n"
-				"  -c, --cancel              abort a transfer "
-				"in progress\n"
-				"  -w, --wait                wait for the "
-				"transfer to end (it always does here)\n"
-				"\nThe image goes to the slot after the active "
-				"one and is activated for the\nnext reset; "
-				"without -F, prints the firmware state.\n");
-		default:
-			return cli_bad_option("update-firmware", "F:cwvh", argv);
-		}
+		else if (o == 'c')
+			a.cancel = true;
 	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage("update-firmware", "name a memdev (memN)");
-	if (file && cancel)
+	if (file && a.cancel)
 		return cli_usage("update-firmware", "-F and -c do not go "
 				 "together");
-	if (file) {
-		FILE *f = fopen(file, "rb");
-		if (!f)
-			return cli_error("update-firmware: cannot open %s: %s",
-					 file, strerror(errno));
-		if (fseek(f, 0, SEEK_END) || (len = (size_t)ftell(f),
-					      fseek(f, 0, SEEK_SET))) {
-			fclose(f);
-			return cli_error("update-firmware: cannot size %s",
-					 file);
-		}
-		if (!len || len > CX_FW_MAX_SIZE) {
-			fclose(f);
-			return cli_error("update-firmware: %s holds %zu bytes; "
-					 "an image is 1 byte to %u MiB", file,
-					 len, CX_FW_MAX_SIZE >> 20);
-		}
-		img = malloc(len);
-		if (!img || fread(img, 1, len, f) != len) {
-			fclose(f);
-			free(img);
-			return cli_error("update-firmware: cannot read %s",
-					 file);
-		}
-		fclose(f);
-	}
-	if ((rc = cli_connect(cli, &c))) {
-		free(img);
+	if (file && (rc = read_image(file, &img, &a.len)))
 		return rc;
-	}
-	struct json_object *arr = json_object_new_array();
-	int count = 0, failed = 0;
-	for (int i = optind; i < argc; i++) {
-		const char *m = cli_memdev_arg(argv[i], mbuf, sizeof(mbuf));
-		if (cancel)
-			rc = cancel_fw(c, m, &err);
-		else
-			rc = img ? update_fw_one(c, m, img, len, &err) : 0;
-		if (rc < 0) {
-			cli_error("update-firmware: %s", err.msg);
-			failed++;
-		} else {
-			count++;
-		}
-		if (!cancel && memdev_json(c, m, "F", arr, &err) < 0)
-			cli_error("update-firmware: %s", err.msg);
-	}
-	cxlemu_close(c);
+	a.img = img;
+	struct cli_memdevs m = { .cmd = "update-firmware",
+		.fn = update_fw_each, .ctx = &a, .done = update_fw_done };
+	rc = cli_each_memdev(cli, &m, argc - optind, argv + optind);
 	free(img);
-	if (json_object_array_length(arr))
-		cx_json_print(stdout, arr, false);
-	else
-		json_object_put(arr);
-	if (cancel)
-		summary("cmd_update_fw", "firmware update cancelled on %d",
-			count, "mem device");
-	else
-		summary("cmd_update_fw", "firmware update started on %d",
-			count, "mem device");
-	return count || !failed ? CLI_OK : CLI_FAIL;
+	return rc;
 }
 
 /* ---- set-alert-config ---- */
@@ -676,35 +588,63 @@ static const struct {
 	{ "corrected mem error", 0, USHRT_MAX },
 };
 
+/* The Set Alert Configuration payload, sent to the one memdev named. */
+static int set_alert_one(struct cxlemu *c, const char *memdev, void *ctx,
+			 struct json_object *arr, struct cxlemu_err *err)
+{
+	const uint8_t *in = ctx;
+	struct cxlemu_err e2;
+	uint16_t drc = 0;
+	int rc = cx_mbox_ccall(c, memdev, CX_OP_SET_ALERT_CONFIG, in,
+			       CX_SAC_IN_LEN, NULL, NULL, &drc, err);
+
+	if (rc == 0 && drc)
+		rc = cli_mbox_failed(memdev, CX_OP_SET_ALERT_CONFIG, drc, err);
+	cli_memdev_json(c, memdev, "A", arr, &e2); /* printed either way */
+	return rc;
+}
+
+static void set_alert_done(struct cli_memdevs *m)
+{
+	summary("cmd_set_alert_config", "set alert configuration %d",
+		m->count, "mem");
+}
+
 int cmd_set_alert_config(int argc, char **argv, struct cli *cli)
 {
-	enum { O_LIFE_ALERT = 1000, O_OVER_ALERT, O_UNDER_ALERT, O_VOL_ALERT,
-	       O_PMEM_ALERT };
-	static const struct option opts[] = {
-		{ "life-used-threshold", required_argument, NULL, 'L' },
-		{ "life-used-alert", required_argument, NULL, O_LIFE_ALERT },
-		{ "over-temperature-threshold", required_argument, NULL, 'O' },
-		{ "over-temperature-alert", required_argument, NULL,
-		  O_OVER_ALERT },
-		{ "under-temperature-threshold", required_argument, NULL, 'U' },
-		{ "under-temperature-alert", required_argument, NULL,
-		  O_UNDER_ALERT },
-		{ "volatile-mem-err-threshold", required_argument, NULL, 'V' },
-		{ "volatile-mem-err-alert", required_argument, NULL,
-		  O_VOL_ALERT },
-		{ "pmem-err-threshold", required_argument, NULL, 'P' },
-		{ "pmem-err-alert", required_argument, NULL, O_PMEM_ALERT },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum { O_LIFE_ALERT = CLI_OPT_LONG, O_OVER_ALERT, O_UNDER_ALERT,
+	       O_VOL_ALERT, O_PMEM_ALERT };
+	static const struct cli_opt opts[] = {
+		{ 'L', "life-used-threshold", required_argument, "N",
+		  "warn at N percent of the life used (0..100)" },
+		{ O_LIFE_ALERT, "life-used-alert", required_argument, "on|off",
+		  "turn that warning on or off" },
+		{ 'O', "over-temperature-threshold", required_argument, "N",
+		  "warn above N degrees Celsius" },
+		{ O_OVER_ALERT, "over-temperature-alert", required_argument,
+		  "on|off", "turn that warning on or off" },
+		{ 'U', "under-temperature-threshold", required_argument, "N",
+		  "warn below N degrees Celsius" },
+		{ O_UNDER_ALERT, "under-temperature-alert", required_argument,
+		  "on|off", "turn that warning on or off" },
+		{ 'V', "volatile-mem-err-threshold", required_argument, "N",
+		  "warn after N corrected volatile memory errors" },
+		{ O_VOL_ALERT, "volatile-mem-err-alert", required_argument,
+		  "on|off", "turn that warning on or off" },
+		{ 'P', "pmem-err-threshold", required_argument, "N",
+		  "warn after N corrected persistent memory errors" },
+		{ O_PMEM_ALERT, "pmem-err-alert", required_argument, "on|off",
+		  "turn that warning on or off" },
+		CLI_OPT_NDCTL_VERBOSE,
+		CLI_OPT_END,
 	};
+	struct cli_args args = { .cmd = "set-alert-config", .opts = opts,
+		.more = "To enable a warning alert give its threshold and "
+			"alert=on; to disable it,\nalert=off alone.\n" };
 	const char *thr[AL_N] = { 0 }, *act[AL_N] = { 0 };
-	struct cxlemu *c;
-	struct cxlemu_err err;
-	char mbuf[32];
-	int o, rc;
+	int o;
 
-	while ((o = getopt_long(argc, argv, "L:O:U:V:P:vh", opts, NULL)) != -1) {
+	while ((o = cli_getopt(&args, argc, argv)) >= 0) {
 		switch (o) {
 		case 'L': thr[AL_LIFE] = optarg; break;
 		case 'O': thr[AL_OVER] = optarg; break;
@@ -716,27 +656,10 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli)
 		case O_UNDER_ALERT: act[AL_UNDER] = optarg; break;
 		case O_VOL_ALERT: act[AL_VOL] = optarg; break;
 		case O_PMEM_ALERT: act[AL_PMEM] = optarg; break;
-		case 'v': break;
-		case 'h':
-			return cli_help("set-alert-config",
-				"  -L, --life-used-threshold=N          "
-				"--life-used-alert=on|off\n"
-				"  -O, --over-temperature-threshold=N   "
-				"--over-temperature-alert=on|off\n"
-				"  -U, --under-temperature-threshold=N  "
-				"--under-temperature-alert=on|off\n"
-				"  -V, --volatile-mem-err-threshold=N   "
-				"--volatile-mem-err-alert=on|off\n"
-				"  -P, --pmem-err-threshold=N           "
-				"--pmem-err-alert=on|off\n"
-				"\nTo enable a warning alert give its threshold "
-				"and alert=on; to disable it,\nalert=off "
-				"alone.\n");
-		default:
-			return cli_bad_option("set-alert-config", "L:O:U:V:P:vh",
-					      argv);
 		}
 	}
+	if (o == CLI_OPT_EXIT)
+		return args.rc;
 	if (optind >= argc)
 		return cli_usage("set-alert-config", "name a memdev (memN)");
 	if (argc - optind > 1)
@@ -801,25 +724,7 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli)
 	cx_wr_le16(in + CX_SAC_COR_VOL_WARN, (uint16_t)val[AL_VOL]);
 	cx_wr_le16(in + CX_SAC_COR_PER_WARN, (uint16_t)val[AL_PMEM]);
 
-	if ((rc = cli_connect(cli, &c)))
-		return rc;
-	const char *m = cli_memdev_arg(argv[optind], mbuf, sizeof(mbuf));
-	uint16_t drc = 0;
-	rc = cx_mbox_ccall(c, m, CX_OP_SET_ALERT_CONFIG, in, sizeof(in), NULL,
-			   NULL, &drc, &err);
-	if (rc == 0 && drc)
-		rc = cli_mbox_failed(m, CX_OP_SET_ALERT_CONFIG, drc, &err);
-	if (rc < 0)
-		cli_error("set-alert-config: %s", err.msg);
-	struct json_object *arr = json_object_new_array();
-	struct cxlemu_err e2;
-	memdev_json(c, m, "A", arr, &e2);
-	cxlemu_close(c);
-	if (json_object_array_length(arr))
-		cx_json_print(stdout, arr, false);
-	else
-		json_object_put(arr);
-	summary("cmd_set_alert_config", "set alert configuration %d",
-		rc < 0 ? 0 : 1, "mem");
-	return rc < 0 ? CLI_FAIL : CLI_OK;
+	struct cli_memdevs m = { .cmd = "set-alert-config",
+		.fn = set_alert_one, .ctx = in, .done = set_alert_done };
+	return cli_each_memdev(cli, &m, 1, argv + optind);
 }

@@ -93,6 +93,8 @@ void cli_opt_help(FILE *f, const struct cli_opt *opts)
 		else
 			fprintf(f, "%*s", width - w, "");
 		/* continuation lines of the help line up under its start */
+		if (!*o->help)
+			fputc('\n', f);
 		for (const char *p = o->help; *p;) {
 			const char *nl = strchr(p, '\n');
 			size_t k = nl ? (size_t)(nl - p) : strlen(p);
