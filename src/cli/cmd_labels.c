@@ -17,11 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/mbox_payload.h"
 #include "model/mbox.h"   /* command names */
 #include "spec/mbox.h"
 
-#define GET_CHUNK CX_MBOX_PAYLOAD_MAX
-#define SET_CHUNK (CX_MBOX_PAYLOAD_MAX - CX_SLSA_HDR_LEN)
+#define GET_CHUNK CX_PL_GET_LSA_MAX
+#define SET_CHUNK CX_PL_SET_LSA_MAX
 
 enum label_op { OP_READ, OP_WRITE, OP_ZERO };
 
@@ -44,9 +45,10 @@ int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
 			       &n, &rc, err)) < 0)
 		return r;
-	if (rc || n < CX_ID_OUT_LEN)
+	struct cx_identify id;
+	if (rc || cx_pl_identify(out, n, &id) < 0)
 		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
-	*size = cx_rd_le32(out + CX_ID_LSA_SIZE);
+	*size = id.lsa_size;
 	return 0;
 }
 
@@ -77,9 +79,9 @@ static int lsa_read(struct cxlemu *c, const char *memdev, uint64_t off,
 	for (uint64_t done = 0; done < size;) {
 		uint64_t n = size - done < GET_CHUNK ? size - done : GET_CHUNK;
 		size_t got = sizeof(out);
-		cx_wr_le32(in + CX_GLSA_OFFSET, (uint32_t)(off + done));
-		cx_wr_le32(in + CX_GLSA_LENGTH, (uint32_t)n);
-		if ((r = cx_mbox_ccall(c, memdev, CX_OP_GET_LSA, in, sizeof(in),
+		if ((r = cx_mbox_ccall(c, memdev, CX_OP_GET_LSA, in,
+				       cx_pl_get_lsa(in, (uint32_t)(off + done),
+						     (uint32_t)n),
 				       out, &got, &rc, err)) < 0 ||
 		    (rc && (r = cli_mbox_failed(memdev, CX_OP_GET_LSA, rc,
 						err)) < 0))
@@ -111,12 +113,10 @@ static int lsa_write(struct cxlemu *c, const char *memdev, uint64_t off,
 
 	for (uint64_t done = 0; done < size;) {
 		uint64_t n = size - done < SET_CHUNK ? size - done : SET_CHUNK;
-		memset(in, 0, sizeof(in));
-		cx_wr_le32(in + CX_SLSA_OFFSET, (uint32_t)(off + done));
-		if (buf)
-			memcpy(in + CX_SLSA_DATA, buf + done, (size_t)n);
 		if ((r = cx_mbox_ccall(c, memdev, CX_OP_SET_LSA, in,
-				       CX_SLSA_HDR_LEN + (size_t)n, NULL, NULL,
+				       cx_pl_set_lsa(in, (uint32_t)(off + done),
+						     buf ? buf + done : NULL,
+						     (size_t)n), NULL, NULL,
 				       &rc, err)) < 0 ||
 		    (rc && (r = cli_mbox_failed(memdev, CX_OP_SET_LSA, rc,
 						err)) < 0))

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "model/mbox.h"   /* opcode names */
+#include "client/mbox_payload.h"
 #include "proto/json.h"
 #include "spec/mbox.h"
 
@@ -45,13 +46,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-struct bg_state {
-	bool running;
-	uint16_t opcode, rc;
-	unsigned percent;
-};
-
-static int bg_status(struct cxlemu *c, const char *memdev, struct bg_state *s,
+static int bg_status(struct cxlemu *c, const char *memdev, struct cx_bg_status *s,
 		     struct cxlemu_err *err)
 {
 	uint8_t out[CX_MBOX_PAYLOAD_MAX];
@@ -62,23 +57,19 @@ static int bg_status(struct cxlemu *c, const char *memdev, struct bg_state *s,
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_BG_OP_STATUS, NULL, 0, out, &n,
 			       &rc, err)) < 0)
 		return r;
-	if (rc || n < CX_BGS_OUT_LEN) {
+	if (rc || cx_pl_bg_status(out, n, s) < 0) {
 		snprintf(err->msg, sizeof(err->msg), "%s: %s failed: %s",
 			 memdev, cx_mbox_opcode_name(CX_OP_BG_OP_STATUS),
 			 cx_mbox_rc_name(rc));
 		return -EIO;
 	}
-	s->running = out[CX_BGS_STATUS] & 1;
-	s->percent = out[CX_BGS_STATUS] >> 1;
-	s->opcode = cx_rd_le16(out + CX_BGS_OPCODE);
-	s->rc = cx_rd_le16(out + CX_BGS_RC);
 	return 0;
 }
 
 /* Wait while `opcode` runs in the background (timeout_ms < 0: forever).
  * Returns 0 when it is not running (s holds the last status), -ETIMEDOUT. */
 static int bg_wait(struct cxlemu *c, const char *memdev, uint16_t opcode,
-		   long timeout_ms, struct bg_state *s, struct cxlemu_err *err)
+		   long timeout_ms, struct cx_bg_status *s, struct cxlemu_err *err)
 {
 	uint64_t t0 = now_ms();
 	unsigned nap = 2;
@@ -133,13 +124,11 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
 			       &n, &rc, err)) < 0)
 		return r;
-	if (rc)
+	struct cx_identify id;
+	if (rc || cx_pl_identify(out, n, &id) < 0)
 		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
-	uint64_t unit = CX_CAPACITY_UNIT;
-	uint64_t align = cx_rd_le64(out + CX_ID_PARTITION_ALIGN) * unit;
-	uint64_t total = cx_rd_le64(out + CX_ID_TOTAL_CAP) * unit;
-	uint64_t vonly = cx_rd_le64(out + CX_ID_VOLATILE_CAP) * unit;
-	uint64_t ponly = cx_rd_le64(out + CX_ID_PERSISTENT_CAP) * unit;
+	uint64_t align = id.partition_align, total = id.total;
+	uint64_t vonly = id.volatile_only, ponly = id.persistent_only;
 	if (!align) {
 		snprintf(err->msg, sizeof(err->msg), "%s: no available "
 			 "capacity: its partitions are fixed (volatile-only "
@@ -177,11 +166,10 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 			return -EINVAL;
 		}
 	}
-	memset(in, 0, sizeof(in));
-	cx_wr_le64(in + CX_SPI_VOLATILE, vol / unit);
-	in[CX_SPI_FLAGS] = 0; /* at the next reset, as ndctl asks */
-	r = cx_mbox_ccall(c, memdev, CX_OP_SET_PARTITION_INFO, in, sizeof(in),
-			  NULL, NULL, &rc, err);
+	/* at the next reset, as ndctl asks */
+	r = cx_mbox_ccall(c, memdev, CX_OP_SET_PARTITION_INFO, in,
+			  cx_pl_set_partition(in, vol, false), NULL, NULL, &rc,
+			  err);
 	if (r < 0)
 		return r;
 	int ret = rc ? cli_mbox_failed(memdev, CX_OP_SET_PARTITION_INFO, rc,
@@ -312,7 +300,7 @@ int cmd_sanitize_memdev(int argc, char **argv, struct cli *cli)
 static int wait_sanitize_one(struct cxlemu *c, const char *memdev, void *ctx,
 			     struct json_object *arr, struct cxlemu_err *err)
 {
-	struct bg_state s;
+	struct cx_bg_status s;
 	int rc = bg_wait(c, memdev, CX_OP_SANITIZE, *(long *)ctx, &s, err);
 
 	if (rc == 0 && s.opcode == CX_OP_SANITIZE && s.rc != CX_RC_SUCCESS) {
@@ -366,7 +354,7 @@ int cmd_wait_sanitize(int argc, char **argv, struct cli *cli)
 
 /* ---- update-firmware ---- */
 
-#define FW_PART (CX_MBOX_PAYLOAD_MAX - CX_TFW_HDR_LEN) /* 1920 B */
+#define FW_PART CX_PL_FW_PART_MAX /* 1920 B */
 
 static int fw_send(struct cxlemu *c, const char *memdev, uint8_t action,
 		   uint8_t slot, uint64_t off, const uint8_t *data,
@@ -374,17 +362,13 @@ static int fw_send(struct cxlemu *c, const char *memdev, uint8_t action,
 {
 	uint8_t in[CX_MBOX_PAYLOAD_MAX];
 	uint16_t rc = 0;
-	struct bg_state s;
+	struct cx_bg_status s;
 	int r;
 
-	memset(in, 0, CX_TFW_HDR_LEN);
-	in[CX_TFW_ACTION] = action;
-	in[CX_TFW_SLOT] = slot;
-	cx_wr_le32(in + CX_TFW_OFFSET, (uint32_t)(off / CX_TFW_UNIT));
-	if (len)
-		memcpy(in + CX_TFW_DATA, data, len);
 	if ((r = cx_mbox_ccall(c, memdev, CX_OP_TRANSFER_FW, in,
-			       CX_TFW_HDR_LEN + len, NULL, NULL, &rc, err)) < 0)
+			       cx_pl_transfer_fw(in, action, slot, off, data,
+						 len), NULL, NULL, &rc,
+			       err)) < 0)
 		return r;
 	if (rc == CX_RC_SUCCESS)
 		return 0;
@@ -438,10 +422,9 @@ static int update_fw_one(struct cxlemu *c, const char *memdev,
 	if (r < 0)
 		return r;
 	/* Linux activates the new slot for the next reset */
-	in[CX_AFW_ACTION] = 1;
-	in[CX_AFW_SLOT] = slot;
-	if ((r = cx_mbox_ccall(c, memdev, CX_OP_ACTIVATE_FW, in, sizeof(in),
-			       NULL, NULL, &rc, err)) < 0)
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_ACTIVATE_FW, in,
+			       cx_pl_activate_fw(in, false, slot), NULL, NULL,
+			       &rc, err)) < 0)
 		return r;
 	return rc ? cli_mbox_failed(memdev, CX_OP_ACTIVATE_FW, rc, err) : 0;
 }
@@ -449,9 +432,9 @@ static int update_fw_one(struct cxlemu *c, const char *memdev,
 static int cancel_fw(struct cxlemu *c, const char *memdev,
 		     struct cxlemu_err *err)
 {
-	uint8_t in[CX_TFW_HDR_LEN];
+	uint8_t in[CX_MBOX_PAYLOAD_MAX];
 	uint16_t rc = 0;
-	struct bg_state s;
+	struct cx_bg_status s;
 	int r;
 
 	if ((r = bg_status(c, memdev, &s, err)) < 0)
@@ -464,9 +447,8 @@ static int cancel_fw(struct cxlemu *c, const char *memdev,
 			return cli_mbox_failed(memdev, CX_OP_BG_OP_ABORT, rc,
 					       err);
 	}
-	memset(in, 0, sizeof(in));
-	in[CX_TFW_ACTION] = CX_TFW_ABORT;
-	if ((r = cx_mbox_ccall(c, memdev, CX_OP_TRANSFER_FW, in, sizeof(in),
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_TRANSFER_FW, in,
+			       cx_pl_transfer_fw(in, CX_TFW_ABORT, 0, 0, NULL, 0),
 			       NULL, NULL, &rc, err)) < 0)
 		return r;
 	return rc ? cli_mbox_failed(memdev, CX_OP_TRANSFER_FW, rc, err) : 0;
@@ -575,6 +557,7 @@ int cmd_update_firmware(int argc, char **argv, struct cli *cli)
 
 /* ---- set-alert-config ---- */
 
+/* in the order of the alert bits (CX_ALERT_LIFE_USED is 1 << AL_LIFE) */
 enum { AL_LIFE, AL_OVER, AL_UNDER, AL_VOL, AL_PMEM, AL_N };
 
 static const struct {
@@ -714,15 +697,16 @@ int cmd_set_alert_config(int argc, char **argv, struct cli *cli)
 	if (!valid)
 		return cli_error("set-alert-config: no action specified");
 
+	struct cx_alert_config cfg = {
+		.valid = valid, .enable = enable,
+		.life_used = (uint8_t)val[AL_LIFE],
+		.over_temp = (int16_t)val[AL_OVER],
+		.under_temp = (int16_t)val[AL_UNDER],
+		.cor_vol = (uint16_t)val[AL_VOL],
+		.cor_per = (uint16_t)val[AL_PMEM],
+	};
 	uint8_t in[CX_SAC_IN_LEN];
-	memset(in, 0, sizeof(in));
-	in[CX_SAC_VALID] = valid;
-	in[CX_SAC_ENABLE] = enable;
-	in[CX_SAC_LIFE_WARN] = (uint8_t)val[AL_LIFE];
-	cx_wr_le16(in + CX_SAC_OVER_TEMP_WARN, (uint16_t)val[AL_OVER]);
-	cx_wr_le16(in + CX_SAC_UNDER_TEMP_WARN, (uint16_t)val[AL_UNDER]);
-	cx_wr_le16(in + CX_SAC_COR_VOL_WARN, (uint16_t)val[AL_VOL]);
-	cx_wr_le16(in + CX_SAC_COR_PER_WARN, (uint16_t)val[AL_PMEM]);
+	cx_pl_set_alert_config(in, &cfg);
 
 	struct cli_memdevs m = { .cmd = "set-alert-config",
 		.fn = set_alert_one, .ctx = in, .done = set_alert_done };
