@@ -4,26 +4,15 @@
 # written below must either be accepted by that QEMU (started paused with
 # -S and quit, no boot) or be refused with a message naming the QEMU
 # release it needs.  Plus host-nodes on fake sysfs trees.
-#
-# The subcommands are run through `cxlemu` when it knows them, otherwise
-# through the unit-test binary, which doubles as their driver.
 set -u
 src=${CXLEMU_SRC:-$PWD}
 bin=${CXLEMU_BIN:-$src/build/san/cxlemu}
-san=$(dirname "$bin")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 fail=0
 
-if "$bin" qemu-args --help >/dev/null 2>&1; then
-	run() { "$bin" "$@"; }
-elif [ -x "$san/tests/test_qemu" ]; then
-	run() { "$san/tests/test_qemu" "$@"; }
-else
-	echo "FAIL: neither $bin nor $san/tests/test_qemu runs qemu-args"
-	exit 1
-fi
+run() { "$bin" "$@"; }
 qemu=${CXLEMU_QEMU:-qemu-system-x86_64}
 if ! command -v "$qemu" >/dev/null 2>&1; then
 	echo "FAIL: $qemu is not installed (Debian: apt-get install qemu-system-x86; make deps does it)"

@@ -1174,10 +1174,6 @@ static void t_qmp_call(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "qemu-args"))
-		return cx_cmd_qemu_args(argc - 1, argv + 1, NULL);
-	if (argc > 1 && !strcmp(argv[1], "host-nodes"))
-		return cx_cmd_host_nodes(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "lab"))
 		return cx_cmd_lab(argc - 1, argv + 1, NULL);
 	const struct CMUnitTest tests[] = {

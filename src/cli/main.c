@@ -33,7 +33,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "write", cmd_write, "REGION OFFSET [--data STRING]",
 	  "Store --data STRING (or stdin) into region memory." },
 	{ "qemu-args", cmd_qemu_args, "TOPOLOGY [--qemu BINARY] [--cxl-only] "
-	  "[--bind-cxl-ram] [--check] [--argv]",
+	  "[--bind-cxl-ram [--sysfs ROOT]] [--check] [--argv]",
 	  "A QEMU command line for one host, for the installed QEMU." },
 	{ "host-nodes", cmd_host_nodes, "[--sysfs ROOT]",
 	  "This machine's CXL RAM NUMA nodes, found through sysfs." },

@@ -211,13 +211,10 @@ int cx_run_capture(char *const argv[], const char *stdin_text,
 int cx_qmp_call(const char *sock_path, struct json_object *cmd,
 		int timeout_ms, struct json_object **ret, cx_err *e);
 
-/* ---- subcommands (cmd.c); print, and return the exit status ----
- * argv[0] is the subcommand's name.  HOST is the CLI's global --host (or
- * NULL); qemu-args also takes --host itself. */
-int cx_cmd_qemu_args(int argc, char **argv, const char *host);
-int cx_cmd_host_nodes(int argc, char **argv);
-/* lab up|exec|console|status|down|demo (lab.c); HOST as for qemu-args,
- * used by exec and console when given. */
+/* ---- the lab subcommand; prints, and returns the exit status ----
+ * (qemu-args and host-nodes are src/cli/cmd_qemu.c.)  argv[0] is the
+ * subcommand's name; lab up|exec|console|status|down|demo (lab.c); HOST
+ * is the CLI's global --host (or NULL), used by exec and console. */
 int cx_cmd_lab(int argc, char **argv, const char *host);
 
 #endif
