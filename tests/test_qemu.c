@@ -1174,8 +1174,6 @@ static void t_qmp_call(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "lab"))
-		return cx_cmd_lab(argc - 1, argv + 1, NULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_parse_props),
 		cmocka_unit_test(t_parse_version),

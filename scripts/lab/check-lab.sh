@@ -30,11 +30,7 @@ tmp=$(mktemp -d)
 passed=0
 failed=0
 
-if [ -x "$opt/cxlemu" ] && "$opt/cxlemu" lab --help >/dev/null 2>&1; then
-	lab() { "$opt/cxlemu" lab "$@"; }
-else
-	lab() { "$src/$san/tests/test_qemu" lab "$@"; }
-fi
+lab() { "$opt/cxlemu" lab "$@"; }
 cleanup() {
 	lab down >/dev/null 2>&1
 	rm -rf "$tmp"

@@ -1,6 +1,7 @@
 /*
- * cmd_qemu.c - `cxlemu qemu-args`, `cxlemu host-nodes` and `cxlemu lab`:
- * the QEMU lab layer's subcommands under the common command line.  The
+ * cmd_qemu.c - `cxlemu qemu-args` and `cxlemu host-nodes` (and
+ * cmd_lab.c `cxlemu lab`): the QEMU lab layer's subcommands under the
+ * common command line.  The
  * options, --help and the printing are here; src/qemu/ builds the line,
  * probes QEMU and scans sysfs, and prints nothing of these two.
  */
@@ -155,9 +156,4 @@ int cmd_host_nodes(int argc, char **argv, struct cli *cli)
 	json_object_put(j);
 	cx_host_cxl_free(hc);
 	return CLI_OK;
-}
-
-int cmd_lab(int argc, char **argv, struct cli *cli)
-{
-	return cx_cmd_lab(argc, argv, cli->host);
 }

@@ -39,9 +39,19 @@ void cli_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The command table's row for cmd, or for its first word ("lab up",
+ * "dax list": a verb's usage is its command's). */
+static const struct cli_cmd *cmd_of(const char *cmd)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(cmd, " "), cmd);
+	return cli_find_cmd(name);
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
-	const struct cli_cmd *c = cli_find_cmd(cmd);
+	const struct cli_cmd *c = cmd_of(cmd);
 	va_list ap;
 
 	fprintf(stderr, "cxlemu: %s: ", cmd);
@@ -67,7 +77,7 @@ int cli_bad_option(const char *cmd, const char *optstring, char **argv)
 
 int cli_help(const char *cmd, const char *options)
 {
-	const struct cli_cmd *c = cli_find_cmd(cmd);
+	const struct cli_cmd *c = cmd_of(cmd);
 
 	if (c)
 		printf("usage: cxlemu %s %s\n\n%s\n", c->name, c->usage,

@@ -37,8 +37,9 @@ const struct cli_cmd cli_cmds[] = {
 	  "A QEMU command line for one host, for the installed QEMU." },
 	{ "host-nodes", cmd_host_nodes, "[--sysfs ROOT]",
 	  "This machine's CXL RAM NUMA nodes, found through sysfs." },
-	{ "lab", cmd_lab, "up TOPOLOGY | exec HOST CMD | console HOST | status | "
-	  "down | demo shared|interleave | compare TOPOLOGY",
+	{ "lab", cmd_lab, "up TOPOLOGY | exec HOST CMD | console HOST | "
+	  "qmp HOST JSON | status | down | demo shared|mixed|interleave | "
+	  "compare TOPOLOGY",
 	  "Boot the topology as QEMU guests with the real kernel stack." },
 	{ "dax", cmd_dax, "list [-u] [-d DEVICE]",
 	  "DAX devices of committed regions, as daxctl lists them." },

@@ -26,8 +26,9 @@
  * stock kernel does not run on) or the first boot stalls, the lab says so
  * and uses TCG.
  *
- * This file prints progress and results: it is the subcommand, not the
- * library (lab_* helpers return errors as the rest of src/qemu does).
+ * The subcommand's options and its answers are src/cli/cmd_lab.c; this
+ * file boots, runs and compares, and prints its progress on stderr
+ * (errors come back in cx_err as in the rest of src/qemu).
  */
 #include "qemu.h"
 
@@ -58,7 +59,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *lab_dir(void)
+const char *cx_lab_dir(void)
 {
 	static char buf[PATH_MAX];
 	const char *d = getenv("CXLEMU_LAB_DIR");
@@ -68,13 +69,13 @@ static const char *lab_dir(void)
 	return buf;
 }
 
-static char *path_in(const char *dir, const char *a, const char *b)
+char *cx_lab_path(const char *dir, const char *a, const char *b)
 {
 	return b ? cx_xasprintf("%s/%s/%s", dir, a, b)
 		 : cx_xasprintf("%s/%s", dir, a);
 }
 
-static char *slurp(const char *path)
+char *cx_lab_slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -113,9 +114,9 @@ static void append_line(const char *path, const char *line)
 }
 
 /* lines of a state file */
-static void read_lines(const char *path, cx_vec *out)
+void cx_lab_read_lines(const char *path, cx_vec *out)
 {
-	char *s = slurp(path), *save = NULL;
+	char *s = cx_lab_slurp(path), *save = NULL;
 	if (!s)
 		return;
 	for (char *t = strtok_r(s, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
@@ -124,17 +125,17 @@ static void read_lines(const char *path, cx_vec *out)
 	free(s);
 }
 
-static void free_lines(cx_vec *v)
+void cx_lab_free_lines(cx_vec *v)
 {
 	for (int i = 0; i < v->n; i++)
 		free(v->v[i]);
 	cx_vec_free(v);
 }
 
-static pid_t host_pid(const char *dir, const char *host)
+pid_t cx_lab_host_pid(const char *dir, const char *host)
 {
-	char *p = path_in(dir, host, "pid");
-	char *s = slurp(p);
+	char *p = cx_lab_path(dir, host, "pid");
+	char *s = cx_lab_slurp(p);
 	pid_t pid = s ? (pid_t)atoi(s) : 0;
 	free(p);
 	free(s);
@@ -143,15 +144,15 @@ static pid_t host_pid(const char *dir, const char *host)
 
 /* "QEMU 10.0.2 (/usr/bin/qemu-system-x86_64), Linux 6.12.95+deb12-amd64,
  * ndctl 76.1" from what up recorded in DIR; caller frees. */
-static char *lab_versions(const char *dir)
+char *cx_lab_versions(const char *dir)
 {
 	static const char *const what[] = {"qemu-version", "kernel-version",
 					   "ndctl-version"};
 	static const char *const label[] = {"QEMU", "Linux", "ndctl"};
 	char *v[3], *out;
 	for (int i = 0; i < 3; i++) {
-		char *p = path_in(dir, what[i], NULL);
-		v[i] = slurp(p);
+		char *p = cx_lab_path(dir, what[i], NULL);
+		v[i] = cx_lab_slurp(p);
 		free(p);
 		if (v[i])
 			v[i][strcspn(v[i], "\n")] = 0;
@@ -289,11 +290,11 @@ static size_t b64_decode(const char *s, char *out)
  * Run CMD in HOST's guest: output into *out (caller frees), exit status
  * into *status.  -ETIMEDOUT when the guest does not answer in time.
  */
-static int lab_exec(const char *dir, const char *host, const char *cmd,
-		    int timeout_ms, char **out, int *status, cx_err *e)
+int cx_lab_exec(const char *dir, const char *host, const char *cmd,
+		int timeout_ms, char **out, int *status, cx_err *e)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char *sock = path_in(dir, host, "agent.sock");
+	char *sock = cx_lab_path(dir, host, "agent.sock");
 	int fd, rc = 0;
 
 	*out = NULL;
@@ -387,11 +388,11 @@ static int lab_exec(const char *dir, const char *host, const char *cmd,
 
 /* ---- down ---- */
 
-static int lab_down(const char *dir, bool quiet)
+int cx_lab_down(const char *dir, bool quiet)
 {
 	cx_vec hosts = {0}, created = {0};
-	char *hp = path_in(dir, "hosts", NULL);
-	char *cp = path_in(dir, "created", NULL);
+	char *hp = cx_lab_path(dir, "hosts", NULL);
+	char *cp = cx_lab_path(dir, "created", NULL);
 	struct stat st;
 	int stopped = 0;
 
@@ -403,9 +404,9 @@ static int lab_down(const char *dir, bool quiet)
 		free(cp);
 		return 0;
 	}
-	read_lines(hp, &hosts);
+	cx_lab_read_lines(hp, &hosts);
 	for (int i = 0; i < hosts.n; i++) {
-		pid_t pid = host_pid(dir, hosts.v[i]);
+		pid_t pid = cx_lab_host_pid(dir, hosts.v[i]);
 		if (!pid)
 			continue;
 		kill(pid, SIGTERM);
@@ -418,11 +419,11 @@ static int lab_down(const char *dir, bool quiet)
 			fprintf(stderr, "cxlemu: lab: stopped %s (pid %d)\n",
 				(char *)hosts.v[i], (int)pid);
 	}
-	read_lines(cp, &created);
+	cx_lab_read_lines(cp, &created);
 	for (int i = 0; i < created.n; i++)
 		unlink(created.v[i]);
-	free_lines(&hosts);
-	free_lines(&created);
+	cx_lab_free_lines(&hosts);
+	cx_lab_free_lines(&created);
 	free(hp);
 	free(cp);
 	/* the state directory, and the demo's topology beside it */
@@ -473,13 +474,13 @@ static void drop_item(char *list, const char *key)
 static int start_guest(const char *dir, struct guest *g, const char *accel,
 		       cx_err *e)
 {
-	char *hd = path_in(dir, g->name, NULL);
-	char *kernel = path_in(dir, "vmlinux", NULL);
-	char *initrd = path_in(dir, "initrd.gz", NULL);
-	char *con = path_in(dir, g->name, "console.log");
-	char *sock = path_in(dir, g->name, "agent.sock");
-	char *pidf = path_in(dir, g->name, "pid");
-	char *qmps = path_in(dir, g->name, "qmp.sock");
+	char *hd = cx_lab_path(dir, g->name, NULL);
+	char *kernel = cx_lab_path(dir, "vmlinux", NULL);
+	char *initrd = cx_lab_path(dir, "initrd.gz", NULL);
+	char *con = cx_lab_path(dir, g->name, "console.log");
+	char *sock = cx_lab_path(dir, g->name, "agent.sock");
+	char *pidf = cx_lab_path(dir, g->name, "pid");
+	char *qmps = cx_lab_path(dir, g->name, "qmp.sock");
 	cx_vec argv = {0};
 	int rc = 0, st;
 	char *out = NULL;
@@ -530,7 +531,7 @@ static int start_guest(const char *dir, struct guest *g, const char *accel,
 	for (int i = 0; i < argv.n - 1; i++)
 		cx_vec_push(&shown.argv, cx_xstrdup(argv.v[i]));
 	char *joined = cx_qemu_line_join(&shown);
-	char *cmdf = path_in(dir, g->name, "qemu.cmd");
+	char *cmdf = cx_lab_path(dir, g->name, "qemu.cmd");
 	spit(cmdf, joined);
 	append_line(cmdf, "");
 	free(cmdf);
@@ -571,8 +572,8 @@ static int wait_ready(const char *dir, struct guest *gs, int n, double limit,
 			struct guest *g = &gs[i];
 			if (g->ready)
 				continue;
-			char *cp = path_in(dir, g->name, "console.log");
-			char *log = slurp(cp);
+			char *cp = cx_lab_path(dir, g->name, "console.log");
+			char *log = cx_lab_slurp(cp);
 			free(cp);
 			if (log && strstr(log, READY_MARK)) {
 				g->ready = true;
@@ -589,7 +590,7 @@ static int wait_ready(const char *dir, struct guest *gs, int n, double limit,
 						 : strstr(log, "Kernel panic"));
 				free(log);
 				return rc;
-			} else if (!host_pid(dir, g->name)) {
+			} else if (!cx_lab_host_pid(dir, g->name)) {
 				int rc = cx_fail(e, EIO, "host %s: QEMU exited "
 						 "while the guest booted; its "
 						 "console ends: %.400s", g->name,
@@ -611,8 +612,8 @@ static int wait_ready(const char *dir, struct guest *gs, int n, double limit,
 			for (int i = 0; i < n && !tail; i++) {
 				if (gs[i].ready)
 					continue;
-				char *cp = path_in(dir, gs[i].name, "console.log");
-				char *log = slurp(cp);
+				char *cp = cx_lab_path(dir, gs[i].name, "console.log");
+				char *log = cx_lab_slurp(cp);
 				free(cp);
 				size_t l = log ? strlen(log) : 0;
 				tail = cx_xasprintf("; %s's console ends: %s",
@@ -655,9 +656,9 @@ static double boot_limit(const char *accel)
 	return !strcmp(accel, "kvm") ? 30 : 120;
 }
 
-static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
+int cx_lab_up(const char *topo, const char *accel_opt, cx_err *e)
 {
-	const char *dir = lab_dir();
+	const char *dir = cx_lab_dir();
 	struct cx_fabric *f = NULL;
 	struct cx_qemu_caps caps = {0};
 	struct guest *gs = NULL;
@@ -667,18 +668,18 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 	int rc, n = 0;
 
 	if (stat(dir, &st) == 0) {
-		char *hp = path_in(dir, "hosts", NULL);
+		char *hp = cx_lab_path(dir, "hosts", NULL);
 		cx_vec hosts = {0};
-		read_lines(hp, &hosts);
+		cx_lab_read_lines(hp, &hosts);
 		free(hp);
 		bool running = false;
 		for (int i = 0; i < hosts.n; i++)
-			running |= host_pid(dir, hosts.v[i]) != 0;
-		free_lines(&hosts);
+			running |= cx_lab_host_pid(dir, hosts.v[i]) != 0;
+		cx_lab_free_lines(&hosts);
 		if (running)
 			return cx_fail(e, EBUSY, "a lab is already up in %s; "
 				       "`cxlemu lab down` first", dir);
-		lab_down(dir, true);
+		cx_lab_down(dir, true);
 	}
 	scripts = scripts_dir();
 	if (!scripts)
@@ -706,7 +707,7 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 		goto out;
 	}
 	{
-		char *qp = path_in(dir, "qemu-version", NULL);
+		char *qp = cx_lab_path(dir, "qemu-version", NULL);
 		char *qv = cx_xasprintf("%s (%s)", caps.version, caps.binary);
 		spit(qp, qv);
 		free(qv);
@@ -732,7 +733,7 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 		free(srcdir);
 		if (rc)
 			goto out_down;
-		char *v = lab_versions(dir);
+		char *v = cx_lab_versions(dir);
 		fprintf(stderr, "cxlemu: lab: guest prepared in %.1f s: %s\n",
 			now_s() - tprep, v);
 		free(v);
@@ -740,8 +741,8 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 
 	n = f->hosts.n;
 	gs = cx_xcalloc((size_t)n, sizeof(*gs));
-	char *hp = path_in(dir, "hosts", NULL);
-	char *cp = path_in(dir, "created", NULL);
+	char *hp = cx_lab_path(dir, "hosts", NULL);
+	char *cp = cx_lab_path(dir, "created", NULL);
 	spit(hp, "");
 	for (int i = 0; i < n; i++) {
 		struct cx_host *h = f->hosts.v[i];
@@ -789,7 +790,7 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 		fprintf(stderr, "cxlemu: lab: KVM did not boot the guests (%s); "
 			"falling back to TCG\n", e->msg);
 		for (int i = 0; i < n; i++) {
-			pid_t pid = host_pid(dir, gs[i].name);
+			pid_t pid = cx_lab_host_pid(dir, gs[i].name);
 			if (pid)
 				kill(pid, SIGKILL);
 			gs[i].ready = false;
@@ -807,7 +808,7 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 			"guests that did not boot once more\n", e->msg);
 		rc = 0;
 		for (int i = 0; i < n && !rc; i++) {
-			pid_t pid = gs[i].ready ? 0 : host_pid(dir, gs[i].name);
+			pid_t pid = gs[i].ready ? 0 : cx_lab_host_pid(dir, gs[i].name);
 			if (gs[i].ready)
 				continue;
 			if (pid)
@@ -822,7 +823,7 @@ static int lab_up(const char *topo, const char *accel_opt, cx_err *e)
 	if (rc)
 		goto out_down;
 	{
-		char *ap = path_in(dir, "accel", NULL);
+		char *ap = cx_lab_path(dir, "accel", NULL);
 		spit(ap, accel);
 		free(ap);
 	}
@@ -833,7 +834,7 @@ out_down:
 	cx_err_prefix(e, "lab up");
 	{
 		cx_err keep = *e;
-		lab_down(dir, true);
+		cx_lab_down(dir, true);
 		*e = keep;
 	}
 out:
@@ -945,7 +946,7 @@ static int step(const char *dir, const char *host, const char *cmd,
 	double t0 = now_s();
 	printf("[%s]# %s\n", host, cmd);
 	fflush(stdout);
-	int rc = lab_exec(dir, host, cmd, 180000, &out, &st, e);
+	int rc = cx_lab_exec(dir, host, cmd, 180000, &out, &st, e);
 	if (rc)
 		return rc;
 	fputs(out, stdout);
@@ -1011,7 +1012,7 @@ static int demo_shared(const char *dir, const char *ddir, cx_err *e)
 			"volatile CXL memory (QEMU >= 8.1 has it): the same lab "
 			"on persistent memory with ndctl create-namespace -m "
 			"devdax (%s)\n", qv, topo);
-	rc = lab_up(topo, NULL, e);
+	rc = cx_lab_up(topo, NULL, e);
 	free(topo);
 	if (rc)
 		return rc;
@@ -1119,7 +1120,7 @@ static int demo_mixed(const char *dir, const char *ddir, cx_err *e)
 	fprintf(stderr, "cxlemu: lab demo mixed: host1 is a QEMU guest (%s), "
 		"host2 is served by cxlemu (%s), one backing file %s/mem0\n",
 		gtopo, ctopo, ddir);
-	if ((rc = lab_up(gtopo, NULL, e)))
+	if ((rc = cx_lab_up(gtopo, NULL, e)))
 		goto out;
 	char *pre = cx_xasprintf("LD_PRELOAD=%s", preload);
 	char *host = "CXLEMU_HOST=host2";
@@ -1186,7 +1187,7 @@ static int demo_interleave4(const char *dir, const char *ddir, cx_err *e)
 	spit(topo, text);
 	free(text);
 	fprintf(stderr, "cxlemu: lab demo interleave: topology %s\n", topo);
-	rc = lab_up(topo, NULL, e);
+	rc = cx_lab_up(topo, NULL, e);
 	free(topo);
 	if (rc)
 		return rc;
@@ -1239,7 +1240,7 @@ out:
 	return rc;
 }
 
-static int lab_demo(const char *which, cx_err *e)
+int cx_lab_demo(const char *which, cx_err *e)
 {
 	static const struct {
 		const char *name;
@@ -1249,7 +1250,7 @@ static int lab_demo(const char *which, cx_err *e)
 		{"mixed", demo_mixed},
 		{"interleave", demo_interleave4},
 	};
-	const char *dir = lab_dir();
+	const char *dir = cx_lab_dir();
 	double t0 = now_s();
 	int rc = -1;
 
@@ -1310,7 +1311,7 @@ static int compare_hosts(const char *dir, struct cx_fabric *f, const char *phase
 		char *out = NULL;
 		int st, rc;
 		const char *cmd = regions ? GUEST_LIST " -R" : GUEST_LIST;
-		if ((rc = lab_exec(dir, h->name, cmd, 120000, &out, &st, e)))
+		if ((rc = cx_lab_exec(dir, h->name, cmd, 120000, &out, &st, e)))
 			return rc;
 		/* ndctl warns on stderr before an empty list ("no matching
 		 * devices found"); the JSON starts on its own line */
@@ -1428,7 +1429,7 @@ static int create_regions(const char *dir, struct cx_fabric *f, int *total,
 			req.mode == CX_MODE_PMEM ? "pmem" : "ram", root, req.ways);
 		char *out = NULL;
 		int st = 0;
-		int rc = lab_exec(dir, h->name, cmd, 120000, &out, &st, e);
+		int rc = cx_lab_exec(dir, h->name, cmd, 120000, &out, &st, e);
 		free(cmd);
 		if (rc)
 			return rc;
@@ -1499,19 +1500,19 @@ out_text:
 	return rc;
 }
 
-static int lab_compare(const char *topo, bool keep, const char *save,
-		       int *total, char **versions, cx_err *e)
+int cx_lab_compare(const char *topo, bool keep, const char *save,
+		   int *total, char **versions, cx_err *e)
 {
-	const char *dir = lab_dir();
+	const char *dir = cx_lab_dir();
 	struct cx_fabric *f = NULL;
 	int rc;
 
 	*total = 0;
 	if ((rc = booted_fabric(topo, &f, e)))
 		return rc;
-	if ((rc = lab_up(topo, NULL, e)))
+	if ((rc = cx_lab_up(topo, NULL, e)))
 		goto out;
-	*versions = lab_versions(dir);
+	*versions = cx_lab_versions(dir);
 	printf("cxlemu: lab compare: %s on %s\n", topo, *versions);
 	rc = compare_hosts(dir, f, "as booted", false, topo, save, total, e);
 	if (!rc)
@@ -1521,7 +1522,7 @@ static int lab_compare(const char *topo, bool keep, const char *save,
 				   topo, save, total, e);
 	if (!keep) {
 		cx_err keep_err = *e;
-		lab_down(dir, true);
+		cx_lab_down(dir, true);
 		*e = keep_err;
 	}
 out:
@@ -1529,233 +1530,3 @@ out:
 	return rc;
 }
 
-/* ---- the subcommand ---- */
-
-#define LAB_USAGE \
-	"usage: cxlemu lab up TOPOLOGY [--accel kvm|tcg] [BOOT]\n" \
-	"       cxlemu lab exec HOST COMMAND...\n" \
-	"       cxlemu lab console HOST\n" \
-	"       cxlemu lab qmp HOST JSON\n" \
-	"       cxlemu lab status\n" \
-	"       cxlemu lab down\n" \
-	"       cxlemu lab demo shared|mixed|interleave [BOOT]\n" \
-	"       cxlemu lab compare TOPOLOGY [--keep] [--save DIR] [BOOT]\n" \
-	"BOOT: --qemu BINARY (default $CXLEMU_QEMU, else qemu-system-x86_64),\n" \
-	"      --kernel VERSION|PATH (default the newest /boot/vmlinuz-*)\n"
-
-/* The options up, demo and compare share; POS gets the positional
- * arguments.  --qemu and --kernel go into the environment the probe and
- * scripts/lab/guest.sh read.  0, or 2 after a usage message. */
-struct lab_args {
-	const char *pos[2];
-	int npos;
-	const char *accel;
-	const char *save;    /* compare --save DIR */
-	bool keep;
-};
-
-static int lab_args(const char *sub, int argc, char **argv, bool keep_ok,
-		    struct lab_args *a)
-{
-	memset(a, 0, sizeof(*a));
-	for (int i = 2; i < argc; i++) {
-		const char *o = argv[i], *v = NULL;
-		static const char *const valued[] = {"--accel", "--qemu",
-						      "--kernel", "--save", NULL};
-		for (int k = 0; valued[k]; k++) {
-			size_t l = strlen(valued[k]);
-			if (!strncmp(o, valued[k], l) && o[l] == '=')
-				v = o + l + 1;
-			else if (!strcmp(o, valued[k]) && i + 1 < argc)
-				v = argv[++i];
-			else
-				continue;
-			o = valued[k];
-			break;
-		}
-		if (v && !strcmp(o, "--accel") && (!strcmp(v, "kvm") ||
-						    !strcmp(v, "tcg")))
-			a->accel = v;
-		else if (v && !strcmp(o, "--qemu"))
-			setenv("CXLEMU_QEMU", v, 1);
-		else if (v && !strcmp(o, "--kernel"))
-			setenv("CXLEMU_LAB_KERNEL", v, 1);
-		else if (keep_ok && !strcmp(o, "--keep"))
-			a->keep = true;
-		else if (v && keep_ok && !strcmp(o, "--save"))
-			a->save = v;
-		else if (o[0] != '-' && a->npos < 2)
-			a->pos[a->npos++] = o;
-		else {
-			fprintf(stderr, "cxlemu: lab %s: unexpected '%s'%s\n"
-				LAB_USAGE, sub, argv[i], !strcmp(o, "--accel") ?
-				" (--accel is kvm or tcg)" : "");
-			return 2;
-		}
-	}
-	return 0;
-}
-
-int cx_cmd_lab(int argc, char **argv, const char *host)
-{
-	const char *dir = lab_dir();
-	cx_err e = {{0}};
-	int rc;
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(LAB_USAGE "\nBoot a topology's hosts as QEMU guests (Debian "
-		      "kernel, busybox initramfs\nwith cxl/ndctl/daxctl), run "
-		      "commands in them, stop them.  State: $CXLEMU_LAB_DIR\n"
-		      "(default /tmp/cxlemu-lab-UID).\n", argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	const char *sub = argv[1];
-	struct lab_args la;
-	if (!strcmp(sub, "up")) {
-		if (lab_args(sub, argc, argv, false, &la))
-			return 2;
-		if (la.npos != 1) {
-			fprintf(stderr, "cxlemu: lab up: a TOPOLOGY is needed\n"
-				LAB_USAGE);
-			return 2;
-		}
-		rc = lab_up(la.pos[0], la.accel, &e);
-	} else if (!strcmp(sub, "exec")) {
-		int first = 2;
-		if (!host) {
-			if (argc < 4) {
-				fprintf(stderr, "cxlemu: lab exec: HOST and "
-					"COMMAND are needed\n" LAB_USAGE);
-				return 2;
-			}
-			host = argv[2];
-			first = 3;
-		} else if (argc < 3) {
-			fprintf(stderr, "cxlemu: lab exec: a COMMAND is needed\n"
-				LAB_USAGE);
-			return 2;
-		}
-		size_t len = 1;
-		for (int i = first; i < argc; i++)
-			len += strlen(argv[i]) + 1;
-		char *cmd = cx_xcalloc(1, len);
-		for (int i = first; i < argc; i++) {
-			if (i > first)
-				strcat(cmd, " ");
-			strcat(cmd, argv[i]);
-		}
-		char *out = NULL;
-		int st = 1;
-		const char *tmo = getenv("CXLEMU_LAB_TIMEOUT");
-		rc = lab_exec(dir, host, cmd, (tmo ? atoi(tmo) : 300) * 1000,
-			      &out, &st, &e);
-		free(cmd);
-		if (!rc) {
-			fputs(out, stdout);
-			free(out);
-			return st;
-		}
-		free(out);
-	} else if (!strcmp(sub, "console")) {
-		const char *h = host ? host : argc > 2 ? argv[2] : NULL;
-		if (!h) {
-			fprintf(stderr, "cxlemu: lab console: a HOST is needed\n"
-				LAB_USAGE);
-			return 2;
-		}
-		char *cp = path_in(dir, h, "console.log");
-		char *log = slurp(cp);
-		if (!log) {
-			fprintf(stderr, "cxlemu: lab console: no console log "
-				"for host %s (%s)\n", h, cp);
-			free(cp);
-			return 1;
-		}
-		fputs(log, stdout);
-		free(log);
-		free(cp);
-		return 0;
-	} else if (!strcmp(sub, "status")) {
-		char *hp = path_in(dir, "hosts", NULL), *ap = path_in(dir, "accel", NULL);
-		cx_vec hosts = {0};
-		char *accel = slurp(ap);
-		read_lines(hp, &hosts);
-		if (!hosts.n) {
-			printf("no lab is up (%s)\n", dir);
-		} else {
-			char *v = lab_versions(dir);
-			printf("%s, %s\n", v, accel ? accel : "?");
-			free(v);
-		}
-		for (int i = 0; i < hosts.n; i++) {
-			pid_t pid = host_pid(dir, hosts.v[i]);
-			printf("%s: %s", (char *)hosts.v[i], pid ? "running" : "stopped");
-			if (pid)
-				printf(" (pid %d, %s)", (int)pid, accel ? accel : "?");
-			putchar('\n');
-		}
-		free_lines(&hosts);
-		free(hp);
-		free(ap);
-		free(accel);
-		return 0;
-	} else if (!strcmp(sub, "down")) {
-		return lab_down(dir, false);
-	} else if (!strcmp(sub, "compare")) {
-		if (lab_args(sub, argc, argv, true, &la))
-			return 2;
-		if (la.npos != 1) {
-			fprintf(stderr, "cxlemu: lab compare: a TOPOLOGY is "
-				"needed\n" LAB_USAGE);
-			return 2;
-		}
-		const char *topo = la.pos[0];
-		bool keep = la.keep;
-		int total = 0;
-		char *v = NULL;
-		rc = lab_compare(topo, keep, la.save, &total, &v, &e);
-		if (!rc)
-			printf("cxlemu: lab compare: %d unexplained difference%s "
-			       "in all (%s)\n", total, total == 1 ? "" : "s", v);
-		free(v);
-		if (!rc)
-			return total ? 1 : 0;
-	} else if (!strcmp(sub, "demo")) {
-		if (lab_args(sub, argc, argv, false, &la))
-			return 2;
-		if (la.npos != 1) {
-			fprintf(stderr, "cxlemu: lab demo: shared, mixed or "
-				"interleave\n" LAB_USAGE);
-			return 2;
-		}
-		rc = lab_demo(la.pos[0], &e);
-	} else if (!strcmp(sub, "qmp")) {
-		const char *h = host ? host : argc > 2 ? argv[2] : NULL;
-		const char *cmd = argc > (host ? 2 : 3) ? argv[host ? 2 : 3] : NULL;
-		struct json_object *c = cmd ? json_tokener_parse(cmd) : NULL, *ret;
-		if (!h || !c) {
-			json_object_put(c);
-			fprintf(stderr, "cxlemu: lab qmp: HOST and a JSON command "
-				"({\"execute\": ...}) are needed\n" LAB_USAGE);
-			return 2;
-		}
-		char *qs = path_in(dir, h, "qmp.sock");
-		rc = cx_qmp_call(qs, c, 60000, &ret, &e);
-		free(qs);
-		json_object_put(c);
-		if (!rc) {
-			puts(json_object_to_json_string_ext(
-				ret, JSON_C_TO_STRING_PRETTY |
-				JSON_C_TO_STRING_SPACED));
-			json_object_put(ret);
-		}
-	} else {
-		fprintf(stderr, "cxlemu: lab: no subcommand '%s'\n" LAB_USAGE, sub);
-		return 2;
-	}
-	if (rc) {
-		fprintf(stderr, "cxlemu: lab: %s\n", e.msg);
-		return 1;
-	}
-	return 0;
-}

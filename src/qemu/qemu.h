@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -211,10 +212,34 @@ int cx_run_capture(char *const argv[], const char *stdin_text,
 int cx_qmp_call(const char *sock_path, struct json_object *cmd,
 		int timeout_ms, struct json_object **ret, cx_err *e);
 
-/* ---- the lab subcommand; prints, and returns the exit status ----
- * (qemu-args and host-nodes are src/cli/cmd_qemu.c.)  argv[0] is the
- * subcommand's name; lab up|exec|console|status|down|demo (lab.c); HOST
- * is the CLI's global --host (or NULL), used by exec and console. */
-int cx_cmd_lab(int argc, char **argv, const char *host);
+/* ---- the lab (lab.c); `cxlemu lab`'s options are src/cli/cmd_lab.c ----
+ * Up, demo, compare and down print their progress on stderr. */
+/* The state directory: $CXLEMU_LAB_DIR, else /tmp/cxlemu-lab-UID. */
+const char *cx_lab_dir(void);
+/* DIR/A or DIR/A/B (B may be NULL), malloc'd. */
+char *cx_lab_path(const char *dir, const char *a, const char *b);
+/* A file's text, malloc'd, or NULL. */
+char *cx_lab_slurp(const char *path);
+/* The non-empty lines of a state file, pushed onto out (malloc'd). */
+void cx_lab_read_lines(const char *path, cx_vec *out);
+void cx_lab_free_lines(cx_vec *v);
+/* The pid of HOST's QEMU if it runs, else 0. */
+pid_t cx_lab_host_pid(const char *dir, const char *host);
+/* "QEMU v (binary), Linux v, ndctl v" as up recorded them; malloc'd. */
+char *cx_lab_versions(const char *dir);
+/* Boot TOPOLOGY's hosts; ACCEL "kvm", "tcg" or NULL (try KVM). */
+int cx_lab_up(const char *topo, const char *accel, cx_err *e);
+/* Run CMD in HOST's guest: its output (malloc'd) and exit status. */
+int cx_lab_exec(const char *dir, const char *host, const char *cmd,
+		int timeout_ms, char **out, int *status, cx_err *e);
+/* Stop every guest and remove what up made (quiet: say nothing). */
+int cx_lab_down(const char *dir, bool quiet);
+/* demo shared|mixed|interleave, end to end. */
+int cx_lab_demo(const char *which, cx_err *e);
+/* Boot TOPOLOGY and compare each guest's listing with cxlemu's: *total
+ * unexplained differences, *versions what ran (malloc'd); KEEP leaves
+ * the lab up, SAVE (or NULL) a directory for both listings. */
+int cx_lab_compare(const char *topo, bool keep, const char *save,
+		   int *total, char **versions, cx_err *e);
 
 #endif
