@@ -186,6 +186,11 @@ int cli_each_memdev(struct cli *cli, struct cli_memdevs *m, int argc,
 int cli_memdev_json(struct cxlemu *c, const char *memdev,
 		    const char *letters, struct json_object *arr,
 		    struct cxlemu_err *err);
+/* Identify Memory Device's capacities and label storage size; a failure
+ * is said in err (cli_mbox_failed). */
+struct cx_identify;
+int cli_identify(struct cxlemu *c, const char *memdev, struct cx_identify *id,
+		 struct cxlemu_err *err);
 /* The label storage size Identify Memory Device reports. */
 int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 		   struct cxlemu_err *err);

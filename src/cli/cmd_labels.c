@@ -37,17 +37,11 @@ struct label_args {
 int cli_label_size(struct cxlemu *c, const char *memdev, uint64_t *size,
 		   struct cxlemu_err *err)
 {
-	uint8_t out[CX_MBOX_PAYLOAD_MAX];
-	size_t n = sizeof(out);
-	uint16_t rc = 0;
-	int r;
-
-	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
-			       &n, &rc, err)) < 0)
-		return r;
 	struct cx_identify id;
-	if (rc || cx_pl_identify(out, n, &id) < 0)
-		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
+	int r = cli_identify(c, memdev, &id, err);
+
+	if (r < 0)
+		return r;
 	*size = id.lsa_size;
 	return 0;
 }

@@ -116,17 +116,13 @@ static int set_partition_one(struct cxlemu *c, const char *memdev,
 			     struct cxlemu_err *err)
 {
 	const struct part_args *a = ctx;
-	uint8_t out[CX_MBOX_PAYLOAD_MAX], in[CX_SPI_IN_LEN];
-	size_t n = sizeof(out);
+	uint8_t in[CX_SPI_IN_LEN];
 	uint16_t rc = 0;
+	struct cx_identify id;
 	int r;
 
-	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
-			       &n, &rc, err)) < 0)
+	if ((r = cli_identify(c, memdev, &id, err)) < 0)
 		return r;
-	struct cx_identify id;
-	if (rc || cx_pl_identify(out, n, &id) < 0)
-		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
 	uint64_t align = id.partition_align, total = id.total;
 	uint64_t vonly = id.volatile_only, ponly = id.persistent_only;
 	if (!align) {
@@ -263,11 +259,19 @@ static int sanitize_one(struct cxlemu *c, const char *memdev, void *ctx,
 	return cli_mbox_failed(memdev, op, rc, err);
 }
 
+/* "cxl memdev: cmd_sanitize_memdev: sanitize completed/started on 1 mem
+ * device", or "failed" when none worked */
+static void bg_summary(const struct cli_memdevs *m, const char *fn,
+		       const char *what, const char *ok)
+{
+	fprintf(stderr, "cxl memdev: %s: %s %s on %d mem device%s\n", fn,
+		what, m->failed && !m->count ? "failed" : ok, m->count,
+		m->count > 1 ? "s" : "");
+}
+
 static void sanitize_done(struct cli_memdevs *m)
 {
-	fprintf(stderr, "cxl memdev: cmd_sanitize_memdev: sanitize %s on %d "
-		"mem device%s\n", m->failed && !m->count ? "failed" :
-		"completed/started", m->count, m->count > 1 ? "s" : "");
+	bg_summary(m, "cmd_sanitize_memdev", "sanitize", "completed/started");
 }
 
 int cmd_sanitize_memdev(int argc, char **argv, struct cli *cli)
@@ -315,9 +319,7 @@ static int wait_sanitize_one(struct cxlemu *c, const char *memdev, void *ctx,
 
 static void wait_sanitize_done(struct cli_memdevs *m)
 {
-	fprintf(stderr, "cxl memdev: cmd_wait_sanitize: wait sanitize %s on "
-		"%d mem device%s\n", m->failed && !m->count ? "failed" :
-		"completed", m->count, m->count > 1 ? "s" : "");
+	bg_summary(m, "cmd_wait_sanitize", "wait sanitize", "completed");
 }
 
 int cmd_wait_sanitize(int argc, char **argv, struct cli *cli)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client/mbox_payload.h"
+#include "model/mbox.h"   /* command names */
 #include "proto/json.h"
 
 int cli_memdev_json(struct cxlemu *c, const char *memdev,
@@ -67,4 +69,20 @@ int cli_each_memdev(struct cli *cli, struct cli_memdevs *m, int argc,
 	if (m->done)
 		m->done(m);
 	return m->count || !m->failed ? CLI_OK : CLI_FAIL;
+}
+
+int cli_identify(struct cxlemu *c, const char *memdev, struct cx_identify *id,
+		 struct cxlemu_err *err)
+{
+	uint8_t out[CX_MBOX_PAYLOAD_MAX];
+	size_t n = sizeof(out);
+	uint16_t rc = 0;
+	int r;
+
+	if ((r = cx_mbox_ccall(c, memdev, CX_OP_IDENTIFY_MEMDEV, NULL, 0, out,
+			       &n, &rc, err)) < 0)
+		return r;
+	if (rc || cx_pl_identify(out, n, id) < 0)
+		return cli_mbox_failed(memdev, CX_OP_IDENTIFY_MEMDEV, rc, err);
+	return 0;
 }
