@@ -24,7 +24,8 @@ OPT     := -O2 -g
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC := $(wildcard src/util/*.c src/spec/*.c src/media/*.c src/model/*.c \
-                      src/sysfs/*.c src/config/*.c src/proto/*.c src/server/*.c src/client/*.c \
+                      src/sysfs/*.c src/config/*.c src/proto/*.c src/listing/*.c src/server/*.c \
+                      src/client/*.c \
                       src/qemu/*.c)
 CLI_SRC := $(wildcard src/cli/*.c src/shell/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -88,7 +89,7 @@ $(B)/examples/%: examples/%.c
 # and --exclude-libs keeps the library's symbols inside the preload: it
 # exports only what it interposes (open, mmap, stat, ...).
 CLIENT_OBJ := $(filter $(B)/src/util/% $(B)/src/spec/% $(B)/src/client/% \
-	$(B)/src/proto/%,$(filter-out $(B)/src/proto/json.o,$(LIB_OBJ)))
+	$(B)/src/proto/%,$(LIB_OBJ))
 $(B)/libcxlemu-client.a: $(CLIENT_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -26,7 +26,7 @@
 
 #include "config/config.h"
 #include "config/grammar.h"
-#include "proto/json.h"
+#include "listing/json.h"
 #include "qemu/qemu.h"
 
 /* ---- helpers ---- */

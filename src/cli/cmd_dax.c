@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 static int dax_list(int argc, char **argv, struct cli *cli)
 {

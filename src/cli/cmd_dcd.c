@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 static const char dcd_help[] =
 	"  MEMDEV accept            accept every complete offer, release "

@@ -25,7 +25,7 @@
 
 #include "model/fm.h"     /* endpoint ids, command names and verbs */
 #include "model/mbox.h"   /* cx_dc_tag_format */
-#include "proto/json.h"
+#include "listing/json.h"
 #include "spec/cci.h"
 #include "util/util.h"
 

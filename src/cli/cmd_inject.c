@@ -31,7 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 static const char inject_help[] =
 	"  KIND is poison, general-media, dram, memory-module or health;\n"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 static const struct cli_opt list_opts[] = {
 	{ 'M', "memdevs", no_argument, NULL, "memory devices" },

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "model/mbox.h"   /* command names */
-#include "proto/json.h"
+#include "listing/json.h"
 #include "spec/mbox.h"
 #include "util/util.h"
 

@@ -28,7 +28,7 @@
 
 #include "model/mbox.h"   /* opcode names */
 #include "client/mbox_payload.h"
-#include "proto/json.h"
+#include "listing/json.h"
 #include "spec/mbox.h"
 
 /* ---- helpers ---- */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 static const struct cli_opt create_opts[] = {
 	{ 'd', "decoder", required_argument, "ROOT",

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 int cmd_translate(int argc, char **argv, struct cli *cli)
 {

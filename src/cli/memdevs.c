@@ -11,7 +11,7 @@
 
 #include "client/mbox_payload.h"
 #include "model/mbox.h"   /* command names */
-#include "proto/json.h"
+#include "listing/json.h"
 
 int cli_memdev_json(struct cxlemu *c, const char *memdev,
 		    const char *letters, struct json_object *arr,

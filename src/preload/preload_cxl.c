@@ -62,7 +62,8 @@
 #include <unistd.h>
 
 #include "client/mbox_client.h"
-#include "proto/json.h"
+#include "proto/json_print.h"
+#include "proto/list_opts.h"
 #include "spec/mbox.h"
 #include "sysfs/sysfs.h"
 #include "util/util.h"

@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "proto/json.h"
+#include "listing/json.h"
 
 #define READY_MARK "cxlemu-lab: ready"
 

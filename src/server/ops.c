@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cxlemu/cxlemu.h"
-#include "proto/json.h"
+#include "listing/json.h"
 
 const struct cx_op cx_server_ops[] = {
 	{ "hello", cx_op_hello, 0 },

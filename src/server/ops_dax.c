@@ -28,7 +28,7 @@
 #include "model/dax.h"
 #include "model/grant.h"
 #include "model/region_view.h"
-#include "proto/json.h"
+#include "listing/json.h"
 
 /* One client's hold on one region's DAX device. */
 struct map_ref {

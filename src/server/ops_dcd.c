@@ -30,7 +30,7 @@
 #include "model/dax.h"
 #include "model/grant.h"
 #include "model/mbox.h"
-#include "proto/json.h"
+#include "listing/json.h"
 
 #define DCD_IO_MAX (64u << 20)
 

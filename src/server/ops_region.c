@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proto/json.h"
+#include "listing/json.h"
 
 static int parse_mode(const char *s, enum cx_mode *out, cx_err *e)
 {

@@ -34,7 +34,7 @@
  * a host bridge or a switch upstream port (with decoders), or an endpoint
  * (a memdev).  Root ports and switch downstream ports are dports.
  */
-#include "json.h"
+#include "listing/json.h"
 
 #include <errno.h>
 #include <inttypes.h>
