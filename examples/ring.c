@@ -97,26 +97,39 @@ static double stall_limit(void)
 	return s ? atof(s) : 5.0;
 }
 
-static int produce(struct ring *r, const char *v, uint64_t count)
+/* The producer waits until the consumer's tail reaches `want` (*tail is
+ * the last value it saw); 1 when the tail makes no progress for the stall
+ * limit while message i waits. */
+static int wait_tail(struct ring *r, uint64_t want, uint64_t *tail,
+		     uint64_t i)
 {
 	double last = now(), stall = stall_limit();
+	while (*tail < want) {
+		inval(&r->tail);
+		fence();
+		uint64_t t = r->tail;
+		if (t != *tail) {
+			*tail = t;
+			last = now();
+		} else if (now() - last > stall) {
+			fprintf(stderr, "ring: producer stuck at message %llu "
+				"(tail %llu, waiting for %llu)\n",
+				(unsigned long long)i,
+				(unsigned long long)*tail,
+				(unsigned long long)want);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int produce(struct ring *r, const char *v, uint64_t count)
+{
 	uint64_t tail = 0;
 	for (uint64_t i = 0; i < count; i++) {
-		while (i - tail >= SLOTS) {          /* full: wait for tail */
-			inval(&r->tail);
-			fence();
-			uint64_t t = r->tail;
-			if (t != tail) {
-				tail = t;
-				last = now();
-			} else if (now() - last > stall) {
-				fprintf(stderr, "ring: producer stuck at message "
-					"%llu (tail %llu)\n",
-					(unsigned long long)i,
-					(unsigned long long)tail);
-				return 1;
-			}
-		}
+		/* full: wait for the consumer to free a slot */
+		if (i >= SLOTS && wait_tail(r, i - SLOTS + 1, &tail, i))
+			return 1;
 		struct msg *m = &r->slot[i % SLOTS];
 		m->seq = i;
 		for (size_t k = 0; k < sizeof(m->payload); k++)
@@ -131,21 +144,8 @@ static int produce(struct ring *r, const char *v, uint64_t count)
 			 * after the head is a race the consumer may or may not
 			 * lose; waiting makes it lose every time, so a run
 			 * shows the bug whatever the machine's timing. */
-			while (tail < i + 1) {
-				inval(&r->tail);
-				fence();
-				uint64_t t = r->tail;
-				if (t != tail) {
-					tail = t;
-					last = now();
-				} else if (now() - last > stall) {
-					fprintf(stderr, "ring: producer stuck "
-						"waiting for message %llu to be "
-						"taken\n",
-						(unsigned long long)i);
-					return 1;
-				}
-			}
+			if (wait_tail(r, i + 1, &tail, i))
+				return 1;
 			wb(m);
 			fence();
 			continue;
