@@ -246,13 +246,13 @@ static int copy_run(void *ctx, uint64_t o, int fdi, uint64_t fo, uint64_t l)
 	uint8_t *m = c->L->media[fdi] + fo;
 	switch (c->kind) {
 	case COPY_READ:
-		memcpy(c->buf + (o - c->off0), m, l);
+		cx_copy(c->buf + (o - c->off0), m, l);
 		break;
 	case COPY_WRITE:
 		if (c->stream)
 			cx_copy_stream(m, c->buf + (o - c->off0), l);
 		else
-			memcpy(m, c->buf + (o - c->off0), l);
+			cx_copy(m, c->buf + (o - c->off0), l);
 		break;
 	case COPY_FILL:
 		if (c->stream)

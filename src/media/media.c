@@ -3,6 +3,7 @@
  * device offset.  See media.h for the ownership rules.
  */
 #include "media.h"
+#include "util/stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -401,9 +402,9 @@ static void apply(struct cx_media *m, enum copy_op op, uint64_t off,
 				n = len;
 		}
 		if (op == COPY_OUT)
-			memcpy(buf, p, n);
+			cx_copy(buf, p, n);
 		else if (op == COPY_IN)
-			memcpy(p, buf, n);
+			cx_copy(p, buf, n);
 		else
 			memset(p, op == FILL_ZERO ? 0 : byte, n);
 		if (buf)

@@ -345,10 +345,10 @@ static int stride_piece(void *arg, int j, uint64_t adv, uint64_t n)
 			if (c->stream)
 				cx_copy_stream(p, c->src, k);
 			else
-				memcpy(p, c->src, k);
+				cx_copy(p, c->src, k);
 			c->src += k;
 		} else {
-			memcpy(c->dst, p, k);
+			cx_copy(c->dst, p, k);
 			c->dst += k;
 		}
 		moff += k;
@@ -366,9 +366,9 @@ static int view_copy(void *arg)
 		cx_copy_stream(p, c->src, c->len);
 		cx_stream_fence();
 	} else if (c->src) {
-		memcpy(p, c->src, c->len);
+		cx_copy(p, c->src, c->len);
 	} else {
-		memcpy(c->dst, p, c->len);
+		cx_copy(c->dst, p, c->len);
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "stream.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__SSE2__)
@@ -41,6 +42,39 @@ void cx_copy_stream(void *dst, const void *src, size_t len)
 	memcpy(d, s, len);
 }
 
+/* pieces in rep movsb's range whose line offsets differ (stream.h) */
+static bool misaligned_piece(const void *dst, const void *src, size_t len)
+{
+	return len >= 2048 && len < CX_STREAM_MIN &&
+	       (((uintptr_t)dst ^ (uintptr_t)src) & 63);
+}
+
+void cx_copy(void *dst, const void *src, size_t len)
+{
+	if (!misaligned_piece(dst, src, len)) {
+		memcpy(dst, src, len);
+		return;
+	}
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	size_t h = head_of(d, len);
+	memcpy(d, s, h);
+	d += h;
+	s += h;
+	len -= h;
+	for (; len >= 64; len -= 64, d += 64, s += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
+		_mm_store_si128((__m128i *)d, a);
+		_mm_store_si128((__m128i *)(d + 16), b);
+		_mm_store_si128((__m128i *)(d + 32), c);
+		_mm_store_si128((__m128i *)(d + 48), e);
+	}
+	memcpy(d, s, len);
+}
+
 void cx_fill_stream(void *dst, int byte, size_t len)
 {
 	uint8_t *d = dst;
@@ -66,6 +100,11 @@ void cx_stream_fence(void)
 }
 
 #else
+
+void cx_copy(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
 
 void cx_copy_stream(void *dst, const void *src, size_t len)
 {
