@@ -25,27 +25,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* a slot's numbers, read by every translation (32 bytes) ... */
+struct rt_hot {
+	uint64_t off;               /* media offset of the slot's first granule */
+	uint64_t dpa0;              /* its DPA */
+	uint64_t media_size;
+	int64_t pos;                /* d's position in the region */
+};
+
+/* ... and its objects, only copied into the answer */
 struct rt_slot {
 	struct cx_memdev *m;
 	struct cx_decoder *d;       /* m's endpoint decoder in the region */
 	struct cx_media *media;
-	uint64_t off;               /* media offset of the slot's first granule */
-	uint64_t dpa0;              /* its DPA */
-	uint64_t media_size;
 };
 
 struct rt_entry {
+	/* what every translation reads first, together */
+	uint64_t base, end;
+	uint64_t gmask;             /* gran - 1 when a power of two */
+	int gshift, wshift;         /* log2, or -1 when not a power of two */
+	struct cx_ilv ilv;          /* gran, ways, XOR maps */
 	struct cx_region *r;
 	struct cx_window *w;
-	uint64_t base, end;
-	struct cx_ilv ilv;          /* gran, ways, XOR maps */
-	int gshift, wshift;         /* log2, or -1 when not a power of two */
+	struct rt_hot hot[CX_MAX_WAYS];
 	struct rt_slot slot[CX_MAX_WAYS];
 };
 
 struct cx_route_table {
 	uint64_t gen;
 	int n;
+	int last;                   /* the entry the last hit was in */
 	struct rt_entry v[];
 };
 
@@ -89,30 +99,31 @@ static bool compile(struct cx_region *r, struct rt_entry *en)
 	en->end = r->base + r->size;
 	en->ilv = rc.ilv;
 	en->gshift = log2_or(rc.ilv.gran);
+	en->gmask = rc.ilv.gran - 1;
 	en->wshift = log2_or((uint64_t)rc.ilv.ways);
 	for (int j = 0; j < rc.ilv.ways; j++) {
 		struct rt_slot *s = &en->slot[j];
+		struct rt_hot *o = &en->hot[j];
 		s->m = rc.ent[j].memdev;
 		s->media = rc.ent[j].media;
-		s->off = rc.ent[j].off;
 		s->d = region_decoder(s->m, r);
 		if (!s->d || !s->media)
 			return false;
-		s->media_size = s->media->size;
-		s->dpa0 = s->media == s->m->vmem ? s->off
-			  : s->off + s->m->vmem_size;
+		o->off = rc.ent[j].off;
+		o->pos = s->d->pos;
+		o->media_size = s->media->size;
+		o->dpa0 = s->media == s->m->vmem ? o->off
+			  : o->off + s->m->vmem_size;
 	}
 	return true;
 }
 
-static struct cx_route_table *table_of(struct cx_host *h)
+static struct cx_route_table *rebuild(struct cx_host *h)
 {
-	struct cx_route_table *t = h->route_table;
-	if (t && t->gen == h->decode_gen)
-		return t;
-	cx_route_table_free(t);
+	cx_route_table_free(h->route_table);
 	int n = h->regions.n;
-	t = cx_xcalloc(1, sizeof(*t) + (size_t)n * sizeof(t->v[0]));
+	struct cx_route_table *t =
+		cx_xcalloc(1, sizeof(*t) + (size_t)n * sizeof(t->v[0]));
 	t->gen = h->decode_gen;
 	for (int i = 0; i < n; i++)
 		if (compile(h->regions.v[i], &t->v[t->n]))
@@ -121,17 +132,33 @@ static struct cx_route_table *table_of(struct cx_host *h)
 	return t;
 }
 
+static inline struct cx_route_table *table_of(struct cx_host *h)
+{
+	struct cx_route_table *t = h->route_table;
+	return t && t->gen == h->decode_gen ? t : rebuild(h);
+}
+
 static inline uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* The entry holding hpa: the last one hit first (accesses come in runs),
+ * then the others. */
+static inline const struct rt_entry *entry_of(struct cx_route_table *t,
+					      uint64_t hpa)
+{
+	const struct rt_entry *en = &t->v[t->last];
+	if (t->n && hpa >= en->base && hpa < en->end)
+		return en;
+	for (int i = 0; i < t->n; i++)
+		if (hpa >= t->v[i].base && hpa < t->v[i].end) {
+			t->last = i;
+			return &t->v[i];
+		}
+	return NULL;
+}
 
 int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out)
 {
-	struct cx_route_table *t = table_of(h);
-	const struct rt_entry *en = NULL;
-	for (int i = 0; i < t->n; i++)
-		if (hpa >= t->v[i].base && hpa < t->v[i].end) {
-			en = &t->v[i];
-			break;
-		}
+	const struct rt_entry *en = entry_of(table_of(h), hpa);
 	if (!en)
 		return -ENOENT;
 	const struct cx_ilv *v = &en->ilv;
@@ -139,7 +166,7 @@ int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out)
 	int j;
 	if (en->gshift >= 0) {
 		k = off >> en->gshift;
-		in = off & (v->gran - 1);
+		in = off & en->gmask;
 	} else {
 		k = off / v->gran;
 		in = off % v->gran;
@@ -153,22 +180,23 @@ int cx_route_fast(struct cx_host *h, uint64_t hpa, struct cx_route *out)
 	}
 	if (v->nmaps)
 		j = cx_ilv_xor(v, j, hpa);
+	const struct rt_hot *o = &en->hot[j];
 	const struct rt_slot *s = &en->slot[j];
 	uint64_t adv = round * v->gran + in;
-	uint64_t moff = s->off + adv;
-	if (moff >= s->media_size)
+	uint64_t moff = o->off + adv;
+	if (moff >= o->media_size)
 		return -ENOENT;
 	uint64_t contig = en->end - hpa;
 	if (v->ways > 1)
 		contig = min64(contig, v->gran - in);
-	contig = min64(contig, s->media_size - moff);
+	contig = min64(contig, o->media_size - moff);
 	out->hpa = hpa;
 	out->win = en->w;
 	out->region = en->r;
-	out->position = s->d->pos;
+	out->position = (int)o->pos;
 	out->memdev = s->m;
 	out->decoder = s->d;
-	out->dpa = s->dpa0 + adv;
+	out->dpa = o->dpa0 + adv;
 	out->media = s->media;
 	out->media_off = moff;
 	out->contig = contig;
@@ -185,7 +213,7 @@ int cx_route_region_layout(struct cx_region *r, struct cx_route_layout *out)
 		out->ilv = en->ilv;
 		for (int j = 0; j < en->ilv.ways; j++) {
 			out->slot[j].media = en->slot[j].media;
-			out->slot[j].off = en->slot[j].off;
+			out->slot[j].off = en->hot[j].off;
 		}
 		return 0;
 	}
@@ -201,10 +229,10 @@ int cx_route_region_offset(struct cx_region *r, const struct cx_decoder *d,
 		if (en->r != r)
 			continue;
 		for (int j = 0; j < en->ilv.ways; j++) {
-			const struct rt_slot *s = &en->slot[j];
-			if (s->d != d || dpa < s->dpa0)
+			if (en->slot[j].d != d || dpa < en->hot[j].dpa0)
 				continue;
-			uint64_t o = cx_ilv_offset(&en->ilv, j, dpa - s->dpa0);
+			uint64_t o = cx_ilv_offset(&en->ilv, j,
+						   dpa - en->hot[j].dpa0);
 			if (o >= r->size)
 				return -ENOENT;
 			*off = o;
