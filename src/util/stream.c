@@ -17,29 +17,29 @@ static size_t head_of(const void *dst, size_t len)
 	return h < len ? h : len;
 }
 
-void cx_copy_stream(void *dst, const void *src, size_t len)
+/* 16-byte loads, aligned stores: streaming (nt) or not; inlined with a
+ * constant nt, so each caller gets its own loop */
+static inline void copy_sse2(uint8_t *d, const uint8_t *s, size_t len,
+			     bool nt)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
 	size_t h = head_of(d, len);
 	memcpy(d, s, h);
 	d += h;
 	s += h;
 	len -= h;
-	for (; len >= 64; len -= 64, d += 64, s += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)s);
-		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
-		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
-		_mm_stream_si128((__m128i *)d, a);
-		_mm_stream_si128((__m128i *)(d + 16), b);
-		_mm_stream_si128((__m128i *)(d + 32), c);
-		_mm_stream_si128((__m128i *)(d + 48), e);
+	for (; len >= 16; len -= 16, d += 16, s += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)s);
+		if (nt)
+			_mm_stream_si128((__m128i *)d, v);
+		else
+			_mm_store_si128((__m128i *)d, v);
 	}
-	for (; len >= 16; len -= 16, d += 16, s += 16)
-		_mm_stream_si128((__m128i *)d,
-				 _mm_loadu_si128((const __m128i *)s));
 	memcpy(d, s, len);
+}
+
+void cx_copy_stream(void *dst, const void *src, size_t len)
+{
+	copy_sse2(dst, src, len, true);
 }
 
 /* pieces in rep movsb's range whose line offsets differ (stream.h) */
@@ -51,28 +51,10 @@ static bool misaligned_piece(const void *dst, const void *src, size_t len)
 
 void cx_copy(void *dst, const void *src, size_t len)
 {
-	if (!misaligned_piece(dst, src, len)) {
+	if (misaligned_piece(dst, src, len))
+		copy_sse2(dst, src, len, false);
+	else
 		memcpy(dst, src, len);
-		return;
-	}
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-	size_t h = head_of(d, len);
-	memcpy(d, s, h);
-	d += h;
-	s += h;
-	len -= h;
-	for (; len >= 64; len -= 64, d += 64, s += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)s);
-		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
-		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
-		_mm_store_si128((__m128i *)d, a);
-		_mm_store_si128((__m128i *)(d + 16), b);
-		_mm_store_si128((__m128i *)(d + 32), c);
-		_mm_store_si128((__m128i *)(d + 48), e);
-	}
-	memcpy(d, s, len);
 }
 
 void cx_fill_stream(void *dst, int byte, size_t len)
