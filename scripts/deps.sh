@@ -8,8 +8,9 @@ set -e
 # ndctl) are installed by scripts/lab/deps.sh for make check-lab.
 need="gcc make pkg-config libjson-c-dev libcmocka-dev qemu-system-x86"
 # libfuse3-dev: `cxlemu shell` serves the fabric's /sys with libfuse3;
-# ndctl: tests/cli_shell.sh runs the unmodified `cxl` and `daxctl` in it
-need="$need libfuse3-dev ndctl"
+# ndctl, daxctl: tests/cli_shell.sh runs the unmodified `cxl` and `daxctl`;
+# kmod: its depmod indexes the shell's module tree (daxctl loads drivers)
+need="$need libfuse3-dev ndctl daxctl kmod"
 # tests/cli_daxprogs.sh runs real device-DAX programs under the preload
 # library: Python's mmap, fio, PMDK's daxio (pmdk-tools), memtester
 need="$need python3 fio pmdk-tools memtester"

@@ -42,13 +42,15 @@ qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
 EOF
 # windows spread over two -M options: QEMU refuses them split ("Parameters
 # 'cxl-fmw.*' used inconsistently"); check warns and qemu-args joins them,
-# so this host must start like the others below
+# so this host must start like the others below (persistent memory, so
+# Debian 12's own QEMU 7.2 takes it too)
 cat >"$tmp/topo/split-windows.topo" <<'EOF'
 qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
- -object memory-backend-ram,id=vmem0,share=on,size=256M \
+ -object memory-backend-ram,id=pmem0,share=on,size=256M \
+ -object memory-backend-ram,id=lsa0,share=on,size=256K \
  -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
  -device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2 \
- -device cxl-type3,bus=root_port13,volatile-memdev=vmem0,id=cxl-vmem0 \
+ -device cxl-type3,bus=root_port13,persistent-memdev=pmem0,lsa=lsa0,id=cxl-pmem0 \
  -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
  -M cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=8k
 EOF
@@ -213,24 +215,25 @@ fi
 for flag in sdl nographic S daemonize no-reboot enable-kvm; do
 	cat >"$tmp/flag.topo" <<EOF
 qemu-system-x86_64 -M q35,cxl=on -m 4G -$flag
- -object memory-backend-ram,id=vmem0,share=on,size=256M
+ -object memory-backend-ram,id=pmem0,share=on,size=256M
+ -object memory-backend-ram,id=lsa0,share=on,size=256K
  -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
  -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2
  -device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3
- -device cxl-type3,bus=rp0,volatile-memdev=vmem0,id=cxl-vmem0
+ -device cxl-type3,bus=rp0,persistent-memdev=pmem0,lsa=lsa0,id=cxl-pmem0
  -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G -$flag
 EOF
 	"$bin" check "$tmp/flag.topo" >"$tmp/out" 2>"$tmp/err" ||
 		{ fail=1; echo "FAIL: check refuses -$flag at the end of a line"; cat "$tmp/err"; }
 	(cd "$tmp" && run qemu-args "$tmp/flag.topo") >"$tmp/out" 2>"$tmp/err"
-	grep -q -e "-m 4G -$flag -object memory-backend-ram,id=vmem0," "$tmp/out" &&
+	grep -q -e "-m 4G -$flag -object memory-backend-ram,id=pmem0," "$tmp/out" &&
 		grep -q -e "cxl-fmw.0.size=4G -$flag\$" "$tmp/out" ||
 		{ fail=1; echo "FAIL: qemu-args lost a word after -$flag"; cat "$tmp/out" "$tmp/err"; }
 done
 
 # the split windows: one warning naming the rule, one -M with both windows
 "$bin" check "$tmp/topo/split-windows.topo" >"$tmp/out" 2>"$tmp/err" &&
-	grep -q "split-windows.topo:7: cxl-fmw.1.targets.0: QEMU takes every cxl-fmw key from one -M option" "$tmp/err" ||
+	grep -q "split-windows.topo:8: cxl-fmw.1.targets.0: QEMU takes every cxl-fmw key from one -M option" "$tmp/err" ||
 	{ fail=1; echo "FAIL: check on split windows"; cat "$tmp/out" "$tmp/err"; }
 (cd "$tmp" && run qemu-args "$tmp/topo/split-windows.topo") >"$tmp/out" 2>"$tmp/err"
 grep -q -e "-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=8k\$" "$tmp/out" &&

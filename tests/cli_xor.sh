@@ -54,7 +54,10 @@ write_found() {
 }
 
 run 0 check "$T/xor.topo"
-run 0 qemu-args "$T/xor.topo" --host host1
+# qemu-args on the same windows over persistent memory only, which every
+# QEMU with CXL takes (Debian 12's own 7.2 has no volatile CXL memory)
+sed 's/volatile-memdev=v[01],//' "$T/xor.topo" >"$T/xor-pmem.topo"
+run 0 qemu-args "$T/xor-pmem.topo" --host host1
 out_lacks xormap
 out_lacks arithmetic
 err_has "cxl-fmw.0.interleave-arithmetic=xor,cxl-fmw.0.xormap.0=0x80001000,cxl-fmw.1.interleave-arithmetic=xor,cxl-fmw.1.xormap.0=0x404100 left out: cxlemu's own window keys"

@@ -103,6 +103,11 @@ static int modules_tree(char *tmp, size_t len)
 	    WEXITSTATUS(st))
 		return -ENOENT;
 	snprintf(dir, sizeof(dir), "%s/lib/modules", tmp);
+	/* a machine with no kernel package installed (a container, a fresh
+	 * cloud image) has no /lib/modules to mount on: the empty directory
+	 * a kernel package would make is made */
+	if (mkdir("/lib/modules", 0755) < 0 && errno != EEXIST)
+		return -errno;
 	return mount(dir, "/lib/modules", NULL, MS_BIND, NULL) < 0 ? -errno : 0;
 }
 
