@@ -133,6 +133,15 @@ static inline void bench_record_ex(const char *bench, const char *key,
 	json_object_object_add(d, "median",
 			       json_object_new_double(series_median(s)));
 	json_object_object_add(d, "max", json_object_new_double(series_max(s)));
+	/* how busy the machine was: the figures of a shared machine are
+	 * read against it (the baselines share the load, absolute figures
+	 * do not) */
+	double load[1];
+	if (getloadavg(load, 1) == 1)
+		json_object_object_add(d, "loadavg_1min",
+				       json_object_new_double(load[0]));
+	json_object_object_add(d, "online_cpus", json_object_new_int(
+		(int)sysconf(_SC_NPROCESSORS_ONLN)));
 	if (base) {
 		json_object_object_add(d, "baseline_min",
 				       json_object_new_double(series_min(base)));
