@@ -515,6 +515,15 @@ static void test_kill_leaves_a_detached_copy(void **state)
 	assert_int_equal(cx_mbox_ccall(c, "mem0", CX_OP_SANITIZE, NULL, 0, NULL,
 				       NULL, &rc, &err), -EBUSY);
 	assert_non_null(strstr(err.msg, pid));
+	/* every command that wipes media, as the command table marks them:
+	 * the user's Passphrase Secure Erase needs no passphrase here */
+	uint8_t pse[CX_DISP_IN_LEN] = { [CX_DISP_TYPE] = CX_PASS_USER };
+	assert_int_equal(cx_mbox_ccall(c, "mem0", CX_OP_PASSPHRASE_SECURE_ERASE,
+				       pse, sizeof(pse), NULL, NULL, &rc,
+				       &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "Passphrase Secure Erase is refused"));
+	assert_int_equal(cx_mbox_ccall(c, "mem0", CX_OP_SECURE_ERASE, NULL, 0,
+				       NULL, NULL, &rc, &err), -EBUSY);
 	/* it stores on, into a copy no fabric holds */
 	assert_int_equal(mapper_store(&m), 0);
 	expect_pattern(c, id, 6);          /* flushed before the kill */

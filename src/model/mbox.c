@@ -23,6 +23,7 @@
 #define VAR CX_MBOX_VAR
 #define BLK CX_MBOX_F_BLOCK_DISABLED
 #define DCD CX_MBOX_F_DCD
+#define WIPE CX_MBOX_F_WIPES
 
 #define E_CFG  CX_EFFECT_IMMEDIATE_CONFIG_CHANGE
 #define E_DATA CX_EFFECT_IMMEDIATE_DATA_CHANGE
@@ -43,8 +44,9 @@
 /*
  * Every command the mailbox knows, in CEL order: opcode, name, input
  * length (exact, or VAR with the shortest valid input), CEL effects, what
- * the dispatcher checks (BLK: refused while the media is disabled), the
- * handler and, for a background command, what completes it.  Adding a
+ * the dispatcher checks (BLK: refused while the media is disabled; WIPE:
+ * it destroys media contents, which the server holds back while an
+ * earlier daemon's programs map copies), the handler and, for a background command, what completes it.  Adding a
  * command is one row here and its handler (declared in mbox.h).
  */
 static const struct cx_mbox_cmd_info cmds[] = {
@@ -106,12 +108,12 @@ static const struct cx_mbox_cmd_info cmds[] = {
 	CMD(CX_OP_GET_SCAN_MEDIA_RESULTS, "Get Scan Media Results", 0, 0, 0, 0,
 	    cx_cmd_get_scan_media_results),
 	/* allowed while the media is disabled: it enables it again */
-	BG(CX_OP_SANITIZE, "Sanitize", 0, 0, E_DATA | E_SEC | E_BG | E_ABRT, 0,
-	    cx_cmd_sanitize, cx_sanitize_done),
-	CMD(CX_OP_SECURE_ERASE, "Secure Erase", 0, 0, E_DATA | E_SEC, BLK,
-	    cx_cmd_secure_erase),
+	BG(CX_OP_SANITIZE, "Sanitize", 0, 0, E_DATA | E_SEC | E_BG | E_ABRT,
+	    WIPE, cx_cmd_sanitize, cx_sanitize_done),
+	CMD(CX_OP_SECURE_ERASE, "Secure Erase", 0, 0, E_DATA | E_SEC,
+	    BLK | WIPE, cx_cmd_secure_erase),
 	BG(CX_OP_MEDIA_OPERATIONS, "Media Operations", VAR, CX_MOP_HDR_LEN,
-	    E_DATA | E_BG, BLK, cx_cmd_media_ops, cx_media_ops_done),
+	    E_DATA | E_BG, BLK | WIPE, cx_cmd_media_ops, cx_media_ops_done),
 	CMD(CX_OP_GET_SECURITY_STATE, "Get Security State", 0, 0, 0, 0,
 	    cx_cmd_get_security),
 	CMD(CX_OP_SET_PASSPHRASE, "Set Passphrase", CX_SETP_IN_LEN, 0, E_SEC, 0,
@@ -123,7 +125,8 @@ static const struct cx_mbox_cmd_info cmds[] = {
 	CMD(CX_OP_FREEZE_SECURITY, "Freeze Security State", 0, 0, E_SEC, 0,
 	    cx_cmd_freeze),
 	CMD(CX_OP_PASSPHRASE_SECURE_ERASE, "Passphrase Secure Erase",
-	    CX_DISP_IN_LEN, 0, E_DATA | E_SEC, BLK, cx_cmd_passphrase_erase),
+	    CX_DISP_IN_LEN, 0, E_DATA | E_SEC, BLK | WIPE,
+	    cx_cmd_passphrase_erase),
 	/* dynamic capacity: only on a device that has it */
 	CMD(CX_OP_GET_DC_CONFIG, "Get Dynamic Capacity Configuration",
 	    CX_GDC_IN_LEN, 0, 0, DCD, cx_cmd_get_dc_config),
@@ -154,6 +157,12 @@ const char *cx_mbox_opcode_name(uint16_t opcode)
 {
 	int i = cmd_index(opcode);
 	return i < 0 ? NULL : cmds[i].name;
+}
+
+bool cx_mbox_wipes(uint16_t opcode)
+{
+	int i = cmd_index(opcode);
+	return i >= 0 && (cmds[i].flags & WIPE);
 }
 
 bool cx_mbox_has_command(const struct cx_memdev *m,

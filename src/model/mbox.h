@@ -164,6 +164,9 @@ enum {
 	CX_MBOX_F_DCD = 1 << 1,            /* only on a device with dynamic
 					      capacity (else unsupported,
 					      and not in its CEL) */
+	CX_MBOX_F_WIPES = 1 << 2,          /* destroys media contents: held
+					      back while an earlier daemon's
+					      programs still map copies */
 };
 
 struct cx_mbox_cmd_info {
@@ -178,6 +181,8 @@ struct cx_mbox_cmd_info {
 };
 int cx_mbox_commands(const struct cx_mbox_cmd_info **out); /* count */
 const char *cx_mbox_opcode_name(uint16_t opcode); /* NULL if unknown */
+/* Does the command destroy media contents (CX_MBOX_F_WIPES)? */
+bool cx_mbox_wipes(uint16_t opcode);
 /* Does this memdev's mailbox have the command (its CEL lists it)? */
 bool cx_mbox_has_command(const struct cx_memdev *m,
 			 const struct cx_mbox_cmd_info *c);

@@ -101,8 +101,7 @@ int cx_srv_mbox_run(struct cx_srv_call *c, struct cx_memdev *m,
 {
 	int rc;
 
-	if ((opcode == CX_OP_SANITIZE || opcode == CX_OP_SECURE_ERASE ||
-	     opcode == CX_OP_MEDIA_OPERATIONS) &&
+	if (cx_mbox_wipes(opcode) &&
 	    (rc = cx_srv_stale_check(c, cx_mbox_opcode_name(opcode), e)))
 		return rc;
 	rc = cx_mbox_exec(m, opcode, in, in_len, out, out_len, rc16);
