@@ -16,9 +16,11 @@
 #define CXLEMU_TEST_DAEMON_FIXTURE_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -130,11 +132,56 @@ static void fx_daemon_stop(struct fx_daemon *d)
 	d->pid = -1;
 }
 
+/* A connection to the daemon as `host`, or the test fails. */
+static inline struct cxlemu *fx_daemon_conn(const struct fx_daemon *d,
+				     const char *host)
+{
+	struct cxlemu *c = NULL;
+	struct cxlemu_err err;
+	if (cxlemu_connect(d->sock, host, &c, &err))
+		fail_msg("connect %s: %s", host, err.msg);
+	return c;
+}
+
+/* The byte at region offset `off` of region `id`, read straight from its
+ * device's backing file at the DPA `cxlemu translate` gives: the file of
+ * a device whose id ends in digit N is DIR/<file>N. */
+static inline uint8_t fx_file_byte(struct cxlemu *c, int id, uint64_t off,
+				   const char *dir, char file)
+{
+	struct json_object *t;
+	struct cxlemu_err err;
+	char reg[32], path[160];
+	snprintf(reg, sizeof(reg), "region%d", id);
+	if (cxlemu_translate(c, reg, off, false, &t, &err))
+		fail_msg("translate: %s", err.msg);
+	const char *host = json_object_get_string(
+		json_object_object_get(t, "host"));
+	uint64_t dpa = json_object_get_uint64(json_object_object_get(t, "dpa"));
+	snprintf(path, sizeof(path), "%s/%c%c", dir, file,
+		 host[strlen(host) - 1]);
+	json_object_put(t);
+	int fd = open(path, O_RDONLY);
+	uint8_t b = 0;
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)dpa), 1);
+	close(fd);
+	return b;
+}
+
 static void fx_daemon_rmdir(struct fx_daemon *d)
 {
 	char cmd[160];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
 	assert_int_equal(system(cmd), 0);
+}
+
+/* Stop the daemon if it runs, and remove its directory. */
+static inline void fx_daemon_end(struct fx_daemon *d)
+{
+	if (d->pid > 0)
+		fx_daemon_stop(d);
+	fx_daemon_rmdir(d);
 }
 
 #endif

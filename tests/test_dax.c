@@ -3,8 +3,8 @@
  * socket, a program attached through the client library.  Bytes stored
  * through a 4-way mapping must be found in each device's backing file at
  * the DPA the routing gives; sub-page interleave over file-backed media
- * (no region view: they stay in DPA order) must be refused for mapping
- * and served by the exact path; a mapped region must not be
+ * maps through the region's view, whose flushed bytes are in the files
+ * at their DPAs, and the exact paths agree with it; a mapped region must not be
  * destroyable, until its client closes or dies; persistent stores must
  * survive a restart once flushed; and one host's mapping must not disturb
  * another host sharing the device.
@@ -89,11 +89,7 @@ static int teardown(void **state)
 
 static struct cxlemu *conn(const char *host)
 {
-	struct cxlemu *c = NULL;
-	struct cxlemu_err err;
-	if (cxlemu_connect(S.sock, host, &c, &err))
-		fail_msg("connect: %s", err.msg);
-	return c;
+	return fx_daemon_conn(&S, host);
 }
 
 /* Create a region; return its id. */
@@ -133,27 +129,11 @@ static int destroy(struct cxlemu *c, int id, struct cxlemu_err *err)
 	return cxlemu_destroy_region(c, name, false, NULL, err);
 }
 
-/* The byte at region offset `off` read straight from its device's file,
- * at the DPA `cxlemu translate` gives. */
+/* The byte at region offset `off` read straight from its device's file
+ * (devices d0..d3 have volatile files v0..v3 at DPA 0). */
 static uint8_t file_byte(struct cxlemu *c, int id, uint64_t off)
 {
-	struct json_object *t;
-	struct cxlemu_err err;
-	char reg[32], path[160];
-	snprintf(reg, sizeof(reg), "region%d", id);
-	if (cxlemu_translate(c, reg, off, false, &t, &err))
-		fail_msg("translate: %s", err.msg);
-	const char *host = json_object_get_string(json_object_object_get(t, "host"));
-	uint64_t dpa = json_object_get_uint64(json_object_object_get(t, "dpa"));
-	/* devices d0..d3 have volatile files v0..v3 at DPA 0 */
-	snprintf(path, sizeof(path), "%s/v%c", S.dir, host[1]);
-	json_object_put(t);
-	int fd = open(path, O_RDONLY);
-	uint8_t b = 0;
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &b, 1, (off_t)dpa), 1);
-	close(fd);
-	return b;
+	return fx_file_byte(c, id, off, S.dir, 'v');
 }
 
 static const char *const FOUR[] = { "mem0", "mem2", "mem1", "mem3" };
@@ -205,35 +185,38 @@ static void test_4way_mapping_lands_at_routed_dpa(void **state)
 	cxlemu_close(c);
 }
 
-static void test_256B_refused_for_mapping_exact_path_serves(void **state)
+static void test_256B_file_backed_maps_through_its_view(void **state)
 {
 	struct cxlemu *c = conn("host1");
 	struct cxlemu_dax *d;
 	struct cxlemu_err err;
-	void *p;
+	uint8_t *p;
 	int id = region(c, "decoder0.1", "ram", FOUR, 4);
 	char dev[32];
 	snprintf(dev, sizeof(dev), "dax%d.0", id);
 	assert_int_equal(reconfigure(c, id, "devdax", &err), 0);
 	assert_int_equal(cxlemu_dax_open(c, dev, &d, &err), 0);
-	/* file-backed media keep DPA order: no region view, and why */
+	/* share=on files no QEMU guest maps: the region's view, a working
+	 * copy in region order, so 256 B granules map in one mapping */
 	const char *why = NULL;
-	assert_int_equal(cxlemu_dax_view(d, &why), 0);
-	assert_non_null(strstr(why, "file-backed"));
-	assert_int_equal(cxlemu_dax_map(d, 0, 1 << 20, PROT_READ, &p, &err),
-			 -ENOTSUP);
-	assert_non_null(strstr(err.msg, "below the page size"));
-
+	if (!cxlemu_dax_view(d, &why))
+		fail_msg("no view: %s", why);
 	size_t n = 3 << 20;
+	assert_int_equal(cxlemu_dax_map(d, 0, 4 << 20, PROT_READ | PROT_WRITE,
+					(void **)&p, &err), 0);
 	uint8_t *buf = malloc(n), *back = malloc(n);
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (uint8_t)(i * 13 + (i >> 8));
-	assert_int_equal(cxlemu_dax_write(d, 777, buf, n, &err), 0);
-	assert_int_equal(cxlemu_dax_flush(d, NULL, 0, &err), 0);
+	memcpy(p + 777, buf, n);
+	/* flushed: in the backing files, each byte at its routed DPA */
+	assert_int_equal(cxlemu_dax_flush(d, p, 4 << 20, &err), 0);
 	for (uint64_t off = 777; off < 777 + n; off += 256 * 7 + 3)
 		assert_int_equal(file_byte(c, id, off), buf[off - 777]);
 	assert_int_equal(cxlemu_dax_read(d, 777, back, n, &err), 0);
 	assert_memory_equal(buf, back, n);
+	/* the client's exact path writes into the view too */
+	assert_int_equal(cxlemu_dax_write(d, 5, "client", 6, &err), 0);
+	assert_memory_equal(p + 5, "client", 6);
 	/* the daemon's exact path agrees with the client's */
 	char reg[32];
 	snprintf(reg, sizeof(reg), "region%d", id);
@@ -241,6 +224,7 @@ static void test_256B_refused_for_mapping_exact_path_serves(void **state)
 	assert_memory_equal(buf, back, 65536);
 	free(buf);
 	free(back);
+	munmap(p, 4 << 20);
 	cxlemu_dax_close(d);
 	assert_int_equal(destroy(c, id, &err), 0);
 	cxlemu_close(c);
@@ -445,7 +429,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_4way_mapping_lands_at_routed_dpa, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_256B_refused_for_mapping_exact_path_serves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_256B_file_backed_maps_through_its_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_client_releases_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_device_and_other_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noncoherent_hosts_share_through_flush, setup, teardown),

@@ -12,7 +12,9 @@
  * puts every byte back into the device stores at the walk's DPA.
  * Device-order accesses (DPA writes and fills of the mailbox's media
  * operations, sanitize's erase) land in the view.  Where a view is
- * impossible the reason is given.
+ * impossible the reason is given.  Two hosts' regions over the same
+ * share=on files share a view exactly when every granule routes alike,
+ * XOR windows at other HPAs included (both ways of deciding it).
  */
 #include "fixture.h"
 
@@ -326,6 +328,144 @@ static void test_fallbacks_say_why(void **state)
 	fx_free(x);
 }
 
+/* ---- two hosts on the same share=on files ---- */
+
+/* The host's devices, in order, on files f0.. of dir (shared with every
+ * host given the same dir). */
+static void on_files(struct cx_host *h, const char *dir)
+{
+	for (int i = 0; i < h->memdevs.n; i++) {
+		struct cx_memdev *m = h->memdevs.v[i];
+		char path[128];
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		m->pmem_be->kind = CX_BACKEND_FILE;
+		m->pmem_be->mem_path = cx_xstrdup(path);
+	}
+}
+
+static struct cx_window *xor_win(struct fx *x, const uint64_t *maps)
+{
+	struct cx_window *w = fx_win_all(x, 16 * FX_GiB, 256);
+	w->arith = CX_ARITH_XOR;
+	w->nxormaps = 2;
+	w->xormap[0] = maps[0];
+	w->xormap[1] = maps[1];
+	return w;
+}
+
+/* Does every sampled offset of a and b route to the same device byte?
+ * (the ground truth the views' sharing must follow) */
+static bool routes_same(struct fx *x, struct cx_region *a, struct cx_region *b)
+{
+	for (uint64_t o = 0; o < a->size; o += o < (1 << 20) ? 256 : 4099 * 256) {
+		struct where p = walk(x, a, o), q = walk(x, b, o);
+		if (p.media->store != q.media->store ||
+		    p.media->offset + p.off != q.media->offset + q.off)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A region of host2 over the DPAs of host0's region, in an XOR window
+ * at another HPA: the maps read absolute HPA bits, so the two share one
+ * view exactly when every granule routes alike - decided at once for
+ * bases aligned past the size, granule by granule otherwise - and
+ * otherwise both fall back, naming each other.
+ */
+static void test_xor_views_across_hosts_follow_the_hpa(void **state)
+{
+	/* maps with HPA bits 30, 34 and 33, and low maps (bits up to 25);
+	 * a 768 MiB window first puts the next at 5 GiB, 1 GiB aligned */
+	static const uint64_t hi[2] = { 0x100 | 1ULL << 30 | 1ULL << 34,
+					0x200 | 1ULL << 33 };
+	static const uint64_t lo[2] = { 0x2020900 & ~0x800ULL, 0x4041200 };
+	static const struct { int w1, w2; bool same; } cases[] = {
+		{ 1, 2, false },        /* 5 and 6 GiB: aligned, parities differ */
+		{ 1, 3, true },         /* 5 and 22 GiB: aligned, parities agree */
+		{ 2, 5, true },         /* 21 and 38.5 GiB: granule by granule */
+		{ 1, 6, false },        /* 5 and 54.5 GiB: granule by granule */
+	};
+	char dir[] = "/tmp/cxlemu-test-xviews-XXXXXX";
+	char order[64];
+	assert_non_null(mkdtemp(dir));
+
+	struct fx *x = fx_new();
+	struct cx_host *h1 = x->h;
+	fx_tree(x, 4, 1, 0, 0, 512 * FX_MiB);
+	on_files(h1, dir);
+	fx_win(x, 768 * FX_MiB, 256, 1, (int[]){ 0 });
+	xor_win(x, hi);                              /* decoder0.1: 5 GiB */
+	xor_win(x, lo);                              /* decoder0.2: 21 GiB */
+	struct cx_host *h2 = cx_host_new(x->f, "host2", 0);
+	h2->cxl_on = true;
+	x->h = h2;
+	fx_tree(x, 4, 1, 0, 0, 512 * FX_MiB);
+	on_files(h2, dir);
+	fx_win(x, 768 * FX_MiB, 256, 1, (int[]){ 0 });
+	fx_win_all(x, FX_GiB, 256);
+	xor_win(x, hi);                              /* decoder0.2: 6 GiB */
+	xor_win(x, hi);                              /* decoder0.3: 22 GiB */
+	fx_win(x, 512 * FX_MiB, 256, 1, (int[]){ 0 });
+	xor_win(x, lo);                              /* decoder0.5 */
+	xor_win(x, hi);                              /* decoder0.6 */
+	fx_start(x);
+	fx_linux_order(order, sizeof(order), 4, 1, 0);
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char root[32], why[256], want[64];
+		struct cx_rview *v1, *v2;
+		x->h = h1;
+		snprintf(root, sizeof(root), "decoder0.%d", cases[k].w1);
+		struct cx_region *r1 = fx_create_ok(x, root, order,
+						    CX_MODE_PMEM, FX_GiB);
+		v1 = view_ok(x, r1);
+		x->h = h2;
+		snprintf(root, sizeof(root), "decoder0.%d", cases[k].w2);
+		struct cx_region *r2 = fx_create_ok(x, root, order,
+						    CX_MODE_PMEM, FX_GiB);
+		if (k < 2)      /* the bases the cases are about */
+			assert_int_equal(r1->base % FX_GiB, 0);
+		assert_int_equal(routes_same(x, r1, r2), cases[k].same);
+		assert_int_equal(cx_region_view(x->f, r2, &v2, why,
+						sizeof(why)), 0);
+		if (cases[k].same) {
+			if (v2 != v1)
+				fail_msg("case %zu: no shared view: %s", k, why);
+			assert_int_equal(cx_rview_users(v1), 2);
+			write_pattern(x, r1, 4096, 64 * 1024, (unsigned)k);
+			check_view(x, r2, v2, 4096, 64 * 1024, (unsigned)k);
+		} else {
+			assert_null(v2);
+			snprintf(want, sizeof(want), "region%d of host host0",
+				 r1->id);
+			if (!strstr(why, want))
+				fail_msg("case %zu: '%s' does not name %s", k,
+					 why, want);
+			/* nobody mapped host0's view: it gave way */
+			assert_null(r1->view);
+			assert_int_equal(cx_region_view(x->f, r1, &v1, why,
+							sizeof(why)), 0);
+			assert_null(v1);
+			snprintf(want, sizeof(want), "region%d of host host2",
+				 r2->id);
+			assert_non_null(strstr(why, want));
+		}
+		fx_destroy_ok(x, r2);
+		cx_fabric_reclaim(x->f, &x->err);
+		if (cases[k].same)      /* host0's region keeps its view */
+			assert_ptr_equal(r1->view, v1);
+		fx_destroy_ok(x, r1);
+		cx_fabric_reclaim(x->f, &x->err);
+		assert_int_equal(cx_fabric_views(x->f), 0);
+	}
+	x->h = h1;
+	fx_free(x);
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_xor_4way_and_8way),
 		cmocka_unit_test(test_device_order_access),
 		cmocka_unit_test(test_fallbacks_say_why),
+		cmocka_unit_test(test_xor_views_across_hosts_follow_the_hpa),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

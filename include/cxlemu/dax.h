@@ -16,11 +16,12 @@
  * reach the region's bytes and nothing else; when the region stops being
  * this program's (destroyed, erased, switched to system-ram, the fabric
  * stopped) they are taken back, and a later access raises SIGBUS, as on
- * Linux device-DAX whose device went away.  An interleaved device over
- * memfd media comes as its region's view (its bytes in order in one
- * descriptor): one mapping at any granularity.  Otherwise (file-backed
- * media, a device shared with another host: cxlemu_dax_view says why) a
- * mapping fails, saying why, when the interleave granularity is below the
+ * Linux device-DAX whose device went away.  An interleaved device comes
+ * as its region's view (its bytes in order in one descriptor, shared
+ * with another host's region laid out the same way): one mapping at any
+ * granularity.  Otherwise (a file a QEMU guest maps too, another host's
+ * region over the same bytes laid out another way: cxlemu_dax_view says
+ * why) a mapping fails, saying why, when the interleave granularity is below the
  * page size or the process cannot hold one mapping per granule;
  * cxlemu_dax_read/write/copy then serve at any granularity, translating
  * once per granule.  While a device is open

@@ -29,6 +29,7 @@ struct lent {
 struct overlay {
 	uint64_t start, len;
 	cx_media_at_fn at;
+	cx_media_back_fn back;
 	void *ctx;
 	char owner[64];
 };
@@ -459,8 +460,8 @@ int cx_media_read(struct cx_media *m, uint64_t off, void *buf, size_t len,
 	return rc;
 }
 
-/* Lent bytes of a share=on file's store that a daemon write changed go
- * to the file at once, as the daemon's writes always have. */
+/* Lent and overlaid bytes of a share=on file's store that a daemon write
+ * changed go to the file at once, as the daemon's writes always have. */
 static int write_through(struct cx_media *m, uint64_t off, uint64_t len,
 			 cx_err *e)
 {
@@ -482,6 +483,22 @@ static int write_through(struct cx_media *m, uint64_t off, uint64_t len,
 				       (unsigned long long)(a - m->offset),
 				       (unsigned long long)(b - m->offset),
 				       m->path ? m->path : "its file",
+				       strerror(-rc));
+	}
+	/* overlaid bytes: their holder copies them to the file */
+	for (int i = 0; i < st->nover; i++) {
+		const struct overlay *o = &st->over[i];
+		uint64_t a = s0 > o->start ? s0 : o->start;
+		uint64_t b = s1 < o->start + o->len ? s1 : o->start + o->len;
+		int rc = a < b && o->back ? o->back(o->ctx, a - o->start, b - a)
+					  : 0;
+		if (rc)
+			return cx_fail(e, -rc, "media %s: cannot write bytes "
+				       "%#llx..%#llx that %s holds to %s: %s",
+				       m->name,
+				       (unsigned long long)(a - m->offset),
+				       (unsigned long long)(b - m->offset),
+				       o->owner, m->path ? m->path : "its file",
 				       strerror(-rc));
 	}
 	return 0;
@@ -823,8 +840,8 @@ int cx_media_erase(struct cx_media *m, cx_err *e)
 /* ---- overlays ---- */
 
 int cx_media_overlay(struct cx_media *m, uint64_t off, uint64_t len,
-		     cx_media_at_fn at, void *ctx, const char *owner,
-		     cx_err *e)
+		     cx_media_at_fn at, cx_media_back_fn back, void *ctx,
+		     const char *owner, cx_err *e)
 {
 	struct cx_store *st = m->store;
 	uint64_t s0 = m->offset + off, s1 = s0 + len;
@@ -847,7 +864,7 @@ int cx_media_overlay(struct cx_media *m, uint64_t off, uint64_t len,
 	st->over = cx_xrealloc(st->over, sizeof(*st->over) *
 			       (size_t)(st->nover + 1));
 	struct overlay *o = &st->over[st->nover++];
-	*o = (struct overlay){ s0, len, at, ctx, "" };
+	*o = (struct overlay){ s0, len, at, back, ctx, "" };
 	snprintf(o->owner, sizeof(o->owner), "%s", owner);
 	return 0;
 }
@@ -904,6 +921,16 @@ void cx_media_punch(struct cx_media *m, uint64_t off, uint64_t len)
 	if (fallocate(m->store->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 		      (off_t)(m->offset + off), (off_t)len) < 0) {
 		/* the bytes stay: only memory is lost, not data */
+	}
+}
+
+void cx_media_discard(struct cx_media *m, uint64_t off, uint64_t len)
+{
+	if (len && fallocate(m->store->fd, FALLOC_FL_PUNCH_HOLE |
+			     FALLOC_FL_KEEP_SIZE, (off_t)(m->offset + off),
+			     (off_t)len) < 0) {
+		/* no holes here: write the zeroes instead */
+		memset(m->map + off, 0, len);
 	}
 }
 

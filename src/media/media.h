@@ -33,7 +33,9 @@
  * Persistence: a share=on backing file holds the bytes that are not lent;
  * lent bytes reach it when written through the daemon, when flushed
  * (cx_media_writeback), when their block is taken back, and when the
- * store is freed at stop.
+ * store is freed at stop.  Overlaid bytes (a region view's) reach it the
+ * same way, through the overlay's `back`, and when the view is taken
+ * apart.
  */
 #ifndef CXLEMU_MEDIA_H
 #define CXLEMU_MEDIA_H
@@ -179,9 +181,17 @@ void cx_media_set_tag(const char *tag);
  * overlaid bytes is refused too.  Accesses elsewhere use m->map as before.
  */
 typedef uint8_t *(*cx_media_at_fn)(void *ctx, uint64_t adv, uint64_t *left);
+/*
+ * On a share=on file's media the file must still get what the daemon
+ * writes and what is flushed, as with lent blocks: `back` (may be NULL
+ * for memfd media) copies bytes [adv, adv+len) of the range from where
+ * they are held to the store (the file's pages), and the media's writes,
+ * write-backs and flushes call it for the overlaid bytes they cover.
+ */
+typedef int (*cx_media_back_fn)(void *ctx, uint64_t adv, uint64_t len);
 int cx_media_overlay(struct cx_media *m, uint64_t off, uint64_t len,
-		     cx_media_at_fn at, void *ctx, const char *owner,
-		     cx_err *e);
+		     cx_media_at_fn at, cx_media_back_fn back, void *ctx,
+		     const char *owner, cx_err *e);
 void cx_media_overlay_end(struct cx_media *m, void *ctx);
 /* Does any overlay lie on m's store? (the fast paths' one test) */
 bool cx_media_overlaid(const struct cx_media *m);
@@ -197,6 +207,9 @@ int cx_media_data_next(const struct cx_media *m, uint64_t off, uint64_t end,
 /* Free the store's memory behind [off, off+len) (a memfd base only; the
  * bytes read as zero until written again). */
 void cx_media_punch(struct cx_media *m, uint64_t off, uint64_t len);
+/* Make [off, off+len) of the store a hole, whatever its base (a backing
+ * file too): the bytes an overlay holds as a hole read as zero there. */
+void cx_media_discard(struct cx_media *m, uint64_t off, uint64_t len);
 /* Set [off, off+len) to `byte` (a ranged media operation). */
 int cx_media_fill(struct cx_media *m, uint64_t off, int byte, uint64_t len,
 		  cx_err *e);

@@ -6,10 +6,17 @@
  * each slot's DPA range becomes an overlay on its media (so nothing can
  * lend those bytes as blocks meanwhile), the data extents of each range
  * are copied granule by granule to their HPA-order places (holes stay
- * holes: a fresh 1 GiB region costs nothing to view), and the store's
- * copy is punched out.  Taking apart is the reverse over the view's data
- * extents, then the overlays go and the memfd is emptied (its mappers get
- * SIGBUS from then on).
+ * holes: a fresh 1 GiB region costs nothing to view), and a memfd store's
+ * copy is punched out (a file keeps its own: what a daemon killed later
+ * leaves behind).  Writing back (slot_back) is the reverse for a slot's
+ * range; taking apart writes every slot back, then the overlays go and
+ * the memfd is emptied (its mappers get SIGBUS from then on).
+ *
+ * Sharing: a view has users, the regions (of any host) whose layout is
+ * its own (layout_same); each keeps the grant it came with, and leaves
+ * when that changes.  Another region over the same bytes laid out
+ * otherwise is a conflict (one set of bytes, one order): the region
+ * asking falls back, naming it.
  */
 #include "region_view.h"
 #include "dax.h"
@@ -27,14 +34,25 @@ struct rv_slot {
 	int j;
 };
 
-struct cx_rview {
+/* A region using the view (the regions of hosts sharing the devices
+ * with one layout use one view). */
+struct rv_user {
 	struct cx_host *host;
 	int region_id;              /* ids are never reused within a host */
-	struct cx_grant g;          /* holds a reference on each media */
+	struct cx_grant g;          /* its grant when it came: the view
+				       stays its while that is unchanged */
+};
+
+struct cx_rview {
+	struct rv_user *user;
+	int nuser;
+	struct cx_grant g;          /* the first user's; a reference on each
+				       media */
 	int fd;
 	uint8_t *map;               /* the daemon's mapping of all of it */
 	uint64_t size;
 	uint64_t serial;
+	bool persistent;            /* a slot's media are a share=on file */
 	struct rv_slot slot[CX_MAX_WAYS];
 };
 
@@ -44,6 +62,7 @@ int cx_rview_fd(const struct cx_rview *v) { return v->fd; }
 uint64_t cx_rview_size(const struct cx_rview *v) { return v->size; }
 uint8_t *cx_rview_map(const struct cx_rview *v) { return v->map; }
 uint64_t cx_rview_serial(const struct cx_rview *v) { return v->serial; }
+int cx_rview_users(const struct cx_rview *v) { return v->nuser; }
 int cx_fabric_views(const struct cx_fabric *f) { return f->views.n; }
 
 /* Byte adv of slot s's DPA range, in the view (an overlay's lookup). */
@@ -55,14 +74,106 @@ static uint8_t *view_at(void *ctx, uint64_t adv, uint64_t *left)
 	return s->v->map + cx_ilv_offset(v, s->j, adv);
 }
 
-static struct cx_region *view_region(const struct cx_rview *v)
+/*
+ * Slot j's bytes [a, b) (counted from its first byte) from the view to
+ * its media's store, in DPA order: granules holding data are copied,
+ * granules in the view's holes are made holes in the store a run at a
+ * time, so the store reads what the view does and a fresh region writes
+ * nothing.  The slot's granules sit at rising view offsets (round k of
+ * `ways` granules holds the slot's k-th), so the view's extents are
+ * looked up once per data/hole boundary and a hole is passed over in one
+ * step: the cost follows the data, not the size.  Run under a guard (a
+ * backing file truncated under it).
+ */
+static void slot_back(struct cx_rview *v, int j, uint64_t a, uint64_t b)
 {
-	char name[32];
-	snprintf(name, sizeof(name), "region%d", v->region_id);
-	return cx_region_find(v->host, name);
+	const struct cx_ilv *il = &v->g.ilv;
+	struct cx_media *m = v->g.part[j].media;
+	uint64_t base = v->g.part[j].off, g = il->gran;
+	uint64_t d = 0, h = 0;      /* the view's next data extent [d, h) */
+	uint64_t pa = 0, pb = 0;    /* the hole run not yet made */
+
+	while (a < b) {
+		uint64_t n = g - a % g < b - a ? g - a % g : b - a;
+		uint64_t o = cx_ilv_offset(il, j, a);
+		if (o >= h) {
+			off_t x = lseek(v->fd, (off_t)o, SEEK_DATA);
+			if (x < 0 && errno == ENXIO) {
+				d = h = UINT64_MAX;     /* holes to the end */
+			} else if (x < 0) {
+				d = 0;                  /* all of it data */
+				h = UINT64_MAX;
+			} else {
+				off_t y = lseek(v->fd, x, SEEK_HOLE);
+				d = (uint64_t)x;
+				h = y < 0 ? v->size : (uint64_t)y;
+			}
+		}
+		if (d >= o + n) {
+			/* a hole up to the round holding d: the slot's
+			 * granules before it are all in it */
+			uint64_t rw = g * (uint64_t)il->ways;
+			uint64_t to = d / rw > (b - 1) / g ? b : d / rw * g;
+			if (to < a + n)
+				to = a + n;
+			if (pb != a) {
+				cx_media_discard(m, base + pa, pb - pa);
+				pa = a;
+			}
+			pb = to;
+			a = to;
+			continue;
+		}
+		memcpy(m->map + base + a, v->map + o, n);
+		a += n;
+	}
+	cx_media_discard(m, base + pa, pb - pa);
 }
 
-static bool grant_same(const struct cx_grant *a, const struct cx_grant *b)
+struct slot_run {
+	struct cx_rview *v;
+	int j;
+	uint64_t a, b;
+};
+
+static int slot_run(void *ctx)
+{
+	struct slot_run *c = ctx;
+	slot_back(c->v, c->j, c->a, c->b);
+	return 0;
+}
+
+/* The overlay's write-back (media.h): a share=on file gets slot s's
+ * bytes [adv, adv+len) from the view. */
+static int view_back(void *ctx, uint64_t adv, uint64_t len)
+{
+	struct rv_slot *s = ctx;
+	struct slot_run c = { s->v, s->j, adv, adv + len };
+	cx_err e;
+	return cx_media_guarded(slot_run, &c, "a region view's write-back",
+				&e);
+}
+
+static struct cx_region *user_region(const struct rv_user *u)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "region%d", u->region_id);
+	return cx_region_find(u->host, name);
+}
+
+/* Do two slots hold the same device bytes? */
+static bool part_same(const struct cx_grant *a, const struct cx_grant *b,
+		      int j)
+{
+	return a->part[j].media->store == b->part[j].media->store &&
+	       a->part[j].media->offset + a->part[j].off ==
+	       b->part[j].media->offset + b->part[j].off &&
+	       a->part[j].len == b->part[j].len;
+}
+
+/* The same grant, field for field (what keeps a region on its view: a
+ * cheap test, made on every change to any grant). */
+static bool grant_equal(const struct cx_grant *a, const struct cx_grant *b)
 {
 	if (memcmp(&a->ilv, &b->ilv, sizeof(a->ilv)))
 		return false;
@@ -74,11 +185,115 @@ static bool grant_same(const struct cx_grant *a, const struct cx_grant *b)
 	return true;
 }
 
+/*
+ * Does every region offset of a and b go to the same device byte?  The
+ * same granularity, ways, XOR maps, and at each slot the same device
+ * (store) and DPA range.  A window with XOR maps picks slots by absolute
+ * HPA: regions at two bases agree only if the maps' parities do for
+ * every granule - at once when both bases are aligned past the region's
+ * size (the parity of base | off splits), otherwise granule by granule
+ * (up to 2^22 of them; larger ones are called different).
+ */
+static bool layout_same(const struct cx_grant *a, const struct cx_grant *b)
+{
+	const struct cx_ilv *x = &a->ilv, *y = &b->ilv;
+	if (x->gran != y->gran || x->ways != y->ways || x->nmaps != y->nmaps ||
+	    memcmp(x->map, y->map, sizeof(x->map[0]) * (size_t)x->nmaps))
+		return false;
+	for (int j = 0; j < x->ways; j++)
+		if (!part_same(a, b, j))
+			return false;
+	if (!x->nmaps || x->base == y->base)
+		return true;
+	uint64_t size = a->part[0].len * (uint64_t)x->ways, p = 1;
+	while (p < size)
+		p <<= 1;
+	if (!(x->base % p) && !(y->base % p)) {
+		for (int i = 0; i < x->nmaps; i++)
+			if (__builtin_parityll(x->base & x->map[i]) !=
+			    __builtin_parityll(y->base & y->map[i]))
+				return false;
+		return true;
+	}
+	uint64_t n = size / x->gran;
+	if (n > (1ULL << 22))
+		return false;
+	for (uint64_t k = 0; k < n; k++)
+		if (cx_ilv_slot(x, k, k * x->gran) !=
+		    cx_ilv_slot(y, k, k * y->gran))
+			return false;
+	return true;
+}
+
 static bool overlap(const struct cx_media *a, uint64_t ao, uint64_t al,
 		    const struct cx_media *b, uint64_t bo, uint64_t bl)
 {
 	return a->store == b->store && a->offset + ao < b->offset + bo + bl &&
 	       b->offset + bo < a->offset + ao + al;
+}
+
+/* The first slot of g whose bytes og grants too, or -1. */
+static int overlap_slot(const struct cx_grant *g, const struct cx_grant *og)
+{
+	for (int a = 0; a < g->ilv.ways; a++)
+		for (int b = 0; b < og->ilv.ways; b++)
+			if (overlap(g->part[a].media, g->part[a].off,
+				    g->part[a].len, og->part[b].media,
+				    og->part[b].off, og->part[b].len))
+				return a;
+	return -1;
+}
+
+/* Programs mapping the view through any of its regions. */
+static int view_mapped(const struct cx_rview *v)
+{
+	int n = 0;
+	for (int i = 0; i < v->nuser; i++) {
+		struct cx_region *r = user_region(&v->user[i]);
+		if (r && r->view == v)
+			n += r->mapped;
+	}
+	return n;
+}
+
+static void dissolve(struct cx_fabric *f, struct cx_rview *v);
+
+/*
+ * Another exposed region granting bytes of g with another layout (a head
+ * of a shared device on another host, interleaved otherwise): one set of
+ * bytes cannot be held in two orders, so r falls back, naming it (true).
+ * A view that region's host holds over those bytes, which no program
+ * maps, is taken apart so that r's blocks can be lent; one still mapped
+ * stays, and lending the blocks is refused, naming it (media.h).
+ */
+static bool conflict(struct cx_fabric *f, struct cx_region *r,
+		     const struct cx_grant *g, char *why, size_t len)
+{
+	for (int i = 0; i < f->hosts.n; i++) {
+		struct cx_host *h = f->hosts.v[i];
+		for (int k = 0; k < h->regions.n; k++) {
+			struct cx_region *o = h->regions.v[k];
+			struct cx_grant og;
+			int a;
+			if (o == r || !cx_region_exposed(o) ||
+			    cx_region_grant(o, &og, NULL) ||
+			    layout_same(g, &og) || (a = overlap_slot(g, &og)) < 0)
+				continue;
+			snprintf(why, len, "%s's bytes of the region are granted "
+				 "to region%d of host %s too, laid out another "
+				 "way (there %d ways x %u B at HPA %#llx, here "
+				 "%d x %u B at HPA %#llx); one set of bytes "
+				 "cannot be in two orders, so both map granule "
+				 "by granule", g->part[a].memdev->qid, o->id,
+				 h->name, og.ilv.ways, og.ilv.gran,
+				 (unsigned long long)o->base, g->ilv.ways,
+				 g->ilv.gran, (unsigned long long)r->base);
+			if (o->view && !view_mapped(o->view))
+				dissolve(f, o->view);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Why region r cannot have a view (one line in why), or false. */
@@ -92,50 +307,25 @@ static bool why_not(struct cx_fabric *f, struct cx_region *r,
 	}
 	for (int j = 0; j < g->ilv.ways; j++) {
 		const struct cx_media *m = g->part[j].media;
-		const char *qid = g->part[j].memdev->qid;
-		if (m->persistent || m->external) {
-			snprintf(why, len, "%s's media %s are file-backed; they "
-				 "stay in DPA order (persistence, sharing with "
-				 "QEMU) and map granule by granule", qid,
+		if (m->external) {
+			snprintf(why, len, "%s's media %s are mapped by a QEMU "
+				 "guest too ([fabric external=]); they stay in "
+				 "DPA order, in the file the guest maps, and map "
+				 "granule by granule", g->part[j].memdev->qid,
 				 m->name);
 			return true;
 		}
-		if (cx_media_lent_in(m, g->part[j].off, g->part[j].len)) {
+	}
+	if (conflict(f, r, g, why, len))
+		return true;
+	for (int j = 0; j < g->ilv.ways; j++)
+		if (cx_media_lent_in(g->part[j].media, g->part[j].off,
+				     g->part[j].len)) {
 			snprintf(why, len, "%s's bytes of the region are lent as "
 				 "blocks already (mapped before a view could "
-				 "hold them)", qid);
+				 "hold them)", g->part[j].memdev->qid);
 			return true;
 		}
-	}
-	/* another region granting the same bytes (a head of a shared
-	 * device on another host): its blocks would not see the view */
-	for (int i = 0; i < f->hosts.n; i++) {
-		struct cx_host *h = f->hosts.v[i];
-		for (int k = 0; k < h->regions.n; k++) {
-			struct cx_region *o = h->regions.v[k];
-			struct cx_grant og;
-			if (o == r || !cx_region_exposed(o) ||
-			    cx_region_grant(o, &og, NULL))
-				continue;
-			for (int a = 0; a < g->ilv.ways; a++)
-				for (int b = 0; b < og.ilv.ways; b++) {
-					if (!overlap(g->part[a].media,
-						     g->part[a].off,
-						     g->part[a].len,
-						     og.part[b].media,
-						     og.part[b].off,
-						     og.part[b].len))
-						continue;
-					snprintf(why, len, "%s's bytes of the "
-						 "region are granted to "
-						 "region%d of host %s too (a "
-						 "shared device)",
-						 g->part[a].memdev->qid, o->id,
-						 h->name);
-					return true;
-				}
-		}
-	}
 	return false;
 }
 
@@ -156,7 +346,24 @@ static void copy_in(struct cx_rview *v, int j)
 	}
 }
 
-/* Copying back: the view's pieces in order, each to its slot's media. */
+static int copy_in_all(void *ctx)
+{
+	struct cx_rview *v = ctx;
+	for (int j = 0; j < v->g.ilv.ways; j++)
+		copy_in(v, j);
+	return 0;
+}
+
+static int copy_back(void *ctx)
+{
+	struct cx_rview *v = ctx;
+	for (int j = 0; j < v->g.ilv.ways; j++)
+		slot_back(v, j, 0, v->g.part[j].len);
+	return 0;
+}
+
+/* The exact path wrote [off, off+len) of the view: a share=on file's
+ * bytes among them reach the file at once. */
 struct back {
 	struct cx_rview *v;
 	uint64_t off;               /* view offset of the next piece */
@@ -166,39 +373,23 @@ static int back_piece(void *ctx, int j, uint64_t adv, uint64_t n)
 {
 	struct back *c = ctx;
 	const struct cx_grant *g = &c->v->g;
-	memcpy(g->part[j].media->map + g->part[j].off + adv,
-	       c->v->map + c->off, n);
+	if (g->part[j].media->persistent)
+		memcpy(g->part[j].media->map + g->part[j].off + adv,
+		       c->v->map + c->off, n);
 	c->off += n;
 	return 0;
 }
 
-static int copy_back(void *ctx)
+void cx_rview_written(struct cx_rview *v, uint64_t off, uint64_t len)
 {
-	struct cx_rview *v = ctx;
-	uint64_t gran = v->g.ilv.gran, pos = 0;
-
-	while (pos < v->size) {
-		off_t d = lseek(v->fd, (off_t)pos, SEEK_DATA);
-		if (d < 0)
-			break;      /* no more data (or emptied by a mapper) */
-		off_t h = lseek(v->fd, d, SEEK_HOLE);
-		uint64_t a = (uint64_t)d / gran * gran;
-		uint64_t b = h < 0 || (uint64_t)h > v->size ? v->size :
-			     ((uint64_t)h + gran - 1) / gran * gran;
-		if (b > v->size)
-			b = v->size;
-		struct back c = { v, a };
-		cx_ilv_walk(&v->g.ilv, a, b - a, back_piece, &c);
-		pos = b;
-	}
-	return 0;
+	struct back c = { v, off };
+	if (v->persistent && len)
+		cx_ilv_walk(&v->g.ilv, off, len, back_piece, &c);
 }
 
 static void dissolve(struct cx_fabric *f, struct cx_rview *v)
 {
-	char what[48];
-	snprintf(what, sizeof(what), "region%d's view", v->region_id);
-	cx_media_guarded(copy_back, v, what, NULL);
+	cx_media_guarded(copy_back, v, "a region view taken apart", NULL);
 	for (int j = 0; j < v->g.ilv.ways; j++)
 		cx_media_overlay_end(v->g.part[j].media, &v->slot[j]);
 	munmap(v->map, v->size);
@@ -207,13 +398,54 @@ static void dissolve(struct cx_fabric *f, struct cx_rview *v)
 		 * reach no device any more */
 	}
 	close(v->fd);
-	struct cx_region *r = view_region(v);
-	if (r && r->view == v)
-		r->view = NULL;
+	for (int i = 0; i < v->nuser; i++) {
+		struct cx_region *r = user_region(&v->user[i]);
+		if (r && r->view == v)
+			r->view = NULL;
+	}
 	for (int j = 0; j < v->g.ilv.ways; j++)
 		cx_media_put(v->g.part[j].media);
 	cx_vec_remove(&f->views, v);
+	free(v->user);
 	free(v);
+}
+
+static void user_add(struct cx_rview *v, struct cx_region *r,
+		     const struct cx_grant *g)
+{
+	v->user = cx_xrealloc(v->user, sizeof(*v->user) *
+			      (size_t)(v->nuser + 1));
+	v->user[v->nuser++] = (struct rv_user){ r->host, r->id, *g };
+	r->view = v;
+}
+
+static int user_find(const struct cx_rview *v, const struct cx_region *r)
+{
+	for (int i = 0; i < v->nuser; i++)
+		if (v->user[i].host == r->host && v->user[i].region_id == r->id)
+			return i;
+	return -1;
+}
+
+/* r stops using its view; the last region to stop takes it apart. */
+static bool user_drop(struct cx_fabric *f, struct cx_rview *v, int i)
+{
+	struct cx_region *r = user_region(&v->user[i]);
+	if (r && r->view == v)
+		r->view = NULL;
+	v->user[i] = v->user[--v->nuser];
+	if (v->nuser)
+		return false;
+	dissolve(f, v);
+	return true;
+}
+
+static void region_leaves(struct cx_fabric *f, struct cx_region *r)
+{
+	int i = user_find(r->view, r);
+	if (i >= 0)
+		user_drop(f, r->view, i);
+	r->view = NULL;
 }
 
 static int build(struct cx_fabric *f, struct cx_region *r,
@@ -223,8 +455,6 @@ static int build(struct cx_fabric *f, struct cx_region *r,
 	char name[96];
 	int rc, j;
 
-	v->host = r->host;
-	v->region_id = r->id;
 	v->g = *g;
 	v->size = r->size;
 	v->serial = ++next_serial;
@@ -247,11 +477,14 @@ static int build(struct cx_fabric *f, struct cx_region *r,
 		 r->host->name);
 	for (j = 0; j < g->ilv.ways; j++) {
 		v->slot[j] = (struct rv_slot){ v, j };
+		v->persistent |= g->part[j].media->persistent;
 		if ((rc = cx_media_overlay(g->part[j].media, g->part[j].off,
-					   g->part[j].len, view_at, &v->slot[j],
-					   name, e)))
+					   g->part[j].len, view_at, view_back,
+					   &v->slot[j], name, e)))
 			break;
 	}
+	if (!rc && (rc = cx_media_guarded(copy_in_all, v, name, e)))
+		j = g->ilv.ways;
 	if (rc) {
 		while (j-- > 0)
 			cx_media_overlay_end(g->part[j].media, &v->slot[j]);
@@ -261,12 +494,13 @@ static int build(struct cx_fabric *f, struct cx_region *r,
 		return rc;
 	}
 	for (j = 0; j < g->ilv.ways; j++) {
-		copy_in(v, j);
+		/* a memfd store need not hold the bytes twice; a file keeps
+		 * them (what a daemon killed later leaves behind) */
 		cx_media_punch(g->part[j].media, g->part[j].off, g->part[j].len);
 		cx_media_get(g->part[j].media);
 	}
 	cx_vec_push(&f->views, v);
-	r->view = v;
+	user_add(v, r, g);
 	*out = v;
 	return 0;
 }
@@ -282,15 +516,28 @@ int cx_region_view(struct cx_fabric *f, struct cx_region *r,
 	if (cx_region_grant(r, &g, &e)) {
 		snprintf(why, whylen, "%s", e.msg);
 		if (r->view)
-			dissolve(f, r->view);
+			region_leaves(f, r);
 		return 0;
 	}
 	if (r->view) {
-		if (grant_same(&g, &r->view->g)) {
+		int i = user_find(r->view, r);
+		if (i >= 0 && grant_equal(&g, &r->view->user[i].g)) {
 			*out = r->view;
 			return 0;
 		}
-		dissolve(f, r->view);   /* the decoders changed under it */
+		region_leaves(f, r);    /* the decoders changed under it */
+	}
+	if (g.ilv.ways > 1) {
+		/* another host's region over the same bytes, laid out the
+		 * same way: one view, one set of pages, for both */
+		for (int i = 0; i < f->views.n; i++) {
+			struct cx_rview *v = f->views.v[i];
+			if (layout_same(&g, &v->g)) {
+				user_add(v, r, &g);
+				*out = v;
+				return 0;
+			}
+		}
 	}
 	if (why_not(f, r, &g, why, whylen))
 		return 0;
@@ -307,13 +554,19 @@ int cx_fabric_views_settle(struct cx_fabric *f, bool all)
 	int n = 0;
 	for (int i = f->views.n - 1; i >= 0; i--) {
 		struct cx_rview *v = f->views.v[i];
-		struct cx_region *r = all ? NULL : view_region(v);
-		struct cx_grant g;
-		if (r && r->view == v && cx_region_exposed(r) &&
-		    !cx_region_grant(r, &g, NULL) && grant_same(&g, &v->g))
-			continue;
-		dissolve(f, v);
-		n++;
+		for (int k = v->nuser - 1; k >= 0; k--) {
+			struct cx_region *r = all ? NULL :
+					      user_region(&v->user[k]);
+			struct cx_grant g;
+			if (r && r->view == v && cx_region_exposed(r) &&
+			    !cx_region_grant(r, &g, NULL) &&
+			    grant_equal(&g, &v->user[k].g))
+				continue;
+			if (user_drop(f, v, k)) {
+				n++;
+				break;
+			}
+		}
 	}
 	return n;
 }

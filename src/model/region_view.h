@@ -14,13 +14,19 @@
  * descriptor, one mapping.
  *
  * A view is built the first time a program maps the region (dax-map),
- * copying the data already in the media into it, and taken apart when
- * the region's grant ends or changes (destroy, decommit, disable,
- * system-ram, unbind: cx_fabric_reclaim) and when the fabric stops: its
- * bytes go back to the devices' stores and the memfd is emptied, so a
- * program still mapping it faults with SIGBUS, as with any block taken
- * back.  Where a view cannot hold the bytes the region keeps the
- * per-block path and the reason is given (cx_region_view).
+ * copying the data already in the media into it.  Over a share=on file
+ * it is a working copy: the file keeps its bytes in DPA order and gets
+ * the view's whenever the media's write-backs and flushes run (the
+ * overlay's write-back, media.h) and when the view is taken apart.
+ * Regions of several hosts that send every offset to the same device
+ * byte (the same ways, granularity, devices and DPAs at each position,
+ * XOR maps that agree at both HPAs) share one view; it is taken apart
+ * when the last of them has its grant end or change (destroy, decommit,
+ * disable, system-ram, unbind: cx_fabric_reclaim) and when the fabric
+ * stops: its bytes go back to the devices' stores and the memfd is
+ * emptied, so a program still mapping it faults with SIGBUS, as with any
+ * block taken back.  Where a view cannot hold the bytes the region keeps
+ * the per-block path and the reason is given (cx_region_view).
  */
 #ifndef CXLEMU_REGION_VIEW_H
 #define CXLEMU_REGION_VIEW_H
@@ -41,6 +47,11 @@ uint64_t cx_rview_size(const struct cx_rview *v);
 uint8_t *cx_rview_map(const struct cx_rview *v);
 /* A number no other view of this process had (keys per-block state). */
 uint64_t cx_rview_serial(const struct cx_rview *v);
+/* Regions using the view (one per host sharing it). */
+int cx_rview_users(const struct cx_rview *v);
+/* The exact path wrote [off, off+len) of the view: the bytes of share=on
+ * files among them go to the files at once (call under a media guard). */
+void cx_rview_written(struct cx_rview *v, uint64_t off, uint64_t len);
 /* Take apart every view whose region's grant ended or changed (all of
  * them with `all`); returns how many. */
 int cx_fabric_views_settle(struct cx_fabric *f, bool all);

@@ -367,6 +367,9 @@ static int view_copy(void *arg)
 		cx_stream_fence();
 	} else if (c->src) {
 		cx_copy(p, c->src, c->len);
+	}
+	if (c->src) {
+		cx_rview_written(c->view, c->off, c->len);
 	} else {
 		cx_copy(c->dst, p, c->len);
 	}

@@ -8,8 +8,9 @@
  * position, the extents of its DPA range, each a block's descriptor and
  * offset.  The descriptors reach those blocks and nothing else, so a
  * program cannot map bytes outside the region, whatever offsets it tries.
- * An interleaved region over memfd media is handed over as its view
- * instead (model/region_view.h): "view" names the one descriptor holding
+ * An interleaved region is handed over as its view instead
+ * (model/region_view.h; shared by hosts whose regions lay the devices
+ * out alike): "view" names the one descriptor holding
  * the device's bytes in order, and the entries have no extents; where a
  * view is impossible, "view_fallback" says why in one line.
  * The region counts its mapping clients: a client that unmaps, closes its
