@@ -277,7 +277,7 @@ static bool conflict(struct cx_fabric *f, struct cx_region *r,
 			int a;
 			if (o == r || !cx_region_exposed(o) ||
 			    cx_region_grant(o, &og, NULL) ||
-			    layout_same(g, &og) || (a = overlap_slot(g, &og)) < 0)
+			    (a = overlap_slot(g, &og)) < 0 || layout_same(g, &og))
 				continue;
 			snprintf(why, len, "%s's bytes of the region are granted "
 				 "to region%d of host %s too, laid out another "
