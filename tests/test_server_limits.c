@@ -332,13 +332,14 @@ static void test_client_reports_the_reason_for_a_hang_up(void **state)
 		struct json_object *hello = json_object_new_object();
 		json_object_object_add(hello, "host",
 				       json_object_new_string("host0"));
-		struct json_object *r = cx_proto_reply_ok(hello);
+		struct json_object *r = cx_proto_reply(0, hello, NULL);
 		if (cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, &e))
 			_exit(4);
 		json_object_put(r);
 		if (read(p[0], &go, 1) != 1) /* the client is connected */
 			_exit(5);
-		r = cx_proto_reply_err(ENOSPC, "the test daemon is leaving");
+		r = cx_proto_reply(ENOSPC, NULL,
+				   "the test daemon is leaving");
 		if (cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, &e))
 			_exit(6);
 		json_object_put(r);

@@ -161,6 +161,15 @@ int cx_proto_send_frame(int fd, const void *buf, size_t len, const int *fds,
 	return send_all(fd, hdr, buf, len, fds, nfds, e);
 }
 
+void cx_proto_mark(struct json_object *msg, size_t data_len, int nfds)
+{
+	if (data_len)
+		json_object_object_add(msg, "data_len",
+				       json_object_new_uint64(data_len));
+	if (nfds)
+		json_object_object_add(msg, "nfds", json_object_new_int(nfds));
+}
+
 int cx_proto_send_msg(int fd, struct json_object *msg, const void *data,
 		      size_t data_len, const int *fds, int nfds, cx_err *e)
 {
@@ -168,11 +177,7 @@ int cx_proto_send_msg(int fd, struct json_object *msg, const void *data,
 	size_t len;
 	int rc;
 
-	if (data_len)
-		json_object_object_add(msg, "data_len",
-				       json_object_new_uint64(data_len));
-	if (nfds)
-		json_object_object_add(msg, "nfds", json_object_new_int(nfds));
+	cx_proto_mark(msg, data_len, nfds);
 	text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN,
 						 &len);
 	if ((rc = cx_proto_send_frame(fd, text, len, fds, nfds, e)))
@@ -567,24 +572,22 @@ int cx_proto_get_bool(struct json_object *req, const char *key, bool required,
 
 /* ---- replies ---- */
 
-struct json_object *cx_proto_reply_ok(struct json_object *result)
-{
-	struct json_object *r = json_object_new_object();
-
-	json_object_object_add(r, "ok", json_object_new_boolean(1));
-	json_object_object_add(r, "result", result);
-	return r;
-}
-
-struct json_object *cx_proto_reply_err(int err, const char *text)
+struct json_object *cx_proto_reply(int err, struct json_object *result,
+				   const char *text)
 {
 	struct json_object *r = json_object_new_object();
 
 	if (err < 0)
 		err = -err;
-	json_object_object_add(r, "ok", json_object_new_boolean(0));
-	json_object_object_add(r, "errno", json_object_new_int(err ? err : EIO));
-	json_object_object_add(r, "error", json_object_new_string(text));
+	json_object_object_add(r, "ok", json_object_new_boolean(!err));
+	if (!err) {
+		json_object_object_add(r, "result", result);
+		return r;
+	}
+	json_object_put(result);
+	json_object_object_add(r, "errno", json_object_new_int(err));
+	json_object_object_add(r, "error", json_object_new_string(
+				       text ? text : strerror(err)));
 	return r;
 }
 

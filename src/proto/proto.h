@@ -126,10 +126,14 @@ int cx_proto_get_int(struct json_object *req, const char *key, bool required,
 int cx_proto_get_bool(struct json_object *req, const char *key, bool required,
 		      bool *out, cx_err *e);
 
-/* Replies: {"ok":true,"result":R} (consumes R, NULL gives null) and
- * {"ok":false,"errno":N,"error":TEXT} (N positive). */
-struct json_object *cx_proto_reply_ok(struct json_object *result);
-struct json_object *cx_proto_reply_err(int err, const char *text);
+/* The one reply envelope: err 0 gives {"ok":true,"result":R} (consumes
+ * R, NULL gives null), else {"ok":false,"errno":N,"error":TEXT} (N the
+ * positive errno; R is consumed then too). */
+struct json_object *cx_proto_reply(int err, struct json_object *result,
+				   const char *text);
+/* Say in a message's JSON what follows it: "data_len" (a raw frame) and
+ * "nfds" (descriptors), each when not zero. */
+void cx_proto_mark(struct json_object *msg, size_t data_len, int nfds);
 /* Decode a reply: 0 and *result borrowed from `reply`, or -errno with the
  * daemon's message in *e; -EPROTO when the reply is not shaped as one. */
 int cx_proto_reply_result(struct json_object *reply,

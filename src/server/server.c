@@ -456,11 +456,7 @@ static void queue_reply(struct client *c, struct json_object *reply,
 	size_t len;
 	const char *text;
 
-	if (data_len)
-		json_object_object_add(reply, "data_len",
-				       json_object_new_uint64(data_len));
-	if (nfds)
-		json_object_object_add(reply, "nfds", json_object_new_int(nfds));
+	cx_proto_mark(reply, data_len, nfds);
 	text = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN,
 						 &len);
 	uint8_t *copy = cx_xcalloc(1, len + 1);
@@ -475,7 +471,8 @@ static void queue_reply(struct client *c, struct json_object *reply,
 
 static void reply_error(struct client *c, int err, const char *msg)
 {
-	queue_reply(c, cx_proto_reply_err(err, msg), NULL, 0, NULL, 0);
+	queue_reply(c, cx_proto_reply(err ? err : -EIO, NULL, msg), NULL, 0,
+		    NULL, 0);
 }
 
 /* Send what the socket takes; drop the client on a hard error. */
@@ -632,7 +629,7 @@ static void finish(struct cx_server *s, struct client *c,
 			s->stopping = true;
 			s->stop_client = c->id;
 		}
-		queue_reply(c, cx_proto_reply_ok(call->result),
+		queue_reply(c, cx_proto_reply(0, call->result, NULL),
 			    call->out_data, call->out_len, call->fds,
 			    call->nfds);
 	}
@@ -922,7 +919,7 @@ static void client_read(struct cx_server *s, struct client *c)
 static void shed(struct cx_server *s, int fd, const char *why)
 {
 	slog(s, "turned a connection away: %s", why);
-	struct json_object *r = cx_proto_reply_err(EMFILE, why);
+	struct json_object *r = cx_proto_reply(EMFILE, NULL, why);
 	cx_proto_send_msg(fd, r, NULL, 0, NULL, 0, NULL);
 	json_object_put(r);
 	close(fd);
