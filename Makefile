@@ -54,10 +54,10 @@ deps:
 build: $(B)/cxlemu $(EXAMPLES) $(PRELOAD)
 build-san: $(BS)/cxlemu $(TESTS) $(EXAMPLES) $(PRELOAD)
 
-$(B)/%.o: %.c $(wildcard src/*/*.h include/cxlemu/*.h)
+$(B)/%.o: %.c $(wildcard src/*/*.h src/*/*.def include/cxlemu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) -fPIC $(CPPFLAGS_ALL) -c $< -o $@
-$(BS)/%.o: %.c $(wildcard src/*/*.h include/cxlemu/*.h)
+$(BS)/%.o: %.c $(wildcard src/*/*.h src/*/*.def include/cxlemu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS_ALL) -c $< -o $@
 

@@ -913,7 +913,7 @@ static void fz_dispatch(struct fz_req *q)
 				is_read ? want_len : q->data_len);
 
 	e.msg[0] = 0;
-	rc = op->fn(&call, &e);
+	rc = cx_server_run_op(op, &call, &e);
 	/* long work: as the server's loop does, piece by piece */
 	while (rc == 0 && call.more) {
 		int more = call.more(&call, &e);

@@ -493,9 +493,9 @@ void cx_frame_rx_free(struct cx_frame_rx *rx)
 
 /* ---- request fields ---- */
 
-static int field(struct json_object *req, const char *key, bool required,
-		 enum json_type type, const char *tname,
-		 struct json_object **out, cx_err *e)
+int cx_proto_get_value(struct json_object *req, const char *key,
+		       bool required, enum json_type type, const char *tname,
+		       struct json_object **out, cx_err *e)
 {
 	struct json_object *v = NULL;
 
@@ -518,7 +518,8 @@ int cx_proto_get_str(struct json_object *req, const char *key, bool required,
 		     const char **out, cx_err *e)
 {
 	struct json_object *v;
-	int rc = field(req, key, required, json_type_string, "a string", &v, e);
+	int rc = cx_proto_get_value(req, key, required, json_type_string,
+				    "a string", &v, e);
 
 	if (rc == 0 && v)
 		*out = json_object_get_string(v);
@@ -529,8 +530,8 @@ int cx_proto_get_u64(struct json_object *req, const char *key, bool required,
 		     uint64_t *out, cx_err *e)
 {
 	struct json_object *v;
-	int rc = field(req, key, required, json_type_int,
-		       "a non-negative integer", &v, e);
+	int rc = cx_proto_get_value(req, key, required, json_type_int,
+				    "a non-negative integer", &v, e);
 
 	if (rc || !v)
 		return rc;
@@ -546,7 +547,8 @@ int cx_proto_get_int(struct json_object *req, const char *key, bool required,
 		     int *out, cx_err *e)
 {
 	struct json_object *v;
-	int rc = field(req, key, required, json_type_int, "an integer", &v, e);
+	int rc = cx_proto_get_value(req, key, required, json_type_int,
+				    "an integer", &v, e);
 
 	if (rc || !v)
 		return rc;
@@ -562,8 +564,8 @@ int cx_proto_get_bool(struct json_object *req, const char *key, bool required,
 		      bool *out, cx_err *e)
 {
 	struct json_object *v;
-	int rc = field(req, key, required, json_type_boolean, "a boolean",
-		       &v, e);
+	int rc = cx_proto_get_value(req, key, required, json_type_boolean,
+				    "a boolean", &v, e);
 
 	if (rc == 0 && v)
 		*out = json_object_get_boolean(v);

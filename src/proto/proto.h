@@ -125,6 +125,11 @@ int cx_proto_get_int(struct json_object *req, const char *key, bool required,
 		     int *out, cx_err *e);
 int cx_proto_get_bool(struct json_object *req, const char *key, bool required,
 		      bool *out, cx_err *e);
+/* Any JSON type: *out borrowed from req (NULL when absent or null);
+ * `tname` says what is wanted ("an array of strings"). */
+int cx_proto_get_value(struct json_object *req, const char *key,
+		       bool required, enum json_type type, const char *tname,
+		       struct json_object **out, cx_err *e);
 
 /* The one reply envelope: err 0 gives {"ok":true,"result":R} (consumes
  * R, NULL gives null), else {"ok":false,"errno":N,"error":TEXT} (N the

@@ -2,9 +2,13 @@
  * ops.c - the table of requests the daemon answers, and the ones about the
  * daemon itself: hello (who am I talking to), list (`cxl list`) and stop.
  *
- * To add an op: write its handler in an ops_*.c file, declare it in
- * server.h and add a row here.  Handlers never print; they return 0 with
- * c->result set, or a negative errno with *e saying what was wrong.
+ * The ops are the rows of proto/ops.def, each bound here to its handler
+ * cx_op_<ident>.  To add an op: its row there (name, flags, keys), its
+ * handler in an ops_*.c file; nothing else lists it.  A handler runs
+ * once the request has passed its row (cx_server_run_op): the keys it
+ * reads are of their types, required ones are there, no others are.
+ * Handlers never print; they return 0 with c->result set, or a negative
+ * errno with *e saying what was wrong.
  */
 #include "server.h"
 
@@ -17,32 +21,13 @@
 #include "cxlemu/cxlemu.h"
 #include "listing/json.h"
 
+#define CX_OP(id, name, flags, keys) \
+	{ name, cx_op_##id, flags, &cx_op_schemas[CX_OPI_##id] },
 const struct cx_op cx_server_ops[] = {
-	{ "hello", cx_op_hello, 0 },
-	{ "list", cx_op_list, 0 },
-	{ "create-region", cx_op_create_region, CX_OP_CHANGES | CX_OP_STATE },
-	{ "destroy-region", cx_op_destroy_region, CX_OP_CHANGES | CX_OP_STATE },
-	{ "translate", cx_op_translate, 0 },
-	{ "read", cx_op_read, 0 },
-	{ "write", cx_op_write, CX_OP_CHANGES },
-	{ "stop", cx_op_stop, CX_OP_CHANGES | CX_OP_ADMIN },
-	{ "dax-list", cx_op_dax_list, 0 },
-	{ "dax-reconfigure", cx_op_dax_reconfigure, CX_OP_CHANGES | CX_OP_STATE },
-	{ "dax-map", cx_op_dax_map, CX_OP_CHANGES },
-	{ "dax-unmap", cx_op_dax_unmap, CX_OP_CHANGES },
-	{ "dax-coherency", cx_op_dax_coherency, 0 },
-	{ "dax-flush", cx_op_dax_flush, 0 },
-	{ "mbox", cx_op_mbox, CX_OP_CHANGES },
-	{ "inject", cx_op_inject, CX_OP_CHANGES | CX_OP_ADMIN },
-	{ "sysfs-stat", cx_op_sysfs_stat, 0 },
-	{ "sysfs-read", cx_op_sysfs_read, 0 },
-	{ "sysfs-list", cx_op_sysfs_list, 0 },
-	{ "sysfs-write", cx_op_sysfs_write, CX_OP_CHANGES | CX_OP_STATE },
-	{ "fm", cx_op_fm, CX_OP_CHANGES | CX_OP_ADMIN | CX_OP_RECLAIM },
-	{ "fm-endpoints", cx_op_fm_endpoints, CX_OP_ADMIN },
-	{ "dcd", cx_op_dcd, CX_OP_CHANGES | CX_OP_RECLAIM },
-	{ NULL, NULL, 0 },
+#include "proto/ops.def"
+	{ NULL, NULL, 0, NULL },
 };
+#undef CX_OP
 
 const struct cx_op *cx_server_find_op(const char *name)
 {
@@ -50,6 +35,13 @@ const struct cx_op *cx_server_find_op(const char *name)
 		if (!strcmp(op->name, name))
 			return op;
 	return NULL;
+}
+
+int cx_server_run_op(const struct cx_op *op, struct cx_srv_call *c,
+		     cx_err *e)
+{
+	int rc = cx_schema_check(op->schema, c->req, e);
+	return rc ? rc : op->fn(c, e);
 }
 
 int cx_op_hello(struct cx_srv_call *c, cx_err *e)
@@ -85,13 +77,9 @@ int cx_op_list(struct cx_srv_call *c, cx_err *e)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	if (json_object_object_get_ex(c->req, "opts", &jo) && jo) {
-		if (!json_object_is_type(jo, json_type_object))
-			return cx_fail(e, EINVAL, "field \"opts\" must be an "
-				       "object");
-		if ((rc = cx_list_opts_from_json(jo, &o, e)))
-			return rc;
-	}
+	if (json_object_object_get_ex(c->req, "opts", &jo) && jo &&
+	    (rc = cx_list_opts_from_json(jo, &o, e)))
+		return rc;
 	cx_list_opts_defaults(&o);
 	c->result = cx_json_list(c->host, &o, e);
 	if (!c->result)

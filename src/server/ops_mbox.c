@@ -562,10 +562,7 @@ int cx_op_inject(struct cx_srv_call *c, cx_err *e)
 		return cx_fail(e, EINVAL, "nothing to inject called '%s' (kinds: "
 			       "%s)", kname, list.buf);
 	}
-	if (json_object_object_get_ex(c->req, "params", &params) && params &&
-	    !json_object_is_type(params, json_type_object))
-		return cx_fail(e, EINVAL, "field \"params\" must be an object of "
-			       "KEY: VALUE");
+	json_object_object_get_ex(c->req, "params", &params); /* an object */
 	memset(vals, 0, sizeof(vals));
 	if (params) {
 		json_object_object_foreach(params, key, val) {

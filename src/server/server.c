@@ -696,7 +696,7 @@ static void dispatch(struct cx_server *s, struct client *c,
 	call.data = data;
 	call.data_len = data_len;
 	c->host = call.host->name;
-	rc = op->fn(&call, &e);
+	rc = cx_server_run_op(op, &call, &e);
 	if (rc == 0 && call.more) {
 		/* long work: the rest goes piece by piece between other
 		 * clients' requests (run_pending) */

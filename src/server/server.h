@@ -22,6 +22,7 @@
 #include "model/grant.h"
 #include "model/model.h"
 #include "proto/proto.h"
+#include "proto/schema.h"
 
 struct cx_server;
 
@@ -121,25 +122,22 @@ struct cx_srv_call {
 #define CX_SRV_STEP (1u << 20)
 typedef int (*cx_op_fn)(struct cx_srv_call *c, cx_err *e);
 
-enum {
-	CX_OP_CHANGES = 1,           /* changes the fabric: logged when done */
-	CX_OP_ADMIN = 2,             /* a fabric-wide act: only on the
-					administrative socket */
-	CX_OP_STATE = 4,             /* may change regions or decoders: the
-					grants and the state file follow */
-	CX_OP_RECLAIM = 8,           /* may end dynamic capacity grants
-					(not in the state file): blocks no
-					grant covers are taken back */
-};
-
+/* An op of proto/ops.def bound to its handler: name and flags are its
+ * schema's. */
 struct cx_op {
 	const char *name;
 	cx_op_fn fn;
-	unsigned flags;              /* CX_OP_* */
+	unsigned flags;                      /* CX_OP_* (proto/schema.h) */
+	const struct cx_op_schema *schema;   /* its row: the keys it takes */
 };
-/* The table, ended by a row with a NULL name. */
+/* The table, in the order of proto/ops.def, ended by a row with a NULL
+ * name. */
 extern const struct cx_op cx_server_ops[];
 const struct cx_op *cx_server_find_op(const char *name);
+/* What dispatch does once it knows the op and the host: hold the request
+ * to the op's row (cx_schema_check), then run its handler. */
+int cx_server_run_op(const struct cx_op *op, struct cx_srv_call *c,
+		     cx_err *e);
 
 /* Run fn(arg) when connection `client` closes (or the server does). */
 void cx_server_on_close(struct cx_server *s, int client,
@@ -153,22 +151,12 @@ void cx_srv_sysfs_cache_free(struct cx_srv_sysfs_cache *c);
 /* How many changing requests the server has run: what a cache keys on. */
 uint64_t cx_server_generation(const struct cx_server *s);
 
-/* handlers (ops_*.c) */
-int cx_op_hello(struct cx_srv_call *c, cx_err *e);
-int cx_op_list(struct cx_srv_call *c, cx_err *e);
-int cx_op_stop(struct cx_srv_call *c, cx_err *e);
-int cx_op_create_region(struct cx_srv_call *c, cx_err *e);
-int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e);
-int cx_op_translate(struct cx_srv_call *c, cx_err *e);
-int cx_op_read(struct cx_srv_call *c, cx_err *e);
-int cx_op_write(struct cx_srv_call *c, cx_err *e);
-/* device-DAX (ops_dax.c) */
-int cx_op_dax_list(struct cx_srv_call *c, cx_err *e);
-int cx_op_dax_reconfigure(struct cx_srv_call *c, cx_err *e);
-int cx_op_dax_map(struct cx_srv_call *c, cx_err *e);
-int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e);
-int cx_op_dax_flush(struct cx_srv_call *c, cx_err *e);
-int cx_op_dax_coherency(struct cx_srv_call *c, cx_err *e);
+/* handlers (ops_*.c): cx_op_<ident> for every row of proto/ops.def */
+#define CX_OP(id, name, flags, keys) \
+	int cx_op_##id(struct cx_srv_call *c, cx_err *e);
+#include "proto/ops.def"
+#undef CX_OP
+/* device-DAX (ops_dax.c, ops_coherency.c) */
 /* The line states and writer registry dax-coherency keeps, released
  * when the server closes (ops_coherency.c). */
 void cx_srv_coherency_release(void);
@@ -215,19 +203,7 @@ bool cx_srv_dcd_in_use(void *ctx, struct cx_memdev *m, uint64_t dpa,
  * holds all its capacity loses its blocks, from every mapper (a shared
  * block is one set of pages; the others map it again). */
 void cx_srv_dcd_revoke(struct cx_fabric *f);
-/* a host's sysfs view (ops_sysfs.c) */
-int cx_op_sysfs_stat(struct cx_srv_call *c, cx_err *e);
-int cx_op_sysfs_read(struct cx_srv_call *c, cx_err *e);
-int cx_op_sysfs_list(struct cx_srv_call *c, cx_err *e);
-int cx_op_sysfs_write(struct cx_srv_call *c, cx_err *e);
 /* device management (ops_mbox.c) */
-int cx_op_mbox(struct cx_srv_call *c, cx_err *e);
-int cx_op_inject(struct cx_srv_call *c, cx_err *e);
-/* the fabric manager's endpoint (ops_fm.c) */
-int cx_op_fm(struct cx_srv_call *c, cx_err *e);
-int cx_op_fm_endpoints(struct cx_srv_call *c, cx_err *e);
-/* a host's dynamic capacity: its driver's answers, its bytes (ops_dcd.c) */
-int cx_op_dcd(struct cx_srv_call *c, cx_err *e);
 /* Complete every memdev's background operation whose time is up; the
  * loop calls it on every iteration (at least once a second). */
 void cx_srv_poll_devices(struct cx_fabric *f);
