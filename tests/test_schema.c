@@ -2,7 +2,9 @@
  * test_schema.c - the request schema (proto/ops.def, proto/schema.h)
  * walked row by row: for every op, a key it does not take, a required
  * key missing and a value of the wrong type are refused, by the check
- * itself and by the daemon (which then leaves the fabric as it was).
+ * itself and by the daemon (which then leaves the fabric as it was); the
+ * client library refuses them before sending; and the client's calls,
+ * with every option they have, send only keys their rows hold.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,11 +17,15 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "client/mbox_client.h"
+#include "client/sysfs_client.h"
 #include "config/config.h"
 #include "cxlemu/cxlemu.h"
+#include "cxlemu/dax.h"
 #include "proto/proto.h"
 #include "proto/schema.h"
 #include "server/server.h"
+#include "spec/mbox.h"
 #include "daemon_fixture.h"
 
 /* one host (host0): a volatile device under one window */
@@ -356,6 +362,111 @@ static void test_daemon_missing(void **state)
 	assert_untouched(f);
 }
 
+/* ---- the client ---- */
+
+/* cxlemu_call holds what it sends to the row: refused before sending,
+ * and said so. */
+static void test_client_refuses(void **state)
+{
+	struct fx *f = *state;
+	struct cxlemu_reply rep;
+	struct cxlemu_err err;
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "regoin", json_object_new_string("region0"));
+	json_object_object_add(a, "offset", json_object_new_int(0));
+	assert_int_equal(cxlemu_call(f->c, "translate", a, NULL, 0, &rep,
+				     &err), -EINVAL);
+	assert_has(err.msg, "request not sent: op \"translate\" has no key "
+		   "\"regoin\"; it takes region, offset, human", "translate");
+	a = json_object_new_object();
+	json_object_object_add(a, "region", json_object_new_int(0));
+	json_object_object_add(a, "offset", json_object_new_int(0));
+	assert_int_equal(cxlemu_call(f->c, "translate", a, NULL, 0, &rep,
+				     &err), -EINVAL);
+	assert_has(err.msg, "request not sent: field \"region\" must be a "
+		   "string, not int", "translate");
+	/* an op it does not know goes out: the daemon names the ones it
+	 * knows */
+	assert_int_equal(cxlemu_call(f->c, "no-such-op", NULL, NULL, 0, &rep,
+				     &err), -EOPNOTSUPP);
+	assert_has(err.msg, "unknown op 'no-such-op'", "no-such-op");
+	assert_untouched(f);
+}
+
+/* The client's calls, each with every option it has, are taken: no key
+ * outside their rows (the daemon would refuse it). */
+static void test_client_calls(void **state)
+{
+	struct fx *f = *state;
+	struct cxlemu_err err;
+	struct json_object *o = NULL;
+	static const char *const mems[] = { "mem0" };
+	struct cxlemu_region_req rq = {
+		.root = "decoder0.0", .type = "ram", .ways = 1,
+		.granularity = 256, .size = 256ULL << 20, .memdevs = mems,
+		.nmemdevs = 1, .human = true,
+	};
+	uint8_t buf[64], out[256];
+	size_t n = sizeof(out);
+	uint16_t rc16;
+	int k;
+
+	memset(buf, 0x5a, sizeof(buf));
+#define OK(call)                                                          \
+	do {                                                              \
+		if ((call))                                               \
+			fail_msg("%s: %s", #call, err.msg);               \
+	} while (0)
+	/* taken: whatever the fabric then says, not a refusal of the request
+	 * (the client's, "request not sent", or the daemon's) */
+#define TAKEN(call)                                                       \
+	do {                                                              \
+		if ((call) && (strstr(err.msg, "request not sent") ||     \
+			       strstr(err.msg, "has no key") ||           \
+			       strstr(err.msg, "lacks the field") ||      \
+			       strstr(err.msg, "must be")))               \
+			fail_msg("%s: %s", #call, err.msg);               \
+	} while (0)
+	OK(cxlemu_destroy_region(f->c, "region0", true, &k, &err));
+	OK(cxlemu_create_region(f->c, &rq, &o, &err)); /* region1 */
+	json_object_put(o);
+	OK(cxlemu_translate(f->c, "region1", 64, true, &o, &err));
+	json_object_put(o);
+	OK(cxlemu_write(f->c, "region1", 0, buf, sizeof(buf), &err));
+	OK(cxlemu_read(f->c, "region1", 0, buf, sizeof(buf), &err));
+	struct json_object *opts = json_object_new_object();
+	json_object_object_add(opts, "human", json_object_new_boolean(1));
+	OK(cxlemu_list(f->c, opts, &o, &err));
+	json_object_put(o);
+	struct cx_sysfs_cstat st;
+	struct cx_sysfs_centry *ents = NULL;
+	char *data = NULL;
+	size_t len;
+	int nents;
+	OK(cx_sysfs_cstat(f->c, "/sys/bus/cxl/devices/mem0", true, &st,
+			  &err));
+	OK(cx_sysfs_clist(f->c, "/sys/bus/cxl/devices", &ents, &nents,
+			  &err));
+	free(ents);
+	OK(cx_sysfs_cread(f->c, "/sys/bus/cxl/devices/mem0/serial", &data,
+			  &len, &err));
+	free(data);
+	TAKEN(cx_sysfs_cwrite(f->c, "/sys/bus/cxl/devices/decoder0.0/"
+			      "delete_region", "region9", &err));
+	TAKEN(cx_sysfs_cwrite_at(f->c, "/sys/bus/cxl/devices/decoder0.0/"
+				 "delete_region", "region9", 7, 0, &err));
+	OK(cx_mbox_ccall(f->c, "mem0", CX_OP_IDENTIFY_MEMDEV, NULL, 0, out, &n,
+			 &rc16, &err));
+	struct cxlemu_dax *d = NULL;
+	TAKEN(cxlemu_dax_open(f->c, "dax1.0", &d, &err));
+	if (d)
+		cxlemu_dax_close(d);
+	OK(cxlemu_destroy_region(f->c, "all", true, &k, &err));
+#undef OK
+#undef TAKEN
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +477,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_daemon_wrong_type,
 						fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_daemon_missing,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_client_refuses,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_client_calls,
 						fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

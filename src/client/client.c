@@ -2,8 +2,8 @@
  * client.c - the client library (include/cxlemu/cxlemu.h): one blocking
  * connection to the daemon, acting as one host.
  *
- * Every call is cxlemu_call(): build the request object, send it with its
- * raw frame, read the reply with its raw frame and descriptors, and turn
+ * Every call is cxlemu_call(): build the request object, hold it to its
+ * op's row of the schema (proto/schema.h), send it with its raw frame, read the reply with its raw frame and descriptors, and turn
  * {"ok":false,...} into a negative errno and the daemon's sentence.
  * The one exception is the mailbox: cxlemu_mbox() sends a binary frame
  * (proto/mbox_frame.h) in one write and reads the answer into a buffer
@@ -22,6 +22,7 @@
 #include "client/mbox_client.h"
 #include "proto/mbox_frame.h"
 #include "proto/proto.h"
+#include "proto/schema.h"
 #include "spec/mbox.h"
 
 struct cxlemu {
@@ -186,6 +187,16 @@ int cxlemu_call(struct cxlemu *c, const char *op, struct json_object *args,
 		json_object_object_foreach(args, k, v)
 			json_object_object_add(req, k, json_object_get(v));
 		json_object_put(args);
+	}
+	/* held to its op's row as the daemon will: a key it does not take,
+	 * misspelt or not, fails here, where it was written (an op this
+	 * library does not know goes out: the daemon names the ones it
+	 * knows) */
+	const struct cx_op_schema *row = cx_schema_op(op);
+	if (row && (rc = cx_schema_check(row, req, &e))) {
+		json_object_put(req);
+		cx_err_prefix(&e, "request not sent");
+		return fail(err, rc, &e);
 	}
 	int sent = cx_proto_send_msg(c->fd, req, data, data_len, NULL, 0, &e);
 	json_object_put(req);
