@@ -191,6 +191,9 @@ static void test_resolution_rules(void **state)
 	assert_int_equal(cx_sysfs_lookup(t, "/sys/bus/dax/drivers/kmem/bind",
 					 false, &n, NULL, 0, &e), 0);
 	assert_int_equal(cx_sysfs_read(n, buf, sizeof(buf), &e), -EACCES);
+	/* a store of nothing (sysfs-write with neither "data" nor a raw
+	 * frame) is an empty store, not a copy from no buffer */
+	assert_true(cx_sysfs_write_at(n, NULL, 0, 0, &e) <= 0);
 
 	/* a loop of links ends */
 	struct cx_sysfs_node *d = cx_sysfs_mkdirs(t, "/loop");

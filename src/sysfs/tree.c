@@ -312,7 +312,8 @@ int cx_sysfs_write_at(struct cx_sysfs_node *n, const uint8_t *buf,
 			       "attribute takes (%d)", path, len,
 			       CX_SYSFS_ATTR_MAX - 1);
 	char text[CX_SYSFS_ATTR_MAX];
-	memcpy(text, buf, len);
+	if (len) /* a store of nothing may come with no buffer */
+		memcpy(text, buf, len);
 	text[len] = 0;
 	return cx_sysfs_write(n, text, strlen(text), e);
 }
