@@ -9,8 +9,8 @@
  * and a crash replays alone): the topology below is loaded with
  * cx_config_load_text, started, and served by cx_server_open on a socket in
  * a private directory (under /dev/shm when it exists), whose loop never
- * runs; handlers are called directly, as dispatch() in server.c calls
- * them.  After the input, cx_server_close runs the close hooks (releasing
+ * runs; requests are handled as dispatch() in server.c handles them.
+ * After the input, cx_server_close runs the close hooks (releasing
  * dax-map holds), frees the fabric, and every file in the directory
  * (media, label areas, the mailbox sidecars, the socket) is removed.
  *
@@ -38,16 +38,20 @@
  *   host    byte: absent (the first host), host1..3, or a name no host has
  *   hdr     byte: bits 0-1 the client id (1..4: holds are per client),
  *           bit 2 a raw data frame follows, bit 3 clear: fill in every
- *           key the op reads (in the order of fz_op_keys) before the
- *           extra keys, bits 4-7 how many extra keys
- *   keys    each a key byte (mostly the op's own keys, else any key a
- *           handler reads, incl. "op" and "host") and a value: a selector
- *           byte < 0xc0 picks a plausible value for that key (names from a
+ *           key of the op's row in proto/ops.def (in the row's order)
+ *           before the extra keys, set: none (required keys go missing),
+ *           bits 4-7 how many extra keys
+ *   keys    each a key byte (< 0xd0 the op's own keys, < 0xf8 any key the
+ *           table has, the envelope's "op", "host" and "data_len"
+ *           included, which most ops do not take, else one of its own
+ *           misspelt) and a value: a selector byte < 0xc0 picks a
+ *           plausible value for that key (fz_hints: names from a
  *           dictionary, sizes and offsets near the media's edges, mailbox
  *           opcodes from the command table with hex payloads, inject
- *           params and list opts objects), else a JSON value of any type
+ *           params and list opts objects; a key without a hint, a value
+ *           of its type in the table), else a JSON value of any type
  *           (huge and negative numbers, doubles, null, arrays, objects,
- *           raw byte strings)
+ *           raw byte strings: mostly the wrong type)
  *   data    with hdr bit 2: 16-bit length and a pattern seed byte; the
  *           request announces it as "data_len", and a "data_len" from a
  *           key or a raw frame gets its frame too, as on_frame() in
@@ -55,9 +59,11 @@
  *   clock   byte: advance the mailbox clock by that many 50 ms, then
  *           poll the devices as the server loop does
  *
- * "stop" is called like any op; its c->stop is ignored.  The request
- * object is serialised and parsed back with cx_proto_parse, so handlers
- * see exactly what the wire would give them.  fz_seed() builds a few
+ * Requests go through cx_server_run_op, as dispatch() sends them: held
+ * to their rows first, then handled.  "stop" is called like any op; its
+ * c->stop is ignored.  The request object is serialised and parsed back
+ * with cx_proto_parse, so handlers see exactly what the wire would give
+ * them.  fz_seed() builds a few
  * inputs that reach deep (see "seed inputs" below).  Set
  * CXLEMU_FUZZ_TRACE=1 to print every request and its outcome on stderr
  * (to turn a crashing input into a reproducer).
@@ -107,6 +113,7 @@ static struct cx_fabric *fz_fab;
 static uint64_t fz_now;
 static int fz_trace = -1;
 static unsigned long fz_handled, fz_refused; /* handler calls, failures */
+static unsigned long fz_unfit; /* of the failures: refused by its row */
 static unsigned long fz_bin_ran, fz_bin_refused; /* binary mailbox frames */
 
 static const char fz_topo_fmt[] =
@@ -458,13 +465,18 @@ static const char *const fz_opt_keys[] = {
 enum fz_kind {
 	V_ROOT, V_WAYS, V_GRAN, V_SIZE, V_TYPE, V_BOOL, V_MEMDEVS, V_REGION,
 	V_OFFSET, V_LENGTH, V_DEVICE, V_MODE, V_MEMDEV, V_OPCODE, V_PAYLOAD,
-	V_KIND, V_PARAMS, V_OPTS, V_OP, V_HOST, V_ACTION,
+	V_KIND, V_PARAMS, V_OPTS, V_OP, V_HOST, V_ACTION, V_COHERENCY, V_PATH,
+	V_PID,
 };
 
+/* Plausible values for keys the table (proto/ops.def) names, by name.
+ * Which keys an op takes, their types and which are required come from
+ * the table alone: a key it gains without a line here gets values of its
+ * type (fz_typed). */
 static const struct fz_key {
 	const char *key;
 	enum fz_kind kind;
-} fz_keys[] = {
+} fz_hints[] = {
 	{ "root", V_ROOT }, { "ways", V_WAYS }, { "gran", V_GRAN },
 	{ "size", V_SIZE }, { "type", V_TYPE }, { "human", V_BOOL },
 	{ "memdevs", V_MEMDEVS }, { "name", V_REGION }, { "force", V_BOOL },
@@ -474,36 +486,36 @@ static const struct fz_key {
 	{ "payload", V_PAYLOAD }, { "kind", V_KIND }, { "params", V_PARAMS },
 	{ "opts", V_OPTS }, { "op", V_OP }, { "host", V_HOST },
 	{ "data_len", V_LENGTH }, { "action", V_ACTION },
-};
-#define FZ_NKEYS ((int)(sizeof(fz_keys) / sizeof(fz_keys[0])))
-
-/* The keys each op reads (cx_proto_get_* and object lookups in ops*.c). */
-static const struct {
-	const char *op;
-	const char *keys[8];
-} fz_op_keys[] = {
-	{ "list", { "opts" } },
-	{ "create-region", { "root", "ways", "gran", "size", "type", "human",
-			     "memdevs" } },
-	{ "destroy-region", { "name", "force" } },
-	{ "translate", { "region", "offset", "human" } },
-	{ "read", { "region", "offset", "length" } },
-	{ "write", { "region", "offset" } },
-	{ "dax-list", { "human" } },
-	{ "dax-reconfigure", { "device", "mode", "human" } },
-	{ "dax-map", { "device" } },
-	{ "dax-unmap", { "device" } },
-	{ "mbox", { "memdev", "opcode", "payload" } },
-	{ "inject", { "memdev", "kind", "params" } },
-	{ "dcd", { "memdev", "action", "offset", "length" } },
+	{ "coherency", V_COHERENCY }, { "path", V_PATH }, { "pid", V_PID },
+	{ "nofollow", V_BOOL },
 };
 
-static const struct fz_key *fz_key(const char *name)
+static const struct fz_key *fz_hint(const char *name)
 {
-	for (int i = 0; i < FZ_NKEYS; i++)
-		if (!strcmp(fz_keys[i].key, name))
-			return &fz_keys[i];
+	for (size_t i = 0; i < sizeof(fz_hints) / sizeof(fz_hints[0]); i++)
+		if (!strcmp(fz_hints[i].key, name))
+			return &fz_hints[i];
 	return NULL;
+}
+
+/* Every key name the table has (the envelope's, then each row's, each
+ * once), for keys sent to an op that does not take them. */
+static const char *fz_all_keys[128];
+static int fz_nall;
+
+static void fz_all_keys_init(void)
+{
+	for (int i = 0; cx_envelope_keys[i]; i++)
+		fz_all_keys[fz_nall++] = cx_envelope_keys[i];
+	for (int i = 0; i < CX_OP_COUNT; i++)
+		for (int j = 0; j < cx_op_schemas[i].nkeys; j++) {
+			const char *k = cx_op_schemas[i].keys[j].name;
+			int n = 0;
+			while (n < fz_nall && strcmp(fz_all_keys[n], k))
+				n++;
+			if (n == fz_nall && fz_nall < 128)
+				fz_all_keys[fz_nall++] = k;
+		}
 }
 
 /* A value that suits the key. */
@@ -632,6 +644,23 @@ static struct json_object *fz_natural(struct fz_in *r, enum fz_kind k)
 		}
 		return o;
 	}
+	case V_COHERENCY: {
+		static const char *const v[] = { "coherent", "noncoherent",
+						 "incoherent", "" };
+		return json_object_new_string(v[s % 4]);
+	}
+	case V_PATH: {
+		static const char *const v[] = { "/sys/bus/cxl/devices",
+			"/sys/bus/cxl/devices/mem0/serial",
+			"/sys/bus/cxl/devices/decoder0.0/create_ram_region",
+			"/sys/bus/cxl/devices/region0/size",
+			"/sys/bus/dax/devices/dax0.0", "/sys", "", "/..",
+			"/sys/bus/cxl/devices/mem0/../../../.." };
+		return json_object_new_string(v[s % 9]);
+	}
+	case V_PID:
+		return json_object_new_int64(s < 0xf0 ? s :
+					     FZ_PICK(r, fz_nums));
 	case V_OP:
 		return json_object_new_string(s < 0xf0 ?
 			cx_server_ops[s % fz_count_ops()].name : "no-such-op");
@@ -641,10 +670,45 @@ static struct json_object *fz_natural(struct fz_in *r, enum fz_kind k)
 	}
 }
 
-static struct json_object *fz_value(struct fz_in *r, enum fz_kind k)
+/* A value of the key's type, for keys without a hint. */
+static struct json_object *fz_typed(struct fz_in *r, enum cx_key_type t)
+{
+	switch (t) {
+	case CX_KEY_STR:
+		return fz_word(r);
+	case CX_KEY_INT:
+		return json_object_new_int64(FZ_PICK(r, fz_nums));
+	case CX_KEY_U64:
+		return fz_natural(r, V_OFFSET);
+	case CX_KEY_BOOL:
+		return fz_natural(r, V_BOOL);
+	case CX_KEY_NAMES:
+		return fz_string_array(r, fz_u8(r) % 4);
+	case CX_KEY_MAP:
+		return json_object_new_object();
+	}
+	return fz_wild(r, 0);
+}
+
+/* A plausible value for `key`, a key of the table (or the envelope). */
+static struct json_object *fz_natural_key(struct fz_in *r, const char *key)
+{
+	const struct fz_key *h = fz_hint(key);
+	if (h)
+		return fz_natural(r, h->kind);
+	for (int i = 0; i < CX_OP_COUNT; i++) {
+		const struct cx_key *k = cx_schema_key(&cx_op_schemas[i], key);
+		if (k)
+			return fz_typed(r, k->type);
+	}
+	return fz_word(r);
+}
+
+/* Mostly plausible, else any JSON value: the wrong types. */
+static struct json_object *fz_value(struct fz_in *r, const char *key)
 {
 	uint8_t s = fz_u8(r);
-	return s < 0xc0 ? fz_natural(r, k) : fz_wild(r, 0);
+	return s < 0xc0 ? fz_natural_key(r, key) : fz_wild(r, 0);
 }
 
 /* ---- oracles ---- */
@@ -913,6 +977,8 @@ static void fz_dispatch(struct fz_req *q)
 				is_read ? want_len : q->data_len);
 
 	e.msg[0] = 0;
+	cx_err fit;
+	fz_unfit += cx_schema_check(op->schema, q->req, &fit) != 0;
 	rc = cx_server_run_op(op, &call, &e);
 	/* long work: as the server's loop does, piece by piece */
 	while (rc == 0 && call.more) {
@@ -1097,8 +1163,10 @@ static void fz_next(struct fz_in *r, struct fz_req *q)
 	uint8_t opsel = fz_u8(r);
 	cx_err e;
 
-	if (!nops)
+	if (!nops) {
 		nops = fz_count_ops();
+		fz_all_keys_init();
+	}
 	memset(q, 0, sizeof(*q));
 	q->client = 1;
 	if (opsel >= 0xf0 && opsel < 0xf8) { /* a binary mailbox frame */
@@ -1153,23 +1221,29 @@ static void fz_next(struct fz_in *r, struct fz_req *q)
 				       fz_fmt("host%d", hsel % 5));
 	q->client = 1 + (hdr & 3);
 
-	const char *const *own = NULL;
-	int nown = 0;
-	for (size_t i = 0; i < sizeof(fz_op_keys) / sizeof(fz_op_keys[0]); i++)
-		if (!strcmp(fz_op_keys[i].op, opname))
-			own = fz_op_keys[i].keys;
-	while (own && nown < 8 && own[nown])
-		nown++;
+	/* the op's row: its keys, in its order */
+	const struct cx_op_schema *row = cx_server_ops[opsel % nops].schema;
+	int nown = row->nkeys;
 	if (!(hdr & 8))
 		for (int i = 0; i < nown; i++)
-			json_object_object_add(o, own[i], fz_natural(r,
-					       fz_key(own[i])->kind));
+			json_object_object_add(o, row->keys[i].name,
+					       fz_natural_key(r,
+							      row->keys[i].name));
 	int extra = hdr >> 4;
 	for (int i = 0; i < extra && r->n; i++) {
 		uint8_t k = fz_u8(r);
-		const struct fz_key *key = nown && k < 0xd0 ?
-			fz_key(own[k % nown]) : &fz_keys[k % FZ_NKEYS];
-		json_object_object_add(o, key->key, fz_value(r, key->kind));
+		char odd[64];
+		const char *key;
+		if (nown && k < 0xd0) {        /* its own */
+			key = row->keys[k % nown].name;
+		} else if (k < 0xf8 || !nown) { /* any the table has */
+			key = fz_all_keys[k % fz_nall];
+		} else {                        /* one misspelt */
+			snprintf(odd, sizeof(odd), "%s%s",
+				 row->keys[k % nown].name, k & 1 ? "s" : "_");
+			key = odd;
+		}
+		json_object_object_add(o, key, fz_value(r, key));
 	}
 	uint8_t seed = 0;
 	if (hdr & 4) { /* a raw frame: announce it as a client does */
@@ -1228,7 +1302,7 @@ static int fz_op_index(const char *name)
 }
 
 /* A request for `op` on host<host> from `client` (1..4) with every key
- * filled in; the caller then puts the values in fz_op_keys order, then
+ * filled in; the caller then puts the values in its row's order, then
  * fz_data() when `data`, then fz_end(). */
 static void fz_begin(struct fz_out *o, const char *op, int host, int client,
 		     bool data)
@@ -1309,7 +1383,8 @@ static void fz_create(struct fz_out *o, int host, unsigned win,
 	fz_end(o, 0);
 }
 
-/* one op that names a DAX device, then mode and human for reconfigure */
+/* one op that names a DAX device, then mode, human and coherency for
+ * reconfigure */
 static void fz_dax(struct fz_out *o, const char *op, int host, int client,
 		   unsigned mode)
 {
@@ -1318,6 +1393,7 @@ static void fz_dax(struct fz_out *o, const char *op, int host, int client,
 	if (!strcmp(op, "dax-reconfigure")) {
 		fz_sel(o, mode);       /* 0 devdax, 1 system-ram */
 		fz_sel(o, 0);
+		fz_sel(o, 0);          /* coherent, as it was */
 	}
 	fz_end(o, 0);
 }
