@@ -11,6 +11,10 @@
  *   ... cxlemu_connect(d.sock, ...) ...
  *   fx_daemon_stop(&d);
  *   fx_daemon_rmdir(&d);
+ *
+ * A fixture that keeps one connection in a calloc'd struct around its
+ * fx_daemon starts with s->c = fx_daemon_open(&s->d, "tag", text, admin)
+ * and ends with fx_daemon_finish(&s->d, s->c, s).
  */
 #ifndef CXLEMU_TEST_DAEMON_FIXTURE_H
 #define CXLEMU_TEST_DAEMON_FIXTURE_H
@@ -182,6 +186,34 @@ static inline void fx_daemon_end(struct fx_daemon *d)
 	if (d->pid > 0)
 		fx_daemon_stop(d);
 	fx_daemon_rmdir(d);
+}
+
+/* fx_daemon_dir and fx_daemon_start, then a connection acting as the
+ * fabric's first host: through the administrative socket when `admin`,
+ * else through its own. */
+static inline struct cxlemu *fx_daemon_open(struct fx_daemon *d,
+					    const char *tag, const char *text,
+					    bool admin)
+{
+	struct cxlemu *c = NULL;
+	struct cxlemu_err err;
+	fx_daemon_dir(d, tag);
+	fx_daemon_start(d, text, NULL, NULL);
+	if ((admin ? cxlemu_connect_admin : cxlemu_connect)(d->sock, NULL, &c,
+							    &err))
+		fail_msg("connect: %s", err.msg);
+	return c;
+}
+
+/* The connection `c` (may be NULL) closed, the daemon stopped with
+ * fx_daemon_stop's checks and its directory removed (fx_daemon_end), and
+ * `whole`, the fixture that held them, freed. */
+static inline void fx_daemon_finish(struct fx_daemon *d, struct cxlemu *c,
+				    void *whole)
+{
+	cxlemu_close(c);
+	fx_daemon_end(d);
+	free(whole);
 }
 
 #endif

@@ -163,10 +163,7 @@ static int srv_teardown(void **state)
 {
 	struct srv *s = *state;
 
-	cxlemu_close(s->c);
-	fx_daemon_stop(&s->d);
-	fx_daemon_rmdir(&s->d);
-	free(s);
+	fx_daemon_finish(&s->d, s->c, s);
 	return 0;
 }
 

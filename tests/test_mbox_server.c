@@ -46,13 +46,9 @@ struct srv {
 static int srv_setup(void **state)
 {
 	struct srv *s = calloc(1, sizeof(*s));
-	struct cxlemu_err err;
 
 	assert_non_null(s);
-	fx_daemon_dir(&s->d, "mbsrv");
-	fx_daemon_start(&s->d, topo, NULL, NULL);
-	if (cxlemu_connect(s->d.sock, NULL, &s->c, &err))
-		fail_msg("connect: %s", err.msg);
+	s->c = fx_daemon_open(&s->d, "mbsrv", topo, false);
 	*state = s;
 	return 0;
 }
@@ -61,10 +57,7 @@ static int srv_teardown(void **state)
 {
 	struct srv *s = *state;
 
-	cxlemu_close(s->c);
-	fx_daemon_stop(&s->d);
-	fx_daemon_rmdir(&s->d);
-	free(s);
+	fx_daemon_finish(&s->d, s->c, s);
 	return 0;
 }
 

@@ -123,6 +123,61 @@ static void assert_has(const char *msg, const char *want, const char *op)
 		fail_msg("%s: \"%s\" does not say \"%s\"", op, msg, want);
 }
 
+/* How a request is made not to fit its row, and who judges it: the check
+ * alone, or a daemon (both consume the request). */
+enum misfit { UNKNOWN_KEY, WRONG_TYPE, MISSING_KEY };
+typedef int (*judge_fn)(void *ctx, const struct cx_op_schema *op,
+			struct json_object *req, cx_err *e);
+
+/* For every op (and with WRONG_TYPE every key, with MISSING_KEY every
+ * required one) a request that does not fit: refused, -EINVAL, saying
+ * why; a key it does not take named with the keys it does. */
+static void walk(enum misfit how, judge_fn judge, void *ctx)
+{
+	char want[128];
+	cx_err e;
+
+	for (int i = 0; i < CX_OP_COUNT; i++) {
+		const struct cx_op_schema *op = &cx_op_schemas[i];
+		if (how == UNKNOWN_KEY) {
+			assert_int_equal(judge(ctx, op, request(op, NULL, NULL,
+								"grain"), &e),
+					 -EINVAL);
+			snprintf(want, sizeof(want), "op \"%s\" has no key "
+				 "\"grain\"; it takes ", op->name);
+			assert_has(e.msg, want, op->name);
+			for (int j = 0; j < op->nkeys; j++)
+				assert_has(e.msg, op->keys[j].name, op->name);
+			if (!op->nkeys)
+				assert_has(e.msg, "it takes none", op->name);
+			continue;
+		}
+		for (int j = 0; j < op->nkeys; j++) {
+			const struct cx_key *k = &op->keys[j];
+			if (how == MISSING_KEY && !k->required)
+				continue;
+			bool wrong = how == WRONG_TYPE;
+			struct json_object *r = request(op, wrong ? NULL :
+							k->name, wrong ?
+							k->name : NULL, NULL);
+			assert_int_equal(judge(ctx, op, r, &e), -EINVAL);
+			snprintf(want, sizeof(want), wrong ? "field \"%s\" must "
+				 "be " : "request lacks the field \"%s\"",
+				 k->name);
+			assert_has(e.msg, want, op->name);
+		}
+	}
+}
+
+static int by_check(void *ctx, const struct cx_op_schema *op,
+		    struct json_object *req, cx_err *e)
+{
+	(void)ctx;
+	int rc = cx_schema_check(op, req, e);
+	json_object_put(req);
+	return rc;
+}
+
 /* ---- the check itself ---- */
 
 static void test_rows(void **state)
@@ -166,44 +221,21 @@ static void test_check(void **state)
 			fail_msg("%s: a good request is refused: %s", op->name,
 				 e.msg);
 		json_object_put(r);
-		/* a key it does not take, named with the keys it does */
-		r = request(op, NULL, NULL, "grain");
-		assert_int_equal(cx_schema_check(op, r, &e), -EINVAL);
-		char want[128];
-		snprintf(want, sizeof(want), "op \"%s\" has no key \"grain\"; "
-			 "it takes ", op->name);
-		assert_has(e.msg, want, op->name);
-		for (int j = 0; j < op->nkeys; j++)
-			assert_has(e.msg, op->keys[j].name, op->name);
-		if (!op->nkeys)
-			assert_has(e.msg, "it takes none", op->name);
-		json_object_put(r);
+		/* an optional key may be missing, or null */
 		for (int j = 0; j < op->nkeys; j++) {
 			const struct cx_key *k = &op->keys[j];
-			/* the wrong type */
-			r = request(op, NULL, k->name, NULL);
-			assert_int_equal(cx_schema_check(op, r, &e), -EINVAL);
-			snprintf(want, sizeof(want), "field \"%s\" must be ",
-				 k->name);
-			assert_has(e.msg, want, op->name);
-			json_object_put(r);
-			/* missing: refused when required, else fine; null is
-			 * missing */
-			r = request(op, k->name, NULL, NULL);
-			int rc = cx_schema_check(op, r, &e);
-			json_object_object_add(r, k->name, NULL);
-			assert_int_equal(cx_schema_check(op, r, &e), rc);
-			json_object_put(r);
-			if (!k->required) {
-				assert_int_equal(rc, 0);
+			if (k->required)
 				continue;
-			}
-			assert_int_equal(rc, -EINVAL);
-			snprintf(want, sizeof(want), "request lacks the field "
-				 "\"%s\"", k->name);
-			assert_has(e.msg, want, op->name);
+			r = request(op, k->name, NULL, NULL);
+			assert_int_equal(cx_schema_check(op, r, &e), 0);
+			json_object_object_add(r, k->name, NULL);
+			assert_int_equal(cx_schema_check(op, r, &e), 0);
+			json_object_put(r);
 		}
 	}
+	walk(UNKNOWN_KEY, by_check, NULL);
+	walk(WRONG_TYPE, by_check, NULL);
+	walk(MISSING_KEY, by_check, NULL);
 	/* what each type is and is not */
 	const struct cx_op_schema *op = cx_schema_op("create-region");
 	struct json_object *r = json_object_new_object();
@@ -243,10 +275,7 @@ static int fx_setup(void **state)
 	};
 
 	assert_non_null(f);
-	fx_daemon_dir(&f->d, "schema");
-	fx_daemon_start(&f->d, topo, NULL, NULL);
-	if (cxlemu_connect_admin(f->d.sock, NULL, &f->c, &err))
-		fail_msg("connect: %s", err.msg);
+	f->c = fx_daemon_open(&f->d, "schema", topo, true);
 	/* something to lose: region0 */
 	if (cxlemu_create_region(f->c, &rq, NULL, &err))
 		fail_msg("create-region: %s", err.msg);
@@ -257,10 +286,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
-	cxlemu_close(f->c);
-	fx_daemon_stop(&f->d);
-	fx_daemon_rmdir(&f->d);
-	free(f);
+	fx_daemon_finish(&f->d, f->c, f);
 	return 0;
 }
 
@@ -283,6 +309,13 @@ static int raw_call(struct fx *f, struct json_object *req, cx_err *msg)
 	return rc;
 }
 
+static int by_daemon(void *ctx, const struct cx_op_schema *op,
+		     struct json_object *req, cx_err *e)
+{
+	(void)op;
+	return raw_call(ctx, req, e);
+}
+
 /* The fabric is as fx_setup left it: serving, region0 alone. */
 static void assert_untouched(struct fx *f)
 {
@@ -303,63 +336,20 @@ static void assert_untouched(struct fx *f)
 
 static void test_daemon_unknown_key(void **state)
 {
-	struct fx *f = *state;
-	cx_err e;
-	char want[128];
-
-	for (int i = 0; i < CX_OP_COUNT; i++) {
-		const struct cx_op_schema *op = &cx_op_schemas[i];
-		struct json_object *r = request(op, NULL, NULL, "grain");
-		assert_int_equal(raw_call(f, r, &e), -EINVAL);
-		snprintf(want, sizeof(want), "op \"%s\" has no key \"grain\"",
-			 op->name);
-		assert_has(e.msg, want, op->name);
-	}
-	assert_untouched(f);
+	walk(UNKNOWN_KEY, by_daemon, *state);
+	assert_untouched(*state);
 }
 
 static void test_daemon_wrong_type(void **state)
 {
-	struct fx *f = *state;
-	cx_err e;
-	char want[128];
-
-	for (int i = 0; i < CX_OP_COUNT; i++) {
-		const struct cx_op_schema *op = &cx_op_schemas[i];
-		for (int j = 0; j < op->nkeys; j++) {
-			const struct cx_key *k = &op->keys[j];
-			struct json_object *r = request(op, NULL, k->name,
-							NULL);
-			assert_int_equal(raw_call(f, r, &e), -EINVAL);
-			snprintf(want, sizeof(want), "field \"%s\" must be ",
-				 k->name);
-			assert_has(e.msg, want, op->name);
-		}
-	}
-	assert_untouched(f);
+	walk(WRONG_TYPE, by_daemon, *state);
+	assert_untouched(*state);
 }
 
 static void test_daemon_missing(void **state)
 {
-	struct fx *f = *state;
-	cx_err e;
-	char want[128];
-
-	for (int i = 0; i < CX_OP_COUNT; i++) {
-		const struct cx_op_schema *op = &cx_op_schemas[i];
-		for (int j = 0; j < op->nkeys; j++) {
-			const struct cx_key *k = &op->keys[j];
-			if (!k->required)
-				continue;
-			struct json_object *r = request(op, k->name, NULL,
-							NULL);
-			assert_int_equal(raw_call(f, r, &e), -EINVAL);
-			snprintf(want, sizeof(want), "request lacks the field "
-				 "\"%s\"", k->name);
-			assert_has(e.msg, want, op->name);
-		}
-	}
-	assert_untouched(f);
+	walk(MISSING_KEY, by_daemon, *state);
+	assert_untouched(*state);
 }
 
 /* ---- the client ---- */
