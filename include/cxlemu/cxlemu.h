@@ -82,7 +82,10 @@ struct cxlemu_reply {
 /*
  * Send {"op": op, "host": <this host>, ...args} (args consumed, may be
  * NULL) with optional raw bytes, and wait for the reply.  On success the
- * reply must be released with cxlemu_reply_release().
+ * reply must be released with cxlemu_reply_release().  A request that does
+ * not fit its op's row of the daemon's schema (a key the op does not take,
+ * a required one missing, a value of the wrong type) is not sent: -EINVAL,
+ * and err says "request not sent: " and why, as the daemon would.
  */
 int cxlemu_call(struct cxlemu *c, const char *op, struct json_object *args,
 		const void *data, size_t data_len, struct cxlemu_reply *reply,
