@@ -30,8 +30,10 @@ const struct cx_op_schema cx_op_schemas[CX_OP_COUNT] = {
 #undef CX_OP
 
 /* what every request may carry: the op, the host it acts as (the
- * administrative socket's choice), and the raw frame's length */
-const char *const cx_envelope_keys[] = { "op", "host", "data_len", NULL };
+ * administrative socket's choice), and the marks cx_proto_mark() puts on
+ * any message for what follows it (a raw frame's length, descriptors) */
+const char *const cx_envelope_keys[] = { "op", "host", "data_len", "nfds",
+					 NULL };
 
 const struct cx_op_schema *cx_schema_op(const char *name)
 {

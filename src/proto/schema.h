@@ -2,8 +2,8 @@
  * schema.h - the request schema: every op the daemon answers, its flags
  * and the keys it takes, from the one table in proto/ops.def.
  *
- * A request is its envelope ("op", "host", "data_len": any request may
- * carry them) and the keys of its op's row.  cx_schema_check() is what
+ * A request is its envelope ("op", "host", and the marks "data_len" and
+ * "nfds" of what follows it: any request may carry them) and the keys of its op's row.  cx_schema_check() is what
  * both ends hold a request to: the daemon before the op's handler runs
  * (so a handler's cx_proto_get_* of a key in its row cannot meet a
  * wrong type, and a key it does not read is refused, not ignored), the
