@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "client/mbox_client.h"
+#include "client/sysfs_client.h"
 #include "config/config.h"
 #include "cxlemu/cxlemu.h"
 #include "cxlemu/dax.h"
@@ -524,6 +525,13 @@ static void test_kill_leaves_a_detached_copy(void **state)
 	assert_non_null(strstr(err.msg, "Passphrase Secure Erase is refused"));
 	assert_int_equal(cx_mbox_ccall(c, "mem0", CX_OP_SECURE_ERASE, NULL, 0,
 				       NULL, NULL, &rc, &err), -EBUSY);
+	/* and the same acts through the sysfs view (ndctl's way) */
+	assert_int_equal(cx_sysfs_cwrite(c, "/sys/bus/cxl/devices/mem0/"
+					 "security/erase", "1", &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "erase is refused while 1 program"));
+	assert_int_equal(cx_sysfs_cwrite(c, "/sys/bus/cxl/devices/decoder0.0/"
+					 "delete_region", name, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "earlier daemon"));
 	/* it stores on, into a copy no fabric holds */
 	assert_int_equal(mapper_store(&m), 0);
 	expect_pattern(c, id, 6);          /* flushed before the kill */

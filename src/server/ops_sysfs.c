@@ -236,13 +236,8 @@ int cx_op_sysfs_write(struct cx_srv_call *c, cx_err *e)
 		return rc;
 	if ((rc = find(c, false, &t, &n, NULL, 0, e)))
 		return rc;
-	/* destructive stores wait for an earlier daemon's mappers: deleting
-	 * a region, and a memdev's security/sanitize and security/erase */
-	bool sec = n->parent && !strcmp(n->parent->name, "security");
-	if ((!strcmp(n->name, "delete_region") ||
-	     (sec && (!strcmp(n->name, "sanitize") ||
-		      !strcmp(n->name, "erase")))) &&
-	    (rc = cx_srv_stale_check(c, n->name, e)))
+	/* destructive stores wait for an earlier daemon's mappers */
+	if (cx_sysfs_destroys(n) && (rc = cx_srv_stale_check(c, n->name, e)))
 		return rc;
 	/* text in "data", or the frame's bytes at "offset" */
 	rc = data ? cx_sysfs_write_at(n, (const uint8_t *)data, strlen(data),

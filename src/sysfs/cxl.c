@@ -473,6 +473,13 @@ static int store_sanitize(struct cx_sysfs_node *n, const char *buf,
 		       *why ? ": " : "", why);
 }
 
+bool cx_sysfs_destroys(const struct cx_sysfs_node *n)
+{
+	return n->store == store_delete_region ||
+	       (n->store == store_sanitize &&
+		cx_mbox_wipes((uint16_t)n->arg));
+}
+
 /* ---- poison: trigger_poison_list, debugfs inject_poison/clear_poison ---- */
 
 /* A mailbox command as Linux's driver sends it: any return code but

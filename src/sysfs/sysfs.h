@@ -116,6 +116,11 @@ void cx_sysfs_on_write_bin(struct cx_sysfs_node *n, cx_sysfs_bin_store_fn store,
 /* Make an attribute writable (its store and what it acts on). */
 void cx_sysfs_on_write(struct cx_sysfs_node *n, cx_sysfs_store_fn store,
 		       void *obj, long arg);
+/* Does a store to the node destroy what programs may still map: a
+ * region's deletion, or a mailbox command the command table marks as
+ * wiping media (security/sanitize, security/erase)?  The server holds
+ * such stores back while an earlier daemon's programs map copies. */
+bool cx_sysfs_destroys(const struct cx_sysfs_node *n);
 /* A link's target as readlink(2) shows it: relative to the link. */
 void cx_sysfs_readlink(const struct cx_sysfs_node *n, char *buf, size_t len);
 /* The node's absolute path. */
