@@ -123,7 +123,7 @@ static void test_mode_defaults(void **state)
 	fx_expect(x, fx_create(x, "decoder0.0", "mem0,mem2", CX_MODE_NONE, 0,
 			       NULL), -ENXIO, "no ram capacity");
 	fx_expect(x, fx_create(x, "decoder0.0", "mem2", CX_MODE_MIXED, 0,
-			       NULL), -EINVAL, "ram or pmem");
+			       NULL), -EINVAL, "ram, pmem or dynamic_ram_a");
 	fx_free(x);
 }
 

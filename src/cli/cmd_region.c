@@ -20,8 +20,9 @@ static const struct cli_opt create_opts[] = {
 	  "interleave ways (default: the number of memdevs)" },
 	{ 'g', "granularity", required_argument, "GRAN",
 	  "interleave granularity (default: the root's)" },
-	{ 't', "type", required_argument, "pmem|ram",
-	  "capacity type (default: pmem if the root allows it)" },
+	{ 't', "type", required_argument, "pmem|ram|dynamic_ram_a",
+	  "capacity type (default: pmem if the root allows it; "
+	  "dynamic_ram_a: the memdev's dynamic capacity, 1 way)" },
 	{ 's', "size", required_argument, "SIZE",
 	  "region size (default: as much as the memdevs give)" },
 	{ 'm', "memdevs", no_argument, NULL,
@@ -68,10 +69,11 @@ int cmd_create_region(int argc, char **argv, struct cli *cli)
 						 "0 is not valid");
 			break;
 		case 't':
-			if (strcmp(optarg, "pmem") && strcmp(optarg, "ram"))
+			if (strcmp(optarg, "pmem") && strcmp(optarg, "ram") &&
+			    strcmp(optarg, "dynamic_ram_a"))
 				return cli_usage("create-region", "type '%s' "
-						 "is not 'pmem' or 'ram'",
-						 optarg);
+						 "is not 'pmem', 'ram' or "
+						 "'dynamic_ram_a'", optarg);
 			rq.type = optarg;
 			break;
 		case 's':

@@ -1063,6 +1063,66 @@ struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags)
 	return j;
 }
 
+/* The devices of a dynamic_ram_a region, daxR.K, as daxctl prints a
+ * device (and the tag a tagged one carries, as "uuid"). */
+static void dc_region_devices(struct cx_region *r, unsigned flags,
+			      struct json_object *arr)
+{
+	bool human = flags & CX_JSON_HUMAN;
+	struct cx_dcd_dax *v;
+	int n = cx_region_dc_dax(r, &v);
+	char name[32], tag[40];
+
+	for (int i = 0; i < n; i++) {
+		struct json_object *j = json_object_new_object();
+		snprintf(name, sizeof(name), "dax%d.%d", r->id, i);
+		add_str(j, "chardev", name);
+		add(j, "size", j_size(v[i].size, human));
+		add_int(j, "target_node", cx_region_target_node(r));
+		add(j, "align", j_size(2ULL << 20, human));
+		add_str(j, "mode", "devdax");
+		if (v[i].tagged) {
+			cx_dc_tag_format(v[i].tag, tag, sizeof(tag));
+			add_str(j, "uuid", tag);
+		}
+		json_object_array_add(arr, j);
+	}
+	cx_dcd_dax_free(v, n);
+}
+
+void cx_json_dax_devices(struct cx_region *r, unsigned flags,
+			 struct json_object *arr)
+{
+	if (r->mode == CX_MODE_DC)
+		dc_region_devices(r, flags, arr);
+	else
+		json_object_array_add(arr, cx_json_dax_device(r, flags));
+}
+
+/* The extents a dynamic_ram_a region reaches, as ndctl's DCD series
+ * lists them under the region: offset (in the region), length, uuid
+ * (the tag). */
+static struct json_object *region_extents(struct cx_region *r, bool human)
+{
+	struct cx_decoder *d = cx_region_dc_decoder(r);
+	struct cx_dc_extent *x;
+	int n;
+	struct json_object *a = json_object_new_array();
+	char tag[40];
+
+	cx_region_dc_extents(r, &x, &n);
+	for (int i = 0; d && i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		add(o, "offset", j_hex(x[i].dpa - d->dpa_base, human));
+		add(o, "length", j_size(x[i].len, human));
+		cx_dc_tag_format(x[i].tag, tag, sizeof(tag));
+		add_str(o, "uuid", tag);
+		json_object_array_add(a, o);
+	}
+	free(x);
+	return a;
+}
+
 /* daxctl's region object as `cxl list -X` nests it (no "path"). */
 static struct json_object *dax_region_json(struct cx_region *r, unsigned flags)
 {
@@ -1072,10 +1132,11 @@ static struct json_object *dax_region_json(struct cx_region *r, unsigned flags)
 	add_int(j, "id", r->id);
 	add(j, "size", j_size(r->size, human));
 	/* available_size is printed only when non-zero: the one device
-	 * takes everything */
+	 * takes everything (a dynamic_ram_a region's devices take the
+	 * accepted extents; the rest is not reachable, so not available) */
 	add(j, "align", j_u64(2ULL << 20));
 	struct json_object *devs = json_object_new_array();
-	json_object_array_add(devs, cx_json_dax_device(r, flags));
+	cx_json_dax_devices(r, flags, devs);
 	add(j, "devices", devs);
 	return j;
 }
@@ -1096,7 +1157,8 @@ struct json_object *cx_json_region(struct cx_region *r, unsigned flags)
 	}
 	/* ndctl >= 77 prints the region mode as "type" (ndctl 76 on Linux
 	 * 6.1 had no region mode to read); the seed lab shows it. */
-	if (r->mode == CX_MODE_RAM || r->mode == CX_MODE_PMEM)
+	if (r->mode == CX_MODE_RAM || r->mode == CX_MODE_PMEM ||
+	    r->mode == CX_MODE_DC)
 		add_str(j, "type", cx_mode_name(r->mode));
 	add_int(j, "interleave_ways", r->ways);
 	add_int(j, "interleave_granularity", (int)r->gran);
@@ -1121,12 +1183,15 @@ struct json_object *cx_json_region(struct cx_region *r, unsigned flags)
 		}
 		add(j, "mappings", arr);
 	}
+	if ((flags & CX_JSON_EXTENTS) && r->mode == CX_MODE_DC)
+		add(j, "extents", region_extents(r, human));
 	if ((flags & CX_JSON_DAX) && cx_region_serves(r))
 		add(j, "daxregion", dax_region_json(r, flags));
 	/* ndctl >= 79: a target whose memdev's class for the region's mode
 	 * is not the root decoder's (create-region -Q refuses those) */
 	bool mismatch = false;
-	for (int pos = 0; pos < r->ways; pos++)
+	/* (a DC partition has no QoS class Linux 6.x reads yet) */
+	for (int pos = 0; pos < r->ways && r->mode != CX_MODE_DC; pos++)
 		mismatch |= r->targets[pos] &&
 			    cx_view_memdev_qos_class(r->targets[pos]->memdev,
 						     r->mode) !=
@@ -1508,7 +1573,8 @@ struct json_object *cx_json_list(struct cx_host *h,
 	w.rflags = (o->human ? CX_JSON_HUMAN : 0) |
 		   (o->targets ? CX_JSON_MAPPINGS : 0) |
 		   (o->dax ? CX_JSON_DAX : 0) |
-		   (o->media_errors ? CX_JSON_MEDIA_ERRORS : 0);
+		   (o->media_errors ? CX_JSON_MEDIA_ERRORS : 0) |
+		   (o->extents ? CX_JSON_EXTENTS : 0);
 	for (int i = 0; i < NTOP; i++)
 		top[i] = json_object_new_array();
 

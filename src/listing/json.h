@@ -25,10 +25,15 @@ struct json_object *cx_json_list(struct cx_host *h,
 #define CX_JSON_MAPPINGS (1u << 1)  /* -T: region mappings */
 #define CX_JSON_DAX      (1u << 2)  /* -X: daxregion */
 #define CX_JSON_MEDIA_ERRORS (1u << 3) /* -L: media_errors */
+#define CX_JSON_EXTENTS  (1u << 4)  /* -N: a dynamic_ram_a region's extents */
 /* One region as create-region prints it (with mappings). */
 struct json_object *cx_json_region(struct cx_region *r, unsigned flags);
 /* daxctl device / region objects (issue 3) */
 struct json_object *cx_json_dax_device(struct cx_region *r, unsigned flags);
+/* A region's devices appended to arr: daxZ.0, or those of a dynamic_ram_a
+ * region, daxR.K (one per tag, one per untagged extent). */
+void cx_json_dax_devices(struct cx_region *r, unsigned flags,
+			 struct json_object *arr);
 
 /* ndctl's number forms: with `human`, a size >= 5000 KiB becomes
  * "256.00 MiB (268.44 MB)" and a hex value "%#llx"; otherwise integers. */

@@ -189,8 +189,19 @@ int cx_dax_unbind(struct cx_region *r, cx_err *e)
 	return 0;
 }
 
+/* The devices of a dynamic_ram_a region are device-DAX only: kmem would
+ * online capacity the fabric manager may take back at any time. */
+static int dc_kmem(const struct cx_region *r, cx_err *e)
+{
+	return cx_fail(e, EINVAL, "region%d is a dynamic_ram_a region: its "
+		       "DAX devices stay device-DAX (cxlemu does not online "
+		       "dynamic capacity as system-ram)", r->id);
+}
+
 int cx_dax_bind(struct cx_region *r, bool kmem, cx_err *e)
 {
+	if (kmem && r->mode == CX_MODE_DC)
+		return dc_kmem(r, e);
 	if (!r->dax_unbound)
 		return cx_fail(e, EBUSY, "dax%d.0 is bound to %s already",
 			       r->id, r->dax_system_ram ? "kmem" : "device_dax");
@@ -202,6 +213,8 @@ int cx_dax_bind(struct cx_region *r, bool kmem, cx_err *e)
 
 int cx_dax_reconfigure(struct cx_region *r, bool system_ram, cx_err *e)
 {
+	if (system_ram && r->mode == CX_MODE_DC)
+		return dc_kmem(r, e);
 	if (system_ram && !r->dax_system_ram && r->mapped)
 		return cx_fail(e, EBUSY, "dax%d.0 is mapped by %d client(s); "
 			       "it cannot be onlined as system-ram until they "

@@ -259,13 +259,13 @@ static int by_seq(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-int cx_dcd_dax_devices(struct cx_memdev *m, struct cx_dcd_dax **out)
+/* The devices extents x[0..n) form; frees x. */
+static int form(struct cx_dc_extent *x, int n, struct cx_dcd_dax **out)
 {
-	struct cx_dc_extent *x = NULL;
-	int n = 0, k = 0;
+	int k = 0;
 
 	*out = NULL;
-	if (cx_dcd_extents(m, &x, &n, NULL) || !n) {
+	if (!n) {
 		free(x);
 		return 0;
 	}
@@ -289,6 +289,83 @@ int cx_dcd_dax_devices(struct cx_memdev *m, struct cx_dcd_dax **out)
 	free(x);
 	*out = v;
 	return k;
+}
+
+int cx_dcd_dax_devices(struct cx_memdev *m, struct cx_dcd_dax **out)
+{
+	struct cx_dc_extent *x = NULL;
+	int n = 0;
+
+	if (cx_dcd_extents(m, &x, &n, NULL))
+		n = 0;
+	return form(x, n, out);
+}
+
+struct cx_decoder *cx_region_dc_decoder(const struct cx_region *r)
+{
+	struct cx_decoder *d = r->mode == CX_MODE_DC && r->ways == 1 ?
+			       r->targets[0] : NULL;
+	return d && d->memdev && d->dpa_size ? d : NULL;
+}
+
+int cx_region_dc_extents(const struct cx_region *r, struct cx_dc_extent **out,
+			 int *n)
+{
+	struct cx_decoder *d = cx_region_dc_decoder(r);
+	struct cx_dc_extent *x = NULL;
+	int k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d || cx_dcd_extents(d->memdev, &x, &k, NULL))
+		return 0;
+	int w = 0;
+	for (int i = 0; i < k; i++)
+		if (x[i].dpa >= d->dpa_base && x[i].len <= d->dpa_size &&
+		    x[i].dpa - d->dpa_base <= d->dpa_size - x[i].len)
+			x[w++] = x[i];
+	*out = x;
+	*n = w;
+	return 0;
+}
+
+int cx_region_dc_check(const struct cx_region *r, uint64_t off, uint64_t len,
+		       cx_err *e)
+{
+	struct cx_decoder *d = cx_region_dc_decoder(r);
+	struct cx_dc_extent *x;
+	int n;
+
+	if (!d)
+		return 0;
+	cx_region_dc_extents(r, &x, &n);
+	uint64_t pos = d->dpa_base + off, end = pos + len;
+	for (bool moved = true; pos < end && moved;) {
+		moved = false;
+		for (int i = 0; i < n; i++)
+			if (x[i].dpa <= pos && pos < x[i].dpa + x[i].len) {
+				pos = x[i].dpa + x[i].len;
+				moved = true;
+			}
+	}
+	free(x);
+	if (pos >= end)
+		return 0;
+	return cx_fail(e, ENXIO, "region%d offset %#llx (mem%d DPA %#llx) is "
+		       "in no extent host %s has accepted: a dynamic_ram_a "
+		       "region reaches only its accepted extents", r->id,
+		       (unsigned long long)(pos - d->dpa_base),
+		       d->memdev->index, (unsigned long long)pos,
+		       r->host->name);
+}
+
+int cx_region_dc_dax(const struct cx_region *r, struct cx_dcd_dax **out)
+{
+	struct cx_dc_extent *x;
+	int n;
+
+	cx_region_dc_extents(r, &x, &n);
+	return form(x, n, out);
 }
 
 void cx_dcd_dax_free(struct cx_dcd_dax *v, int n)

@@ -22,6 +22,7 @@ const char *cx_mode_name(enum cx_mode m)
 	case CX_MODE_RAM: return "ram";
 	case CX_MODE_PMEM: return "pmem";
 	case CX_MODE_MIXED: return "mixed";
+	case CX_MODE_DC: return "dynamic_ram_a";
 	default: return "none";
 	}
 }

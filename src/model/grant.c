@@ -16,7 +16,9 @@
  * (heads of one device) stays lent while either host's grant covers it.
  * Region views (region_view.h) are taken apart on the same occasions.
  * Dynamic capacity grants what each host has accepted (its extent list):
- * a block stays lent only while it lies wholly inside one of them.
+ * a block stays lent only while it lies wholly inside one of them, with
+ * or without a dynamic_ram_a region over it (such a region grants
+ * nothing more: cx_region_grant refuses it).
  */
 #include "dax.h"
 #include "grant.h"
@@ -36,6 +38,13 @@ int cx_region_grant(struct cx_region *r, struct cx_grant *g, cx_err *e)
 	struct cx_dax_recipe rc;
 	int err;
 
+	/* a dynamic_ram_a region grants its host's accepted extents, not
+	 * its range (cx_region_dc_dax; the extents are kept below) */
+	if (r->mode == CX_MODE_DC)
+		return cx_fail(e, ENXIO, "region%d is a dynamic_ram_a region: "
+			       "its hosts reach the extents they accepted, "
+			       "through its DAX devices, not its whole range",
+			       r->id);
 	if ((err = cx_region_dax_recipe(r, &rc, e)))
 		return err;
 	g->ilv = rc.ilv;

@@ -214,7 +214,8 @@ int cx_decoder_commit(struct cx_decoder *d, cx_err *e)
 			return commit_error(d, rc);
 	} else {
 		if (!d->dpa_size || (d->mode != CX_MODE_RAM &&
-				     d->mode != CX_MODE_PMEM))
+				     d->mode != CX_MODE_PMEM &&
+				     d->mode != CX_MODE_DC))
 			return commit_error(d, cx_fail(e, ENXIO, "%s has no DPA "
 						       "allocated", n));
 		if (size % (uint64_t)ways || size / (uint64_t)ways != d->dpa_size)
@@ -305,6 +306,9 @@ static void partition_free(const struct cx_memdev *m, enum cx_mode mode,
 	} else if (mode == CX_MODE_PMEM) {
 		pstart = m->vmem_size;
 		pend = m->vmem_size + m->pmem_size;
+	} else if (mode == CX_MODE_DC) {
+		pend = cx_memdev_dc_part(m, &pstart);
+		pend += pstart;
 	} else {
 		*start = end;
 		*avail = 0;
@@ -346,7 +350,8 @@ int cx_memdev_check_dpa(const struct cx_memdev *m, cx_err *e)
 		/* inside the device; not checked against the partitions,
 		 * which a pending Set Partition Info may have moved at this
 		 * start */
-		uint64_t cap = m->vmem_size + m->pmem_size;
+		uint64_t cap = m->vmem_size + m->pmem_size +
+			       cx_memdev_dc_part(m, NULL);
 		if (d->dpa_size % CX_HDM_ALIGN || d->dpa_base % CX_HDM_ALIGN ||
 		    d->dpa_base >= cap || d->dpa_size > cap - d->dpa_base)
 			return cx_fail(e, EINVAL, "%s: DPA %#llx+%#llx is not "
@@ -376,13 +381,17 @@ int cx_decoder_alloc_dpa(struct cx_memdev *m, enum cx_mode mode,
 	uint64_t start, avail, psize;
 	int id = last_allocated(m) + 1;
 
-	if (mode != CX_MODE_RAM && mode != CX_MODE_PMEM)
-		return cx_fail(e, EINVAL, "mem%d: DPA is allocated as ram or "
-			       "pmem, not %s", m->index, cx_mode_name(mode));
-	psize = mode == CX_MODE_RAM ? m->vmem_size : m->pmem_size;
+	if (mode != CX_MODE_RAM && mode != CX_MODE_PMEM && mode != CX_MODE_DC)
+		return cx_fail(e, EINVAL, "mem%d: DPA is allocated as ram, "
+			       "pmem or dynamic_ram_a, not %s", m->index,
+			       cx_mode_name(mode));
+	psize = mode == CX_MODE_RAM ? m->vmem_size :
+		mode == CX_MODE_PMEM ? m->pmem_size : cx_memdev_dc_part(m, NULL);
 	if (!psize)
-		return cx_fail(e, ENXIO, "mem%d (%s) has no %s capacity",
-			       m->index, m->qid, cx_mode_name(mode));
+		return cx_fail(e, ENXIO, "mem%d (%s) has no %s capacity%s",
+			       m->index, m->qid, cx_mode_name(mode),
+			       mode == CX_MODE_DC ? " (no dynamic capacity: "
+			       "num-dc-regions and volatile-dc-memdev)" : "");
 	if (!size || size % CX_HDM_ALIGN)
 		return cx_fail(e, EINVAL, "mem%d: DPA size %#llx is not a "
 			       "non-zero multiple of 256 MiB", m->index,

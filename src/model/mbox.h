@@ -628,6 +628,20 @@ struct cx_dcd_dax {
 	uint64_t size;
 };
 int cx_dcd_dax_devices(struct cx_memdev *m, struct cx_dcd_dax **out);
+/* A dynamic_ram_a region (1 way, over DC region 0): its endpoint decoder
+ * (NULL for any other region); the accepted extents of its memdev that
+ * lie wholly inside the decoder's DPA range, which the region reaches at
+ * HPA base + (DPA - decoder DPA base) (free *out); and the DAX devices
+ * they form, daxR.K in this order. */
+struct cx_decoder *cx_region_dc_decoder(const struct cx_region *r);
+int cx_region_dc_extents(const struct cx_region *r, struct cx_dc_extent **out,
+			 int *n);
+int cx_region_dc_dax(const struct cx_region *r, struct cx_dcd_dax **out);
+/* Is [off, off+len) of the region inside accepted extents?  0 (also for
+ * a region that is not dynamic_ram_a), or -ENXIO naming the first byte
+ * that is not. */
+int cx_region_dc_check(const struct cx_region *r, uint64_t off, uint64_t len,
+		       cx_err *e);
 void cx_dcd_dax_free(struct cx_dcd_dax *v, int n);
 void cx_dcd_head_free(struct cx_mbox_state *st);
 /* A head may reach [dpa, dpa+len) of its DC capacity: 0, or -ENXIO with

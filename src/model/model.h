@@ -31,8 +31,12 @@ struct cx_window;
 struct cx_mbox_state;       /* model/mbox.h: mailbox, events, poison */
 struct cx_fwl;              /* model/fw_upload.h: firmware upload */
 
-enum cx_mode { CX_MODE_NONE = 0, CX_MODE_RAM, CX_MODE_PMEM, CX_MODE_MIXED };
-const char *cx_mode_name(enum cx_mode m); /* "none","ram","pmem","mixed" */
+/* CX_MODE_DC: the first dynamic capacity partition, as Linux's DCD series
+ * presents it ("dynamic_ram_a": DC region 0 of the device) */
+enum cx_mode { CX_MODE_NONE = 0, CX_MODE_RAM, CX_MODE_PMEM, CX_MODE_MIXED,
+	       CX_MODE_DC };
+/* "none","ram","pmem","mixed","dynamic_ram_a" */
+const char *cx_mode_name(enum cx_mode m);
 
 /* ---- memory backends (-object memory-backend-*) ---- */
 enum cx_backend_kind { CX_BACKEND_RAM, CX_BACKEND_FILE, CX_BACKEND_MEMFD };
@@ -148,6 +152,17 @@ struct cx_memdev {
 	 * device without a sidecar file; applied at start; 0: none */
 	uint64_t saved_partition;
 };
+
+/* The DC partition a region can decode (dynamic_ram_a): the device's DC
+ * region 0, right after the static capacity.  Its size (0: none). */
+static inline uint64_t cx_memdev_dc_part(const struct cx_memdev *m,
+					 uint64_t *base)
+{
+	if (base)
+		*base = m->vmem_size + m->pmem_size;
+	return m->dc_size && m->dc_regions > 0 ? m->dc_size /
+	       (uint64_t)m->dc_regions : 0;
+}
 
 /* ---- windows: CXL fixed memory windows, the root decoders ---- */
 struct cx_window {

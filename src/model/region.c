@@ -251,7 +251,15 @@ static int resolve(struct cx_host *h, const struct cx_region_req *req,
 
 	/* ways: the number of memdevs given; of those found, the first
 	 * `ways` may be taken (ndctl's validate_ways) */
-	int ways = req->ways ? req->ways : n;
+	/* a dynamic_ram_a region is one device's DC partition: 1 way */
+	bool dc = req->mode == CX_MODE_DC;
+	int ways = req->ways ? req->ways : dc ? 1 : n;
+	if (dc && (ways > 1 || (req->nmemdevs > 1)))
+		return cx_fail(e, EINVAL, "a dynamic_ram_a region has 1 way, "
+			       "not %d: interleaved dynamic capacity regions "
+			       "are out of scope (as in Linux's DCD series); "
+			       "name one memdev", ways > 1 ? ways :
+			       req->nmemdevs);
 	const char *how = req->nmemdevs ? "given" : "found";
 	if (ways < 0)
 		return cx_fail(e, EINVAL, "invalid interleave ways %d", ways);
@@ -307,19 +315,34 @@ static int resolve(struct cx_host *h, const struct cx_region_req *req,
 			if (!pl->pos[i].m->pmem_size)
 				mode = CX_MODE_RAM;
 	}
-	if (mode != CX_MODE_RAM && mode != CX_MODE_PMEM)
-		return cx_fail(e, EINVAL, "region type must be ram or pmem, "
-			       "not %s", cx_mode_name(mode));
+	if (mode != CX_MODE_RAM && mode != CX_MODE_PMEM && mode != CX_MODE_DC)
+		return cx_fail(e, EINVAL, "region type must be ram, pmem or "
+			       "dynamic_ram_a, not %s", cx_mode_name(mode));
 	for (int i = 0; i < n; i++) {
 		struct cx_memdev *m = pl->pos[i].m;
+		uint64_t have = mode == CX_MODE_RAM ? m->vmem_size :
+				mode == CX_MODE_PMEM ? m->pmem_size :
+				cx_memdev_dc_part(m, NULL);
 		if (!cx_memdev_enabled(m))
 			return cx_fail(e, ENXIO, "mem%d (%s) is disabled (not "
 				       "bound to cxl_mem); enable it first",
 				       m->index, m->qid);
-		if (!(mode == CX_MODE_RAM ? m->vmem_size : m->pmem_size))
+		if (!have)
 			return cx_fail(e, ENXIO, "mem%d (%s) has no %s "
-				       "capacity", m->index, m->qid,
-				       cx_mode_name(mode));
+				       "capacity%s", m->index, m->qid,
+				       cx_mode_name(mode), mode == CX_MODE_DC ?
+				       " (it has no dynamic capacity: "
+				       "num-dc-regions, volatile-dc-memdev)" :
+				       "");
+		uint64_t free_b = cx_memdev_free_capacity(m, mode);
+		if (mode == CX_MODE_DC && req->size > free_b)
+			return cx_fail(e, ENOSPC, "mem%d (%s): region size "
+				       "%#llx does not fit its dynamic_ram_a "
+				       "partition (DC region 0: %#llx bytes, "
+				       "%#llx free)", m->index, m->qid,
+				       (unsigned long long)req->size,
+				       (unsigned long long)have,
+				       (unsigned long long)free_b);
 	}
 	pl->mode = mode;
 

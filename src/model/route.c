@@ -18,7 +18,10 @@
  *                 offset into the decoder into a DPA offset (CXL 3.1
  *                 §8.2.4.20.13, cx_ep_dpa_offset), added to the decoder's
  *                 DPA base; the DPA selects the volatile partition
- *                 [0, vmem_size) or the persistent one after it.
+ *                 [0, vmem_size), the persistent one after it, or the
+ *                 dynamic capacity after both (whose bytes the device
+ *                 lets a host reach only inside its accepted extents:
+ *                 cx_mbox_access_check).
  *
  * One rule: the window is the platform's decoder and reads the absolute
  * HPA (as QEMU does, and as Linux assumes when it translates unaligned
@@ -187,11 +190,16 @@ int cx_route_walk(struct cx_host *h, uint64_t hpa, struct cx_route *out,
 	contig = min64(contig, cx_hdm_size(&d->regs) - off);
 
 	struct cx_media *media;
-	uint64_t moff;
+	uint64_t moff, dc_base;
+	uint64_t dc_len = cx_memdev_dc_part(m, &dc_base);
 	if (dpa < m->vmem_size) {
 		media = m->vmem;
 		moff = dpa;
 		contig = min64(contig, m->vmem_size - dpa);
+	} else if (dc_len && dpa >= dc_base) {
+		/* dynamic capacity (a dynamic_ram_a region): the DC media */
+		media = m->dc;
+		moff = dpa - dc_base;
 	} else {
 		media = m->pmem;
 		moff = dpa - m->vmem_size;

@@ -113,6 +113,8 @@ static bool compile(struct cx_region *r, struct rt_entry *en)
 		o->pos = s->d->pos;
 		o->media_size = s->media->size;
 		o->dpa0 = s->media == s->m->vmem ? o->off
+			  : s->media == s->m->dc ? o->off + s->m->vmem_size +
+						   s->m->pmem_size
 			  : o->off + s->m->vmem_size;
 	}
 	return true;

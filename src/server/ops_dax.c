@@ -140,8 +140,7 @@ int cx_op_dax_list(struct cx_srv_call *c, cx_err *e)
 	for (int i = 0; i < c->host->regions.n; i++) {
 		struct cx_region *r = c->host->regions.v[i];
 		if (cx_region_serves(r))
-			json_object_array_add(a, cx_json_dax_device(r,
-					      human ? CX_JSON_HUMAN : 0));
+			cx_json_dax_devices(r, human ? CX_JSON_HUMAN : 0, a);
 	}
 	c->result = a;
 	return 0;
@@ -330,7 +329,7 @@ int cx_op_dax_map(struct cx_srv_call *c, cx_err *e)
 	int err;
 
 	cx_proto_get_str(c->req, "device", false, &name, NULL);
-	if (name && !strncmp(name, "dcd", 3))
+	if (name && cx_srv_dc_name(c, name))
 		return cx_srv_dcd_map(c, name, e);
 	if ((err = cx_srv_dax_device(c, &r, e)))
 		return err;
@@ -368,6 +367,15 @@ int cx_op_dax_flush(struct cx_srv_call *c, cx_err *e)
 	uint64_t off, len;
 	int err;
 
+	const char *name = NULL;
+	cx_proto_get_str(c->req, "device", false, &name, NULL);
+	if (name && cx_srv_dc_name(c, name)) {
+		/* dynamic capacity is volatile: nothing to make durable */
+		c->result = json_object_new_object();
+		json_object_object_add(c->result, "flushed",
+				       json_object_new_uint64(0));
+		return 0;
+	}
 	if ((err = cx_srv_dax_device(c, &r, e)) ||
 	    (err = cx_proto_get_u64(c->req, "offset", true, &off, e)) ||
 	    (err = cx_proto_get_u64(c->req, "length", true, &len, e)))
@@ -398,7 +406,7 @@ int cx_op_dax_unmap(struct cx_srv_call *c, cx_err *e)
 	const char *name = NULL;
 
 	cx_proto_get_str(c->req, "device", false, &name, NULL);
-	if (name && !strncmp(name, "dcd", 3))
+	if (name && cx_srv_dc_name(c, name))
 		return cx_srv_dcd_unmap(c, name, e);
 	int err = cx_srv_dax_device(c, &r, e);
 	if (err)

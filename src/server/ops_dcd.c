@@ -15,7 +15,10 @@
  *
  * The DAX devices over a host's capacity (model: cx_dcd_dax_devices) are
  * "dcdN.K": memN's K-th (0-based, in extent list order), or "dcdN.UUID"
- * for the one of a tag.  dax-map lends a device's extents as the blocks
+ * for the one of a tag; those of a dynamic_ram_a region are "daxR.K"
+ * (cx_region_dc_dax: the same devices, of the extents inside the
+ * region), and count as the region's mappings (destroy-region refuses
+ * them unless forced; a forced destroy revokes them).  dax-map lends a device's extents as the blocks
  * of a one-way layout, so the client library maps them as it maps a
  * region's; the daemon remembers who maps what (an FM release of it is
  * refused Busy unless forced), and the blocks are taken back (SIGBUS on
@@ -115,7 +118,8 @@ int cx_op_dcd(struct cx_srv_call *c, cx_err *e)
 
 /* ---- DAX devices over dynamic capacity ---- */
 
-/* One client's mapping of one DC DAX device: the capacity it reaches. */
+/* One client's mapping of one DC DAX device: the capacity it reaches,
+ * and for a device of a dynamic_ram_a region (daxR.K) the region. */
 struct dc_ref {
 	struct dc_ref *next;
 	struct cx_server *server;
@@ -124,11 +128,24 @@ struct dc_ref {
 	char name[64];
 	int n;
 	struct cx_dc_extent *ext;
+	int region_id;          /* -1: a dcdN.K device */
 };
 static struct dc_ref *dc_refs;
 
+static struct cx_region *ref_region(const struct dc_ref *r)
+{
+	char name[32];
+	if (r->region_id < 0)
+		return NULL;
+	snprintf(name, sizeof(name), "region%d", r->region_id);
+	return cx_region_find(r->m->host, name);
+}
+
 static void dc_ref_free(struct dc_ref *r)
 {
+	struct cx_region *reg = ref_region(r);
+	if (reg && reg->mapped > 0)
+		reg->mapped--;
 	for (struct dc_ref **pp = &dc_refs; *pp; pp = &(*pp)->next)
 		if (*pp == r) {
 			*pp = r->next;
@@ -176,6 +193,13 @@ void cx_srv_dcd_revoke(struct cx_fabric *f)
 		for (int i = 0; i < r->n && !stale; i++)
 			stale = !held(have, n, &r->ext[i]);
 		free(have);
+		/* a region's device goes with the region's decode */
+		struct cx_region *reg = ref_region(r);
+		if (r->region_id >= 0 && (!reg || !cx_region_serves(reg) ||
+					  cx_region_dc_decoder(reg) == NULL ||
+					  cx_region_dc_decoder(reg)->memdev !=
+					  r->m))
+			stale = true;
 		if (!stale)
 			continue;
 		/* its host gave the capacity up (or lost it): the blocks go,
@@ -244,13 +268,68 @@ static int dcd_device(struct cx_srv_call *c, const char *name,
 	return 0;
 }
 
+/* "daxR.K" of a dynamic_ram_a region R: the region, or NULL for a name
+ * that is not one (a region's daxR.0, or no such region). */
+struct cx_region *cx_srv_dc_region(struct cx_srv_call *c, const char *name,
+				   long *k)
+{
+	char rname[32], *end;
+	if (strncmp(name, "dax", 3) || name[3] < '0' || name[3] > '9')
+		return NULL;
+	unsigned long id = strtoul(name + 3, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9' || id > 1000000)
+		return NULL;
+	*k = strtol(end + 1, &end, 10);
+	if (*end)
+		return NULL;
+	snprintf(rname, sizeof(rname), "region%lu", id);
+	struct cx_region *r = cx_region_find(c->host, rname);
+	return r && r->mode == CX_MODE_DC ? r : NULL;
+}
+
+bool cx_srv_dc_name(struct cx_srv_call *c, const char *name)
+{
+	long k;
+	return !strncmp(name, "dcd", 3) || cx_srv_dc_region(c, name, &k);
+}
+
+/* daxR.K: region R's K-th device, with the region's memdev. */
+static int region_device(struct cx_srv_call *c, const char *name,
+			 struct cx_region **r, struct cx_memdev **m,
+			 struct cx_dcd_dax **v, int *n, int *which, cx_err *e)
+{
+	long k = -1;
+	*r = cx_srv_dc_region(c, name, &k);
+	*v = NULL;
+	*n = 0;
+	if (!*r || !cx_region_serves(*r) || !cx_region_dc_decoder(*r))
+		return cx_fail(e, ENOENT, "host %s has no DAX device '%s': "
+			       "its dynamic_ram_a region is not committed and "
+			       "enabled", c->host->name, name);
+	*m = cx_region_dc_decoder(*r)->memdev;
+	*n = cx_region_dc_dax(*r, v);
+	if (k < 0 || k >= *n)
+		return cx_fail(e, ENOENT, "host %s: region%d has %d DAX "
+			       "device%s (one per tag, one per untagged "
+			       "extent the host accepted); %s is none of them",
+			       c->host->name, (*r)->id, *n, *n == 1 ? "" : "s",
+			       name);
+	*which = (int)k;
+	return 0;
+}
+
 int cx_srv_dcd_map(struct cx_srv_call *c, const char *name, cx_err *e)
 {
 	struct cx_memdev *m = NULL;
+	struct cx_region *reg = NULL;
 	struct cx_dcd_dax *v = NULL;
 	int n = 0, k = 0, rc;
 
-	if ((rc = dcd_device(c, name, &m, &v, &n, &k, e))) {
+	if (strncmp(name, "dcd", 3))
+		rc = region_device(c, name, &reg, &m, &v, &n, &k, e);
+	else
+		rc = dcd_device(c, name, &m, &v, &n, &k, e);
+	if (rc) {
 		cx_dcd_dax_free(v, n);
 		return rc;
 	}
@@ -273,6 +352,9 @@ int cx_srv_dcd_map(struct cx_srv_call *c, const char *name, cx_err *e)
 		r->m = m;
 		snprintf(r->name, sizeof(r->name), "%s", name);
 		r->n = v[k].n;
+		r->region_id = reg ? reg->id : -1;
+		if (reg)
+			reg->mapped++;
 		r->ext = cx_xcalloc((size_t)r->n, sizeof(*r->ext));
 		memcpy(r->ext, v[k].ext, sizeof(*r->ext) * (size_t)r->n);
 		r->next = dc_refs;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/mbox.h"
+
 static void add_num(struct json_object *o, const char *key, uint64_t v,
 		    bool human)
 {
@@ -47,7 +49,8 @@ int cx_op_translate(struct cx_srv_call *c, cx_err *e)
 	if ((rc = cx_srv_region(c, "region", &r, e)) ||
 	    (rc = cx_proto_get_u64(c->req, "offset", true, &off, e)) ||
 	    (rc = cx_proto_get_bool(c->req, "human", false, &human, e)) ||
-	    (rc = cx_srv_check_range(r, off, 1, e)))
+	    (rc = cx_srv_check_range(r, off, 1, e)) ||
+	    (rc = cx_region_dc_check(r, off, 1, e)))
 		return rc;
 	memset(&rt, 0, sizeof(rt));
 	if ((rc = cx_route_hpa(c->host, r->base + off, &rt, e)))

@@ -18,9 +18,11 @@ static int parse_mode(const char *s, enum cx_mode *out, cx_err *e)
 		*out = CX_MODE_RAM;
 	else if (!strcmp(s, "pmem"))
 		*out = CX_MODE_PMEM;
+	else if (!strcmp(s, "dynamic_ram_a"))
+		*out = CX_MODE_DC;
 	else
 		return cx_fail(e, EINVAL, "region type '%s' is not one of "
-			       "'ram' or 'pmem'", s);
+			       "'ram', 'pmem' or 'dynamic_ram_a'", s);
 	return 0;
 }
 

@@ -578,6 +578,7 @@ static void op_names(char *buf, size_t len)
 static void reclaim(struct cx_server *s)
 {
 	cx_err e;
+	cx_srv_dcd_revoke(s->fabric);   /* DC devices of regions gone */
 	int n = cx_fabric_reclaim(s->fabric, &e);
 	if (n < 0)
 		slog(s, "taking back media blocks: %s", e.msg);

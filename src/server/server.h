@@ -196,6 +196,11 @@ int cx_srv_map_reply(struct cx_srv_call *c, const struct cx_srv_blocks *b,
 /* DAX devices over dynamic capacity, "dcdN.K" (ops_dcd.c): dax-map and
  * dax-unmap of one, and whether a host's programs map capacity. */
 int cx_srv_dcd_map(struct cx_srv_call *c, const char *name, cx_err *e);
+/* Is `name` a DAX device over dynamic capacity: dcdN.K, or daxR.K of a
+ * dynamic_ram_a region (that region, and K)? */
+bool cx_srv_dc_name(struct cx_srv_call *c, const char *name);
+struct cx_region *cx_srv_dc_region(struct cx_srv_call *c, const char *name,
+				   long *k);
 int cx_srv_dcd_unmap(struct cx_srv_call *c, const char *name, cx_err *e);
 bool cx_srv_dcd_in_use(void *ctx, struct cx_memdev *m, uint64_t dpa,
 		       uint64_t len, char *why, size_t wl);

@@ -606,7 +606,8 @@ void cx_state_before_start(const struct cx_state *st, struct cx_fabric *f)
 static int mode_of(const char *s, enum cx_mode *m)
 {
 	static const enum cx_mode all[] = { CX_MODE_NONE, CX_MODE_RAM,
-					    CX_MODE_PMEM, CX_MODE_MIXED };
+					    CX_MODE_PMEM, CX_MODE_MIXED,
+					    CX_MODE_DC };
 	for (size_t i = 0; i < CX_ARRAY_SIZE(all); i++)
 		if (!strcmp(s, cx_mode_name(all[i]))) {
 			*m = all[i];

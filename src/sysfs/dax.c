@@ -14,7 +14,9 @@
  * What libdaxctl, PMDK and fio read to recognise and size a device-DAX
  * device is here: realpath(/sys/dev/char/M:m/subsystem) ends in "dax",
  * size and align sit beside it, and /sys/bus/dax/devices lists the
- * device.  A device in system-ram mode is bound to kmem (its /dev node
+ * device.  A dynamic_ram_a region has one device per tag and one per
+ * untagged extent its host accepted (daxR.K), each with a mappingN per
+ * extent and, when tagged, its tag as `uuid`.  A device in system-ram mode is bound to kmem (its /dev node
  * stays, as on Linux, but opening it fails with ENXIO) and shows its
  * memory blocks; the drivers' bind and unbind switch it as daxctl
  * reconfigure-device does.
@@ -23,9 +25,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/dax.h"
+#include "model/mbox.h"
 
 #define CXL_ROOT_DIR "/sys/devices/platform/ACPI0017:00/root0"
 
@@ -138,17 +142,14 @@ static void memory_blocks(struct cx_sysfs *t, struct cx_region *r)
 	}
 }
 
-static void add_device(struct cx_sysfs *t, struct cx_region *r)
+/* regionZ/dax_regionZ with its dax_region attributes: the devices'
+ * parent */
+static struct cx_sysfs_node *dax_region_dir(struct cx_sysfs *t,
+					    struct cx_region *r)
 {
-	char path[CX_SYSFS_PATH_MAX], dec[32], dev[32], link[64];
-	unsigned minor = CX_SYSFS_DAX_MINOR(r->id, 0);
-	const char *drv = r->dax_unbound ? NULL
-			  : r->dax_system_ram ? "kmem" : "device_dax";
+	char path[CX_SYSFS_PATH_MAX], dec[32];
 
 	cx_decoder_name(&r->win->dec, dec, sizeof(dec));
-	snprintf(dev, sizeof(dev), "dax%d.0", r->id);
-
-	/* the region and its dax_region, the device's parent */
 	snprintf(path, sizeof(path), CXL_ROOT_DIR "/%s/region%d/dax_region%d",
 		 dec, r->id, r->id);
 	struct cx_sysfs_node *dr = cx_sysfs_mkdirs(t, path);
@@ -157,19 +158,39 @@ static void add_device(struct cx_sysfs *t, struct cx_region *r)
 	cx_sysfs_text(g, "size", 0444, "%llu\n", (unsigned long long)r->size);
 	cx_sysfs_text(g, "align", 0444, "%llu\n",
 		      (unsigned long long)CX_DAX_ALIGN);
-	/* the one device takes the whole region: nothing left, no seed */
+	/* the devices take everything reachable: nothing left, no seed */
 	cx_sysfs_text(g, "available_size", 0444, "0\n");
 	cx_sysfs_text(g, "seed", 0444, "\n");
 	cx_sysfs_text(g, "create", 0644, "\n");
 	cx_sysfs_text(g, "delete", 0200, "%s", "");
+	return dr;
+}
 
+/* One device of a region: daxZ.K over `nmap` HPA ranges, in order. */
+struct dax_dev {
+	int k;
+	uint64_t size;
+	int nmap;
+	const uint64_t *start, *len;    /* HPA ranges */
+	const char *uuid;               /* a dynamic capacity tag, or NULL */
+};
+
+static void device_dir(struct cx_sysfs *t, struct cx_region *r,
+		       struct cx_sysfs_node *dr, const struct dax_dev *x)
+{
+	char dev[32], link[64], mname[32];
+	unsigned minor = CX_SYSFS_DAX_MINOR(r->id, x->k);
+	const char *drv = r->dax_unbound ? NULL
+			  : r->dax_system_ram ? "kmem" : "device_dax";
+
+	snprintf(dev, sizeof(dev), "dax%d.%d", r->id, x->k);
 	struct cx_sysfs_node *d = cx_sysfs_dir(dr, dev);
 	cx_sysfs_text(d, "dev", 0444, "%u:%u\n", CX_SYSFS_DAX_MAJOR, minor);
-	cx_sysfs_text(d, "size", 0444, "%llu\n", (unsigned long long)r->size);
+	cx_sysfs_text(d, "size", 0444, "%llu\n", (unsigned long long)x->size);
 	cx_sysfs_text(d, "align", 0644, "%llu\n",
 		      (unsigned long long)CX_DAX_ALIGN);
-	cx_sysfs_text(d, "resource", 0400, "0x%llx\n",
-		      (unsigned long long)r->base);
+	cx_sysfs_text(d, "resource", 0400, "0x%llx\n", (unsigned long long)
+		      (x->nmap ? x->start[0] : r->base));
 	cx_sysfs_text(d, "target_node", 0444, "%d\n", cx_region_target_node(r));
 	cx_sysfs_text(d, "numa_node", 0444, "%d\n", cx_region_target_node(r));
 	cx_sysfs_text(d, "modalias", 0444, "dax:t0*\n");
@@ -177,12 +198,21 @@ static void add_device(struct cx_sysfs *t, struct cx_region *r)
 		      "%s%s%sMODALIAS=dax:t0*\n", CX_SYSFS_DAX_MAJOR,
 		      minor, dev, drv ? "DRIVER=" : "", drv ? drv : "",
 		      drv ? "\n" : "");
+	if (x->uuid)
+		cx_sysfs_text(d, "uuid", 0444, "%s\n", x->uuid);
 	cx_sysfs_text(d, "mapping", 0200, "%s", "");
-	struct cx_sysfs_node *m = cx_sysfs_dir(d, "mapping0");
-	cx_sysfs_text(m, "start", 0400, "0x%llx\n", (unsigned long long)r->base);
-	cx_sysfs_text(m, "end", 0400, "0x%llx\n",
-		      (unsigned long long)(r->base + r->size - 1));
-	cx_sysfs_text(m, "page_offset", 0400, "0x0\n");
+	uint64_t page_off = 0;
+	for (int i = 0; i < x->nmap; i++) {
+		snprintf(mname, sizeof(mname), "mapping%d", i);
+		struct cx_sysfs_node *m = cx_sysfs_dir(d, mname);
+		cx_sysfs_text(m, "start", 0400, "0x%llx\n",
+			      (unsigned long long)x->start[i]);
+		cx_sysfs_text(m, "end", 0400, "0x%llx\n", (unsigned long long)
+			      (x->start[i] + x->len[i] - 1));
+		cx_sysfs_text(m, "page_offset", 0400, "0x%llx\n",
+			      (unsigned long long)(page_off / 4096));
+		page_off += x->len[i];
+	}
 	cx_sysfs_link(d, "subsystem", "/sys/bus/dax");
 	char devpath[CX_SYSFS_PATH_MAX];
 	cx_sysfs_path(d, devpath, sizeof(devpath));
@@ -192,12 +222,48 @@ static void add_device(struct cx_sysfs *t, struct cx_region *r)
 		cx_sysfs_link(d, "driver", link);
 		cx_sysfs_link(cx_sysfs_mkdirs(t, link), dev, devpath);
 	}
-	if (r->dax_system_ram && !r->dax_unbound)
-		memory_blocks(t, r);
 	snprintf(link, sizeof(link), "%u:%u", CX_SYSFS_DAX_MAJOR, minor);
 	cx_sysfs_link(cx_sysfs_mkdirs(t, "/sys/dev/char"), link, devpath);
 	cx_sysfs_chr(cx_sysfs_mkdirs(t, "/dev"), dev, 0600,
 		     CX_SYSFS_DAX_MAJOR, minor);
+}
+
+static void add_device(struct cx_sysfs *t, struct cx_region *r)
+{
+	struct cx_sysfs_node *dr = dax_region_dir(t, r);
+	struct dax_dev x = { 0, r->size, 1, &r->base, &r->size, NULL };
+	device_dir(t, r, dr, &x);
+	if (r->dax_system_ram && !r->dax_unbound)
+		memory_blocks(t, r);
+}
+
+/* A dynamic_ram_a region: daxR.K for each device its accepted extents
+ * form (model: cx_region_dc_dax), mapped at the extents' HPAs, in the
+ * device's order; the capacity outside them has no device. */
+static void add_dc_devices(struct cx_sysfs *t, struct cx_region *r)
+{
+	struct cx_decoder *dec = cx_region_dc_decoder(r);
+	struct cx_sysfs_node *dr = dax_region_dir(t, r);
+	struct cx_dcd_dax *v;
+	int n = dec ? cx_region_dc_dax(r, &v) : 0;
+	char tag[40];
+
+	for (int k = 0; k < n; k++) {
+		uint64_t *st = cx_xcalloc((size_t)v[k].n, sizeof(*st));
+		uint64_t *ln = cx_xcalloc((size_t)v[k].n, sizeof(*ln));
+		for (int i = 0; i < v[k].n; i++) {
+			st[i] = r->base + (v[k].ext[i].dpa - dec->dpa_base);
+			ln[i] = v[k].ext[i].len;
+		}
+		cx_dc_tag_format(v[k].tag, tag, sizeof(tag));
+		struct dax_dev x = { k, v[k].size, v[k].n, st, ln,
+				     v[k].tagged ? tag : NULL };
+		device_dir(t, r, dr, &x);
+		free(st);
+		free(ln);
+	}
+	if (n)
+		cx_dcd_dax_free(v, n);
 }
 
 void cx_sysfs_add_dax(struct cx_sysfs *t)
@@ -215,7 +281,9 @@ void cx_sysfs_add_dax(struct cx_sysfs *t)
 
 	for (int i = 0; i < t->host->regions.n; i++) {
 		struct cx_region *r = t->host->regions.v[i];
-		if (cx_region_serves(r))
+		if (cx_region_serves(r) && r->mode == CX_MODE_DC)
+			add_dc_devices(t, r);
+		else if (cx_region_serves(r))
 			add_device(t, r);
 	}
 }
