@@ -5,8 +5,10 @@
 # (examples/pool-three-hosts.topo).  A fabric manager, speaking the FM-API
 # to the daemon's FM endpoint (`cxlemu fm`), gives host1 and host2 a
 # private extent each and one shared extent under a tag; each host's
-# driver (`cxlemu dcd ... accept`) accepts what it is offered; host1
-# writes a message into the shared extent and host2 reads it; the FM
+# driver (`cxlemu dcd ... accept`) accepts what it is offered; each host
+# builds a dynamic_ram_a region whose DAX devices are its extents; host1
+# writes a message into the shared extent's device and host2 reads it,
+# both with an unmodified Python program under `cxlemu run`; the FM
 # takes host1's private extent back and gives it to host3, which finds it
 # zeroed, while host1 can no longer reach it.
 #
@@ -73,13 +75,47 @@ shared=$(cx fm extents pool0 --host-id 1 | tr -d ' \n' |
 	 sed "s/.*\"offset\":\"\([^\"]*\)\",\"length\":\"[^\"]*\",\"tag\":\"$tag\".*/\1/")
 [ -n "$shared" ] || die "no shared extent for host2"
 
-step --host host1 dcd mem0 write "$shared" --data "\"$msg\""
-cx --host host1 dcd mem0 write "$shared" --data "$msg"
+# each host builds a region over its dynamic capacity (dynamic_ram_a, as
+# Linux's DCD series names the partition): the extents it accepted
+# become the region's DAX devices, one per tag, one per untagged extent
+for h in host1 host2 host3; do
+	step --host $h create-region -t dynamic_ram_a -d decoder0.0 -m mem0
+	cx --host $h create-region -t dynamic_ram_a -d decoder0.0 -m mem0 \
+		>/dev/null
+done
+host host2 list -R -X -N
+has '"type":"dynamic_ram_a"'
+has "\"uuid\":\"$tag\""
+# the device of the tag, on each host: daxR.K of its region
+tagdev() {
+	cx --host "$1" dax list | tr -d ' \n' |
+		sed -n "s/.*\"chardev\":\"\([^\"]*\)\",[^}]*\"uuid\":\"$tag\".*/\1/p"
+}
+dev1=$(tagdev host1)
+dev2=$(tagdev host2)
+[ -n "$dev1" ] && [ -n "$dev2" ] || die "no DAX device for the tag"
+
+# host1 writes the message and host2 reads it, both unmodified programs
+# (Python's os and mmap) opening /dev/daxR.K under the preload library
+command -v python3 >/dev/null || die "python3 is needed for the demo"
+step --host host1 run -- python3 -c "... mmap /dev/$dev1, write the message"
+MSG=$msg cx --host host1 run -- python3 -c '
+import os, mmap, sys
+m = mmap.mmap(os.open(sys.argv[1], os.O_RDWR), 2 << 20)
+m[0:len(os.environ["MSG"])] = os.environ["MSG"].encode()
+' "/dev/$dev1"
 len=$(printf '%s' "$msg" | wc -c)
-step --host host2 dcd mem0 read "$shared" "$len"
-got=$(cx --host host2 dcd mem0 read "$shared" "$len")
+step --host host2 run -- python3 -c "... mmap /dev/$dev2, read $len bytes"
+got=$(cx --host host2 run -- python3 -c '
+import os, mmap, sys
+m = mmap.mmap(os.open(sys.argv[1], os.O_RDWR), 2 << 20)
+sys.stdout.write(m[0:int(sys.argv[2])].decode())
+' "/dev/$dev2" "$len")
 printf '%s\n' "$got"
 [ "$got" = "$msg" ] || die "host2 read '$got'"
+# the driver's exact path sees the same bytes at the extent's DPA
+got=$(cx --host host2 dcd mem0 read "$shared" "$len")
+[ "$got" = "$msg" ] || die "host2 read '$got' at DPA $shared"
 
 # host1 leaves a secret in its private extent; the FM takes it back
 cx --host host1 dcd mem0 write 0 --data "host1's secret"

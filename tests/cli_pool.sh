@@ -50,6 +50,74 @@ out_has '"device":"dcd0.0"'
 run 0 --host host2 list -M -N
 out_has '"dax_devices":\['
 out_has '"device":"dcd0.0"'
+# a dynamic_ram_a region over host2's DC partition: its extent becomes
+# dax0.0; wrong ways and sizes are refused, naming the rule
+run 1 --host host2 create-region -t dynamic_ram_a -d decoder0.0 -w 2 mem0
+err_has 'a dynamic_ram_a region has 1 way, not 2'
+run 1 --host host2 create-region -t dynamic_ram_a -d decoder0.0 -s 1G mem0
+err_has 'region size 0x40000000 does not fit its dynamic_ram_a partition'
+run 2 --host host2 create-region -t dc -d decoder0.0 mem0
+err_has "type 'dc' is not"
+run 0 --host host2 create-region -t dynamic_ram_a -d decoder0.0 -m mem0
+out_has '"type":"dynamic_ram_a"'
+run 0 --host host2 list -R -X -N
+out_has '"extents":\['
+out_has '"chardev":"dax0.0"'
+run 0 --host host2 dax list
+out_has '"chardev":"dax0.0"'
+out_lacks '"chardev":"dax0.1"'
+# outside the extent nothing is reachable; inside, the extent's DPA
+run 1 --host host2 translate region0 4M
+err_has 'in no extent host host2 has accepted'
+run 1 --host host2 read region0 4M 16
+err_has 'has not accepted'
+run 0 --host host2 translate region0 4096
+out_has '"mode":"dynamic_ram_a"'
+out_has '"dpa":4096'
+run 1 --host host2 reconfigure-device dax0.0 -m system-ram
+err_has 'stay device-DAX'
+# an unmodified program maps /dev/dax0.0 under the preload; the sysfs
+# view sizes it; a forced release revokes the mapping: SIGBUS
+if command -v python3 >/dev/null; then
+	run 0 --host host2 run -- sh -c \
+		'cat /sys/bus/dax/devices/dax0.0/size; ls -l /dev/dax0.0'
+	out_has '^2097152$'
+	out_has '^crw'
+	(cd / && "$CXLEMU_BIN" --host host2 run -- python3 -c '
+import os, mmap, sys, time
+m = mmap.mmap(os.open("/dev/dax0.0", os.O_RDWR), 2 << 20)
+m[0:4] = b"mine"
+print("mapped", flush=True)
+for _ in range(200):
+    time.sleep(0.05)
+    m[0:4]
+print("still mapped", flush=True)
+' >"$T/prog.out" 2>"$T/prog.err"; echo $? >"$T/prog.rc") &
+	i=0
+	while ! grep -q mapped "$T/prog.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || fail "the mapping program did not start"
+		sleep 0.05
+	done
+	run 1 fm release 8 --host-id 1 --policy prescriptive --extent 0:2M
+	out_has 'mapped by client'
+	run 1 --host host2 destroy-region region0
+	err_has 'mapped by 1 client'
+	run 0 fm release 8 --host-id 1 --policy prescriptive --extent 0:2M \
+		--forced
+	wait
+	[ "$(cat "$T/prog.rc")" = 135 ] ||
+		fail "the program exited $(cat "$T/prog.rc"), not by SIGBUS"
+	grep -q 'still mapped' "$T/prog.out" && fail "the program kept access"
+	run 0 --host host2 dcd mem0 accept
+	out_has '"length":2097152'
+	out_has '"generation":2'
+	run 0 --host host2 dax list
+	out_lacks 'dax0.0'
+else
+	echo "cli_pool: python3 missing, the preload steps are skipped"
+fi
+run 0 --host host2 destroy-region region0
 # a release of something host2 does not hold
 run 1 fm release 8 --host-id 1 --policy prescriptive --extent 64M:2M
 out_has '"reason":'

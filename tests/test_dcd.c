@@ -7,7 +7,8 @@
  * to two hosts (unless shared by tag), no acceptance of what was not
  * offered, zeroed when the last holder lets go; and the host's driver
  * (dcd_host.c): whole chains accepted or rejected, releases deferred
- * while in use, the bytes of held capacity only.
+ * while in use, the bytes of held capacity only; a dynamic_ram_a region
+ * over DC region 0 (its refusals, HPA -> DPA, its DAX devices).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "model/dax.h"
 #include "model/fm.h"
 #include "test_mbox_fixture.h"
 
@@ -1178,6 +1180,127 @@ static void test_host_driver(void **state)
 	mx_free(x);
 }
 
+/* ---- a dynamic_ram_a region over DC region 0 ---- */
+
+static int dc_region(struct mx *x, int ways, uint64_t size,
+		     struct cx_region **r, cx_err *e)
+{
+	struct cx_region_req q = { .root = "decoder0.0", .mode = CX_MODE_DC,
+				   .ways = ways, .size = size,
+				   .memdevs = { "mem0" }, .nmemdevs = 1 };
+	return cx_region_create(x->h, &q, r, e);
+}
+
+static void accept_all(struct cx_memdev *m)
+{
+	struct cx_dcd_host_result res;
+	cx_err e;
+	assert_int_equal(cx_dcd_host_service(m, true, NULL, NULL, &res, &e), 0);
+	cx_dcd_host_result_free(&res);
+}
+
+static void test_dc_region(void **state)
+{
+	/* 256 MiB volatile, then DC regions 0 (DPA 256 MiB) and 1 */
+	struct mx *x = one();
+	struct cx_region *r = NULL;
+	struct cx_route rt;
+	struct cx_dcd_dax *v;
+	uint8_t req[512];
+	char why[CX_FM_WHY_MAX], buf[16];
+	cx_err e;
+	static const uint8_t tag[16] = { 0x11, 0x22, 0x33, 0x44, 0, 0, 0x40,
+					 0, 0x80, 0, 0, 0, 0, 0, 0, 7 };
+
+	/* the refusals: more ways, more than DC region 0, no DC at all */
+	assert_int_equal(dc_region(x, 2, 0, &r, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "1 way, not 2"));
+	assert_int_equal(dc_region(x, 0, 512 * MiB, &r, &e), -ENOSPC);
+	assert_non_null(strstr(e.msg, "does not fit its dynamic_ram_a"));
+	struct mx *nodc = mx_new_dc(256 * MiB, 0, 0, 0, 0, NULL);
+	assert_int_equal(dc_region(nodc, 0, 0, &r, &e), -ENXIO);
+	assert_non_null(strstr(e.msg, "no dynamic_ram_a capacity"));
+	mx_free(nodc);
+
+	/* the whole of DC region 0, its decoder's DPA in the DC partition */
+	assert_int_equal(dc_region(x, 0, 0, &r, &e), 0);
+	assert_int_equal(r->mode, CX_MODE_DC);
+	assert_int_equal(r->size, 256 * MiB);
+	struct cx_decoder *d = cx_region_dc_decoder(r);
+	assert_non_null(d);
+	assert_int_equal(d->mode, CX_MODE_DC);
+	assert_int_equal(d->dpa_base, 256 * MiB);
+	assert_false(r->dax_system_ram);
+	assert_int_equal(cx_dax_reconfigure(r, true, &e), -EINVAL);
+	/* nothing accepted: nothing reachable, nothing to map */
+	assert_int_equal(cx_region_dc_check(r, 0, 1, &e), -ENXIO);
+	assert_non_null(strstr(e.msg, "in no extent host host0 has accepted"));
+	assert_int_equal(cx_region_read(r, 4 * MiB, buf, 4, &e), -ENXIO);
+	assert_int_equal(cx_region_dc_dax(r, &v), 0);
+
+	/* an untagged extent, two under a tag (one chain), and one in DC
+	 * region 1, outside the region */
+	static const uint64_t a[1][2] = { { 260 * MiB, BLK } };
+	static const uint64_t t[2][2] = { { 270 * MiB, BLK },
+					  { 264 * MiB, BLK } };
+	static const uint64_t o[1][2] = { { 512 * MiB, BLK } };
+	size_t n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, NULL, 1, a);
+	assert_int_equal(fm(x->m, CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	accept_all(x->m);
+	n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 0, 0, tag, 2, t);
+	assert_int_equal(fm(x->m, CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	accept_all(x->m);
+	n = add_req(req, 0, CX_FM_SEL_PRESCRIPTIVE, 1, 0, NULL, 1, o);
+	assert_int_equal(fm(x->m, CX_FM_INITIATE_DC_ADD, req, n, why), 0);
+	accept_all(x->m);
+
+	/* devices: one per untagged extent, one per tag (its extents in
+	 * shared-sequence order); region 1's extent is the memdev's only */
+	int k = cx_region_dc_dax(r, &v);
+	assert_int_equal(k, 2);
+	assert_false(v[0].tagged);
+	assert_int_equal(v[0].size, BLK);
+	assert_int_equal(v[0].ext[0].dpa, 260 * MiB);
+	assert_true(v[1].tagged);
+	assert_memory_equal(v[1].tag, tag, 16);
+	assert_int_equal(v[1].n, 2);
+	assert_int_equal(v[1].size, 2 * BLK);
+	assert_true(v[1].ext[0].seq < v[1].ext[1].seq);
+	assert_int_equal(v[1].ext[0].dpa, 270 * MiB);
+	cx_dcd_dax_free(v, k);
+	struct cx_dcd_dax *all;
+	k = cx_dcd_dax_devices(x->m, &all);
+	assert_int_equal(k, 3);
+	cx_dcd_dax_free(all, k);
+
+	/* HPA = region base + (DPA - decoder DPA base), on the DC media */
+	assert_int_equal(cx_route_hpa(x->h, r->base + 4 * MiB, &rt, &e), 0);
+	assert_int_equal(rt.dpa, 260 * MiB);
+	assert_ptr_equal(rt.media, x->m->dc);
+	assert_int_equal(rt.media_off, 4 * MiB);
+	assert_int_equal(cx_region_write(r, 4 * MiB, "dcreg", 5, &e), 0);
+	assert_int_equal(cx_dcd_read(x->m, 260 * MiB, buf, 5, &e), 0);
+	assert_memory_equal(buf, "dcreg", 5);
+	assert_int_equal(cx_region_dc_check(r, 4 * MiB, BLK, &e), 0);
+	/* one byte past the extent, or across its start: refused */
+	assert_int_equal(cx_region_dc_check(r, 6 * MiB, 1, &e), -ENXIO);
+	assert_int_equal(cx_region_dc_check(r, 4 * MiB - 1, 2, &e), -ENXIO);
+	assert_int_equal(cx_region_read(r, 6 * MiB, buf, 1, &e), -ENXIO);
+
+	/* a forced release: the device goes, the bytes are unreachable */
+	n = add_req(req, 0, CX_FM_REL_PRESCRIPTIVE | CX_IDC_FORCED, 0, 0,
+		    NULL, 1, a);
+	assert_int_equal(fm(x->m, CX_FM_INITIATE_DC_RELEASE, req, n, why), 0);
+	accept_all(x->m);
+	k = cx_region_dc_dax(r, &v);
+	assert_int_equal(k, 1);
+	assert_true(v[0].tagged);
+	cx_dcd_dax_free(v, k);
+	assert_int_equal(cx_region_read(r, 4 * MiB, buf, 5, &e), -ENXIO);
+	assert_int_equal(cx_region_destroy(r, false, &e), 0);
+	mx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1189,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(test_fm_add_refusals),
 		cmocka_unit_test(test_fm_release),
 		cmocka_unit_test(test_extent_limit),
+		cmocka_unit_test(test_dc_region),
 		/* a fresh multi-headed device each */
 		cmocka_unit_test_setup_teardown(test_heads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_tag_and_reissue,
