@@ -114,10 +114,36 @@ print("still mapped", flush=True)
 	out_has '"generation":2'
 	run 0 --host host2 dax list
 	out_lacks 'dax0.0'
+	# the region goes (forced, while mapped): so does the mapping
+	run 0 fm add 8 --host-id 1 --policy prescriptive --extent 8M:2M
+	run 0 --host host2 dcd mem0 accept
+	: >"$T/prog.out"
+	(cd / && "$CXLEMU_BIN" --host host2 run -- python3 -c '
+import os, mmap, sys, time
+m = mmap.mmap(os.open("/dev/dax0.0", os.O_RDWR), 2 << 20)
+print("mapped", flush=True)
+for _ in range(200):
+    time.sleep(0.05)
+    m[0:4]
+print("still mapped", flush=True)
+' >"$T/prog.out" 2>"$T/prog.err"; echo $? >"$T/prog.rc") &
+	i=0
+	while ! grep -q mapped "$T/prog.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || fail "the mapping program did not start"
+		sleep 0.05
+	done
+	run 0 --host host2 destroy-region -f region0
+	wait
+	[ "$(cat "$T/prog.rc")" = 135 ] ||
+		fail "after destroy -f the program exited $(cat "$T/prog.rc")"
+	# the capacity stays the host's, through its driver's exact path
+	run 0 --host host2 dcd mem0 read 8M 4
+	run 0 --host host2 create-region -t dynamic_ram_a -d decoder0.0 mem0
 else
 	echo "cli_pool: python3 missing, the preload steps are skipped"
 fi
-run 0 --host host2 destroy-region region0
+run 0 --host host2 destroy-region all
 # a release of something host2 does not hold
 run 1 fm release 8 --host-id 1 --policy prescriptive --extent 64M:2M
 out_has '"reason":'
