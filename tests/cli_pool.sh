@@ -78,11 +78,10 @@ run 1 --host host2 reconfigure-device dax0.0 -m system-ram
 err_has 'stay device-DAX'
 # an unmodified program maps /dev/dax0.0 under the preload; the sysfs
 # view sizes it; a forced release revokes the mapping: SIGBUS
-if command -v python3 >/dev/null; then
-	run 0 --host host2 run -- sh -c \
-		'cat /sys/bus/dax/devices/dax0.0/size; ls -l /dev/dax0.0'
-	out_has '^2097152$'
-	out_has '^crw'
+# host2's python3 maps /dev/dax0.0, stores, and touches it for 10 s;
+# returns once it has mapped (its exit status lands in $T/prog.rc)
+map_in_background() {
+	: >"$T/prog.out"
 	(cd / && "$CXLEMU_BIN" --host host2 run -- python3 -c '
 import os, mmap, sys, time
 m = mmap.mmap(os.open("/dev/dax0.0", os.O_RDWR), 2 << 20)
@@ -99,6 +98,13 @@ print("still mapped", flush=True)
 		[ $i -lt 200 ] || fail "the mapping program did not start"
 		sleep 0.05
 	done
+}
+if command -v python3 >/dev/null; then
+	run 0 --host host2 run -- sh -c \
+		'cat /sys/bus/dax/devices/dax0.0/size; ls -l /dev/dax0.0'
+	out_has '^2097152$'
+	out_has '^crw'
+	map_in_background
 	run 1 fm release 8 --host-id 1 --policy prescriptive --extent 0:2M
 	out_has 'mapped by client'
 	run 1 --host host2 destroy-region region0
@@ -117,22 +123,7 @@ print("still mapped", flush=True)
 	# the region goes (forced, while mapped): so does the mapping
 	run 0 fm add 8 --host-id 1 --policy prescriptive --extent 8M:2M
 	run 0 --host host2 dcd mem0 accept
-	: >"$T/prog.out"
-	(cd / && "$CXLEMU_BIN" --host host2 run -- python3 -c '
-import os, mmap, sys, time
-m = mmap.mmap(os.open("/dev/dax0.0", os.O_RDWR), 2 << 20)
-print("mapped", flush=True)
-for _ in range(200):
-    time.sleep(0.05)
-    m[0:4]
-print("still mapped", flush=True)
-' >"$T/prog.out" 2>"$T/prog.err"; echo $? >"$T/prog.rc") &
-	i=0
-	while ! grep -q mapped "$T/prog.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || fail "the mapping program did not start"
-		sleep 0.05
-	done
+	map_in_background
 	run 0 --host host2 destroy-region -f region0
 	wait
 	[ "$(cat "$T/prog.rc")" = 135 ] ||

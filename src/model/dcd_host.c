@@ -329,6 +329,21 @@ int cx_region_dc_extents(const struct cx_region *r, struct cx_dc_extent **out,
 	return 0;
 }
 
+uint64_t cx_dc_covered(const struct cx_dc_extent *v, int n, uint64_t dpa,
+		       uint64_t len)
+{
+	uint64_t pos = dpa, end = dpa + len;
+	for (bool moved = true; pos < end && moved;) {
+		moved = false;
+		for (int i = 0; i < n; i++)
+			if (v[i].dpa <= pos && pos < v[i].dpa + v[i].len) {
+				pos = v[i].dpa + v[i].len;
+				moved = true;
+			}
+	}
+	return pos;
+}
+
 int cx_region_dc_check(const struct cx_region *r, uint64_t off, uint64_t len,
 		       cx_err *e)
 {
@@ -339,17 +354,9 @@ int cx_region_dc_check(const struct cx_region *r, uint64_t off, uint64_t len,
 	if (!d)
 		return 0;
 	cx_region_dc_extents(r, &x, &n);
-	uint64_t pos = d->dpa_base + off, end = pos + len;
-	for (bool moved = true; pos < end && moved;) {
-		moved = false;
-		for (int i = 0; i < n; i++)
-			if (x[i].dpa <= pos && pos < x[i].dpa + x[i].len) {
-				pos = x[i].dpa + x[i].len;
-				moved = true;
-			}
-	}
+	uint64_t pos = cx_dc_covered(x, n, d->dpa_base + off, len);
 	free(x);
-	if (pos >= end)
+	if (pos >= d->dpa_base + off + len)
 		return 0;
 	return cx_fail(e, ENXIO, "region%d offset %#llx (mem%d DPA %#llx) is "
 		       "in no extent host %s has accepted: a dynamic_ram_a "

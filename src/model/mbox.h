@@ -637,6 +637,10 @@ struct cx_decoder *cx_region_dc_decoder(const struct cx_region *r);
 int cx_region_dc_extents(const struct cx_region *r, struct cx_dc_extent **out,
 			 int *n);
 int cx_region_dc_dax(const struct cx_region *r, struct cx_dcd_dax **out);
+/* The first DPA of [dpa, dpa+len) that extents v[0..n) do not cover
+ * (dpa + len or more: all covered). */
+uint64_t cx_dc_covered(const struct cx_dc_extent *v, int n, uint64_t dpa,
+		       uint64_t len);
 /* Is [off, off+len) of the region inside accepted extents?  0 (also for
  * a region that is not dynamic_ram_a), or -ENXIO naming the first byte
  * that is not. */

@@ -169,16 +169,7 @@ static void dc_on_close(void *arg)
 static bool held(const struct cx_dc_extent *have, int n,
 		 const struct cx_dc_extent *x)
 {
-	uint64_t pos = x->dpa, end = x->dpa + x->len;
-	for (bool moved = true; pos < end && moved;) {
-		moved = false;
-		for (int i = 0; i < n; i++)
-			if (have[i].dpa <= pos && pos < have[i].dpa + have[i].len) {
-				pos = have[i].dpa + have[i].len;
-				moved = true;
-			}
-	}
-	return pos >= end;
+	return cx_dc_covered(have, n, x->dpa, x->len) >= x->dpa + x->len;
 }
 
 void cx_srv_dcd_revoke(struct cx_fabric *f)
