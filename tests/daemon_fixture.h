@@ -173,6 +173,23 @@ static inline uint8_t fx_file_byte(struct cxlemu *c, int id, uint64_t off,
 	return b;
 }
 
+/* dax-reconfigure region `id`'s device daxID.0 to `mode`: 0 or the
+ * refusal. */
+static inline int fx_dax_reconfigure(struct cxlemu *c, int id,
+				     const char *mode, struct cxlemu_err *err)
+{
+	struct cxlemu_reply rep;
+	char dev[32];
+	snprintf(dev, sizeof(dev), "dax%d.0", id);
+	struct json_object *a = json_object_new_object();
+	json_object_object_add(a, "device", json_object_new_string(dev));
+	json_object_object_add(a, "mode", json_object_new_string(mode));
+	int rc = cxlemu_call(c, "dax-reconfigure", a, NULL, 0, &rep, err);
+	if (!rc)
+		cxlemu_reply_release(&rep);
+	return rc;
+}
+
 static void fx_daemon_rmdir(struct fx_daemon *d)
 {
 	char cmd[160];

@@ -107,21 +107,6 @@ static int region(struct cxlemu *c, const char *root, const char *type,
 	return id;
 }
 
-static int reconfigure(struct cxlemu *c, int id, const char *mode,
-		       struct cxlemu_err *err)
-{
-	struct cxlemu_reply rep;
-	char dev[32];
-	snprintf(dev, sizeof(dev), "dax%d.0", id);
-	struct json_object *a = json_object_new_object();
-	json_object_object_add(a, "device", json_object_new_string(dev));
-	json_object_object_add(a, "mode", json_object_new_string(mode));
-	int rc = cxlemu_call(c, "dax-reconfigure", a, NULL, 0, &rep, err);
-	if (!rc)
-		cxlemu_reply_release(&rep);
-	return rc;
-}
-
 static int destroy(struct cxlemu *c, int id, struct cxlemu_err *err)
 {
 	char name[32];
@@ -151,7 +136,7 @@ static void test_4way_mapping_lands_at_routed_dpa(void **state)
 	/* a ram region's device starts in system-ram mode, as on Linux */
 	assert_int_equal(cxlemu_dax_open(c, dev, &d, &err), -EBUSY);
 	assert_non_null(strstr(err.msg, "reconfigure-device"));
-	assert_int_equal(reconfigure(c, id, "devdax", &err), 0);
+	assert_int_equal(fx_dax_reconfigure(c, id, "devdax", &err), 0);
 
 	assert_int_equal(cxlemu_dax_open(c, dev, &d, &err), 0);
 	assert_int_equal(cxlemu_dax_ways(d), 4);
@@ -194,7 +179,7 @@ static void test_256B_file_backed_maps_through_its_view(void **state)
 	int id = region(c, "decoder0.1", "ram", FOUR, 4);
 	char dev[32];
 	snprintf(dev, sizeof(dev), "dax%d.0", id);
-	assert_int_equal(reconfigure(c, id, "devdax", &err), 0);
+	assert_int_equal(fx_dax_reconfigure(c, id, "devdax", &err), 0);
 	assert_int_equal(cxlemu_dax_open(c, dev, &d, &err), 0);
 	/* share=on files no QEMU guest maps: the region's view, a working
 	 * copy in region order, so 256 B granules map in one mapping */
@@ -237,7 +222,7 @@ static void test_dead_client_releases_mapping(void **state)
 	int id = region(c, "decoder0.0", "ram", FOUR, 4);
 	char dev[32];
 	snprintf(dev, sizeof(dev), "dax%d.0", id);
-	assert_int_equal(reconfigure(c, id, "devdax", &err), 0);
+	assert_int_equal(fx_dax_reconfigure(c, id, "devdax", &err), 0);
 
 	int p[2];
 	assert_int_equal(pipe(p), 0);
@@ -285,8 +270,8 @@ static void shared_devdax(struct cxlemu *c1, struct cxlemu *c2, char *dev1,
 	static const char *const ONE[] = { "mem0" };
 	int id1 = region(c1, "decoder0.2", "ram", ONE, 1);
 	int id2 = region(c2, "decoder0.0", "ram", ONE, 1);
-	assert_int_equal(reconfigure(c1, id1, "devdax", &err), 0);
-	assert_int_equal(reconfigure(c2, id2, "devdax", &err), 0);
+	assert_int_equal(fx_dax_reconfigure(c1, id1, "devdax", &err), 0);
+	assert_int_equal(fx_dax_reconfigure(c2, id2, "devdax", &err), 0);
 	snprintf(dev1, 32, "dax%d.0", id1);
 	snprintf(dev2, 32, "dax%d.0", id2);
 }

@@ -18,6 +18,9 @@
  * what was flushed and a detached copy found by pid.  A region laid out
  * another way over the same DPAs falls back naming the other host's
  * region, taking apart a view nobody maps and refused while one is.
+ * A file that cannot take a view's bytes (cut short under the daemon)
+ * fails dax-flush and a forced destroy-region naming it, while the other
+ * files get theirs and the view keeps the rest until it can.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,20 +102,13 @@ static int region(struct cxlemu *c, const char *root, const char **m, int n,
 					.size = size };
 	struct json_object *r = NULL, *id;
 	struct cxlemu_err err;
-	struct cxlemu_reply rep;
 	if (cxlemu_create_region(c, &rq, &r, &err))
 		fail_msg("create-region: %s", err.msg);
 	assert_true(json_object_object_get_ex(r, "region", &id));
 	int k = atoi(json_object_get_string(id) + strlen("region"));
 	json_object_put(r);
-	char dev[32];
-	snprintf(dev, sizeof(dev), "dax%d.0", k);
-	struct json_object *a = json_object_new_object();
-	json_object_object_add(a, "device", json_object_new_string(dev));
-	json_object_object_add(a, "mode", json_object_new_string("devdax"));
-	if (cxlemu_call(c, "dax-reconfigure", a, NULL, 0, &rep, &err))
+	if (fx_dax_reconfigure(c, k, "devdax", &err))
 		fail_msg("reconfigure: %s", err.msg);
-	cxlemu_reply_release(&rep);
 	return k;
 }
 
@@ -423,16 +419,38 @@ static uint8_t file_at(struct cxlemu *c, int id, uint64_t off)
 	return fx_file_byte(c, id, off, F.dir, 'f');
 }
 
-/* The files hold pattern(seed) over [0, SPAN) of region `id`, each byte
- * at the DPA its translation gives (sampled: every granule of the first
- * 64 KiB, then an odd stride). */
-static void expect_files(struct cxlemu *c, int id, int seed)
+/* The digit of the file holding region offset `off` (f<digit>). */
+static char file_of(struct cxlemu *c, int id, uint64_t off)
+{
+	struct json_object *t;
+	struct cxlemu_err err;
+	char reg[32];
+	snprintf(reg, sizeof(reg), "region%d", id);
+	if (cxlemu_translate(c, reg, off, false, &t, &err))
+		fail_msg("translate: %s", err.msg);
+	const char *host = json_object_get_string(
+		json_object_object_get(t, "host"));
+	char k = host[strlen(host) - 1];
+	json_object_put(t);
+	return k;
+}
+
+/* The files but f<skip> (none: 0) hold pattern(seed) over [0, SPAN) of
+ * region `id`, each byte at the DPA its translation gives (sampled:
+ * every granule of the first 64 KiB, then an odd stride). */
+static void expect_files_but(struct cxlemu *c, int id, int seed, char skip)
 {
 	for (uint64_t i = 0; i < SPAN; i += i < 65536 ? 97 : 4096 + 333)
-		if (file_at(c, id, i) != pattern(i, seed))
+		if ((!skip || file_of(c, id, i) != skip) &&
+		    file_at(c, id, i) != pattern(i, seed))
 			fail_msg("region%d offset %#llx: the file holds %#x, not "
 				 "%#x (seed %d)", id, (unsigned long long)i,
 				 file_at(c, id, i), pattern(i, seed), seed);
+}
+
+static void expect_files(struct cxlemu *c, int id, int seed)
+{
+	expect_files_but(c, id, seed, 0);
 }
 
 static void fill(uint8_t *p, int seed)
@@ -612,6 +630,74 @@ static void test_stop_and_kill_leave_the_files_right(void **state)
 	cxlemu_close(c);
 }
 
+/* A file that cannot take a view's bytes (f1, cut to nothing under the
+ * daemon, as a full filesystem refuses a page): dax-flush still flushes
+ * the other three and names f1; destroy-region, even forced, is refused
+ * naming f1, and the view keeps the bytes - once f1 can take them again
+ * the region goes and every file holds what was stored. */
+static void test_a_file_that_cannot_take_the_bytes(void **state)
+{
+	struct cxlemu *c = conn_on("host1");
+	struct cxlemu_err err;
+	char path[160], name[32];
+	int n;
+	int id = region(c, "decoder0.0", four, 4, 1024 * MiB);
+	struct cxlemu_dax *d = open_dax(c, id);
+	assert_int_equal(cxlemu_dax_view(d, NULL), 1);
+	uint8_t *p = map_all(d, SPAN);
+	fill(p, 6);
+	snprintf(path, sizeof(path), "%s/f1", F.dir);
+	assert_int_equal(truncate(path, 0), 0);
+
+	assert_int_equal(cxlemu_dax_flush(d, p, SPAN, &err), -EIO);
+	if (!strstr(err.msg, path))
+		fail_msg("dax-flush: '%s' does not name %s", err.msg, path);
+	expect_files_but(c, id, 6, '1');
+
+	snprintf(name, sizeof(name), "region%d", id);
+	assert_int_equal(cxlemu_destroy_region(c, name, true, &n, &err),
+			 -EIO);
+	if (!strstr(err.msg, path) || !strstr(err.msg, "not destroyed"))
+		fail_msg("destroy-region: '%s' does not name %s", err.msg,
+			 path);
+	expect_pattern(c, id, 6);       /* the view holds every byte */
+
+	assert_int_equal(truncate(path, 512 * MiB), 0);
+	destroy(c, id, true);
+	munmap(p, SPAN);
+	cxlemu_dax_close(d);
+	id = region(c, "decoder0.0", four, 4, 1024 * MiB);
+	expect_files(c, id, 6);
+	expect_pattern(c, id, 6);
+	destroy(c, id, false);
+	cxlemu_close(c);
+}
+
+/* The same, the view taken apart by a change of mode (system-ram) while
+ * f1 cannot take its bytes: the view stays, holding them, and is taken
+ * apart at a later change once f1 can. */
+static void test_a_view_kept_until_its_bytes_are_written(void **state)
+{
+	struct cxlemu *c = conn_on("host1");
+	struct cxlemu_err err;
+	struct cxlemu_dax *d;
+	char path[160];
+	int id = store_through_view(c, 8, &d);
+	snprintf(path, sizeof(path), "%s/f1", F.dir);
+	assert_int_equal(truncate(path, 0), 0);
+	cxlemu_dax_close(d);
+	/* the view is kept: f1 cannot take its bytes */
+	assert_int_equal(fx_dax_reconfigure(c, id, "system-ram", &err), 0);
+	expect_files_but(c, id, 8, '1');
+	assert_int_equal(truncate(path, 512 * MiB), 0);
+	/* written at last */
+	assert_int_equal(fx_dax_reconfigure(c, id, "devdax", &err), 0);
+	expect_files(c, id, 8);
+	expect_pattern(c, id, 8);
+	destroy(c, id, false);
+	cxlemu_close(c);
+}
+
 int main(void)
 {
 	/* one group (one closing count): the memfd daemon per test, and
@@ -631,6 +717,12 @@ int main(void)
 			teardown2),
 		cmocka_unit_test_setup_teardown(
 			test_stop_and_kill_leave_the_files_right, setup2,
+			teardown2),
+		cmocka_unit_test_setup_teardown(
+			test_a_file_that_cannot_take_the_bytes, setup2,
+			teardown2),
+		cmocka_unit_test_setup_teardown(
+			test_a_view_kept_until_its_bytes_are_written, setup2,
 			teardown2),
 	};
 	signal(SIGPIPE, SIG_IGN);

@@ -415,6 +415,29 @@ static void apply(struct cx_media *m, enum copy_op op, uint64_t off,
 	}
 }
 
+/* A fault on [off, off+len) of m's file: a file shorter than those
+ * bytes was truncated by another program; one long enough could not give
+ * or take a page (its filesystem full, ENOSPC, or failing, EIO). */
+static int fault_error(const struct cx_media *m, uint64_t off, uint64_t len,
+		       cx_err *e)
+{
+	struct stat st;
+	unsigned long long a = off, b = off + len;
+	const char *file = m->path ? m->path : "(a memfd)";
+	bool whole = !fstat(m->store->fd, &st) &&
+		     (uint64_t)st.st_size >= m->offset + b;
+	if (!whole)
+		return cx_fail(e, EIO, "media %s: bytes %#llx..%#llx are gone "
+			       "from its backing file %s (it is shorter than "
+			       "they need: was it truncated by another "
+			       "program?)", m->name, a, b, file);
+	return cx_fail(e, ENOSPC, "media %s: its file %s could not hold bytes "
+		       "%#llx..%#llx (an access faulted though the file is "
+		       "%llu bytes long: its filesystem is full, ENOSPC, or "
+		       "failing, EIO)", m->name, file, a, b,
+		       (unsigned long long)st.st_size);
+}
+
 static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
 		   void *buf, size_t len, int byte, cx_err *e)
 {
@@ -423,12 +446,7 @@ static int guarded(struct cx_media *m, enum copy_op op, uint64_t off,
 	 * handler runs with SA_NODEFER, so the mask needs no restoring */
 	if (sigsetjmp(jb, 0)) {
 		guard_jmp = NULL;
-		return cx_fail(e, EIO, "media %s: bytes %#llx..%#llx are gone "
-			       "from its backing file%s%s (was it truncated by "
-			       "another program?)", m->name,
-			       (unsigned long long)off,
-			       (unsigned long long)(off + len),
-			       m->path ? " " : "", m->path ? m->path : "");
+		return fault_error(m, off, len, e);
 	}
 	guard_jmp = &jb;
 	apply(m, op, off, buf, len, byte);
@@ -443,7 +461,9 @@ int cx_media_guarded(int (*fn)(void *ctx), void *ctx, const char *what,
 	if (sigsetjmp(jb, 0)) {
 		guard_jmp = NULL;
 		return cx_fail(e, EIO, "%s: bytes are gone from a backing file "
-			       "(was it truncated by another program?)", what);
+			       "or it could not give or take them (truncated by "
+			       "another program? its filesystem full, ENOSPC, or "
+			       "failing, EIO?)", what);
 	}
 	guard_jmp = &jb;
 	int rc = fn(ctx);
@@ -490,16 +510,10 @@ static int write_through(struct cx_media *m, uint64_t off, uint64_t len,
 		const struct overlay *o = &st->over[i];
 		uint64_t a = s0 > o->start ? s0 : o->start;
 		uint64_t b = s1 < o->start + o->len ? s1 : o->start + o->len;
-		int rc = a < b && o->back ? o->back(o->ctx, a - o->start, b - a)
-					  : 0;
+		int rc = a < b && o->back ?
+			 o->back(o->ctx, a - o->start, b - a, e) : 0;
 		if (rc)
-			return cx_fail(e, -rc, "media %s: cannot write bytes "
-				       "%#llx..%#llx that %s holds to %s: %s",
-				       m->name,
-				       (unsigned long long)(a - m->offset),
-				       (unsigned long long)(b - m->offset),
-				       o->owner, m->path ? m->path : "its file",
-				       strerror(-rc));
+			return rc;      /* its error names the file and why */
 	}
 	return 0;
 }

@@ -187,8 +187,10 @@ typedef uint8_t *(*cx_media_at_fn)(void *ctx, uint64_t adv, uint64_t *left);
  * for memfd media) copies bytes [adv, adv+len) of the range from where
  * they are held to the store (the file's pages), and the media's writes,
  * write-backs and flushes call it for the overlaid bytes they cover.
+ * A failure is its error, naming the device, the file and why.
  */
-typedef int (*cx_media_back_fn)(void *ctx, uint64_t adv, uint64_t len);
+typedef int (*cx_media_back_fn)(void *ctx, uint64_t adv, uint64_t len,
+				cx_err *e);
 int cx_media_overlay(struct cx_media *m, uint64_t off, uint64_t len,
 		     cx_media_at_fn at, cx_media_back_fn back, void *ctx,
 		     const char *owner, cx_err *e);

@@ -163,7 +163,9 @@ void cx_fabric_free(struct cx_fabric *f)
 {
 	if (!f)
 		return;
-	cx_fabric_views_settle(f, true); /* bytes back into the stores */
+	/* bytes back into the stores; what a file could not take is told
+	 * on stderr, slot by slot */
+	cx_fabric_views_settle(f, true, NULL);
 	cx_vec_free(&f->views);
 	cx_mbox_free_fabric(f); /* records a clean shutdown */
 	for (int i = 0; i < f->hosts.n; i++)

@@ -62,12 +62,17 @@ int cx_fabric_reclaim(struct cx_fabric *f, cx_err *e)
 	int taken = 0, err = 0, lent = 0;
 
 	/* views first: a view taken apart gives its bytes back to the
-	 * stores, where the blocks below may then be lent again */
-	taken += cx_fabric_views_settle(f, false);
+	 * stores, where the blocks below may then be lent again (one whose
+	 * bytes a file could not take stays: its error is this one's) */
+	int views = cx_fabric_views_settle(f, false, e);
+	if (views < 0)
+		err = views;
+	else
+		taken += views;
 	for (int i = 0; i < f->media.n; i++)
 		lent += cx_media_lent_blocks(f->media.v[i]);
 	if (!lent)
-		return taken; /* no blocks to take back: no grant to work out */
+		return err ? err : taken; /* no blocks: no grant to work out */
 
 	for (int i = 0; i < f->media.n; i++)
 		cx_media_keep_clear(f->media.v[i]);

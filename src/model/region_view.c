@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct rv_slot {
@@ -143,15 +144,52 @@ static int slot_run(void *ctx)
 	return 0;
 }
 
+/*
+ * Slot j's bytes [a, b) back to its media under a guard of their own:
+ * 0, or the error naming the device, the file, the DPAs and why.  A
+ * fault writing a share=on file's page is either a file shorter than
+ * the bytes (truncated by another program) or a file whose filesystem
+ * could not take them (full: ENOSPC, or failing: EIO); its size tells
+ * which.
+ */
+static int slot_back_guarded(struct cx_rview *v, int j, uint64_t a,
+			     uint64_t b, cx_err *e)
+{
+	struct slot_run c = { v, j, a, b };
+	const struct cx_media *m = v->g.part[j].media;
+	const char *dev = v->g.part[j].memdev ? v->g.part[j].memdev->qid : "?";
+	uint64_t d0 = v->g.part[j].off + a, d1 = v->g.part[j].off + b;
+	cx_err ge;
+	struct stat st;
+
+	if (!cx_media_guarded(slot_run, &c, "a region view's write-back", &ge))
+		return 0;
+	if (m->path && !stat(m->path, &st) &&
+	    (uint64_t)st.st_size >= m->offset + d1)
+		return cx_fail(e, ENOSPC, "%s: media %s: file %s could not take "
+			       "the view's bytes %#llx..%#llx (a write into it "
+			       "faulted though the file is %llu bytes long: its "
+			       "filesystem is full (ENOSPC) or failing (EIO)); "
+			       "the view keeps them until they can be written",
+			       dev, m->name, m->path, (unsigned long long)d0,
+			       (unsigned long long)d1,
+			       (unsigned long long)st.st_size);
+	return cx_fail(e, EIO, "%s: media %s: file %s cannot take the view's "
+		       "bytes %#llx..%#llx: it is shorter than they need "
+		       "(%llu bytes; truncated by another program?); the view "
+		       "keeps them until they can be written", dev, m->name,
+		       m->path ? m->path : "(none)", (unsigned long long)d0,
+		       (unsigned long long)d1,
+		       m->path && !stat(m->path, &st) ?
+		       (unsigned long long)st.st_size : 0ULL);
+}
+
 /* The overlay's write-back (media.h): a share=on file gets slot s's
  * bytes [adv, adv+len) from the view. */
-static int view_back(void *ctx, uint64_t adv, uint64_t len)
+static int view_back(void *ctx, uint64_t adv, uint64_t len, cx_err *e)
 {
 	struct rv_slot *s = ctx;
-	struct slot_run c = { s->v, s->j, adv, adv + len };
-	cx_err e;
-	return cx_media_guarded(slot_run, &c, "a region view's write-back",
-				&e);
+	return slot_back_guarded(s->v, s->j, adv, adv + len, e);
 }
 
 static struct cx_region *user_region(const struct rv_user *u)
@@ -256,7 +294,8 @@ static int view_mapped(const struct cx_rview *v)
 	return n;
 }
 
-static void dissolve(struct cx_fabric *f, struct cx_rview *v);
+static int dissolve(struct cx_fabric *f, struct cx_rview *v, bool last,
+		    cx_err *e);
 
 /*
  * Another exposed region granting bytes of g with another layout (a head
@@ -289,7 +328,7 @@ static bool conflict(struct cx_fabric *f, struct cx_region *r,
 				 (unsigned long long)o->base, g->ilv.ways,
 				 g->ilv.gran, (unsigned long long)r->base);
 			if (o->view && !view_mapped(o->view))
-				dissolve(f, o->view);
+				dissolve(f, o->view, false, NULL);
 			return true;
 		}
 	}
@@ -354,12 +393,27 @@ static int copy_in_all(void *ctx)
 	return 0;
 }
 
-static int copy_back(void *ctx)
+/* Every slot back to its media, each under its own guard: one that
+ * fails does not keep the others from theirs.  0, or the first error
+ * (each failure is told to stderr too with `loud`: at stop nobody asks). */
+static int copy_back(struct cx_rview *v, bool loud, cx_err *e)
 {
-	struct cx_rview *v = ctx;
-	for (int j = 0; j < v->g.ilv.ways; j++)
-		slot_back(v, j, 0, v->g.part[j].len);
-	return 0;
+	int rc = 0;
+	for (int j = 0; j < v->g.ilv.ways; j++) {
+		cx_err se;
+		int r = slot_back_guarded(v, j, 0, v->g.part[j].len, &se);
+		if (!r)
+			continue;
+		if (loud)
+			fprintf(stderr, "cxlemu: DATA NOT WRITTEN: a region view "
+				"taken apart at stop: %s\n", se.msg);
+		if (!rc) {
+			rc = r;
+			if (e)
+				*e = se;
+		}
+	}
+	return rc;
 }
 
 /* The exact path wrote [off, off+len) of the view: a share=on file's
@@ -387,13 +441,32 @@ void cx_rview_written(struct cx_rview *v, uint64_t off, uint64_t len)
 		cx_ilv_walk(&v->g.ilv, off, len, back_piece, &c);
 }
 
-static void dissolve(struct cx_fabric *f, struct cx_rview *v)
+/*
+ * Take the view apart: every slot written back, then the overlays go and
+ * the memfd is emptied.  If a slot could not be written back the view
+ * holds the only copy of its bytes, so it stays (with no users: an
+ * orphan, tried again at every settle, joined by a region laid out the
+ * same way) and the error is returned.  At stop (`last`) it cannot
+ * stay: each failure is told on stderr and the memfd is not emptied, so
+ * a program still mapping it keeps the bytes.
+ */
+static int dissolve(struct cx_fabric *f, struct cx_rview *v, bool last,
+		    cx_err *e)
 {
-	cx_media_guarded(copy_back, v, "a region view taken apart", NULL);
+	int rc = copy_back(v, last, e);
+	for (int i = 0; rc && i < v->nuser; i++) {
+		struct cx_region *r = user_region(&v->user[i]);
+		if (r && r->view == v)
+			r->view = NULL;
+	}
+	if (rc && !last) {
+		v->nuser = 0;
+		return rc;
+	}
 	for (int j = 0; j < v->g.ilv.ways; j++)
 		cx_media_overlay_end(v->g.part[j].media, &v->slot[j]);
 	munmap(v->map, v->size);
-	if (ftruncate(v->fd, 0) < 0) {
+	if (!rc && ftruncate(v->fd, 0) < 0) {
 		/* sealed against it? then its mappers keep stale bytes that
 		 * reach no device any more */
 	}
@@ -408,6 +481,7 @@ static void dissolve(struct cx_fabric *f, struct cx_rview *v)
 	cx_vec_remove(&f->views, v);
 	free(v->user);
 	free(v);
+	return rc;
 }
 
 static void user_add(struct cx_rview *v, struct cx_region *r,
@@ -427,25 +501,34 @@ static int user_find(const struct cx_rview *v, const struct cx_region *r)
 	return -1;
 }
 
-/* r stops using its view; the last region to stop takes it apart. */
-static bool user_drop(struct cx_fabric *f, struct cx_rview *v, int i)
+/* r stops using its view; the last region to stop takes it apart: 1
+ * if it did, 0 if others use it still, or the error that kept it (an
+ * orphan, see dissolve). */
+static int user_drop(struct cx_fabric *f, struct cx_rview *v, int i,
+		     bool last, cx_err *e)
 {
 	struct cx_region *r = user_region(&v->user[i]);
 	if (r && r->view == v)
 		r->view = NULL;
 	v->user[i] = v->user[--v->nuser];
 	if (v->nuser)
-		return false;
-	dissolve(f, v);
-	return true;
+		return 0;
+	int rc = dissolve(f, v, last, e);
+	return rc ? rc : 1;
 }
 
 static void region_leaves(struct cx_fabric *f, struct cx_region *r)
 {
 	int i = user_find(r->view, r);
 	if (i >= 0)
-		user_drop(f, r->view, i);
+		user_drop(f, r->view, i, false, NULL);
 	r->view = NULL;
+}
+
+int cx_region_view_write_back(struct cx_region *r, cx_err *e)
+{
+	struct cx_rview *v = r->view;
+	return v && v->persistent ? copy_back(v, false, e) : 0;
 }
 
 static int build(struct cx_fabric *f, struct cx_region *r,
@@ -549,11 +632,19 @@ int cx_region_view(struct cx_fabric *f, struct cx_region *r,
 	return 0;
 }
 
-int cx_fabric_views_settle(struct cx_fabric *f, bool all)
+int cx_fabric_views_settle(struct cx_fabric *f, bool all, cx_err *e)
 {
-	int n = 0;
+	int n = 0, err = 0;
 	for (int i = f->views.n - 1; i >= 0; i--) {
 		struct cx_rview *v = f->views.v[i];
+		int rc;
+		if (!v->nuser) {        /* kept by a failed write-back */
+			rc = dissolve(f, v, all, err ? NULL : e);
+			if (rc < 0 && !err)
+				err = rc;
+			n += !rc;
+			continue;
+		}
 		for (int k = v->nuser - 1; k >= 0; k--) {
 			struct cx_region *r = all ? NULL :
 					      user_region(&v->user[k]);
@@ -562,11 +653,14 @@ int cx_fabric_views_settle(struct cx_fabric *f, bool all)
 			    !cx_region_grant(r, &g, NULL) &&
 			    grant_equal(&g, &v->user[k].g))
 				continue;
-			if (user_drop(f, v, k)) {
-				n++;
+			rc = user_drop(f, v, k, all, err ? NULL : e);
+			if (rc < 0 && !err)
+				err = rc;
+			if (rc) {
+				n += rc > 0;
 				break;
 			}
 		}
 	}
-	return n;
+	return err ? err : n;
 }

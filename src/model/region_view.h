@@ -52,9 +52,17 @@ int cx_rview_users(const struct cx_rview *v);
 /* The exact path wrote [off, off+len) of the view: the bytes of share=on
  * files among them go to the files at once (call under a media guard). */
 void cx_rview_written(struct cx_rview *v, uint64_t off, uint64_t len);
+/* Write every slot of r's view (if it has one over share=on files) back
+ * to its file now, each slot under its own guard: 0, or the first slot's
+ * error naming the device, the file, the DPAs and why (the others are
+ * written all the same). */
+int cx_region_view_write_back(struct cx_region *r, cx_err *e);
 /* Take apart every view whose region's grant ended or changed (all of
- * them with `all`); returns how many. */
-int cx_fabric_views_settle(struct cx_fabric *f, bool all);
+ * them with `all`); returns how many, or the first error of a view whose
+ * bytes could not all be written back: that view is kept, holding them,
+ * and tried again at the next settle (at stop, `all`, each failure is
+ * told on stderr and its memfd left whole for whoever maps it). */
+int cx_fabric_views_settle(struct cx_fabric *f, bool all, cx_err *e);
 /* Views standing (for tests and listings). */
 int cx_fabric_views(const struct cx_fabric *f);
 

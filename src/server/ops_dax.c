@@ -49,15 +49,21 @@ static struct cx_region *ref_region(struct map_ref *m)
 	return cx_region_find(m->host, name);
 }
 
-/* A mapper left: what it stored to persistent media reaches the file. */
+/* A mapper left: what it stored to persistent media reaches the file.
+ * Every position is written whatever another's fails; a failure is told
+ * on stderr (nobody waits for an answer: the mapper is gone), and the
+ * bytes stay where they are (a view keeps them, media.h). */
 static void write_back(struct cx_region *r)
 {
 	struct cx_grant g;
+	cx_err e;
 	if (cx_region_grant(r, &g, NULL))
 		return;
 	for (int j = 0; j < g.ilv.ways; j++)
-		cx_media_writeback(g.part[j].media, g.part[j].off,
-				   g.part[j].len, NULL);
+		if (cx_media_writeback(g.part[j].media, g.part[j].off,
+				       g.part[j].len, &e))
+			fprintf(stderr, "cxlemu: dax%d.0 unmapped: position %d "
+				"not written back: %s\n", r->id, j, e.msg);
 }
 
 static void ref_release(struct map_ref *m, int n)
@@ -386,13 +392,18 @@ int cx_op_dax_flush(struct cx_srv_call *c, cx_err *e)
 	if (len) {
 		uint64_t a, b;
 		cx_ilv_slot_span(&g.ilv, off, len, &a, &b);
+		/* every position is flushed, whatever another's did; the
+		 * first failure is the answer */
 		for (int j = 0; j < g.ilv.ways; j++) {
 			uint64_t end = b < g.part[j].len ? b : g.part[j].len;
-			if (a < end &&
-			    (err = cx_media_flush(g.part[j].media,
-						  g.part[j].off + a, end - a, e)))
-				return err;
+			int rc = a < end ?
+				 cx_media_flush(g.part[j].media, g.part[j].off + a,
+						end - a, err ? NULL : e) : 0;
+			if (rc && !err)
+				err = rc;
 		}
+		if (err)
+			return err;
 	}
 	c->result = json_object_new_object();
 	json_object_object_add(c->result, "flushed",

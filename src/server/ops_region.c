@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "listing/json.h"
+#include "model/region_view.h"
 
 static int parse_mode(const char *s, enum cx_mode *out, cx_err *e)
 {
@@ -70,6 +71,28 @@ int cx_op_create_region(struct cx_srv_call *c, cx_err *e)
 	return 0;
 }
 
+/*
+ * Destroying the last region of a view takes the view apart, and its
+ * bytes then live only in the files.  So they are written back first,
+ * every position: if a file cannot take its bytes (full, failing,
+ * truncated), the region is not destroyed, forced or not - a forced
+ * destroy takes mappings away, never data - and the refusal names the
+ * device, the file and why; the view keeps the bytes meanwhile.
+ */
+static int destroy_one(struct cx_region *r, bool force, cx_err *e)
+{
+	int rc;
+	if (r->view && cx_rview_users(r->view) == 1 &&
+	    (rc = cx_region_view_write_back(r, e))) {
+		cx_err_prefix(e, "region%d not destroyed%s: its view's bytes "
+			      "could not all be written back", r->id,
+			      force ? " (even forced: that would lose them)" :
+			      "");
+		return rc;
+	}
+	return cx_region_destroy(r, force, e);
+}
+
 int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e)
 {
 	const char *name = NULL;
@@ -86,7 +109,7 @@ int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e)
 		while (c->host->regions.n) {
 			r = c->host->regions.v[c->host->regions.n - 1];
 			int id = r->id;
-			if ((rc = cx_region_destroy(r, force, e))) {
+			if ((rc = destroy_one(r, force, e))) {
 				if (done)
 					cx_err_prefix(e, "destroyed %d "
 						      "region%s, then region%d",
@@ -99,7 +122,7 @@ int cx_op_destroy_region(struct cx_srv_call *c, cx_err *e)
 	} else {
 		if ((rc = cx_srv_region(c, "name", &r, e)))
 			return rc;
-		if ((rc = cx_region_destroy(r, force, e)))
+		if ((rc = destroy_one(r, force, e)))
 			return rc;
 		done = 1;
 	}
