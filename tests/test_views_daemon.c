@@ -363,7 +363,8 @@ static const char topo2_host[] =
 	"-M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,"
 	"cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=256\n"
 	"-M cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.targets.1=cxl.2,"
-	"cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=4k\n";
+	"cxl-fmw.1.size=4G,cxl-fmw.1.interleave-granularity=4k\n"
+	"-M cxl-fmw.2.targets.0=cxl.1,cxl-fmw.2.size=4G\n";
 
 static struct fx_daemon F;
 static char *F_text;
@@ -698,6 +699,34 @@ static void test_a_view_kept_until_its_bytes_are_written(void **state)
 	cxlemu_close(c);
 }
 
+/* A 1-way region on host2 over DPAs that host1's view holds, which no
+ * program maps: the view is taken apart and host2 maps its blocks,
+ * holding host1's bytes. */
+static void test_one_way_over_an_unmapped_view(void **state)
+{
+	struct cxlemu *c1 = conn_on("host1"), *c2 = conn_on("host2");
+	struct cxlemu_dax *d1;
+	const char *why = NULL;
+	int r1 = store_through_view(c1, 7, &d1);
+	cxlemu_dax_close(d1);
+	const char *one[] = { "e0" };
+	int r2 = region(c2, "decoder0.2", one, 1, 256 * MiB);
+	struct cxlemu_dax *d = open_dax(c2, r2);
+	assert_int_equal(cxlemu_dax_view(d, &why), 0);
+	if (!strstr(why, "not interleaved"))
+		fail_msg("host2's reason: '%s'", why);
+	uint8_t *p = map_all(d, SPAN);
+	for (uint64_t i = 0; i < SPAN; i += 4096 + 77)
+		assert_int_equal(p[i], file_at(c2, r2, i));
+	expect_files(c1, r1, 7);
+	munmap(p, SPAN);
+	cxlemu_dax_close(d);
+	destroy(c2, r2, false);
+	cxlemu_close(c2);
+	destroy(c1, r1, false);
+	cxlemu_close(c1);
+}
+
 int main(void)
 {
 	/* one group (one closing count): the memfd daemon per test, and
@@ -724,6 +753,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_a_view_kept_until_its_bytes_are_written, setup2,
 			teardown2),
+		cmocka_unit_test_setup_teardown(
+			test_one_way_over_an_unmapped_view, setup2, teardown2),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

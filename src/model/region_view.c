@@ -340,6 +340,11 @@ static bool why_not(struct cx_fabric *f, struct cx_region *r,
 		    const struct cx_grant *g, char *why, size_t len)
 {
 	if (g->ilv.ways == 1) {
+		/* its blocks are lent as they are: a view another host's
+		 * region holds over them, which no program maps, is taken
+		 * apart first (conflict), or lending them is refused */
+		char scratch[8];
+		conflict(f, r, g, scratch, sizeof(scratch));
 		snprintf(why, len, "region%d is not interleaved: its blocks "
 			 "map in one run already", r->id);
 		return true;
