@@ -1,6 +1,8 @@
 /*
  * bench_mbox.c - how long a mailbox command takes through the daemon,
- * against the floor of a UNIX-socket round trip on this machine.
+ * against the floor of a UNIX-socket round trip on this machine.  The
+ * floor's ends wait as the client and the daemon do (util/spin.h: awake
+ * a while, then blocking); the plain blocking ping-pong is shown too.
  *
  * Per pass, round-robin: N ping-pongs of a small message between this
  * process and a forked echo process over a socketpair (the floor); N
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "bench_fabric.h"
+#include "util/spin.h"
 #include "spec/mbox.h"
 
 #define PASSES 7
@@ -42,8 +45,15 @@ static double p50(double *t, int n)
 	return t[n / 2];
 }
 
-/* the floor: a 64-byte message there and back over a socketpair */
-static double floor_pass(void)
+/* the floor: a 64-byte message there and back over a socketpair, both
+ * ends reading as the client and the daemon do (awake a while first,
+ * util/spin.h), or blocking at once */
+static ssize_t floor_read(int fd, void *b, size_t n, bool awake)
+{
+	return awake ? cx_read_spin(fd, b, n) : read(fd, b, n);
+}
+
+static double floor_pass(bool awake)
 {
 	int sv[2];
 	static double t[N];
@@ -55,7 +65,7 @@ static double floor_pass(void)
 		close(sv[0]);
 		char b[64];
 		for (;;) {
-			ssize_t k = read(sv[1], b, sizeof(b));
+			ssize_t k = floor_read(sv[1], b, sizeof(b), awake);
 			if (k <= 0 || write(sv[1], b, (size_t)k) != k)
 				_exit(0);
 		}
@@ -67,7 +77,8 @@ static double floor_pass(void)
 			die("floor write", strerror(errno));
 		size_t got = 0;
 		while (got < sizeof(msg)) {
-			ssize_t k = read(sv[0], msg + got, sizeof(msg) - got);
+			ssize_t k = floor_read(sv[0], msg + got,
+					       sizeof(msg) - got, awake);
 			if (k <= 0)
 				die("floor read", k ? strerror(errno) : "EOF");
 			got += (size_t)k;
@@ -155,7 +166,7 @@ int main(void)
 	struct bench_fabric fab;
 	struct cxlemu *c = bench_fabric_start(&fab, topo), *h;
 	struct cxlemu_err err;
-	struct series fl = { .n = 0 }, one = { .n = 0 }, two = { .n = 0 };
+	struct series fl = { .n = 0 }, flb = { .n = 0 }, one = { .n = 0 }, two = { .n = 0 };
 	struct series bone = { .n = 0 }, btwo = { .n = 0 };
 	char host[64];
 
@@ -167,7 +178,8 @@ int main(void)
 		identify_binary(h);
 	}
 	for (int p = 0; p < PASSES; p++) {
-		series_add(&fl, floor_pass());
+		series_add(&fl, floor_pass(true));
+		series_add(&flb, floor_pass(false));
 		passes(c, fab.sock, NULL, identify, &one, &two);
 		passes(h, fab.sock, host, identify_binary, &bone, &btwo);
 	}
@@ -175,13 +187,20 @@ int main(void)
 	printf("mailbox round trips, p50 of %d per pass, %d passes "
 	       "round-robin:\n", N, PASSES);
 	bench_print("socketpair ping-pong (floor)", &fl, "us", NULL);
+	bench_print("the same, blocking at once", &flb, "us", NULL);
 	bench_print("Identify, JSON mbox op", &one, "us", &fl);
 	bench_print("the same, 2 clients", &two, "us", &fl);
 	bench_print("Identify, binary frame", &bone, "us", &fl);
 	bench_print("the same, 2 clients", &btwo, "us", &fl);
 	bench_record("bench_mbox", "mailbox_socket_floor_p50_us", &fl, "us",
 		     "p50 of a 64-byte ping-pong over a UNIX socketpair "
-		     "between two processes", NULL);
+		     "between two processes, each end awake for a while "
+		     "before it blocks, as the client and the daemon wait "
+		     "(util/spin.h)", NULL);
+	bench_record("bench_mbox", "mailbox_socket_floor_blocking_p50_us", &flb,
+		     "us", "the same ping-pong with both ends blocking in "
+		     "read() at once (an idle VM's vCPU halts and must be "
+		     "woken)", NULL);
 	bench_record("bench_mbox", "mailbox_json_p50_us", &one, "us",
 		     "p50 of an Identify round trip through the client "
 		     "library's JSON mbox op", &fl);

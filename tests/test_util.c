@@ -10,8 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "util/spin.h"
 #include "util/stream.h"
 #include "util/util.h"
 
@@ -128,6 +132,34 @@ static void test_copy_pieces(void **state)
 			}
 }
 
+/* cx_read_spin: an answer already there, one that comes long after the
+ * awake window (the blocking read takes it), and a peer gone (0). */
+static void test_read_spin(void **state)
+{
+	int sv[2];
+	char b[8] = "";
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "now", 3), 3);
+	assert_int_equal(cx_read_spin(sv[0], b, sizeof(b)), 3);
+	assert_memory_equal(b, "now", 3);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(100 * 1000);  /* well past the window */
+		_exit(write(sv[1], "later", 5) == 5 ? 0 : 1);
+	}
+	uint64_t t0 = cx_now_us();
+	assert_int_equal(cx_read_spin(sv[0], b, sizeof(b)), 5);
+	assert_memory_equal(b, "later", 5);
+	assert_true(cx_now_us() - t0 >= 100 * 1000);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_int_equal(st, 0);
+	close(sv[1]);
+	assert_int_equal(cx_read_spin(sv[0], b, sizeof(b)), 0);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_bools_and_numbers),
 		cmocka_unit_test(test_hex_decode),
 		cmocka_unit_test(test_copy_pieces),
+		cmocka_unit_test(test_read_spin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 
 #include "client/mbox_client.h"
 #include "proto/mbox_frame.h"
+#include "util/spin.h"
 #include "proto/proto.h"
 #include "proto/schema.h"
 #include "spec/mbox.h"
@@ -339,10 +340,9 @@ int cx_client_mbox(struct cxlemu *c, unsigned memdev, uint16_t opcode,
 
 	if (!c->mbf)
 		c->mbf = cx_xcalloc(1, MBF_REPLY_MAX);
-	ssize_t n;
-	do
-		n = read(c->fd, c->mbf, MBF_REPLY_MAX);
-	while (n < 0 && errno == EINTR);
+	/* the answer is usually back within microseconds: wait awake
+	 * (util/spin.h) */
+	ssize_t n = cx_read_spin(c->fd, c->mbf, MBF_REPLY_MAX);
 	if (n < 0)
 		return cx_fail(e, errno, "reading the fabric's answer: %s",
 			       strerror(errno));

@@ -16,6 +16,7 @@
 #include "server.h"
 #include "model/grant.h"
 #include "proto/mbox_frame.h"
+#include "util/spin.h"
 #include "spec/mbox.h"
 #include "state.h"
 
@@ -1042,6 +1043,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 	struct pollfd *pfd = NULL;
 	int cap = 0;
 	bool busy = false;            /* long work left: do not sleep */
+	uint64_t served = 0;          /* when a request was last read */
 
 	while (!(quit && *quit)) {
 		/* stopping: finish sending the reply to "stop", then leave */
@@ -1075,7 +1077,10 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 					      POLLIN);
 			pfd[i + nl].revents = 0;
 		}
-		int r = poll(pfd, (nfds_t)n, busy ? 0 :
+		/* just after a request, the client's next one is likely
+		 * microseconds away: poll awake a while (util/spin.h) */
+		bool awake = served && cx_now_us() - served < cx_spin_us();
+		int r = poll(pfd, (nfds_t)n, busy || awake ? 0 :
 			     s->accept_paused ? CX_ACCEPT_RETRY_MS : 1000);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -1107,6 +1112,7 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 				   stashed) {
 				client_read(s, c);
 				client_flush(c); /* most replies go at once */
+				served = cx_now_us();
 			}
 		}
 		busy = run_pending(s);
