@@ -207,6 +207,7 @@ int cxlemu_call(struct cxlemu *c, const char *op, struct json_object *args,
 	 * clients) says why first: report that rather than the bare broken
 	 * pipe our request ran into. */
 	cx_err re;
+	cx_spin_readable(c->fd); /* the answer is often microseconds away */
 	if ((rc = cx_proto_recv_msg(c->fd, &m, &re)))
 		return sent ? fail(err, sent, &e) : fail(err, rc, &re);
 	if (sent) {

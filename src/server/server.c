@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1089,6 +1090,8 @@ int cx_server_run(struct cx_server *s, volatile sig_atomic_t *quit,
 			free(pfd);
 			return cx_fail(e, err, "poll: %s", strerror(err));
 		}
+		if (r == 0 && awake && !busy)
+			sched_yield(); /* awake, not in the clients' way */
 		cx_srv_poll_devices(s->fabric); /* background operations */
 		int nclients = s->clients.n; /* accept appends after these */
 		if (s->accept_paused && !s->stopping && accept_retry_due(s)) {

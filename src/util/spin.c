@@ -4,6 +4,8 @@
 #include "spin.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -39,6 +41,7 @@ ssize_t cx_read_spin(int fd, void *buf, size_t n)
 			if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
 				       errno != EINTR))
 				return r;
+			sched_yield();
 		} while (cx_now_us() - t0 < spin);
 	}
 	ssize_t r;
@@ -46,4 +49,19 @@ ssize_t cx_read_spin(int fd, void *buf, size_t n)
 		r = read(fd, buf, n);
 	while (r < 0 && errno == EINTR);
 	return r;
+}
+
+bool cx_spin_readable(int fd)
+{
+	unsigned spin = cx_spin_us();
+	if (!spin)
+		return false;
+	uint64_t t0 = cx_now_us();
+	do {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 0) > 0)
+			return true;
+		sched_yield();
+	} while (cx_now_us() - t0 < spin);
+	return false;
 }

@@ -10,11 +10,16 @@
  * ends polling for 50 us before they block it took 5.5-6 us.  So the
  * client spins that long for an answer, and the daemon for the next
  * request after serving one; a peer that takes longer finds them asleep
- * as before.  CXLEMU_SPIN_US sets the window (0: never spin).
+ * as before.  Every turn of the wait yields the CPU: on a busy machine a
+ * waiter that only spun would hold the CPU its peer needs to answer (the
+ * same ping-pong at load 1.9: 111 us p50 spinning, 15 us blocking, 9.3 us
+ * spinning with sched_yield()).  Both the binary mailbox frames and the JSON requests wait
+ * so.  CXLEMU_SPIN_US sets the window (0: never spin).
  */
 #ifndef CXLEMU_SPIN_H
 #define CXLEMU_SPIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -28,5 +33,9 @@ uint64_t cx_now_us(void);
 /* read(2) of a socket that first polls it, without blocking, for up to
  * cx_spin_us() microseconds; then blocks.  EINTR is retried. */
 ssize_t cx_read_spin(int fd, void *buf, size_t n);
+/* Poll fd for input, without blocking, for up to cx_spin_us()
+ * microseconds (for a reader that must then read its own way, e.g.
+ * recvmsg with descriptors); returns whether input is there. */
+bool cx_spin_readable(int fd);
 
 #endif
