@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,31 +30,21 @@ uint64_t cx_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-ssize_t cx_read_spin(int fd, void *buf, size_t n)
-{
-	unsigned spin = cx_spin_us();
-	if (spin) {
-		uint64_t t0 = cx_now_us();
-		do {
-			ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
-			if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
-				       errno != EINTR))
-				return r;
-			sched_yield();
-		} while (cx_now_us() - t0 < spin);
-	}
-	ssize_t r;
-	do
-		r = read(fd, buf, n);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
+/* Waits that found nothing within the window make the next few block
+ * at once: when answers are slow (many clients, a busy daemon) spinning
+ * only takes CPU from the processes that would answer. */
+#define SPIN_SKIP_AFTER_MISS 8
+static __thread unsigned skip;
 
 bool cx_spin_readable(int fd)
 {
 	unsigned spin = cx_spin_us();
 	if (!spin)
 		return false;
+	if (skip) {
+		skip--;
+		return false;
+	}
 	uint64_t t0 = cx_now_us();
 	do {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -63,5 +52,16 @@ bool cx_spin_readable(int fd)
 			return true;
 		sched_yield();
 	} while (cx_now_us() - t0 < spin);
+	skip = SPIN_SKIP_AFTER_MISS;
 	return false;
+}
+
+ssize_t cx_read_spin(int fd, void *buf, size_t n)
+{
+	cx_spin_readable(fd);
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
