@@ -36,10 +36,11 @@
 #include "server/server.h"
 #include "spec/mbox.h"
 #include "daemon_fixture.h"
+#include "mapper_fixture.h"
 
 #define MiB (1ULL << 20)
 #define SPAN (4 * MiB)          /* what the mapping program writes */
-#define SIGBUS_EXIT 77          /* the child's status when it faulted */
+#define SIGBUS_EXIT FX_SIGBUS_EXIT
 
 /* host1: a persistent device on a file and a volatile one, 512 MiB each,
  * so that each can hold two regions of 256 MiB. */
@@ -152,36 +153,26 @@ static uint8_t pattern(uint64_t i, int seed)
 
 /* ---- a program that maps a device and keeps its mapping ---- */
 
-struct mapper {
-	pid_t pid;
-	int to, from;              /* pipes: commands in, reports out */
-};
-
-static void on_bus(int sig)
-{
-	(void)sig;
-	_exit(SIGBUS_EXIT);
-}
-
 enum { KEEP_HANDLE = 0, CLOSE_HANDLE = 1 };
 
-/* In the child: map, store pattern(seed) over SPAN, flush, say 'M'; on
- * 'w', store pattern(seed + 1) over the first page; say 'D', exit 0. */
-static void mapper_main(const char *sock, int id, int seed, int how, int in,
-			int out)
+struct map_args {
+	const char *sock;
+	int id, seed, how;
+};
+
+/* The child's part (mapper_fixture.h): map, store pattern(seed) over
+ * SPAN, flush, and let the handle go if asked (the mapping stays). */
+static uint8_t *map_and_store(void *arg)
 {
-	struct sigaction sa;
+	const struct map_args *a = arg;
 	struct cxlemu *c;
 	struct cxlemu_dax *d;
 	struct cxlemu_err err;
 	uint8_t *p;
-	char dev[32], cmd;
+	char dev[32];
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_bus;
-	sigaction(SIGBUS, &sa, NULL);
-	snprintf(dev, sizeof(dev), "dax%d.0", id);
-	if (cxlemu_connect(sock, "host1", &c, &err) ||
+	snprintf(dev, sizeof(dev), "dax%d.0", a->id);
+	if (cxlemu_connect(a->sock, "host1", &c, &err) ||
 	    cxlemu_dax_open(c, dev, &d, &err) ||
 	    cxlemu_dax_map(d, 0, SPAN, PROT_READ | PROT_WRITE, (void **)&p,
 			   &err)) {
@@ -189,79 +180,29 @@ static void mapper_main(const char *sock, int id, int seed, int how, int in,
 		_exit(2);
 	}
 	for (uint64_t i = 0; i < SPAN; i++)
-		p[i] = pattern(i, seed);
+		p[i] = pattern(i, a->seed);
 	if (cxlemu_dax_flush(d, p, SPAN, &err)) {
 		fprintf(stderr, "mapper: flush: %s\n", err.msg);
 		_exit(3);
 	}
-	if (how == CLOSE_HANDLE) {
-		/* the handle goes, the mapping stays */
+	if (a->how == CLOSE_HANDLE) {
 		cxlemu_dax_close(d);
 		cxlemu_close(c);
 	}
-	if (write(out, "M", 1) != 1 || read(in, &cmd, 1) != 1)
-		_exit(4);
-	for (uint64_t i = 0; i < 4096; i++)
-		p[i] = pattern(i, seed + 1);
-	if (write(out, "D", 1) != 1)
-		_exit(5);
-	_exit(0);
+	return p;
 }
 
-static void mapper_start(struct mapper *m, struct scope *s, int id, int seed,
-			 int how)
+static void mapper_start(struct fx_mapper *m, struct scope *s, int id,
+			 int seed, int how)
 {
-	int a[2], b[2];
-	char r;
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	fflush(NULL);
-	m->pid = fork();
-	assert_true(m->pid >= 0);
-	if (m->pid == 0) {
-		close(a[1]);
-		close(b[0]);
-		mapper_main(s->d.sock, id, seed, how, a[0], b[1]);
-	}
-	close(a[0]);
-	close(b[1]);
-	m->to = a[1];
-	m->from = b[0];
-	if (read(m->from, &r, 1) != 1 || r != 'M') {
-		int st;
-		waitpid(m->pid, &st, 0);
-		fail_msg("the mapping program did not map (status %#x)", st);
-	}
-}
-
-/* Tell it to store again; its exit status. */
-static int mapper_store(struct mapper *m)
-{
-	int st;
-	assert_int_equal(write(m->to, "w", 1), 1);
-	assert_int_equal(waitpid(m->pid, &st, 0), m->pid);
-	close(m->to);
-	close(m->from);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	struct map_args a = { s->d.sock, id, seed, how };
+	fx_mapper_start(m, map_and_store, &a, pattern, seed);
 }
 
 /* The region holds pattern(seed) over SPAN, byte for byte. */
 static void expect_pattern(struct cxlemu *c, int id, int seed)
 {
-	char name[32];
-	struct cxlemu_err err;
-	uint8_t *buf = malloc(SPAN);
-	assert_non_null(buf);
-	snprintf(name, sizeof(name), "region%d", id);
-	if (cxlemu_read(c, name, 0, buf, SPAN, &err))
-		fail_msg("read: %s", err.msg);
-	for (uint64_t i = 0; i < SPAN; i++)
-		if (buf[i] != pattern(i, seed))
-			fail_msg("region%d byte %#llx is %#x, not %#x (seed "
-				 "%d)", id, (unsigned long long)i, buf[i],
-				 pattern(i, seed), seed);
-	free(buf);
+	fx_expect_pattern(c, id, SPAN, pattern, seed);
 }
 
 /* ---- scope ---- */
@@ -282,10 +223,7 @@ static int touch(int fd, uint64_t off)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_bus;
-		sigaction(SIGBUS, &sa, NULL);
+		fx_catch_bus();
 		uint64_t pg = off & ~(uint64_t)4095;
 		volatile uint8_t *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 					   fd, (off_t)pg);
@@ -351,12 +289,12 @@ static void test_destroy_takes_the_mapping(void **state)
 {
 	struct scope *s = *state;
 	struct cxlemu *c = conn(s);
-	struct mapper m;
+	struct fx_mapper m;
 
 	int id = region(c, "pmem", "mem0");
 	mapper_start(&m, s, id, 1, KEEP_HANDLE);
 	destroy(c, id, true);              /* forced: it is mapped */
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	/* the same DPA again: what was stored before, not after */
 	id = region(c, "pmem", "mem0");
 	expect_pattern(c, id, 1);
@@ -367,7 +305,7 @@ static void test_destroy_takes_the_mapping(void **state)
 	id = region(c, "pmem", "mem0");
 	mapper_start(&m, s, id, 2, CLOSE_HANDLE);
 	destroy(c, id, false);
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	id = region(c, "pmem", "mem0");
 	expect_pattern(c, id, 2);
 	destroy(c, id, false);
@@ -378,13 +316,13 @@ static void test_system_ram_takes_the_mapping(void **state)
 {
 	struct scope *s = *state;
 	struct cxlemu *c = conn(s);
-	struct mapper m;
+	struct fx_mapper m;
 
 	int id = region(c, "ram", "mem1");
 	reconfigure(c, id, "devdax");
 	mapper_start(&m, s, id, 3, CLOSE_HANDLE);
 	reconfigure(c, id, "system-ram");
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	expect_pattern(c, id, 3);
 	destroy(c, id, false);
 	cxlemu_close(c);
@@ -421,13 +359,13 @@ static void erase_case(void **state, uint16_t opcode, int pattern)
 	struct scope *s = *state;
 	struct cxlemu *c = conn(s);
 	struct cxlemu_err err;
-	struct mapper m;
+	struct fx_mapper m;
 	uint16_t rc = 0;
 
 	int id = region(c, "pmem", "mem0");
 	mapper_start(&m, s, id, pattern, CLOSE_HANDLE);
 	destroy(c, id, false);
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	assert_int_equal(cx_mbox_ccall(c, "mem0", opcode, NULL, 0, NULL, NULL,
 				       &rc, &err), 0);
 	if (rc == CX_RC_BG_STARTED)         /* Sanitize runs in the background */
@@ -468,13 +406,13 @@ static void test_stop_takes_the_mapping(void **state)
 {
 	struct scope *s = *state;
 	struct cxlemu *c = conn(s);
-	struct mapper m;
+	struct fx_mapper m;
 
 	int id = region(c, "pmem", "mem0");
 	mapper_start(&m, s, id, 5, KEEP_HANDLE);
 	cxlemu_close(c);
 	fx_daemon_stop(&s->d);
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	restart(s);
 	c = conn(s);
 	id = region(c, "pmem", "mem0");
@@ -486,7 +424,7 @@ static void test_kill_leaves_a_detached_copy(void **state)
 {
 	struct scope *s = *state;
 	struct cxlemu *c = conn(s);
-	struct mapper m;
+	struct fx_mapper m;
 
 	int id = region(c, "pmem", "mem0");
 	char name[32];
@@ -533,7 +471,7 @@ static void test_kill_leaves_a_detached_copy(void **state)
 					 "delete_region", name, &err), -EBUSY);
 	assert_non_null(strstr(err.msg, "earlier daemon"));
 	/* it stores on, into a copy no fabric holds */
-	assert_int_equal(mapper_store(&m), 0);
+	assert_int_equal(fx_mapper_store(&m), 0);
 	expect_pattern(c, id, 6);          /* flushed before the kill */
 	char through[7];
 	assert_int_equal(cxlemu_read(c, name, SPAN + 100, through, 7, &err), 0);

@@ -40,10 +40,11 @@
 #include "cxlemu/cxlemu.h"
 #include "cxlemu/dax.h"
 #include "daemon_fixture.h"
+#include "mapper_fixture.h"
 
 #define MiB (1ULL << 20)
 #define SPAN (4 * MiB)
-#define SIGBUS_EXIT 77
+#define SIGBUS_EXIT FX_SIGBUS_EXIT
 
 /* two host bridges, two root ports each: rp0, rp1 below cxl.1, rp2, rp3
  * below cxl.2 */
@@ -137,35 +138,25 @@ static uint8_t pattern(uint64_t i, int seed)
 /* The daemon the mapping programs below talk to (NULL: D). */
 static const char *mapper_sock;
 
-static void on_bus(int sig)
-{
-	(void)sig;
-	_exit(SIGBUS_EXIT);
-}
-
-struct mapper {
-	pid_t pid;
-	int to, from;
+struct map_args {
+	int id, seed;
+	bool close_handle;
 };
 
-/* The child: open, check it is a view, map SPAN at 256 B, store
- * pattern(seed), read it back through the client's exact path, close
- * the handle if asked (the mapping stays), say 'M'; on 'w' store
- * pattern(seed + 1) over the first page. */
-static void mapper_main(int id, int seed, bool close_handle, int in, int out)
+/* The child's part (mapper_fixture.h): open, check it is a view, map
+ * SPAN at 256 B, store pattern(seed), read it back through the client's
+ * exact path, close the handle if asked (the mapping stays). */
+static uint8_t *map_and_store(void *arg)
 {
-	struct sigaction sa;
+	const struct map_args *a = arg;
 	struct cxlemu *c;
 	struct cxlemu_dax *d;
 	struct cxlemu_err err;
 	uint8_t *p;
-	char dev[32], cmd;
+	char dev[32];
 	const char *why;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_bus;
-	sigaction(SIGBUS, &sa, NULL);
-	snprintf(dev, sizeof(dev), "dax%d.0", id);
+	snprintf(dev, sizeof(dev), "dax%d.0", a->id);
 	if (cxlemu_connect(mapper_sock ? mapper_sock : D.sock, "host1", &c,
 			   &err) ||
 	    cxlemu_dax_open(c, dev, &d, &err)) {
@@ -182,91 +173,43 @@ static void mapper_main(int id, int seed, bool close_handle, int in, int out)
 		_exit(4);
 	}
 	for (uint64_t i = 0; i < SPAN; i++)
-		p[i] = pattern(i, seed);
+		p[i] = pattern(i, a->seed);
 	uint8_t buf[5000];
 	if (cxlemu_dax_read(d, 300000, buf, sizeof(buf), &err) ||
 	    memcmp(buf, p + 300000, sizeof(buf))) {
 		fprintf(stderr, "mapper: the exact path disagrees\n");
 		_exit(5);
 	}
-	if (close_handle) {
+	if (a->close_handle) {
 		cxlemu_dax_close(d);
 		cxlemu_close(c);
 	}
-	if (write(out, "M", 1) != 1 || read(in, &cmd, 1) != 1)
-		_exit(6);
-	for (uint64_t i = 0; i < 4096; i++)
-		p[i] = pattern(i, seed + 1);
-	if (write(out, "D", 1) != 1)
-		_exit(7);
-	_exit(0);
+	return p;
 }
 
-static void mapper_start(struct mapper *m, int id, int seed, bool close_h)
+static void mapper_start(struct fx_mapper *m, int id, int seed, bool close_h)
 {
-	int a[2], b[2];
-	char r;
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	fflush(NULL);
-	m->pid = fork();
-	assert_true(m->pid >= 0);
-	if (m->pid == 0) {
-		close(a[1]);
-		close(b[0]);
-		mapper_main(id, seed, close_h, a[0], b[1]);
-	}
-	close(a[0]);
-	close(b[1]);
-	m->to = a[1];
-	m->from = b[0];
-	if (read(m->from, &r, 1) != 1 || r != 'M') {
-		int st;
-		waitpid(m->pid, &st, 0);
-		fail_msg("the mapping program did not map (status %#x)", st);
-	}
-}
-
-static int mapper_store(struct mapper *m)
-{
-	int st;
-	assert_int_equal(write(m->to, "w", 1), 1);
-	assert_int_equal(waitpid(m->pid, &st, 0), m->pid);
-	close(m->to);
-	close(m->from);
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	struct map_args a = { id, seed, close_h };
+	fx_mapper_start(m, map_and_store, &a, pattern, seed);
 }
 
 /* The daemon's exact path reads pattern(seed) over SPAN. */
 static void expect_pattern(struct cxlemu *c, int id, int seed)
 {
-	char name[32];
-	struct cxlemu_err err;
-	uint8_t *buf = malloc(SPAN);
-	assert_non_null(buf);
-	snprintf(name, sizeof(name), "region%d", id);
-	if (cxlemu_read(c, name, 0, buf, SPAN, &err))
-		fail_msg("read: %s", err.msg);
-	for (uint64_t i = 0; i < SPAN; i++)
-		if (buf[i] != pattern(i, seed))
-			fail_msg("region%d byte %#llx is %#x, not %#x (seed %d)",
-				 id, (unsigned long long)i, buf[i],
-				 pattern(i, seed), seed);
-	free(buf);
+	fx_expect_pattern(c, id, SPAN, pattern, seed);
 }
 
 static void test_map_at_256b_then_destroy(void **state)
 {
 	struct cxlemu *c = conn();
-	struct mapper m;
+	struct fx_mapper m;
 
 	/* forced while the handle is open */
 	int id = region4(c);
 	mapper_start(&m, id, 1, false);
 	expect_pattern(c, id, 1);
 	destroy(c, id, true);
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	id = region4(c);     /* the same DPAs: the bytes from before */
 	expect_pattern(c, id, 1);
 	destroy(c, id, false);
@@ -275,7 +218,7 @@ static void test_map_at_256b_then_destroy(void **state)
 	id = region4(c);
 	mapper_start(&m, id, 2, true);
 	destroy(c, id, false);
-	assert_int_equal(mapper_store(&m), SIGBUS_EXIT);
+	assert_int_equal(fx_mapper_store(&m), SIGBUS_EXIT);
 	id = region4(c);
 	expect_pattern(c, id, 2);
 	destroy(c, id, false);
@@ -593,7 +536,7 @@ static void test_stop_and_kill_leave_the_files_right(void **state)
 
 	/* a program maps the view and stores; the region is flushed (by
 	 * any handle: one view) and the daemon killed */
-	struct mapper m;
+	struct fx_mapper m;
 	mapper_sock = F.sock;
 	mapper_start(&m, id, 5, false);
 	mapper_sock = NULL;
@@ -622,7 +565,7 @@ static void test_stop_and_kill_leave_the_files_right(void **state)
 	if (!strstr(err.msg, pid) || !strstr(err.msg, "earlier daemon"))
 		fail_msg("'%s' does not name %s", err.msg, pid);
 	/* it stores on into a detached copy: no fault, no effect */
-	assert_int_equal(mapper_store(&m), 0);
+	assert_int_equal(fx_mapper_store(&m), 0);
 	expect_files(c, id, 5);
 	expect_pattern(c, id, 5);
 	assert_int_equal(cxlemu_read(c, name, SPAN + 100, through, 7, &err), 0);
